@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * siovctl's side of the bus: connecting, calling siovd, turning D-Bus errors
+ * into one line and an exit code, and reading the whole object tree with a
+ * single GetManagedObjects call.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "siov-names.h"
+#include "siovctl.h"
+
+#define DEFAULT_SYSTEM_BUS_ADDRESS "unix:path=/run/dbus/system_bus_socket"
+
+int bus_connect(Context *c) {
+        _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
+        const char *desc;
+        int r;
+
+        if (c->bus)
+                return 0;
+
+        if (c->address) {
+                desc = c->address;
+                r = sd_bus_new(&bus);
+                if (r < 0)
+                        return log_error_errno(r, "cannot allocate a bus connection: %s", strerror(-r));
+                r = sd_bus_set_address(bus, c->address);
+                if (r >= 0)
+                        r = sd_bus_set_bus_client(bus, true);
+                if (r >= 0)
+                        r = sd_bus_start(bus);
+        } else {
+                /* sd_bus_open_system() honours $DBUS_SYSTEM_BUS_ADDRESS. */
+                desc = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+                if (isempty(desc))
+                        desc = DEFAULT_SYSTEM_BUS_ADDRESS;
+                r = sd_bus_open_system(&bus);
+        }
+        if (r < 0) {
+                log_error_errno(r, "cannot connect to %s at %s: %s",
+                                c->address ? "D-Bus" : "the D-Bus system bus", desc, strerror(-r));
+                return -ERRNO_UNREACHABLE;
+        }
+
+        c->bus_description = strdup(desc);
+        if (!c->bus_description)
+                return log_error_errno(-ENOMEM, "out of memory");
+        c->bus = TAKE_PTR(bus);
+        return 0;
+}
+
+static bool error_name_startswith(const sd_bus_error *e, const char *prefix) {
+        return e && e->name && strncmp(e->name, prefix, strlen(prefix)) == 0;
+}
+
+int bus_log_call_error(Context *c, const sd_bus_error *e, int r, const char *what) {
+        const char *bus = c->bus_description ?: "the bus";
+        const char *msg;
+
+        if (!sd_bus_error_is_set(e)) {
+                /* No error reply: the connection itself failed. */
+                if (r == -ETIMEDOUT)
+                        log_error_errno(r, "cannot %s: siovd did not answer in time on %s", what, bus);
+                else
+                        log_error_errno(r, "cannot %s: connection to %s failed: %s", what, bus, strerror(-r));
+                return -ERRNO_UNREACHABLE;
+        }
+
+        msg = isempty(e->message) ? e->name : e->message;
+
+        if (sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER)) {
+                log_error_errno(r, "siovd is not running (no owner for %s on %s); start it with 'systemctl start siovd'",
+                                SIOV_DBUS_NAME, bus);
+                return -ERRNO_UNREACHABLE;
+        }
+        if (sd_bus_error_has_names(e, SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT,
+                                   "org.freedesktop.DBus.Error.TimedOut")) {
+                log_error_errno(r, "cannot %s: siovd did not answer in time on %s", what, bus);
+                return -ERRNO_UNREACHABLE;
+        }
+        if (sd_bus_error_has_names(e, SD_BUS_ERROR_DISCONNECTED, SD_BUS_ERROR_NO_SERVER,
+                                   SD_BUS_ERROR_NO_NETWORK, SD_BUS_ERROR_ADDRESS_IN_USE) ||
+            error_name_startswith(e, "org.freedesktop.DBus.Error.Spawn.") ||
+            error_name_startswith(e, "org.freedesktop.systemd1.")) {
+                /* Activation failed or the connection broke: siovd is out of reach. */
+                log_error_errno(r, "cannot %s: siovd could not be reached on %s: %s", what, bus, msg);
+                return -ERRNO_UNREACHABLE;
+        }
+        if (sd_bus_error_has_names(e, SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_AUTH_FAILED,
+                                   SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                   SIOV_ERROR_NOT_AUTHORIZED)) {
+                log_error_errno(r, "cannot %s: not authorized: %s", what, msg);
+                return -ERRNO_NOT_AUTHORIZED;
+        }
+        if (sd_bus_error_has_names(e, SD_BUS_ERROR_UNKNOWN_METHOD, SD_BUS_ERROR_UNKNOWN_OBJECT,
+                                   SD_BUS_ERROR_UNKNOWN_INTERFACE, SD_BUS_ERROR_UNKNOWN_PROPERTY)) {
+                log_error_errno(r, "cannot %s: siovd on %s does not support this (different version?): %s",
+                                what, bus, msg);
+                return -EPROTO;
+        }
+
+        /* siovd's own errors say what went wrong and name the object. */
+        log_error_errno(r, "%s", msg);
+        if (sd_bus_error_has_names(e, SIOV_ERROR_NO_SUCH_PARENT, SIOV_ERROR_NO_SUCH_TYPE,
+                                   SIOV_ERROR_NO_SUCH_DEVICE))
+                return -ERRNO_NO_SUCH_OBJECT;
+        if (sd_bus_error_has_names(e, SIOV_ERROR_NO_CAPACITY))
+                return -ERRNO_NO_CAPACITY;
+        if (sd_bus_error_has_names(e, SIOV_ERROR_INVALID_ARGUMENT, SD_BUS_ERROR_INVALID_ARGS))
+                return -ERRNO_USAGE;
+        return -EIO;
+}
+
+int bus_call(Context *c, const char *path, const char *interface, const char *member,
+             const char *what, sd_bus_message **ret_reply, const char *types, ...) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        int r;
+
+        r = bus_connect(c);
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_new_method_call(c->bus, &m, SIOV_DBUS_NAME, path, interface, member);
+        if (r < 0)
+                return log_error_errno(r, "cannot build a call to %s: %s", member, strerror(-r));
+
+        if (!isempty(types)) {
+                va_list ap;
+
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+                if (r < 0)
+                        return log_error_errno(r, "cannot build a call to %s: %s", member, strerror(-r));
+        }
+
+        r = sd_bus_call(c->bus, m, 0, &error, &reply);
+        if (r < 0)
+                return bus_log_call_error(c, &error, r, what);
+
+        if (ret_reply)
+                *ret_reply = TAKE_PTR(reply);
+        return 0;
+}
+
+/* ---- model ------------------------------------------------------------- */
+
+Model *model_free(Model *m) {
+        if (!m)
+                return NULL;
+
+        for (size_t i = 0; i < m->n_parents; i++) {
+                free(m->parents[i].kinds);
+                free(m->parents[i].resources);
+                free(m->parents[i].host_usage);
+                free(m->parents[i].netdevs);
+                free(m->parents[i].types);
+        }
+        free(m->parents);
+        free(m->types);
+        for (size_t i = 0; i < m->n_devices; i++) {
+                free(m->devices[i].attributes);
+                free(m->devices[i].netdevs);
+        }
+        free(m->devices);
+        sd_bus_message_unref(m->reply);
+        sd_bus_message_unref(m->manager_reply);
+        free(m);
+        return NULL;
+}
+
+/* Grows *array to hold at least need elements (doubling). */
+static int grow(void **array, size_t *allocated, size_t need, size_t size) {
+        size_t n;
+        void *p;
+
+        if (need <= *allocated)
+                return 0;
+        n = *allocated ? *allocated * 2 : 16;
+        if (n < need)
+                n = need;
+        p = reallocarray(*array, n, size);
+        if (!p)
+                return -ENOMEM;
+        *array = p;
+        *allocated = n;
+        return 0;
+}
+
+/* Property readers: each reads the variant's contents (already entered)
+ * into the field at userdata. Strings are borrowed from the message. */
+typedef int (*prop_read_t)(sd_bus_message *m, void *field, void *count);
+
+static int read_string(sd_bus_message *m, void *field, void *count) {
+        return sd_bus_message_read_basic(m, 's', field);
+}
+
+static int read_bool(sd_bus_message *m, void *field, void *count) {
+        return sd_bus_message_read_basic(m, 'b', field);
+}
+
+static int read_u32(sd_bus_message *m, void *field, void *count) {
+        return sd_bus_message_read_basic(m, 'u', field);
+}
+
+static int read_strv(sd_bus_message *m, void *field, void *count) {
+        const char ***ret = field;
+        _cleanup_free_ const char **l = NULL;
+        size_t n = 0, allocated = 0;
+        const char *s;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "s");
+        if (r < 0)
+                return r;
+        for (;;) {
+                r = sd_bus_message_read_basic(m, 's', &s);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = grow((void **) &l, &allocated, n + 2, sizeof(*l));
+                if (r < 0)
+                        return r;
+                l[n++] = s;
+        }
+        if (!l) {
+                l = calloc(1, sizeof(*l));
+                if (!l)
+                        return -ENOMEM;
+        }
+        l[n] = NULL;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        free(*ret);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int read_dict_su(sd_bus_message *m, void *field, void *count) {
+        KeyValue **ret = field;
+        _cleanup_free_ KeyValue *kv = NULL;
+        size_t n = 0, allocated = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{su}");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *k;
+                uint32_t v;
+
+                r = sd_bus_message_read(m, "{su}", &k, &v);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = grow((void **) &kv, &allocated, n + 1, sizeof(*kv));
+                if (r < 0)
+                        return r;
+                kv[n++] = (KeyValue) { k, v };
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        free(*ret);
+        *ret = TAKE_PTR(kv);
+        *(size_t *) count = n;
+        return 0;
+}
+
+static int read_attributes(sd_bus_message *m, void *field, void *count) {
+        Attribute **ret = field;
+        _cleanup_free_ Attribute *a = NULL;
+        size_t n = 0, allocated = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "(ss)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *k, *v;
+
+                r = sd_bus_message_read(m, "(ss)", &k, &v);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = grow((void **) &a, &allocated, n + 1, sizeof(*a));
+                if (r < 0)
+                        return r;
+                a[n++] = (Attribute) { k, v };
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        free(*ret);
+        *ret = TAKE_PTR(a);
+        *(size_t *) count = n;
+        return 0;
+}
+
+typedef struct Property {
+        const char *name;
+        const char *signature;
+        prop_read_t read;
+        size_t offset;
+        size_t count_offset;    /* for arrays with a separate length */
+} Property;
+
+#define PROP(n, sig, fn, type, member) \
+        { n, sig, fn, offsetof(type, member), 0 }
+#define PROP_N(n, sig, fn, type, member, count) \
+        { n, sig, fn, offsetof(type, member), offsetof(type, count) }
+
+static const Property parent_properties[] = {
+        PROP("Name",            "s",     read_string,  Parent, name),
+        PROP("Kinds",           "as",    read_strv,    Parent, kinds),
+        PROP("Driver",          "s",     read_string,  Parent, driver),
+        PROP("Subsystem",       "s",     read_string,  Parent, subsystem),
+        PROP("SysfsPath",       "s",     read_string,  Parent, sysfs_path),
+        PROP_N("Resources",     "a{su}", read_dict_su, Parent, resources, n_resources),
+        PROP_N("HostUsage",     "a{su}", read_dict_su, Parent, host_usage, n_host_usage),
+        PROP("Netdevs",         "as",    read_strv,    Parent, netdevs),
+        PROP("TotalVFs",        "u",     read_u32,     Parent, total_vfs),
+        PROP("NumVFs",          "u",     read_u32,     Parent, num_vfs),
+        PROP("Broken",          "s",     read_string,  Parent, broken),
+        {}
+};
+
+static const Property type_properties[] = {
+        PROP("Id",                 "s", read_string, Type, id),
+        PROP("Kind",               "s", read_string, Type, kind),
+        PROP("Parent",             "s", read_string, Type, parent),
+        PROP("Name",               "s", read_string, Type, name),
+        PROP("Description",        "s", read_string, Type, description),
+        PROP("DeviceApi",          "s", read_string, Type, device_api),
+        PROP("AvailableInstances", "u", read_u32,    Type, available),
+        PROP("Broken",             "s", read_string, Type, broken),
+        {}
+};
+
+static const Property device_properties[] = {
+        PROP("Uuid",            "s",     read_string,     Device, uuid),
+        PROP("Kind",            "s",     read_string,     Device, kind),
+        PROP("Parent",          "s",     read_string,     Device, parent),
+        PROP("Type",            "s",     read_string,     Device, type),
+        PROP("State",           "s",     read_string,     Device, state),
+        PROP("Persistent",      "b",     read_bool,       Device, persistent),
+        PROP("Autostart",       "b",     read_bool,       Device, autostart),
+        PROP("VM",              "s",     read_string,     Device, vm),
+        PROP_N("Attributes",    "a(ss)", read_attributes, Device, attributes, n_attributes),
+        PROP("Address",         "s",     read_string,     Device, address),
+        PROP("SysfsPath",       "s",     read_string,     Device, sysfs_path),
+        PROP("Driver",          "s",     read_string,     Device, driver),
+        PROP("HostUsed",        "b",     read_bool,       Device, host_used),
+        PROP("Netdevs",         "as",    read_strv,       Device, netdevs),
+        {}
+};
+
+static const Property manager_properties[] = {
+        PROP("Version",         "s", read_string, Model, version),
+        PROP("SysfsRoot",       "s", read_string, Model, sysfs_root),
+        {}
+};
+
+/* Reads one a{sv} into the struct at base. Unknown properties are skipped
+ * (a newer siovd may add some); a known one with the wrong signature is a
+ * broken contract and fails. */
+static int read_properties(sd_bus_message *m, const Property *table, void *base,
+                           const char *interface, const char *path) {
+        const Property *hint = table;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const Property *p;
+                const char *name, *contents;
+                char type;
+
+                r = sd_bus_message_read_basic(m, 's', &name);
+                if (r < 0)
+                        return r;
+
+                /* siovd sends properties in table (XML) order: try the one
+                 * after the last match first, the whole table otherwise. */
+                p = hint && hint->name && streq(hint->name, name) ? hint : NULL;
+                if (!p)
+                        for (p = table; p->name; p++)
+                                if (streq(p->name, name))
+                                        break;
+                hint = p->name ? p + 1 : table;
+
+                if (!p->name) {
+                        r = sd_bus_message_skip(m, "v");
+                        if (r < 0)
+                                return r;
+                } else {
+                        r = sd_bus_message_enter_container(m, 'v', p->signature);
+                        if (r == -ENXIO) {
+                                /* Only now find out what was sent, for the message. */
+                                (void) sd_bus_message_peek_type(m, &type, &contents);
+                                log_error_errno(-EBADMSG, "siovd sent %s.%s of %s with signature '%s', expected '%s'",
+                                                interface, name, path, strempty(contents), p->signature);
+                                return -EPROTO;
+                        }
+                        if (r < 0)
+                                return r;
+                        r = p->read(m, (uint8_t *) base + p->offset,
+                                    p->count_offset ? (uint8_t *) base + p->count_offset : NULL);
+                        if (r < 0)
+                                return r;
+                        r = sd_bus_message_exit_container(m);
+                        if (r < 0)
+                                return r;
+                }
+
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        return sd_bus_message_exit_container(m);
+}
+
+/* Every string field starts as "" so that absent properties print as "". */
+static void parent_init(Parent *p, const char *path) {
+        *p = (Parent) {
+                .path = path, .name = "", .driver = "", .subsystem = "",
+                .sysfs_path = "", .broken = "",
+        };
+}
+
+static void type_init(Type *t, const char *path) {
+        *t = (Type) {
+                .path = path, .id = "", .kind = "", .parent = "", .name = "",
+                .description = "", .device_api = "", .broken = "",
+        };
+}
+
+static void device_init(Device *d, const char *path) {
+        *d = (Device) {
+                .path = path, .uuid = "", .kind = "", .parent = "", .type = "",
+                .state = "", .vm = "", .address = "", .sysfs_path = "",
+                .driver = "", .netdevs = NULL,
+        };
+}
+
+/* Absent array properties become empty lists, so printers need no checks. */
+static int empty_strv(const char ***l) {
+        if (*l)
+                return 0;
+        *l = calloc(1, sizeof(char *));
+        return *l ? 0 : -ENOMEM;
+}
+
+static int model_fill_defaults(Model *m) {
+        for (size_t i = 0; i < m->n_parents; i++)
+                if (empty_strv(&m->parents[i].kinds) < 0 || empty_strv(&m->parents[i].netdevs) < 0)
+                        return -ENOMEM;
+        for (size_t i = 0; i < m->n_devices; i++)
+                if (empty_strv(&m->devices[i].netdevs) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+int model_parse(Model *m, sd_bus_message *reply) {
+        size_t allocated_parents = 0, allocated_types = 0, allocated_devices = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+        if (r < 0)
+                return r;
+
+        while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
+                const char *path;
+
+                r = sd_bus_message_read_basic(reply, 'o', &path);
+                if (r < 0)
+                        return r;
+
+                r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
+                if (r < 0)
+                        return r;
+
+                while ((r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
+                        const char *interface;
+
+                        r = sd_bus_message_read_basic(reply, 's', &interface);
+                        if (r < 0)
+                                return r;
+
+                        if (streq(interface, SIOV_DBUS_PARENT_INTERFACE)) {
+                                r = grow((void **) &m->parents, &allocated_parents,
+                                         m->n_parents + 1, sizeof(Parent));
+                                if (r < 0)
+                                        return r;
+                                parent_init(&m->parents[m->n_parents], path);
+                                /* Counted before reading, so model_free() sees
+                                 * arrays of a half-read object. */
+                                m->n_parents++;
+                                r = read_properties(reply, parent_properties,
+                                                    &m->parents[m->n_parents - 1], interface, path);
+                        } else if (streq(interface, SIOV_DBUS_TYPE_INTERFACE)) {
+                                r = grow((void **) &m->types, &allocated_types,
+                                         m->n_types + 1, sizeof(Type));
+                                if (r < 0)
+                                        return r;
+                                type_init(&m->types[m->n_types], path);
+                                m->n_types++;
+                                r = read_properties(reply, type_properties,
+                                                    &m->types[m->n_types - 1], interface, path);
+                        } else if (streq(interface, SIOV_DBUS_DEVICE_INTERFACE)) {
+                                r = grow((void **) &m->devices, &allocated_devices,
+                                         m->n_devices + 1, sizeof(Device));
+                                if (r < 0)
+                                        return r;
+                                device_init(&m->devices[m->n_devices], path);
+                                m->n_devices++;
+                                r = read_properties(reply, device_properties,
+                                                    &m->devices[m->n_devices - 1], interface, path);
+                        } else if (streq(interface, SIOV_DBUS_MANAGER_INTERFACE)) {
+                                m->have_manager = true;
+                                r = read_properties(reply, manager_properties, m, interface, path);
+                        } else
+                                r = sd_bus_message_skip(reply, "a{sv}");
+                        if (r < 0)
+                                return r;
+
+                        r = sd_bus_message_exit_container(reply);
+                        if (r < 0)
+                                return r;
+                }
+                if (r < 0)
+                        return r;
+
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return r;
+
+        return model_fill_defaults(m);
+}
+
+int model_fetch(Context *c, bool manager, Model **ret) {
+        _cleanup_(model_freep) Model *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(Model));
+        if (!m)
+                return log_error_errno(-ENOMEM, "out of memory");
+        m->version = m->sysfs_root = "";
+
+        r = bus_call(c, SIOV_DBUS_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
+                     "read siovd's objects", &m->reply, NULL);
+        if (r < 0)
+                return r;
+
+        /* A bad reply is a failure of siovd (exit 1), whatever the errno. */
+        r = model_parse(m, m->reply);
+        if (r == -EPROTO)
+                return r; /* already printed */
+        if (r < 0) {
+                log_error_errno(r, "cannot parse siovd's objects from %s: %s",
+                                c->bus_description, strerror(-r));
+                return -EPROTO;
+        }
+
+        /* The ObjectManager lists the objects below /org/siov1, which need not
+         * include the Manager itself: ask for it only when it is needed. */
+        if (manager && !m->have_manager) {
+                r = bus_call(c, SIOV_DBUS_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+                             "read siovd's version", &m->manager_reply, "s", SIOV_DBUS_MANAGER_INTERFACE);
+                if (r < 0)
+                        return r;
+                r = read_properties(m->manager_reply, manager_properties, m,
+                                    SIOV_DBUS_MANAGER_INTERFACE, SIOV_DBUS_PATH);
+                if (r == -EPROTO)
+                        return r;
+                if (r < 0) {
+                        log_error_errno(r, "cannot parse siovd's manager properties: %s", strerror(-r));
+                        return -EPROTO;
+                }
+                m->have_manager = true;
+        }
+
+        r = model_link(m);
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+        *ret = TAKE_PTR(m);
+        return 0;
+}

@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * Output: aligned tables for people, json-c objects for programs. The JSON
+ * builders here are the one definition of each object's shape; `--json` of
+ * every verb uses them, so the same object always has the same keys.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "siovctl.h"
+
+/* ---- tables ------------------------------------------------------------ */
+
+struct Table {
+        size_t n_columns;
+        char **cells;           /* headers first, then rows */
+        size_t n_cells;
+        size_t allocated;
+        bool *right;
+};
+
+Table *table_new(const char *header, ...) {
+        _cleanup_(table_freep) Table *t = NULL;
+        va_list ap;
+        size_t n = 0;
+
+        t = calloc(1, sizeof(Table));
+        if (!t)
+                return NULL;
+
+        va_start(ap, header);
+        for (const char *h = header; h; h = va_arg(ap, const char *))
+                n++;
+        va_end(ap);
+
+        t->n_columns = n;
+        t->right = calloc(n, sizeof(bool));
+        if (!t->right)
+                return NULL;
+
+        va_start(ap, header);
+        for (const char *h = header; h; h = va_arg(ap, const char *)) {
+                if (h[0] == '>') {
+                        t->right[t->n_cells] = true;
+                        h++;
+                }
+                if (table_add(t, h) < 0) {
+                        va_end(ap);
+                        return NULL;
+                }
+        }
+        va_end(ap);
+
+        return TAKE_PTR(t);
+}
+
+Table *table_free(Table *t) {
+        if (!t)
+                return NULL;
+        for (size_t i = 0; i < t->n_cells; i++)
+                free(t->cells[i]);
+        free(t->cells);
+        free(t->right);
+        free(t);
+        return NULL;
+}
+
+char *strdup_printable(const char *s) {
+        char *c;
+
+        c = strdup(s);
+        if (!c)
+                return NULL;
+        for (char *p = c; *p; p++)
+                if ((unsigned char) *p < ' ' || *p == 0x7f)
+                        *p = '?';
+        return c;
+}
+
+/* Cells are single-line: control characters (a description's newline,
+ * an escape sequence in a VM name) are shown as '?'. */
+static char *cell_sanitize(const char *s) {
+        return strdup_printable(isempty(s) ? "-" : s);
+}
+
+int table_add(Table *t, const char *cell) {
+        char *c;
+
+        if (t->n_cells >= t->allocated) {
+                size_t n = t->allocated ? t->allocated * 2 : 64;
+                char **p = reallocarray(t->cells, n, sizeof(char *));
+                if (!p)
+                        return -ENOMEM;
+                t->cells = p;
+                t->allocated = n;
+        }
+        c = cell_sanitize(cell);
+        if (!c)
+                return -ENOMEM;
+        t->cells[t->n_cells++] = c;
+        return 0;
+}
+
+int table_addf(Table *t, const char *fmt, ...) {
+        _cleanup_free_ char *s = NULL;
+        va_list ap;
+        int r;
+
+        va_start(ap, fmt);
+        r = vasprintf(&s, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                s = NULL; /* undefined after a failure */
+                return -ENOMEM;
+        }
+        return table_add(t, s);
+}
+
+size_t table_get_rows(const Table *t) {
+        return t->n_cells / t->n_columns - 1;
+}
+
+/* Display width: UTF-8 code points (no wide characters expected here). */
+static size_t width(const char *s) {
+        size_t n = 0;
+
+        for (; *s; s++)
+                if (((unsigned char) *s & 0xc0) != 0x80)
+                        n++;
+        return n;
+}
+
+void table_print(const Table *t, FILE *f) {
+        _cleanup_free_ size_t *widths = NULL;
+
+        widths = calloc(t->n_columns, sizeof(size_t));
+        if (!widths)
+                return;
+
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t w = width(t->cells[i]);
+                if (w > widths[i % t->n_columns])
+                        widths[i % t->n_columns] = w;
+        }
+
+        for (size_t i = 0; i < t->n_cells; i++) {
+                size_t col = i % t->n_columns, pad = widths[col] - width(t->cells[i]);
+                bool last = col == t->n_columns - 1;
+
+                if (col > 0)
+                        fputs("  ", f);
+                if (t->right[col])
+                        fprintf(f, "%*s", (int) pad, "");
+                fputs(t->cells[i], f);
+                if (!t->right[col] && !last)
+                        fprintf(f, "%*s", (int) pad, "");
+                if (last)
+                        fputc('\n', f);
+        }
+}
+
+/* ---- strings ----------------------------------------------------------- */
+
+const char * const resource_key_order[] = {
+        "total", "free", "mdev-dwq", "mdev-swq", "host-netdev", "host-wq", "swq-slots", NULL,
+};
+
+const char * const host_usage_key_order[] = {
+        "netdev", "wq-kernel", "wq-user", "vf-host", NULL,
+};
+
+static const char * const *sort_order;
+
+static size_t key_rank(const char *k) {
+        size_t i;
+
+        for (i = 0; sort_order[i]; i++)
+                if (streq(sort_order[i], k))
+                        return i;
+        return i;
+}
+
+static int key_value_compare(const void *x, const void *y) {
+        const KeyValue *a = x, *b = y;
+        size_t ra = key_rank(a->key), rb = key_rank(b->key);
+
+        if (ra != rb)
+                return ra < rb ? -1 : 1;
+        return strcmp(a->key, b->key);
+}
+
+void key_values_sort(KeyValue *kv, size_t n, const char * const *order) {
+        sort_order = order;
+        qsort(kv, n, sizeof(KeyValue), key_value_compare);
+}
+
+char *key_values_to_string(const KeyValue *kv, size_t n) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "%s%s=%u", i > 0 ? " " : "", kv[i].key, kv[i].value);
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+char *parent_available_to_string(const Parent *p) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < p->n_types; i++) {
+                const Type *t = p->types[i];
+
+                if (isempty(t->broken))
+                        fprintf(f, "%s%s=%u", i > 0 ? " " : "", t->id, t->available);
+                else
+                        fprintf(f, "%s%s=?", i > 0 ? " " : "", t->id);
+        }
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+char *strv_join_const(const char * const *l, const char *sep) {
+        size_t n = 1, k = strlen(sep);
+        char *s, *p;
+
+        for (const char * const *i = l; i && *i; i++)
+                n += strlen(*i) + k;
+        s = p = malloc(n);
+        if (!s)
+                return NULL;
+        *p = 0;
+        for (const char * const *i = l; i && *i; i++) {
+                if (i != l)
+                        p = stpcpy(p, sep);
+                p = stpcpy(p, *i);
+        }
+        return s;
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static int json_flags(JsonMode mode) {
+        /* json-c escapes '/' by default: sysfs paths would read "\/sys\/...". */
+        if (mode == JSON_SHORT)
+                return JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+        return JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE;
+}
+
+static int check_output(FILE *f) {
+        if (ferror(f))
+                return log_error_errno(-EIO, "cannot write the output");
+        return 0;
+}
+
+int json_print(json_object *j, FILE *f, JsonMode mode) {
+        const char *s;
+
+        if (!j)
+                return log_error_errno(-ENOMEM, "out of memory");
+
+        s = json_object_to_json_string_ext(j, json_flags(mode));
+        if (!s) {
+                json_object_put(j);
+                return log_error_errno(-ENOMEM, "out of memory");
+        }
+        fputs(s, f);
+        fputc('\n', f);
+        json_object_put(j);
+        return check_output(f);
+}
+
+void json_array_begin(JsonArray *a, FILE *f, JsonMode mode) {
+        *a = (JsonArray) { .f = f, .mode = mode };
+        fputc('[', f);
+}
+
+int json_array_add(JsonArray *a, json_object *o) {
+        const char *s, *nl;
+
+        if (!o)
+                return log_error_errno(-ENOMEM, "out of memory");
+
+        s = json_object_to_json_string_ext(o, json_flags(a->mode));
+        if (!s) {
+                json_object_put(o);
+                return log_error_errno(-ENOMEM, "out of memory");
+        }
+
+        if (a->mode == JSON_SHORT) {
+                if (a->n > 0)
+                        fputc(',', a->f);
+                fputs(s, a->f);
+        } else {
+                /* An element one level down: every line two spaces in.
+                 * Strings never hold a raw newline (json-c escapes it).
+                 * Built in one buffer: one write per element, not per line. */
+                size_t len = strlen(s), lines = 1, need;
+                char *p;
+
+                for (const char *q = s; (q = memchr(q, '\n', s + len - q)); q++)
+                        lines++;
+                need = 2 + len + 2 * lines;
+                if (need > a->allocated) {
+                        p = realloc(a->buf, need);
+                        if (!p) {
+                                json_object_put(o);
+                                return log_error_errno(-ENOMEM, "out of memory");
+                        }
+                        a->buf = p;
+                        a->allocated = need;
+                }
+
+                p = a->buf;
+                if (a->n > 0)
+                        *p++ = ',';
+                *p++ = '\n';
+                for (; (nl = memchr(s, '\n', len)); len -= nl + 1 - s, s = nl + 1) {
+                        p = mempcpy(p, "  ", 2);
+                        p = mempcpy(p, s, nl + 1 - s);
+                }
+                p = mempcpy(p, "  ", 2);
+                p = mempcpy(p, s, len);
+                fwrite(a->buf, 1, p - a->buf, a->f);
+        }
+        a->n++;
+        json_object_put(o);
+        return 0;
+}
+
+void json_array_done(JsonArray *a) {
+        free(a->buf);
+        a->buf = NULL;
+        a->allocated = 0;
+}
+
+int json_array_end(JsonArray *a) {
+        /* json-c prints an empty pretty array as "[\n]". */
+        fputs(a->mode == JSON_SHORT ? "]\n" : "\n]\n", a->f);
+        return check_output(a->f);
+}
+
+/* Adds v under a constant key (a string literal: not copied); consumes v.
+ * Keys are new in each object, which spares json-c a lookup. */
+static int add(json_object *o, const char *key, json_object *v) {
+        if (!v)
+                return -ENOMEM;
+        if (json_object_object_add_ex(o, key, v,
+                                      JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_ADD_CONSTANT_KEY) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static json_object *string(const char *s) {
+        return json_object_new_string(strempty(s));
+}
+
+static json_object *u32(uint32_t u) {
+        return json_object_new_int64(u);
+}
+
+static json_object *boolean(int b) {
+        return json_object_new_boolean(!!b);
+}
+
+static json_object *strv(const char * const *l) {
+        json_object *a;
+
+        a = json_object_new_array();
+        if (!a)
+                return NULL;
+        for (; l && *l; l++) {
+                json_object *s = json_object_new_string(*l);
+                if (!s || json_object_array_add(a, s) < 0) {
+                        json_object_put(s);
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+/* {"total": 8, "mdev_dwq": 2}: D-Bus keys with '-' turned into '_', so all
+ * JSON keys are snake_case. */
+static json_object *key_values(const KeyValue *kv, size_t n) {
+        json_object *o;
+
+        o = json_object_new_object();
+        if (!o)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *k = strdup(kv[i].key);
+                json_object *v;
+
+                if (!k)
+                        goto fail;
+                for (char *p = k; *p; p++)
+                        if (*p == '-')
+                                *p = '_';
+                v = u32(kv[i].value);
+                if (!v)
+                        goto fail;
+                if (json_object_object_add(o, k, v) < 0) {
+                        json_object_put(v);
+                        goto fail;
+                }
+        }
+        return o;
+fail:
+        json_object_put(o);
+        return NULL;
+}
+
+json_object *parent_to_json(const Parent *p) {
+        json_object *o, *types = NULL;
+
+        o = json_object_new_object();
+        if (!o)
+                return NULL;
+
+        types = json_object_new_array_ext(p->n_types);
+        if (!types)
+                goto fail;
+        for (size_t i = 0; i < p->n_types; i++) {
+                json_object *t = json_object_new_object();
+
+                if (!t || json_object_array_add(types, t) < 0) {
+                        json_object_put(t);
+                        goto fail;
+                }
+                if (add(t, "id", string(p->types[i]->id)) < 0 ||
+                    add(t, "available_instances", u32(p->types[i]->available)) < 0 ||
+                    add(t, "broken", string(p->types[i]->broken)) < 0)
+                        goto fail;
+        }
+
+        if (add(o, "name", string(p->name)) < 0 ||
+            add(o, "kinds", strv(p->kinds)) < 0 ||
+            add(o, "driver", string(p->driver)) < 0 ||
+            add(o, "subsystem", string(p->subsystem)) < 0 ||
+            add(o, "sysfs_path", string(p->sysfs_path)) < 0 ||
+            add(o, "types", TAKE_PTR(types)) < 0 ||
+            add(o, "resources", key_values(p->resources, p->n_resources)) < 0 ||
+            add(o, "host_usage", key_values(p->host_usage, p->n_host_usage)) < 0 ||
+            add(o, "netdevs", strv(p->netdevs)) < 0 ||
+            add(o, "total_vfs", u32(p->total_vfs)) < 0 ||
+            add(o, "num_vfs", u32(p->num_vfs)) < 0 ||
+            add(o, "broken", string(p->broken)) < 0)
+                goto fail;
+        return o;
+fail:
+        json_object_put(types);
+        json_object_put(o);
+        return NULL;
+}
+
+json_object *type_to_json(const Type *t) {
+        json_object *o;
+
+        o = json_object_new_object();
+        if (!o)
+                return NULL;
+        if (add(o, "parent", string(t->parent)) < 0 ||
+            add(o, "id", string(t->id)) < 0 ||
+            add(o, "kind", string(t->kind)) < 0 ||
+            add(o, "name", string(t->name)) < 0 ||
+            add(o, "description", string(t->description)) < 0 ||
+            add(o, "device_api", string(t->device_api)) < 0 ||
+            add(o, "available_instances", u32(t->available)) < 0 ||
+            add(o, "broken", string(t->broken)) < 0) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
+json_object *device_to_json(const Device *d) {
+        json_object *o, *attrs = NULL;
+
+        o = json_object_new_object();
+        if (!o)
+                return NULL;
+
+        attrs = json_object_new_array_ext(d->n_attributes);
+        if (!attrs)
+                goto fail;
+        for (size_t i = 0; i < d->n_attributes; i++) {
+                json_object *a = json_object_new_object();
+
+                if (!a || json_object_array_add(attrs, a) < 0) {
+                        json_object_put(a);
+                        goto fail;
+                }
+                if (add(a, "name", string(d->attributes[i].name)) < 0 ||
+                    add(a, "value", string(d->attributes[i].value)) < 0)
+                        goto fail;
+        }
+
+        if (add(o, "uuid", string(d->uuid)) < 0 ||
+            add(o, "kind", string(d->kind)) < 0 ||
+            add(o, "parent", string(d->parent)) < 0 ||
+            add(o, "type", string(d->type)) < 0 ||
+            add(o, "state", string(d->state)) < 0 ||
+            add(o, "persistent", boolean(d->persistent)) < 0 ||
+            add(o, "autostart", boolean(d->autostart)) < 0 ||
+            add(o, "vm", string(d->vm)) < 0 ||
+            add(o, "attributes", TAKE_PTR(attrs)) < 0 ||
+            add(o, "address", string(d->address)) < 0 ||
+            add(o, "sysfs_path", string(d->sysfs_path)) < 0 ||
+            add(o, "driver", string(d->driver)) < 0 ||
+            add(o, "host_used", boolean(d->host_used)) < 0 ||
+            add(o, "netdevs", strv(d->netdevs)) < 0)
+                goto fail;
+        return o;
+fail:
+        json_object_put(attrs);
+        json_object_put(o);
+        return NULL;
+}

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * siovctl: shared declarations. The CLI talks to siovd over D-Bus only: one
+ * GetManagedObjects call fills a Model (strings borrowed from the reply
+ * message, which the model keeps referenced), the verbs filter and print it.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+#include <systemd/sd-bus.h>
+
+#include "siov-macro.h"
+
+/* Exit codes, documented in `siovctl --help` and the README. */
+enum {
+        EXIT_SIOVCTL_OK              = 0,
+        EXIT_SIOVCTL_FAILED          = 1, /* siovd (or the kernel behind it) reported a failure */
+        EXIT_SIOVCTL_USAGE           = 2, /* bad command line, or an argument siovd rejects as invalid */
+        EXIT_SIOVCTL_UNREACHABLE     = 3, /* bus unreachable, or siovd not running / not answering */
+        EXIT_SIOVCTL_NO_SUCH_OBJECT  = 4, /* no such parent, type or device */
+        EXIT_SIOVCTL_NOT_AUTHORIZED  = 5, /* bus policy or polkit said no */
+        EXIT_SIOVCTL_NO_CAPACITY     = 6, /* no instance of that type is available */
+};
+
+/*
+ * Internally every failure is a negative errno that has already been
+ * printed; these are the errnos that select an exit code (exit_code_from_errno).
+ * Anything else means EXIT_SIOVCTL_FAILED.
+ */
+#define ERRNO_USAGE             EINVAL
+#define ERRNO_UNREACHABLE       EHOSTUNREACH
+#define ERRNO_NO_SUCH_OBJECT    ENXIO
+#define ERRNO_NOT_AUTHORIZED    EACCES
+#define ERRNO_NO_CAPACITY       ENOSPC
+
+int exit_code_from_errno(int r);
+
+/* ---- logging: stderr, one line, "siovctl: " prefix -------------------- */
+
+#define PROGRAM "siovctl"
+
+/* Prints "siovctl: <message>" on stderr; returns r (negative). */
+int log_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
+
+/* ---- the model --------------------------------------------------------- */
+
+typedef struct KeyValue {
+        const char *key;
+        uint32_t value;
+} KeyValue;
+
+typedef struct Attribute {
+        const char *name;
+        const char *value;
+} Attribute;
+
+typedef struct Type Type;
+
+/* All strings are borrowed from Model.reply and never NULL ("" when absent);
+ * arrays are NULL-terminated and owned. */
+typedef struct Parent {
+        const char *path;
+        const char *name;
+        const char **kinds;
+        const char *driver;
+        const char *subsystem;
+        const char *sysfs_path;
+        KeyValue *resources;
+        size_t n_resources;
+        KeyValue *host_usage;
+        size_t n_host_usage;
+        const char **netdevs;
+        uint32_t total_vfs;
+        uint32_t num_vfs;
+        const char *broken;
+
+        /* Filled by model_link(): this parent's types, sorted by id. */
+        Type **types;
+        size_t n_types;
+} Parent;
+
+struct Type {
+        const char *path;
+        const char *id;
+        const char *kind;
+        const char *parent;
+        const char *name;
+        const char *description;
+        const char *device_api;
+        uint32_t available;
+        const char *broken;
+};
+
+typedef struct Device {
+        const char *path;
+        const char *uuid;
+        const char *kind;
+        const char *parent;
+        const char *type;
+        const char *state;
+        int persistent;
+        int autostart;
+        const char *vm;
+        Attribute *attributes;
+        size_t n_attributes;
+        const char *address;
+        const char *sysfs_path;
+        const char *driver;
+        int host_used;
+        const char **netdevs;
+} Device;
+
+typedef struct Model {
+        sd_bus_message *reply;          /* owns every borrowed string */
+        sd_bus_message *manager_reply;  /* Manager properties, when fetched */
+
+        bool have_manager;
+        const char *version;
+        const char *sysfs_root;
+
+        Parent *parents;
+        size_t n_parents;
+        Type *types;
+        size_t n_types;
+        Device *devices;
+        size_t n_devices;
+} Model;
+
+Model *model_free(Model *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Model *, model_free);
+
+/* Sorts parents (by name), types (parent, id) and devices (parent, type,
+ * uuid; VFs by address) and links each parent to its types. */
+int model_link(Model *m);
+
+Parent *model_find_parent(const Model *m, const char *name);
+/* Names compare "naturally" (siov2 < siov10) but fixed-width names such as
+ * PCI addresses compare bytewise, so that hex digits sort right. */
+int name_compare(const char *a, const char *b);
+
+/* ---- the bus ----------------------------------------------------------- */
+
+typedef enum JsonMode {
+        JSON_OFF,
+        JSON_PRETTY,            /* --json, --json=pretty: indented, one key per line */
+        JSON_SHORT,             /* --json=short: one line */
+} JsonMode;
+
+typedef struct Context {
+        const char *address;    /* --address, or NULL for the system bus */
+        JsonMode json;
+        sd_bus *bus;
+        char *bus_description;  /* address used, for messages */
+} Context;
+
+/* Connects (once). Failure is printed and returns -ERRNO_UNREACHABLE. */
+int bus_connect(Context *c);
+
+/* Prints a failed call as one line and returns the errno that selects the
+ * exit code. what: what was being done ("read siovd's objects"). */
+int bus_log_call_error(Context *c, const sd_bus_error *error, int r, const char *what);
+
+/* One method call on org.siov1; failures are printed (bus_log_call_error). */
+int bus_call(Context *c, const char *path, const char *interface, const char *member,
+             const char *what, sd_bus_message **ret_reply, const char *types, ...);
+
+/* One GetManagedObjects call; with manager also the Manager properties. */
+int model_fetch(Context *c, bool manager, Model **ret);
+/* Reads a GetManagedObjects reply into m (which keeps no reference: the
+ * caller keeps reply alive as long as m). -EPROTO (printed) when a known
+ * property has the wrong type. */
+int model_parse(Model *m, sd_bus_message *reply);
+
+/* ---- tables ------------------------------------------------------------ */
+
+typedef struct Table Table;
+
+/* NULL-terminated header list; a header starting with '>' is right-aligned
+ * (the '>' is not printed). */
+Table *table_new(const char *header, ...) _sentinel_;
+Table *table_free(Table *t);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Table *, table_free);
+/* Adds the next cell, row by row; "" and NULL print as "-". */
+int table_add(Table *t, const char *cell);
+int table_addf(Table *t, const char *fmt, ...) _printf_(2, 3);
+size_t table_get_rows(const Table *t);
+void table_print(const Table *t, FILE *f);
+
+/* ---- output helpers ---------------------------------------------------- */
+
+/* A copy with control characters shown as '?', for the terminal. */
+char *strdup_printable(const char *s);
+
+/* Prints j and a newline, consuming j; failures are printed. */
+int json_print(json_object *j, FILE *f, JsonMode mode);
+
+/* Streams a JSON array element by element, so that 10,000 devices never
+ * sit in one json-c tree and one string: the output is byte for byte what
+ * json_print() of the whole array would give. */
+typedef struct JsonArray {
+        FILE *f;
+        JsonMode mode;
+        size_t n;
+        char *buf;              /* an element, indented */
+        size_t allocated;
+} JsonArray;
+void json_array_begin(JsonArray *a, FILE *f, JsonMode mode);
+/* Consumes o; NULL (allocation failure) is -ENOMEM, printed. */
+int json_array_add(JsonArray *a, json_object *o);
+int json_array_end(JsonArray *a);
+/* Frees a's buffer: use as _cleanup_(json_array_done). */
+void json_array_done(JsonArray *a);
+
+json_object *parent_to_json(const Parent *p);
+json_object *type_to_json(const Type *t);
+json_object *device_to_json(const Device *d);
+
+/* "netdev=2 wq-kernel=1", in a fixed key order; "" when empty. */
+char *key_values_to_string(const KeyValue *kv, size_t n);
+/* "idxd-1dwq=4 idxd-1swq=20" ("?" for a broken type); "" when none. */
+char *parent_available_to_string(const Parent *p);
+/* "mdev,sriov" */
+char *strv_join_const(const char * const *l, const char *sep);
+/* Fixed display order of Resources / HostUsage keys: known keys first. */
+void key_values_sort(KeyValue *kv, size_t n, const char * const *order);
+extern const char * const resource_key_order[];
+extern const char * const host_usage_key_order[];
+
+/* ---- verbs ------------------------------------------------------------- */
+
+typedef struct Options {
+        const char *parent;     /* --parent */
+        const char *type;       /* --type */
+} Options;
+
+int verb_parents(Context *c, const Options *o, int argc, char **argv);
+int verb_types(Context *c, const Options *o, int argc, char **argv);
+int verb_list(Context *c, const Options *o, int argc, char **argv);
+int verb_status(Context *c, const Options *o, int argc, char **argv);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "manager.h"
+
+typedef enum DeviceKind {
+        DEVICE_KIND_MDEV,
+        DEVICE_KIND_VF,
+} DeviceKind;
+
+/* An mdev (keyed by its UUID) or an SR-IOV VF (keyed by the name-based UUID
+ * libsiov derives from its PF and index). */
+struct Device {
+        Manager *manager;
+        DeviceKind kind;
+        char *uuid;
+        char *path;
+
+        struct siov_mdev *mdev;         /* active mdev, or NULL */
+
+        struct siov_parent *pf;         /* VF: snapshot of its PF ... */
+        size_t vf_index;                /* ... and its position in it */
+};
+
+int device_new_mdev(Manager *m, struct siov_mdev *mdev, Device **ret);
+int device_new_vf(Manager *m, struct siov_parent *pf, size_t i, Device **ret);
+Device *device_free(Device *d);
+/* New snapshots; signal the properties that changed. */
+void device_update_mdev(Device *d, struct siov_mdev *mdev);
+void device_update_vf(Device *d, struct siov_parent *pf, size_t i);
+/* Signals removal, drops it from the manager, frees it. */
+void device_remove(Device *d);
+
+const struct siov_vf *device_get_vf(const Device *d);
+const char *device_get_parent(const Device *d);
+const char *device_get_type(const Device *d);
+const char *device_get_state(const Device *d);
+const char *device_get_address(const Device *d);
+const char *device_get_syspath(const Device *d, char *buf, size_t size);
+const char *device_get_driver(const Device *d);
+bool device_get_host_used(const Device *d);
+char * const *device_get_netdevs(const Device *d);
+const char *device_kind_to_string(DeviceKind k);
+
+/* device-dbus.c */
+extern const sd_bus_vtable device_vtable[];
+int device_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
+int device_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+int device_path(const char *uuid, char **ret);

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libudev.h>
+
+#include "device.h"
+#include "log.h"
+#include "manager.h"
+#include "parent.h"
+#include "siov-names.h"
+
+int manager_new(Manager **ret, const char *sysfs_root, UeventSource source) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(Manager));
+        if (!m)
+                return -ENOMEM;
+        m->uevent_source = source;
+
+        r = siov_ctx_new(&m->ctx, sysfs_root);
+        if (r < 0)
+                return log_error_errno(r, "Cannot use sysfs root '%s': %m", strempty(sysfs_root));
+        r = siov_ctx_load_vfio_variants(m->ctx);
+        if (r < 0)
+                log_debug_errno(r, "No VFIO variant drivers from modules.alias: %m");
+
+        m->parents = hashmap_new();
+        m->devices = hashmap_new();
+        m->vf_owners = hashmap_new();
+        if (!m->parents || !m->devices || !m->vf_owners)
+                return -ENOMEM;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        Parent *p;
+        Device *d;
+
+        if (!m)
+                return NULL;
+        manager_monitor_stop(m);
+        sd_event_source_unref(m->rescan_source);
+
+        /* No signals while tearing down. */
+        m->exported = false;
+        HASHMAP_FOREACH(d, m->devices, i)
+                device_free(d);
+        HASHMAP_FOREACH(p, m->parents, i)
+                parent_free(p);
+        hashmap_free(m->devices);
+        hashmap_free(m->parents);
+        hashmap_free(m->vf_owners);
+
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        siov_ctx_unref(m->ctx);
+        free(m);
+        return NULL;
+}
+
+static void manager_set_parent(Manager *m, struct siov_parent *snap) {
+        Parent *p = hashmap_get(m->parents, siov_parent_get_name(snap));
+        int r;
+
+        if (p)
+                r = parent_update(p, snap);
+        else
+                r = parent_new(m, snap, NULL);
+        if (r < 0)
+                log_warning_errno(r, "Cannot track parent %s: %m", siov_parent_get_name(snap));
+}
+
+static void manager_set_mdev(Manager *m, struct siov_mdev *mdev) {
+        Device *d = hashmap_get(m->devices, siov_mdev_get_uuid(mdev));
+        int r;
+
+        if (d && d->kind == DEVICE_KIND_MDEV) {
+                device_update_mdev(d, mdev);
+                return;
+        }
+        if (d) {
+                log_warning("mdev %s has the UUID of a VF; not published.", siov_mdev_get_uuid(mdev));
+                return;
+        }
+        r = device_new_mdev(m, mdev, &d);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot track mdev %s: %m", siov_mdev_get_uuid(mdev));
+                return;
+        }
+        manager_emit_added(m, d->path);
+}
+
+/* Makes the objects match a full scan. Used at start and by Rescan(). */
+static int manager_reconcile(Manager *m, struct siov_model *model) {
+        _cleanup_free_ Parent **gone_parents = NULL;
+        _cleanup_free_ Device **gone_devices = NULL;
+        size_t n_gone_parents = 0, n_gone_devices = 0;
+        Parent *p;
+        Device *d;
+
+        /* Collect first: the tables must not change while iterating. */
+        gone_parents = calloc(hashmap_size(m->parents) + 1, sizeof(Parent *));
+        gone_devices = calloc(hashmap_size(m->devices) + 1, sizeof(Device *));
+        if (!gone_parents || !gone_devices)
+                return -ENOMEM;
+        HASHMAP_FOREACH(p, m->parents, i)
+                if (!siov_model_find_parent(model, p->name))
+                        gone_parents[n_gone_parents++] = p;
+        HASHMAP_FOREACH(d, m->devices, i)
+                if (d->kind == DEVICE_KIND_MDEV && !siov_model_find_mdev(model, d->uuid))
+                        gone_devices[n_gone_devices++] = d;
+
+        for (size_t i = 0; i < n_gone_devices; i++)
+                device_remove(gone_devices[i]);
+        for (size_t i = 0; i < n_gone_parents; i++)
+                parent_remove(gone_parents[i]);
+
+        for (size_t i = 0; i < siov_model_get_n_parents(model); i++)
+                manager_set_parent(m, siov_model_get_parent(model, i));
+        for (size_t i = 0; i < siov_model_get_n_mdevs(model); i++)
+                manager_set_mdev(m, siov_model_get_mdev(model, i));
+        return 0;
+}
+
+int manager_rescan(Manager *m) {
+        struct siov_model *model = NULL;
+        int r;
+
+        r = siov_scan(m->ctx, &model);
+        if (r < 0)
+                return log_error_errno(r, "Scanning sysfs under '%s/' failed: %m", siov_ctx_get_root(m->ctx));
+        r = manager_reconcile(m, model);
+        siov_model_unref(model);
+        if (r < 0)
+                return log_error_errno(r, "Cannot reconcile the device model: %m");
+        log_debug("Rescan: %zu parents, %zu devices.", hashmap_size(m->parents), hashmap_size(m->devices));
+        return 0;
+}
+
+static int on_deferred_rescan(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        m->rescan_source = sd_event_source_unref(m->rescan_source);
+        (void) manager_rescan(m);
+        return 0;
+}
+
+int manager_request_rescan(Manager *m) {
+        if (m->rescan_source)
+                return 0;
+        return sd_event_add_defer(m->event, &m->rescan_source, on_deferred_rescan, m);
+}
+
+int manager_startup(Manager *m) {
+        int r;
+
+        /* The monitor exists before the first scan: a change during the scan
+         * is queued on its socket and handled after, never lost. */
+        r = manager_monitor_start(m);
+        if (r < 0)
+                return r;
+        r = manager_rescan(m);
+        if (r < 0)
+                return r;
+        log_info("Tracking %zu parents and %zu devices under '%s/'.",
+                 hashmap_size(m->parents), hashmap_size(m->devices), siov_ctx_get_root(m->ctx));
+        return 0;
+}
+
+static void manager_refresh_parent(Manager *m, const char *name) {
+        struct siov_parent *snap = NULL;
+        Parent *p = hashmap_get(m->parents, name);
+        int r;
+
+        r = siov_parent_read(m->ctx, name, &snap);
+        if (r == -ENODEV) {
+                if (p)
+                        parent_remove(p);
+                return;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read parent %s: %m", name);
+                return;
+        }
+        manager_set_parent(m, snap);
+        siov_parent_unref(snap);
+}
+
+static void manager_refresh_mdev(Manager *m, const char *uuid) {
+        struct siov_mdev *mdev = NULL;
+        Device *d = hashmap_get(m->devices, uuid);
+        int r;
+
+        r = siov_mdev_read(m->ctx, uuid, &mdev);
+        if (r == -ENODEV) {
+                if (d && d->kind == DEVICE_KIND_MDEV)
+                        device_remove(d);
+                return;
+        }
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read mdev %s: %m", uuid);
+                return;
+        }
+        manager_set_mdev(m, mdev);
+        siov_mdev_unref(mdev);
+}
+
+static bool startswith_devices(const char *devpath) {
+        return strncmp(devpath, "/devices/", strlen("/devices/")) == 0 && !strstr(devpath, "/../");
+}
+
+/* Copies the last component of a devpath into buf. */
+static const char *devpath_basename(const char *devpath, char *buf, size_t size) {
+        const char *slash = strrchr(devpath, '/');
+        const char *b = slash ? slash + 1 : devpath;
+        size_t n = strlen(b);
+
+        /* Longer than any sysfs name: cannot be one of ours. */
+        if (n >= size)
+                n = 0;
+        memcpy(buf, b, n);
+        buf[n] = 0;
+        return buf;
+}
+
+void manager_handle_uevent(Manager *m, const char *action, const char *devpath, const char *subsystem) {
+        char path[4096], name[256];
+        bool removed = streq(action, "remove");
+
+        if (!devpath || !startswith_devices(devpath))
+                return;
+        log_debug("uevent %s %s (%s)", action, devpath, strempty(subsystem));
+
+        if (streq(strempty(subsystem), "mdev")) {
+                /* An mdev sits directly below its parent's device. */
+                devpath_basename(devpath, name, sizeof(name));
+                if (siov_uuid_is_valid(name)) {
+                        char uuid[SIOV_UUID_STRING_MAX];
+
+                        if (siov_uuid_normalize(name, uuid) < 0)
+                                return;
+                        if (removed) {
+                                /* The kernel says it is gone: trust the
+                                 * event, the folder may linger a moment. */
+                                Device *d = hashmap_get(m->devices, uuid);
+                                if (d && d->kind == DEVICE_KIND_MDEV)
+                                        device_remove(d);
+                        } else
+                                manager_refresh_mdev(m, uuid);
+                }
+                snprintf(path, sizeof(path), "%s", devpath);
+                *strrchr(path, '/') = 0;
+                devpath_basename(path, name, sizeof(name));
+                if (hashmap_get(m->parents, name))
+                        manager_refresh_parent(m, name);
+                return;
+        }
+
+        /* A known parent, or something below one (its netdevs, its VFs and
+         * their netdevs): refresh that parent. Walk up a few levels only. */
+        snprintf(path, sizeof(path), "%s", devpath);
+        for (int level = 0; level < 4; level++) {
+                Parent *owner;
+                char *slash;
+
+                devpath_basename(path, name, sizeof(name));
+                if (hashmap_get(m->parents, name)) {
+                        manager_refresh_parent(m, name);
+                        return;
+                }
+                owner = hashmap_get(m->vf_owners, name);
+                if (owner) {
+                        manager_refresh_parent(m, owner->name);
+                        return;
+                }
+                slash = strrchr(path, '/');
+                if (!slash || slash == path)
+                        break;
+                *slash = 0;
+                if (streq(path, "/devices"))
+                        break;
+        }
+        if (removed)
+                return;
+
+        /* Unknown device: a new parent (mdev parent registered, PF added), or
+         * a new VF whose PF we must refresh. */
+        {
+                struct siov_parent *snap = NULL;
+                int r = siov_parent_read_devpath(m->ctx, devpath, &snap);
+
+                if (r >= 0) {
+                        manager_set_parent(m, snap);
+                        siov_parent_unref(snap);
+                        return;
+                }
+                if (r != -ENODEV)
+                        log_debug_errno(r, "Cannot read %s: %m", devpath);
+        }
+        if (streq(strempty(subsystem), "pci")) {
+                char link[4096];
+                _cleanup_free_ char *physfn = NULL;
+                ssize_t n;
+
+                snprintf(path, sizeof(path), "sys%s/" SIOV_ATTR_PHYSFN, devpath);
+                physfn = siov_ctx_path(m->ctx, path);
+                if (!physfn)
+                        return;
+                n = readlink(physfn, link, sizeof(link) - 1);
+                if (n <= 0)
+                        return;
+                link[n] = 0;
+                devpath_basename(link, name, sizeof(name));
+                if (siov_pci_address_is_valid(name))
+                        manager_refresh_parent(m, name);
+        }
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "hashmap.h"
+#include "siov-macro.h"
+#include "libsiov.h"
+
+typedef struct Manager Manager;
+typedef struct Parent Parent;
+typedef struct Type Type;
+typedef struct Device Device;
+
+typedef enum UeventSource {
+        UEVENT_SOURCE_AUTO,     /* udev when systemd-udevd runs, else kernel */
+        UEVENT_SOURCE_UDEV,
+        UEVENT_SOURCE_KERNEL,
+} UeventSource;
+
+struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        struct siov_ctx *ctx;
+
+        struct udev *udev;
+        struct udev_monitor *monitor;
+        sd_event_source *monitor_source;
+        UeventSource uevent_source;
+        sd_event_source *rescan_source;   /* deferred full rescan after lost uevents */
+
+        Hashmap *parents;       /* name → Parent */
+        Hashmap *devices;       /* uuid → Device (mdevs and VFs) */
+        Hashmap *vf_owners;     /* VF PCI address → Parent (its PF) */
+
+        /* Objects are exported and the name is owned: changes are signalled.
+         * During the first scan nobody can be listening, so no signals. */
+        bool exported;
+};
+
+int manager_new(Manager **ret, const char *sysfs_root, UeventSource source);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+int manager_startup(Manager *m);
+/* Reads all of sysfs again and reconciles every object, signalling what
+ * changed. */
+int manager_rescan(Manager *m);
+/* The one handler for uevents, from the monitor (and tests). */
+void manager_handle_uevent(Manager *m, const char *action, const char *devpath, const char *subsystem);
+int manager_request_rescan(Manager *m);
+
+/* monitor.c */
+int manager_monitor_start(Manager *m);
+void manager_monitor_stop(Manager *m);
+
+/* manager-dbus.c */
+extern const sd_bus_vtable manager_vtable[];
+int manager_connect_bus(Manager *m);
+
+/* Signal helpers: no-ops until the objects are exported. */
+void manager_emit_added(Manager *m, const char *path);
+void manager_emit_removed(Manager *m, const char *path);
+void manager_emit_changed(Manager *m, const char *path, const char *interface, char **names);

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "parent.h"
+#include "siov-names.h"
+
+int parent_path(const char *name, char **ret) {
+        return sd_bus_path_encode(SIOV_DBUS_PARENT_PREFIX, name, ret);
+}
+
+int type_path(const char *parent, const char *id, char **ret) {
+        return sd_bus_path_encode_many(ret, SIOV_DBUS_PARENT_PREFIX "/%/" SIOV_DBUS_TYPE_INFIX "/%", parent, id);
+}
+
+int parent_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                       void **found, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ char *name = NULL;
+        Parent *p;
+        int r;
+
+        r = sd_bus_path_decode(path, SIOV_DBUS_PARENT_PREFIX, &name);
+        if (r <= 0)
+                return r;
+        p = hashmap_get(m->parents, name);
+        if (!p)
+                return 0;
+        *found = p;
+        return 1;
+}
+
+int type_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                     void **found, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_free_ char *pname = NULL, *tid = NULL;
+        Parent *p;
+        Type *t;
+        int r;
+
+        r = sd_bus_path_decode_many(path, SIOV_DBUS_PARENT_PREFIX "/%/" SIOV_DBUS_TYPE_INFIX "/%", &pname, &tid);
+        if (r <= 0)
+                return r;
+        p = hashmap_get(m->parents, pname);
+        if (!p)
+                return 0;
+        t = parent_find_type(p, tid);
+        if (!t)
+                return 0;
+        *found = t;
+        return 1;
+}
+
+int parent_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                           sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **l = NULL;
+        size_t n = 0, k = 0;
+        Parent *p;
+
+        HASHMAP_FOREACH(p, m->parents, i)
+                n += 1 + p->n_types;
+        l = calloc(n + 1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        HASHMAP_FOREACH(p, m->parents, i) {
+                l[k] = strdup(p->path);
+                if (!l[k++])
+                        return -ENOMEM;
+                for (size_t j = 0; j < p->n_types; j++) {
+                        l[k] = strdup(p->types[j]->path);
+                        if (!l[k++])
+                                return -ENOMEM;
+                }
+        }
+        *nodes = TAKE_PTR(l);
+        return 1;
+}
+
+static int append_strv(sd_bus_message *reply, char * const *l) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        if (r < 0)
+                return r;
+        for (; l && *l; l++) {
+                r = sd_bus_message_append_basic(reply, 's', *l);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int append_dict_su(sd_bus_message *reply, const char * const *keys, const uint32_t *values, size_t n) {
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "{su}");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                r = sd_bus_message_append(reply, "{su}", keys[i], values[i]);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+#define PARENT_STRING_GETTER(fn, getter)                                                        \
+        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
+                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {             \
+                Parent *p = userdata;                                                           \
+                return sd_bus_message_append_basic(reply, 's', strempty(getter(p->snap)));      \
+        }
+#define PARENT_U32_GETTER(fn, getter)                                                           \
+        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
+                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {             \
+                Parent *p = userdata;                                                           \
+                uint32_t v = getter(p->snap);                                                   \
+                return sd_bus_message_append_basic(reply, 'u', &v);                             \
+        }
+
+PARENT_STRING_GETTER(property_get_parent_name, siov_parent_get_name)
+PARENT_STRING_GETTER(property_get_parent_driver, siov_parent_get_driver)
+PARENT_STRING_GETTER(property_get_parent_subsystem, siov_parent_get_subsystem)
+PARENT_STRING_GETTER(property_get_parent_syspath, siov_parent_get_syspath)
+PARENT_STRING_GETTER(property_get_parent_broken, siov_parent_get_broken)
+PARENT_U32_GETTER(property_get_total_vfs, siov_parent_get_total_vfs)
+PARENT_U32_GETTER(property_get_num_vfs, siov_parent_get_num_vfs)
+
+static int property_get_kinds(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Parent *p = userdata;
+        unsigned kinds = siov_parent_get_kinds(p->snap);
+        char *l[3] = {};
+        size_t n = 0;
+
+        if (kinds & SIOV_KIND_MDEV)
+                l[n++] = (char *) "mdev";
+        if (kinds & SIOV_KIND_SRIOV)
+                l[n++] = (char *) "sriov";
+        return append_strv(reply, l);
+}
+
+static int property_get_resources(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        static const char *const keys[] = {
+                "total", "free", "mdev-dwq", "mdev-swq", "host-netdev", "host-wq", "swq-slots",
+        };
+        Parent *p = userdata;
+        struct siov_pool pool;
+
+        if (!siov_parent_get_pool(p->snap, &pool))
+                return append_dict_su(reply, keys, NULL, 0);
+        uint32_t values[] = {
+                pool.total, pool.free, pool.mdev_dwq, pool.mdev_swq,
+                pool.host_netdev, pool.host_wq, pool.swq_slots,
+        };
+        return append_dict_su(reply, keys, values, ELEMENTSOF(values));
+}
+
+static int property_get_host_usage(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Parent *p = userdata;
+        const char *keys[_SIOV_HOST_USAGE_MAX];
+        uint32_t values[_SIOV_HOST_USAGE_MAX];
+        struct siov_pool pool;
+        bool has_pool = siov_parent_get_pool(p->snap, &pool);
+        bool sriov = siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV;
+        size_t n = 0;
+
+        /* Only the kinds that can apply to this parent: WQ kinds where there
+         * is a pool, VF kinds on a PF, netdevs on either. */
+        for (int u = 0; u < _SIOV_HOST_USAGE_MAX; u++) {
+                uint32_t v = siov_parent_get_host_usage(p->snap, u);
+                bool applies;
+
+                switch (u) {
+                case SIOV_HOST_NETDEV:
+                        applies = has_pool || sriov || v > 0;
+                        break;
+                case SIOV_HOST_VF_HOST:
+                        applies = sriov;
+                        break;
+                default:
+                        applies = has_pool || v > 0;
+                }
+                if (!applies)
+                        continue;
+                keys[n] = siov_host_usage_to_string(u);
+                values[n++] = v;
+        }
+        return append_dict_su(reply, keys, values, n);
+}
+
+static int property_get_netdevs(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Parent *p = userdata;
+        return append_strv(reply, siov_parent_get_netdevs(p->snap));
+}
+
+const sd_bus_vtable parent_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Name", "s", property_get_parent_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Kinds", "as", property_get_kinds, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Driver", "s", property_get_parent_driver, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Subsystem", "s", property_get_parent_subsystem, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SysfsPath", "s", property_get_parent_syspath, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Resources", "a{su}", property_get_resources, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HostUsage", "a{su}", property_get_host_usage, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Netdevs", "as", property_get_netdevs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("TotalVFs", "u", property_get_total_vfs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("NumVFs", "u", property_get_num_vfs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Broken", "s", property_get_parent_broken, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END
+};
+
+#define TYPE_STRING_GETTER(fn, expr)                                                            \
+        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
+                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {             \
+                Type *t = userdata;                                                             \
+                return sd_bus_message_append_basic(reply, 's', strempty(expr));                 \
+        }
+
+TYPE_STRING_GETTER(property_get_type_id, t->id)
+TYPE_STRING_GETTER(property_get_type_kind, type_kind_to_string(t->kind))
+TYPE_STRING_GETTER(property_get_type_parent, t->parent->name)
+TYPE_STRING_GETTER(property_get_type_name, type_get_name(t))
+TYPE_STRING_GETTER(property_get_type_description, type_get_description(t))
+TYPE_STRING_GETTER(property_get_type_device_api, type_get_device_api(t))
+TYPE_STRING_GETTER(property_get_type_broken, type_get_broken(t))
+
+static int property_get_available(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Type *t = userdata;
+        uint32_t v = type_get_available(t);
+        return sd_bus_message_append_basic(reply, 'u', &v);
+}
+
+const sd_bus_vtable type_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "s", property_get_type_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Kind", "s", property_get_type_kind, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Parent", "s", property_get_type_parent, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Name", "s", property_get_type_name, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Description", "s", property_get_type_description, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("DeviceApi", "s", property_get_type_device_api, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("AvailableInstances", "u", property_get_available, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Broken", "s", property_get_type_broken, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_VTABLE_END
+};

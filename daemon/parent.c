@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "device.h"
+#include "log.h"
+#include "parent.h"
+#include "siov-names.h"
+
+static Type *type_free(Type *t) {
+        if (!t)
+                return NULL;
+        free(t->id);
+        free(t->path);
+        free(t);
+        return NULL;
+}
+
+static int type_new(Parent *p, TypeKind kind, const char *id, struct siov_type *snap, Type **ret) {
+        _cleanup_free_ Type *t = NULL;
+
+        t = calloc(1, sizeof(Type));
+        if (!t)
+                return -ENOMEM;
+        *t = (Type) { .parent = p, .kind = kind, .snap = snap };
+        t->id = strdup(id);
+        if (!t->id)
+                return -ENOMEM;
+        if (type_path(p->name, id, &t->path) < 0) {
+                free(t->id);
+                return -ENOMEM;
+        }
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
+const char *type_kind_to_string(TypeKind k) {
+        return k == TYPE_KIND_VF ? "vf" : "mdev";
+}
+
+const char *type_get_name(const Type *t) {
+        if (t->kind == TYPE_KIND_VF)
+                return "SR-IOV virtual function";
+        return siov_type_get_name(t->snap);
+}
+
+const char *type_get_description(const Type *t) {
+        if (t->kind == TYPE_KIND_VF)
+                return "A whole PCI virtual function of this physical function, "
+                       "assigned through VFIO; counts the VFs that no host driver holds.";
+        return siov_type_get_description(t->snap);
+}
+
+const char *type_get_device_api(const Type *t) {
+        if (t->kind == TYPE_KIND_VF)
+                return "vfio-pci";
+        return siov_type_get_device_api(t->snap);
+}
+
+uint32_t type_get_available(const Type *t) {
+        uint32_t n = 0;
+
+        if (t->kind == TYPE_KIND_MDEV)
+                return siov_type_get_available(t->snap);
+
+        /* A VF is available when the host does not hold it: unbound or
+         * bound to VFIO. */
+        for (size_t i = 0; i < siov_parent_get_n_vfs(t->parent->snap); i++)
+                if (siov_vf_get_usage(siov_parent_get_vf(t->parent->snap, i)) != SIOV_VF_HOST)
+                        n++;
+        return n;
+}
+
+const char *type_get_broken(const Type *t) {
+        if (t->kind == TYPE_KIND_VF)
+                return "";
+        return strempty(siov_type_get_broken(t->snap));
+}
+
+Type *parent_find_type(Parent *p, const char *id) {
+        for (size_t i = 0; i < p->n_types; i++)
+                if (streq(p->types[i]->id, id))
+                        return p->types[i];
+        return NULL;
+}
+
+/* The types a snapshot implies: its mdev types, plus "vf" for a PF. */
+static size_t snap_n_types(struct siov_parent *snap) {
+        return siov_parent_get_n_types(snap) + !!(siov_parent_get_kinds(snap) & SIOV_KIND_SRIOV);
+}
+
+static const char *snap_type_id(struct siov_parent *snap, size_t i, struct siov_type **ret) {
+        if (i < siov_parent_get_n_types(snap)) {
+                *ret = siov_parent_get_type(snap, i);
+                return siov_type_get_id(*ret);
+        }
+        *ret = NULL;
+        return SIOV_VF_TYPE_ID;
+}
+
+static bool strv_equal(char * const *a, char * const *b) {
+        for (; a && *a && b && *b; a++, b++)
+                if (!streq(*a, *b))
+                        return false;
+        return (!a || !*a) && (!b || !*b);
+}
+
+static bool pool_equal(const struct siov_parent *a, const struct siov_parent *b) {
+        struct siov_pool pa = {}, pb = {};
+        bool ha = siov_parent_get_pool(a, &pa), hb = siov_parent_get_pool(b, &pb);
+        return ha == hb && memcmp(&pa, &pb, sizeof(pa)) == 0;
+}
+
+static bool host_usage_equal(const struct siov_parent *a, const struct siov_parent *b) {
+        for (int u = 0; u < _SIOV_HOST_USAGE_MAX; u++)
+                if (siov_parent_get_host_usage(a, u) != siov_parent_get_host_usage(b, u))
+                        return false;
+        return true;
+}
+
+static void parent_diff(const struct siov_parent *a, const struct siov_parent *b, const char **changed) {
+        size_t n = 0;
+
+#define DIFF_STR(name, getter) \
+        if (!streq(strempty(getter(a)), strempty(getter(b)))) changed[n++] = name
+#define DIFF_NUM(name, getter) \
+        if (getter(a) != getter(b)) changed[n++] = name
+
+        DIFF_NUM("Kinds", siov_parent_get_kinds);
+        DIFF_STR("Driver", siov_parent_get_driver);
+        DIFF_STR("Subsystem", siov_parent_get_subsystem);
+        DIFF_STR("SysfsPath", siov_parent_get_syspath);
+        if (!pool_equal(a, b))
+                changed[n++] = "Resources";
+        if (!host_usage_equal(a, b))
+                changed[n++] = "HostUsage";
+        if (!strv_equal(siov_parent_get_netdevs(a), siov_parent_get_netdevs(b)))
+                changed[n++] = "Netdevs";
+        DIFF_NUM("TotalVFs", siov_parent_get_total_vfs);
+        DIFF_NUM("NumVFs", siov_parent_get_num_vfs);
+        DIFF_STR("Broken", siov_parent_get_broken);
+        changed[n] = NULL;
+#undef DIFF_STR
+#undef DIFF_NUM
+}
+
+/* Compares what a type showed before (its values computed on the old
+ * snapshot) with now. */
+typedef struct TypeValues {
+        const char *name, *description, *device_api, *broken;
+        uint32_t available;
+} TypeValues;
+
+static TypeValues type_values(const Type *t) {
+        return (TypeValues) {
+                .name = strempty(type_get_name(t)),
+                .description = strempty(type_get_description(t)),
+                .device_api = strempty(type_get_device_api(t)),
+                .broken = type_get_broken(t),
+                .available = type_get_available(t),
+        };
+}
+
+static void type_diff(const TypeValues *a, const TypeValues *b, const char **changed) {
+        size_t n = 0;
+
+        if (!streq(a->name, b->name))
+                changed[n++] = "Name";
+        if (!streq(a->description, b->description))
+                changed[n++] = "Description";
+        if (!streq(a->device_api, b->device_api))
+                changed[n++] = "DeviceApi";
+        if (a->available != b->available)
+                changed[n++] = "AvailableInstances";
+        if (!streq(a->broken, b->broken))
+                changed[n++] = "Broken";
+        changed[n] = NULL;
+}
+
+static int parent_add_type(Parent *p, TypeKind kind, const char *id, struct siov_type *snap, Type **ret) {
+        Type **types;
+        Type *t;
+        size_t pos;
+        int r;
+
+        r = type_new(p, kind, id, snap, &t);
+        if (r < 0)
+                return r;
+        types = realloc(p->types, (p->n_types + 1) * sizeof(Type *));
+        if (!types) {
+                type_free(t);
+                return -ENOMEM;
+        }
+        p->types = types;
+        for (pos = 0; pos < p->n_types && strcmp(p->types[pos]->id, id) < 0; pos++)
+                ;
+        memmove(p->types + pos + 1, p->types + pos, (p->n_types - pos) * sizeof(Type *));
+        p->types[pos] = t;
+        p->n_types++;
+        if (ret)
+                *ret = t;
+        return 0;
+}
+
+static void parent_drop_type(Parent *p, size_t pos) {
+        type_free(p->types[pos]);
+        memmove(p->types + pos, p->types + pos + 1, (p->n_types - pos - 1) * sizeof(Type *));
+        p->n_types--;
+}
+
+/* VFs of a snapshot become Device objects; the manager maps each VF address
+ * to its PF so uevents on a VF (bind, unbind, its netdevs) refresh the PF. */
+static void parent_sync_vfs(Parent *p, struct siov_parent *old) {
+        Manager *m = p->manager;
+        size_t n = siov_parent_get_n_vfs(p->snap);
+
+        /* Removed VFs first, while their objects can still be found. */
+        if (old)
+                for (size_t i = 0; i < siov_parent_get_n_vfs(old); i++) {
+                        const struct siov_vf *vf = siov_parent_get_vf(old, i);
+                        bool still = false;
+                        Device *d;
+
+                        for (size_t j = 0; j < n && !still; j++)
+                                still = streq(siov_vf_get_uuid(siov_parent_get_vf(p->snap, j)),
+                                              siov_vf_get_uuid(vf));
+                        if (still)
+                                continue;
+                        if (hashmap_get(m->vf_owners, siov_vf_get_address(vf)) == p)
+                                hashmap_remove(m->vf_owners, siov_vf_get_address(vf));
+                        d = hashmap_get(m->devices, siov_vf_get_uuid(vf));
+                        if (d && d->kind == DEVICE_KIND_VF)
+                                device_remove(d);
+                }
+
+        for (size_t i = 0; i < n; i++) {
+                const struct siov_vf *vf = siov_parent_get_vf(p->snap, i);
+                Device *d = hashmap_get(m->devices, siov_vf_get_uuid(vf));
+
+                /* The address string lives in the snapshot: re-key on every
+                 * update so the map never points into a freed snapshot. */
+                hashmap_remove(m->vf_owners, siov_vf_get_address(vf));
+                if (hashmap_put(m->vf_owners, siov_vf_get_address(vf), p) < 0)
+                        log_oom();
+
+                if (d && d->kind == DEVICE_KIND_VF) {
+                        device_update_vf(d, p->snap, i);
+                        continue;
+                }
+                if (d) {
+                        log_warning("VF %s of %s has the UUID %s of an existing mdev; not published.",
+                                    siov_vf_get_address(vf), p->name, d->uuid);
+                        continue;
+                }
+                if (device_new_vf(m, p->snap, i, &d) < 0) {
+                        log_oom();
+                        continue;
+                }
+                manager_emit_added(m, d->path);
+        }
+}
+
+int parent_new(Manager *m, struct siov_parent *snap, Parent **ret) {
+        Parent *p;
+        int r;
+
+        p = calloc(1, sizeof(Parent));
+        if (!p)
+                return -ENOMEM;
+        p->manager = m;
+        p->snap = siov_parent_ref(snap);
+        p->name = strdup(siov_parent_get_name(snap));
+        if (!p->name || parent_path(p->name, &p->path) < 0) {
+                parent_free(p);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < snap_n_types(snap); i++) {
+                struct siov_type *ts;
+                const char *id = snap_type_id(snap, i, &ts);
+
+                r = parent_add_type(p, ts ? TYPE_KIND_MDEV : TYPE_KIND_VF, id, ts, NULL);
+                if (r < 0) {
+                        parent_free(p);
+                        return r;
+                }
+        }
+        r = hashmap_put(m->parents, p->name, p);
+        if (r < 0) {
+                parent_free(p);
+                return r;
+        }
+
+        manager_emit_added(m, p->path);
+        for (size_t i = 0; i < p->n_types; i++)
+                manager_emit_added(m, p->types[i]->path);
+        parent_sync_vfs(p, NULL);
+
+        log_debug("Parent %s added (%zu types, %zu VFs).", p->name, p->n_types, siov_parent_get_n_vfs(snap));
+        if (ret)
+                *ret = p;
+        return 0;
+}
+
+Parent *parent_free(Parent *p) {
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->n_types; i++)
+                type_free(p->types[i]);
+        free(p->types);
+        siov_parent_unref(p->snap);
+        free(p->name);
+        free(p->path);
+        free(p);
+        return NULL;
+}
+
+int parent_update(Parent *p, struct siov_parent *snap) {
+        Manager *m = p->manager;
+        struct siov_parent *old = p->snap;
+        size_t n_new = snap_n_types(snap);
+        const char *changed[16];
+        TypeValues *before;
+        Type **kept;
+        size_t n_kept = 0;
+
+        before = calloc(p->n_types ? p->n_types : 1, sizeof(TypeValues));
+        kept = calloc(p->n_types ? p->n_types : 1, sizeof(Type *));
+        if (!before || !kept) {
+                free(before);
+                free(kept);
+                return -ENOMEM;
+        }
+
+        /* 1. Types that went away: signal while still findable, then drop. */
+        for (size_t i = p->n_types; i-- > 0;) {
+                Type *t = p->types[i];
+                bool still = false;
+
+                for (size_t j = 0; j < n_new && !still; j++) {
+                        struct siov_type *ts;
+                        still = streq(snap_type_id(snap, j, &ts), t->id);
+                }
+                if (!still) {
+                        manager_emit_removed(m, t->path);
+                        parent_drop_type(p, i);
+                }
+        }
+        for (size_t i = 0; i < p->n_types; i++) {
+                before[i] = type_values(p->types[i]);
+                kept[n_kept++] = p->types[i];
+        }
+
+        /* 2. Switch to the new snapshot. The old one stays alive until the
+         *    end: `before` points into it. */
+        p->snap = siov_parent_ref(snap);
+        for (size_t j = 0; j < n_new; j++) {
+                struct siov_type *ts;
+                const char *id = snap_type_id(snap, j, &ts);
+                Type *t = parent_find_type(p, id);
+
+                if (t) {
+                        t->snap = ts;
+                        continue;
+                }
+                if (parent_add_type(p, ts ? TYPE_KIND_MDEV : TYPE_KIND_VF, id, ts, &t) < 0) {
+                        log_oom();
+                        continue;
+                }
+                manager_emit_added(m, t->path);
+        }
+
+        /* 3. Signal what changed. */
+        parent_diff(old, snap, changed);
+        if (changed[0])
+                manager_emit_changed(m, p->path, SIOV_DBUS_PARENT_INTERFACE, (char **) changed);
+        for (size_t i = 0; i < n_kept; i++) {
+                TypeValues now = type_values(kept[i]);
+
+                type_diff(&before[i], &now, changed);
+                if (changed[0])
+                        manager_emit_changed(m, kept[i]->path, SIOV_DBUS_TYPE_INTERFACE, (char **) changed);
+        }
+        parent_sync_vfs(p, old);
+
+        free(before);
+        free(kept);
+        siov_parent_unref(old);
+        return 0;
+}
+
+void parent_remove(Parent *p) {
+        Manager *m = p->manager;
+
+        for (size_t i = 0; i < siov_parent_get_n_vfs(p->snap); i++) {
+                const struct siov_vf *vf = siov_parent_get_vf(p->snap, i);
+                Device *d = hashmap_get(m->devices, siov_vf_get_uuid(vf));
+
+                if (hashmap_get(m->vf_owners, siov_vf_get_address(vf)) == p)
+                        hashmap_remove(m->vf_owners, siov_vf_get_address(vf));
+                if (d && d->kind == DEVICE_KIND_VF)
+                        device_remove(d);
+        }
+        for (size_t i = 0; i < p->n_types; i++)
+                manager_emit_removed(m, p->types[i]->path);
+        manager_emit_removed(m, p->path);
+        hashmap_remove(m->parents, p->name);
+        log_debug("Parent %s removed.", p->name);
+        parent_free(p);
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "manager.h"
+#include "siov-errors.h"
+#include "siov-names.h"
+
+static const char *arg_sysfs_root = NULL;
+static UeventSource arg_uevent_source = UEVENT_SOURCE_AUTO;
+
+static void help(void) {
+        printf("Usage: siovd [OPTIONS]\n\n"
+               "Tracks SIOV (mdev) and SR-IOV parents, their types and devices, and\n"
+               "publishes them as %s on the D-Bus system bus.\n\n"
+               "  -h --help                 Show this help\n"
+               "     --version              Show the version\n"
+               "     --sysfs-root=DIR       Read sysfs under DIR (default: $%s or /)\n"
+               "     --uevent-source=SRC    udev, kernel or auto (default: udev when\n"
+               "                            systemd-udevd runs, else kernel)\n"
+               "     --log-level=LEVEL      err, warning, notice, info, debug\n"
+               "                            (default: info, or $SIOV_LOG_LEVEL)\n\n"
+               "The bus is DBUS_SYSTEM_BUS_ADDRESS when set, else the system bus.\n",
+               SIOV_DBUS_NAME, SIOV_ENV_SYSFS_ROOT);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_SYSFS_ROOT, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL };
+        static const struct option options[] = {
+                { "help",          no_argument,       NULL, 'h'               },
+                { "version",       no_argument,       NULL, ARG_VERSION       },
+                { "sysfs-root",    required_argument, NULL, ARG_SYSFS_ROOT    },
+                { "uevent-source", required_argument, NULL, ARG_UEVENT_SOURCE },
+                { "log-level",     required_argument, NULL, ARG_LOG_LEVEL     },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("siovd %s\n", PACKAGE_VERSION);
+                        return 0;
+                case ARG_SYSFS_ROOT:
+                        arg_sysfs_root = optarg;
+                        break;
+                case ARG_UEVENT_SOURCE:
+                        if (streq(optarg, "udev"))
+                                arg_uevent_source = UEVENT_SOURCE_UDEV;
+                        else if (streq(optarg, "kernel"))
+                                arg_uevent_source = UEVENT_SOURCE_KERNEL;
+                        else if (streq(optarg, "auto"))
+                                arg_uevent_source = UEVENT_SOURCE_AUTO;
+                        else {
+                                log_error("Unknown uevent source '%s': use udev, kernel or auto.", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_LOG_LEVEL: {
+                        int l = log_level_from_string(optarg);
+                        if (l < 0) {
+                                log_error("Unknown log level '%s'.", optarg);
+                                return -EINVAL;
+                        }
+                        log_max_level = l;
+                        break;
+                }
+                case '?':
+                        return -EINVAL;
+                default:
+                        abort();
+                }
+        if (optind < argc) {
+                log_error("siovd takes no positional arguments.");
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static int run(int argc, char *argv[]) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        sigset_t mask;
+        int r;
+
+        log_open();
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r;
+
+        (void) siov_errors_register();
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return log_error_errno(errno, "Cannot block signals: %m");
+
+        r = manager_new(&m, arg_sysfs_root, arg_uevent_source);
+        if (r < 0)
+                return r;
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch signals: %m");
+
+        r = manager_startup(m);
+        if (r < 0)
+                return r;
+        r = manager_connect_bus(m);
+        if (r < 0)
+                return r;
+
+        (void) sd_notifyf(false, "READY=1\nSTATUS=Tracking %zu parents, %zu devices.",
+                          hashmap_size(m->parents), hashmap_size(m->devices));
+
+        r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        log_info("Exiting.");
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        int r = run(argc, argv);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

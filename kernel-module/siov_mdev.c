@@ -1,0 +1,1736 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * siov_mdev - a SIOV-style mdev parent driver whose work-queue pool is
+ * shared by mediated devices and by the host.
+ *
+ * Each parent is a class device of class "idxd" (so mdev type folders read
+ * "idxd-1dwq" and "idxd-1swq") and owns a pool of work queues (WQs). A WQ is
+ * free, held whole by one idxd-1dwq mdev, shared by up to swq_slots
+ * idxd-1swq mdevs, held by one host netdev, or held by one host kernel WQ.
+ * available_instances is computed from the pool on every read, every claim
+ * is checked against the pool under the parent's pool lock, and every change
+ * of the pool sends a KOBJ_CHANGE uevent on the parent carrying SIOV_* keys.
+ * Each mdev is a vfio-pci device: emulated config space, a 4 KiB BAR0 with a
+ * small register model, INTx/MSI/REQ through eventfds, and reset.
+ * The sysfs ABI is documented in README.md next to this file.
+ *
+ * Lock story (outermost first; nothing else is taken inside these):
+ *
+ *   siov_lock (global mutex)
+ *     Guards siov_parents, siov_unloading and parent add/remove. Held across
+ *     parent creation and destruction, so add_parent, remove_parent and
+ *     module unload are serialised.
+ *   p->host_lock (mutex, per parent)
+ *     Serialises changes of the host netdev list. Held across
+ *     register_netdev()/unregister_netdevice_many() (they take rtnl_lock
+ *     inside; nothing that holds rtnl takes host_lock).
+ *   p->uevent_lock (mutex, per parent)
+ *     Serialises our KOBJ_CHANGE uevents. The SIOV_* keys are read under
+ *     pool_lock while the uevent is built (siov_dev_uevent), so uevents
+ *     leave in the order of their snapshots and the last one always shows
+ *     the current pool.
+ *   p->pool_lock (mutex, per parent, innermost)
+ *     Guards the WQ array, the counters and p->dying. Held only for the
+ *     arithmetic: never across anything that sleeps for long, registers or
+ *     unregisters devices, removes sysfs files or sends uevents. Taken from
+ *     sysfs show callbacks (available_instances, pool/ files), so it must
+ *     never be held while calling mdev_unregister_parent() or
+ *     device_unregister(), which wait for those callbacks to finish.
+ *   sdev->lock (mutex, per mdev)
+ *     Guards one mdev's config space, registers and eventfd triggers.
+ *     Independent of the pool locks.
+ *
+ * The mdev core's parent->unreg_sem is held (read) around our probe/remove
+ * and (write) in mdev_unregister_parent(); both of our callbacks take only
+ * pool_lock and uevent_lock under it. No spinlocks are used: every path
+ * here runs in process context and may sleep.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/etherdevice.h>
+#include <linux/eventfd.h>
+#include <linux/idr.h>
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/mdev.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/pci_regs.h>
+#include <linux/rtnetlink.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/uaccess.h>
+#include <linux/version.h>
+#include <linux/vfio.h>
+
+/*
+ * Kernel API differences, all checked here. checkpatch warns about
+ * LINUX_VERSION_CODE; an out-of-tree module that builds for Debian 12's 6.1
+ * and for later kernels has no other way to tell them apart.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+/* the vfio core frees the device itself; emulated iommufd ops exist;
+ * class.dev_uevent takes a const device
+ */
+#define SIOV_HAVE_IOMMUFD	1
+#define SIOV_UEVENT_CONST	const
+#else
+#define SIOV_UEVENT_CONST
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+/* class attribute callbacks take const pointers; class.owner is gone */
+#define SIOV_CLASS_CONST	const
+#else
+#define SIOV_CLASS_CONST
+#define SIOV_HAVE_CLASS_OWNER	1
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 6, 0)
+#define SIOV_HAVE_DETACH_IOAS	1
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define siov_eventfd_signal(ctx)	eventfd_signal(ctx)
+#else
+#define siov_eventfd_signal(ctx)	eventfd_signal(ctx, 1)
+#endif
+
+#define SIOV_CLASS_NAME		"idxd"
+#define SIOV_PARENT_PREFIX	"siov"
+#define SIOV_MAX_PARENTS	64
+#define SIOV_MAX_WQS		1024
+#define SIOV_MAX_SLOTS		64
+
+/* Virtual function identity: Intel vendor, DSA's class (system peripheral,
+ * other), and a device ID that is not DSA's 0x0b25, so that no guest idxd
+ * driver binds to a register model it does not know.
+ */
+#define SIOV_PCI_VENDOR		0x8086
+#define SIOV_PCI_DEVICE		0x0b2f
+#define SIOV_PCI_SUBSYS_VENDOR	0x8086
+#define SIOV_PCI_SUBSYS_DEVICE	0x5349
+#define SIOV_PCI_REVISION	0x01
+#define SIOV_PCI_CLASS		0x08	/* base class: system peripheral */
+#define SIOV_PCI_SUBCLASS	0x80	/* other */
+
+#define SIOV_CFG_SIZE		256
+#define SIOV_MSI_CAP		0x40
+#define SIOV_BAR0_SIZE		4096
+
+/* BAR0 register model (32-bit little-endian registers) */
+#define SIOV_REG_VERSION	0x00	/* RO: 0x00010000 = 1.0 */
+#define SIOV_REG_CAP		0x04	/* RO: see SIOV_CAP_* */
+#define SIOV_REG_WQ		0x08	/* RO: index of the owned WQ */
+#define SIOV_REG_POOL		0x0c	/* RO: WQs in the parent's pool */
+#define SIOV_REG_CMD		0x10	/* WO: SIOV_CMD_*, reads 0 */
+#define SIOV_REG_STATUS		0x14	/* RO: see SIOV_STS_* */
+#define SIOV_REG_SCRATCH	0x18	/* RW: scratch, 0 after reset */
+#define SIOV_REG_IRQ_COUNT	0x1c	/* RO: interrupts sent since reset */
+
+#define SIOV_VERSION		0x00010000
+#define SIOV_CAP_KIND_DWQ	0x01	/* bits 7:0: kind of the mdev */
+#define SIOV_CAP_KIND_SWQ	0x02
+#define SIOV_CAP_SLOTS_SHIFT	8	/* bits 15:8: slots per shared WQ */
+#define SIOV_CAP_INTX		BIT(16)
+#define SIOV_CAP_MSI		BIT(17)
+
+#define SIOV_CMD_NOP		0x00
+#define SIOV_CMD_RAISE_IRQ	0x01	/* signal MSI, else INTx */
+#define SIOV_CMD_RESET		0x02	/* same as VFIO_DEVICE_RESET */
+
+#define SIOV_STS_OPCODE		GENMASK(7, 0)	/* last command */
+#define SIOV_STS_RESULT_SHIFT	8		/* bits 15:8: its result */
+#define SIOV_STS_DONE		BIT(31)
+#define SIOV_RES_OK		0x00
+#define SIOV_RES_BAD_CMD	0x01
+#define SIOV_RES_IRQ_PENDING	0x02	/* INTx masked: sent on unmask */
+#define SIOV_RES_NO_IRQ		0x03	/* no trigger set up */
+
+/* Region index lives in the top bits of the file offset (vfio-pci's rule) */
+#define SIOV_OFFSET_SHIFT	40
+#define SIOV_OFFSET_MASK	((1ULL << SIOV_OFFSET_SHIFT) - 1)
+#define SIOV_INDEX_TO_OFFSET(i)	((u64)(i) << SIOV_OFFSET_SHIFT)
+
+static unsigned int siov_nr_parents = 1;
+module_param_named(parents, siov_nr_parents, uint, 0444);
+MODULE_PARM_DESC(parents, "Parents created at load time (0-64, default 1)");
+
+static unsigned int siov_def_wqs = 8;
+module_param_named(wqs, siov_def_wqs, uint, 0444);
+MODULE_PARM_DESC(wqs, "Work queues per parent (1-1024, default 8)");
+
+static unsigned int siov_def_slots = 4;
+module_param_named(swq_slots, siov_def_slots, uint, 0444);
+MODULE_PARM_DESC(swq_slots, "idxd-1swq slots per shared work queue (1-64, default 4)");
+
+enum siov_wq_use {
+	SIOV_WQ_FREE,
+	SIOV_WQ_MDEV_DWQ,
+	SIOV_WQ_MDEV_SWQ,
+	SIOV_WQ_HOST_NETDEV,
+	SIOV_WQ_HOST_WQ,
+	SIOV_WQ_NR_USES,
+};
+
+enum siov_kind {
+	SIOV_KIND_DWQ,
+	SIOV_KIND_SWQ,
+	SIOV_NR_KINDS,
+};
+
+struct siov_wq {
+	u8 use;			/* enum siov_wq_use */
+	u8 slots_used;		/* SIOV_WQ_MDEV_SWQ only */
+};
+
+struct siov_parent;
+
+struct siov_type {
+	struct mdev_type type;
+	enum siov_kind kind;
+	struct siov_parent *parent;
+};
+
+struct siov_parent {
+	struct device dev;
+	struct mdev_parent mdev_parent;
+	struct siov_type types[SIOV_NR_KINDS];
+	struct mdev_type *type_ptrs[SIOV_NR_KINDS];
+	struct list_head node;		/* in siov_parents, under siov_lock */
+	int id;
+
+	struct mutex pool_lock;
+	unsigned int nr_wqs;
+	unsigned int slots;
+	struct siov_wq *wq;
+	unsigned int count[SIOV_WQ_NR_USES];
+	unsigned int swq_slots_used;
+	u64 gen;			/* bumped on every pool change */
+	bool dying;
+
+	struct mutex host_lock;
+	struct net_device **netdevs;
+	unsigned int nr_netdevs;
+
+	struct mutex uevent_lock;
+};
+
+struct siov_nd {
+	struct siov_parent *parent;
+	unsigned int wq;
+};
+
+struct siov_mdev {
+	struct vfio_device vdev;
+	struct siov_parent *parent;	/* outlives us: see siov_mdev_remove */
+	enum siov_kind kind;
+	unsigned int wq;
+	unsigned int slots;
+	unsigned int nr_wqs;
+
+	struct mutex lock;
+	u8 cfg[SIOV_CFG_SIZE];
+	u32 status;
+	u32 scratch;
+	u32 irq_count;
+	bool intx_masked;
+	bool intx_pending;
+	struct eventfd_ctx *intx_trigger;
+	struct eventfd_ctx *msi_trigger;
+	struct eventfd_ctx *req_trigger;
+};
+
+static DEFINE_MUTEX(siov_lock);
+static LIST_HEAD(siov_parents);
+static bool siov_unloading;
+static DEFINE_IDA(siov_ida);
+
+static struct mdev_driver siov_mdev_driver;
+static struct class siov_class;
+
+static const char * const siov_type_sysfs_names[SIOV_NR_KINDS] = {
+	[SIOV_KIND_DWQ] = "1dwq",
+	[SIOV_KIND_SWQ] = "1swq",
+};
+
+static const char * const siov_type_pretty_names[SIOV_NR_KINDS] = {
+	[SIOV_KIND_DWQ] = "Virtual DSA, 1 dedicated work queue",
+	[SIOV_KIND_SWQ] = "Virtual DSA, 1 shared work queue slot",
+};
+
+static inline struct siov_parent *to_siov_parent(struct device *dev)
+{
+	return container_of(dev, struct siov_parent, dev);
+}
+
+static inline struct siov_type *to_siov_type(struct mdev_type *mtype)
+{
+	return container_of(mtype, struct siov_type, type);
+}
+
+static inline struct siov_mdev *to_siov_mdev(struct vfio_device *vdev)
+{
+	return container_of(vdev, struct siov_mdev, vdev);
+}
+
+/* ---- the work-queue pool (callers hold pool_lock) ---------------------- */
+
+static unsigned int siov_avail_locked(struct siov_parent *p,
+				      enum siov_kind kind)
+{
+	lockdep_assert_held(&p->pool_lock);
+	if (kind == SIOV_KIND_DWQ)
+		return p->count[SIOV_WQ_FREE];
+	/* free slots on shared WQs + slots on WQs that could become shared */
+	return (p->count[SIOV_WQ_MDEV_SWQ] + p->count[SIOV_WQ_FREE]) *
+		p->slots - p->swq_slots_used;
+}
+
+/* Take one whole free WQ for @use; returns its index or -ENOSPC. */
+static int siov_pool_take_free(struct siov_parent *p, enum siov_wq_use use)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&p->pool_lock);
+	if (p->dying)
+		return -ENODEV;
+	if (!p->count[SIOV_WQ_FREE])
+		return -ENOSPC;
+	for (i = 0; i < p->nr_wqs; i++) {
+		if (p->wq[i].use != SIOV_WQ_FREE)
+			continue;
+		p->wq[i].use = use;
+		p->wq[i].slots_used = 0;
+		p->count[SIOV_WQ_FREE]--;
+		p->count[use]++;
+		p->gen++;
+		return i;
+	}
+	/* the counters disagree with the array: refuse rather than overcommit */
+	WARN_ONCE(1, "siov pool counters out of sync\n");
+	return -EIO;
+}
+
+/*
+ * Take one slot on a shared WQ. The fullest shared WQ with room is used, so
+ * that whole WQs stay free for idxd-1dwq and the host; a free WQ becomes
+ * shared only when no shared WQ has a free slot.
+ */
+static int siov_pool_take_slot(struct siov_parent *p)
+{
+	int best = -1;
+	unsigned int i;
+
+	lockdep_assert_held(&p->pool_lock);
+	if (p->dying)
+		return -ENODEV;
+	for (i = 0; i < p->nr_wqs; i++) {
+		struct siov_wq *wq = &p->wq[i];
+
+		if (wq->use != SIOV_WQ_MDEV_SWQ || wq->slots_used >= p->slots)
+			continue;
+		if (best < 0 || wq->slots_used > p->wq[best].slots_used)
+			best = i;
+	}
+	if (best < 0) {
+		best = siov_pool_take_free(p, SIOV_WQ_MDEV_SWQ);
+		if (best < 0)
+			return best;
+	} else {
+		p->gen++;
+	}
+	p->wq[best].slots_used++;
+	p->swq_slots_used++;
+	return best;
+}
+
+/* Give back one claim on WQ @i (a slot, or the whole WQ). */
+static void siov_pool_put(struct siov_parent *p, unsigned int i)
+{
+	struct siov_wq *wq;
+
+	lockdep_assert_held(&p->pool_lock);
+	if (WARN_ON(i >= p->nr_wqs))
+		return;
+	wq = &p->wq[i];
+	if (WARN_ON(wq->use == SIOV_WQ_FREE))
+		return;
+	p->gen++;
+	if (wq->use == SIOV_WQ_MDEV_SWQ) {
+		wq->slots_used--;
+		p->swq_slots_used--;
+		if (wq->slots_used)
+			return;
+	}
+	p->count[wq->use]--;
+	wq->use = SIOV_WQ_FREE;
+	p->count[SIOV_WQ_FREE]++;
+}
+
+/* Release the highest-numbered WQ held for @use. */
+static void siov_pool_put_last(struct siov_parent *p, enum siov_wq_use use)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&p->pool_lock);
+	for (i = p->nr_wqs; i-- > 0;) {
+		if (p->wq[i].use == use) {
+			siov_pool_put(p, i);
+			return;
+		}
+	}
+	WARN_ONCE(1, "siov pool: no WQ in use %d\n", use);
+}
+
+/* Send KOBJ_CHANGE; siov_dev_uevent() adds the keys under pool_lock. */
+static void siov_pool_notify(struct siov_parent *p)
+{
+	bool dying;
+
+	mutex_lock(&p->uevent_lock);
+	mutex_lock(&p->pool_lock);
+	dying = p->dying;
+	mutex_unlock(&p->pool_lock);
+	if (!dying)
+		kobject_uevent(&p->dev.kobj, KOBJ_CHANGE);
+	mutex_unlock(&p->uevent_lock);
+}
+
+static int siov_dev_uevent(SIOV_UEVENT_CONST struct device *cdev,
+			   struct kobj_uevent_env *env)
+{
+	/* only the pool is read, under its lock */
+	struct siov_parent *p = container_of(cdev, struct siov_parent, dev);
+	unsigned int c[SIOV_WQ_NR_USES], avail_dwq, avail_swq, total;
+	u64 gen;
+	int ret;
+
+	mutex_lock(&p->pool_lock);
+	memcpy(c, p->count, sizeof(c));
+	avail_dwq = siov_avail_locked(p, SIOV_KIND_DWQ);
+	avail_swq = siov_avail_locked(p, SIOV_KIND_SWQ);
+	total = p->nr_wqs;
+	gen = p->gen;
+	mutex_unlock(&p->pool_lock);
+
+	ret = add_uevent_var(env, "SIOV_POOL_FREE=%u", c[SIOV_WQ_FREE]);
+	if (!ret)
+		ret = add_uevent_var(env, "SIOV_POOL_TOTAL=%u", total);
+	if (!ret)
+		ret = add_uevent_var(env, "SIOV_AVAIL_1DWQ=%u", avail_dwq);
+	if (!ret)
+		ret = add_uevent_var(env, "SIOV_AVAIL_1SWQ=%u", avail_swq);
+	if (!ret)
+		ret = add_uevent_var(env, "SIOV_POOL_MDEV_DWQ=%u",
+				     c[SIOV_WQ_MDEV_DWQ]);
+	if (!ret)
+		ret = add_uevent_var(env, "SIOV_POOL_MDEV_SWQ=%u",
+				     c[SIOV_WQ_MDEV_SWQ]);
+	if (!ret)
+		ret = add_uevent_var(env, "SIOV_POOL_HOST_NETDEV=%u",
+				     c[SIOV_WQ_HOST_NETDEV]);
+	if (!ret)
+		ret = add_uevent_var(env, "SIOV_POOL_HOST_WQ=%u",
+				     c[SIOV_WQ_HOST_WQ]);
+	if (!ret)
+		ret = add_uevent_var(env, "SIOV_POOL_GEN=%llu",
+				     (unsigned long long)gen);
+	return ret;
+}
+
+/* ---- host netdevs ------------------------------------------------------ */
+
+static netdev_tx_t siov_nd_xmit(struct sk_buff *skb, struct net_device *nd)
+{
+	/* There is no wire: account the packet as dropped. */
+	dev_core_stats_tx_dropped_inc(nd);
+	dev_kfree_skb(skb);
+	return NETDEV_TX_OK;
+}
+
+static const struct net_device_ops siov_nd_ops = {
+	.ndo_start_xmit		= siov_nd_xmit,
+	.ndo_validate_addr	= eth_validate_addr,
+	.ndo_set_mac_address	= eth_mac_addr,
+};
+
+static void siov_nd_setup(struct net_device *nd)
+{
+	ether_setup(nd);
+	nd->netdev_ops = &siov_nd_ops;
+	nd->flags |= IFF_NOARP;
+	nd->flags &= ~IFF_MULTICAST;
+	nd->priv_flags |= IFF_LIVE_ADDR_CHANGE | IFF_NO_QUEUE;
+	eth_hw_addr_random(nd);
+}
+
+static struct net_device *siov_nd_create(struct siov_parent *p,
+					 unsigned int wq)
+{
+	char name[IFNAMSIZ];
+	struct net_device *nd;
+	struct siov_nd *priv;
+	int ret;
+
+	/* "siov0nd%d": the parent name keeps host netdevs apart per parent */
+	snprintf(name, sizeof(name), "%snd%%d", dev_name(&p->dev));
+	nd = alloc_netdev(sizeof(*priv), name, NET_NAME_ENUM, siov_nd_setup);
+	if (!nd)
+		return ERR_PTR(-ENOMEM);
+	priv = netdev_priv(nd);
+	priv->parent = p;
+	priv->wq = wq;
+	nd->dev_port = wq;
+	SET_NETDEV_DEV(nd, &p->dev);
+	ret = register_netdev(nd);
+	if (ret) {
+		free_netdev(nd);
+		return ERR_PTR(ret);
+	}
+	return nd;
+}
+
+/* Unregister host netdevs [n, nr_netdevs) and return their WQs. */
+static void siov_netdevs_trim(struct siov_parent *p, unsigned int n)
+{
+	unsigned int i, nr = p->nr_netdevs;
+	LIST_HEAD(kill);
+
+	lockdep_assert_held(&p->host_lock);
+	if (n >= nr)
+		return;
+	rtnl_lock();
+	for (i = n; i < nr; i++)
+		unregister_netdevice_queue(p->netdevs[i], &kill);
+	unregister_netdevice_many(&kill);
+	rtnl_unlock();
+
+	mutex_lock(&p->pool_lock);
+	for (i = n; i < nr; i++) {
+		struct siov_nd *priv = netdev_priv(p->netdevs[i]);
+
+		siov_pool_put(p, priv->wq);
+	}
+	mutex_unlock(&p->pool_lock);
+
+	for (i = n; i < nr; i++) {
+		free_netdev(p->netdevs[i]);
+		p->netdevs[i] = NULL;
+	}
+	WRITE_ONCE(p->nr_netdevs, n);
+}
+
+/*
+ * Set the number of host netdevs to @n. All WQs needed are claimed at once
+ * before any netdev is registered, so a request that does not fit fails with
+ * -ENOSPC and changes nothing; a registration failure undoes this call.
+ */
+static int siov_netdevs_set(struct siov_parent *p, unsigned int n)
+{
+	unsigned int i, cur, want;
+	unsigned int *ids = NULL;
+	bool changed = false;
+	int ret = 0;
+
+	if (n > p->nr_wqs)
+		return -ENOSPC;
+
+	mutex_lock(&p->host_lock);
+	cur = p->nr_netdevs;
+	if (n < cur) {
+		siov_netdevs_trim(p, n);
+		changed = true;
+		goto out;
+	}
+	if (n == cur)
+		goto out;
+
+	want = n - cur;
+	ids = kmalloc_array(want, sizeof(*ids), GFP_KERNEL);
+	if (!ids) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	mutex_lock(&p->pool_lock);
+	if (p->dying) {
+		ret = -ENODEV;
+	} else if (p->count[SIOV_WQ_FREE] < want) {
+		ret = -ENOSPC;
+	} else {
+		for (i = 0; i < want; i++) {
+			ret = siov_pool_take_free(p, SIOV_WQ_HOST_NETDEV);
+			if (ret < 0)
+				break;
+			ids[i] = ret;
+			ret = 0;
+		}
+		/* cannot happen with the check above; undo to stay exact */
+		if (ret < 0)
+			while (i-- > 0)
+				siov_pool_put(p, ids[i]);
+	}
+	mutex_unlock(&p->pool_lock);
+	if (ret < 0)
+		goto out;
+	changed = true;
+
+	for (i = 0; i < want; i++) {
+		struct net_device *nd = siov_nd_create(p, ids[i]);
+
+		if (IS_ERR(nd)) {
+			ret = PTR_ERR(nd);
+			break;
+		}
+		p->netdevs[cur + i] = nd;
+		WRITE_ONCE(p->nr_netdevs, cur + i + 1);
+	}
+	if (ret < 0) {
+		unsigned int done = i;
+
+		dev_warn(&p->dev, "host netdev registration failed: %d\n", ret);
+		mutex_lock(&p->pool_lock);
+		for (i = done; i < want; i++)
+			siov_pool_put(p, ids[i]);
+		mutex_unlock(&p->pool_lock);
+		siov_netdevs_trim(p, cur);
+	}
+out:
+	mutex_unlock(&p->host_lock);
+	kfree(ids);
+	if (changed)
+		siov_pool_notify(p);
+	return ret;
+}
+
+static int siov_host_wqs_set(struct siov_parent *p, unsigned int n)
+{
+	unsigned int cur, i;
+	int ret = 0;
+
+	if (n > p->nr_wqs)
+		return -ENOSPC;
+
+	mutex_lock(&p->pool_lock);
+	cur = p->count[SIOV_WQ_HOST_WQ];
+	if (p->dying) {
+		ret = -ENODEV;
+	} else if (n > cur) {
+		if (p->count[SIOV_WQ_FREE] < n - cur) {
+			ret = -ENOSPC;
+		} else {
+			for (i = cur; i < n; i++) {
+				ret = siov_pool_take_free(p, SIOV_WQ_HOST_WQ);
+				if (ret < 0)
+					break;
+				ret = 0;
+			}
+		}
+	} else {
+		for (i = n; i < cur; i++)
+			siov_pool_put_last(p, SIOV_WQ_HOST_WQ);
+	}
+	mutex_unlock(&p->pool_lock);
+
+	if (!ret && n != cur)
+		siov_pool_notify(p);
+	return ret;
+}
+
+/* ---- parent sysfs attributes ------------------------------------------- */
+
+static ssize_t host_netdevs_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(to_siov_parent(dev)->nr_netdevs));
+}
+
+static ssize_t host_netdevs_store(struct device *dev,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(buf, 0, &n);
+	if (ret)
+		return ret;
+	ret = siov_netdevs_set(to_siov_parent(dev), n);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(host_netdevs);
+
+static ssize_t host_wqs_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	struct siov_parent *p = to_siov_parent(dev);
+	unsigned int n;
+
+	mutex_lock(&p->pool_lock);
+	n = p->count[SIOV_WQ_HOST_WQ];
+	mutex_unlock(&p->pool_lock);
+	return sysfs_emit(buf, "%u\n", n);
+}
+
+static ssize_t host_wqs_store(struct device *dev,
+			      struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	unsigned int n;
+	int ret;
+
+	ret = kstrtouint(buf, 0, &n);
+	if (ret)
+		return ret;
+	ret = siov_host_wqs_set(to_siov_parent(dev), n);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(host_wqs);
+
+static struct attribute *siov_parent_attrs[] = {
+	&dev_attr_host_netdevs.attr,
+	&dev_attr_host_wqs.attr,
+	NULL,
+};
+
+static const struct attribute_group siov_parent_group = {
+	.attrs = siov_parent_attrs,
+};
+
+enum siov_pool_field {
+	SIOV_POOL_TOTAL,
+	SIOV_POOL_FREE,
+	SIOV_POOL_MDEV_DWQ,
+	SIOV_POOL_MDEV_SWQ,
+	SIOV_POOL_HOST_NETDEV,
+	SIOV_POOL_HOST_WQ,
+	SIOV_POOL_SWQ_SLOTS,
+	SIOV_POOL_SWQ_SLOTS_USED,
+};
+
+struct siov_pool_attr {
+	struct device_attribute attr;
+	enum siov_pool_field field;
+};
+
+static ssize_t siov_pool_show(struct device *dev,
+			      struct device_attribute *attr, char *buf)
+{
+	struct siov_pool_attr *pa = container_of(attr, struct siov_pool_attr,
+						 attr);
+	struct siov_parent *p = to_siov_parent(dev);
+	unsigned int v = 0;
+
+	mutex_lock(&p->pool_lock);
+	switch (pa->field) {
+	case SIOV_POOL_TOTAL:
+		v = p->nr_wqs;
+		break;
+	case SIOV_POOL_FREE:
+		v = p->count[SIOV_WQ_FREE];
+		break;
+	case SIOV_POOL_MDEV_DWQ:
+		v = p->count[SIOV_WQ_MDEV_DWQ];
+		break;
+	case SIOV_POOL_MDEV_SWQ:
+		v = p->count[SIOV_WQ_MDEV_SWQ];
+		break;
+	case SIOV_POOL_HOST_NETDEV:
+		v = p->count[SIOV_WQ_HOST_NETDEV];
+		break;
+	case SIOV_POOL_HOST_WQ:
+		v = p->count[SIOV_WQ_HOST_WQ];
+		break;
+	case SIOV_POOL_SWQ_SLOTS:
+		v = p->slots;
+		break;
+	case SIOV_POOL_SWQ_SLOTS_USED:
+		v = p->swq_slots_used;
+		break;
+	}
+	mutex_unlock(&p->pool_lock);
+	return sysfs_emit(buf, "%u\n", v);
+}
+
+#define SIOV_POOL_ATTR(_name, _field)					\
+	static struct siov_pool_attr siov_pool_attr_##_name = {		\
+		.attr = __ATTR(_name, 0444, siov_pool_show, NULL),	\
+		.field = _field,					\
+	}
+
+SIOV_POOL_ATTR(total, SIOV_POOL_TOTAL);
+SIOV_POOL_ATTR(free, SIOV_POOL_FREE);
+SIOV_POOL_ATTR(mdev_dwq, SIOV_POOL_MDEV_DWQ);
+SIOV_POOL_ATTR(mdev_swq, SIOV_POOL_MDEV_SWQ);
+SIOV_POOL_ATTR(host_netdev, SIOV_POOL_HOST_NETDEV);
+SIOV_POOL_ATTR(host_wq, SIOV_POOL_HOST_WQ);
+SIOV_POOL_ATTR(swq_slots, SIOV_POOL_SWQ_SLOTS);
+SIOV_POOL_ATTR(swq_slots_used, SIOV_POOL_SWQ_SLOTS_USED);
+
+static struct attribute *siov_pool_attrs[] = {
+	&siov_pool_attr_total.attr.attr,
+	&siov_pool_attr_free.attr.attr,
+	&siov_pool_attr_mdev_dwq.attr.attr,
+	&siov_pool_attr_mdev_swq.attr.attr,
+	&siov_pool_attr_host_netdev.attr.attr,
+	&siov_pool_attr_host_wq.attr.attr,
+	&siov_pool_attr_swq_slots.attr.attr,
+	&siov_pool_attr_swq_slots_used.attr.attr,
+	NULL,
+};
+
+static const struct attribute_group siov_pool_group = {
+	.name = "pool",
+	.attrs = siov_pool_attrs,
+};
+
+static const struct attribute_group *siov_parent_groups[] = {
+	&siov_parent_group,
+	&siov_pool_group,
+	NULL,
+};
+
+/* ---- VFIO device: config space ----------------------------------------- */
+
+static void siov_put16(u8 *p, u16 v)
+{
+	p[0] = v & 0xff;
+	p[1] = v >> 8;
+}
+
+/* Writable bits of config space; everything else is read-only. */
+static const u8 siov_cfg_wmask[SIOV_CFG_SIZE] = {
+	/* memory space, bus master */
+	[PCI_COMMAND] = (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER) & 0xff,
+	/* SERR#, INTx disable */
+	[PCI_COMMAND + 1] = (PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE) >> 8,
+	[PCI_CACHE_LINE_SIZE] = 0xff,
+	[PCI_LATENCY_TIMER] = 0xff,
+	/* BAR0: 4 KiB, 32-bit, non-prefetchable memory: bits 31:12 only,
+	 * so writing all ones reads back the size mask (BAR sizing)
+	 */
+	[PCI_BASE_ADDRESS_0 + 1] = 0xf0,
+	[PCI_BASE_ADDRESS_0 + 2] = 0xff,
+	[PCI_BASE_ADDRESS_0 + 3] = 0xff,
+	[PCI_INTERRUPT_LINE] = 0xff,
+	[SIOV_MSI_CAP + PCI_MSI_FLAGS] = PCI_MSI_FLAGS_ENABLE,
+	[SIOV_MSI_CAP + PCI_MSI_ADDRESS_LO] = 0xfc,
+	[SIOV_MSI_CAP + PCI_MSI_ADDRESS_LO + 1] = 0xff,
+	[SIOV_MSI_CAP + PCI_MSI_ADDRESS_LO + 2] = 0xff,
+	[SIOV_MSI_CAP + PCI_MSI_ADDRESS_LO + 3] = 0xff,
+	[SIOV_MSI_CAP + PCI_MSI_ADDRESS_HI] = 0xff,
+	[SIOV_MSI_CAP + PCI_MSI_ADDRESS_HI + 1] = 0xff,
+	[SIOV_MSI_CAP + PCI_MSI_ADDRESS_HI + 2] = 0xff,
+	[SIOV_MSI_CAP + PCI_MSI_ADDRESS_HI + 3] = 0xff,
+	[SIOV_MSI_CAP + PCI_MSI_DATA_64] = 0xff,
+	[SIOV_MSI_CAP + PCI_MSI_DATA_64 + 1] = 0xff,
+};
+
+static void siov_cfg_init(struct siov_mdev *s)
+{
+	u8 *c = s->cfg;
+
+	memset(c, 0, SIOV_CFG_SIZE);
+	siov_put16(c + PCI_VENDOR_ID, SIOV_PCI_VENDOR);
+	siov_put16(c + PCI_DEVICE_ID, SIOV_PCI_DEVICE);
+	siov_put16(c + PCI_STATUS, PCI_STATUS_CAP_LIST);
+	c[PCI_REVISION_ID] = SIOV_PCI_REVISION;
+	c[PCI_CLASS_PROG] = 0;
+	c[PCI_CLASS_DEVICE] = SIOV_PCI_SUBCLASS;
+	c[PCI_CLASS_DEVICE + 1] = SIOV_PCI_CLASS;
+	c[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_NORMAL;
+	/* BAR0 type bits are all zero: 32-bit non-prefetchable memory */
+	siov_put16(c + PCI_SUBSYSTEM_VENDOR_ID, SIOV_PCI_SUBSYS_VENDOR);
+	siov_put16(c + PCI_SUBSYSTEM_ID, SIOV_PCI_SUBSYS_DEVICE);
+	c[PCI_CAPABILITY_LIST] = SIOV_MSI_CAP;
+	c[PCI_INTERRUPT_PIN] = 1;	/* INTA# */
+	c[SIOV_MSI_CAP + PCI_CAP_LIST_ID] = PCI_CAP_ID_MSI;
+	c[SIOV_MSI_CAP + PCI_CAP_LIST_NEXT] = 0;
+	/* one vector, 64-bit address */
+	siov_put16(c + SIOV_MSI_CAP + PCI_MSI_FLAGS, PCI_MSI_FLAGS_64BIT);
+}
+
+/* ---- VFIO device: BAR0 registers and interrupts ------------------------ */
+
+/* Send the device interrupt: MSI if set up, else INTx (auto-masked). */
+static u32 siov_raise_irq(struct siov_mdev *s)
+{
+	lockdep_assert_held(&s->lock);
+	if (s->msi_trigger) {
+		siov_eventfd_signal(s->msi_trigger);
+		s->irq_count++;
+		return SIOV_RES_OK;
+	}
+	if (!s->intx_trigger)
+		return SIOV_RES_NO_IRQ;
+	if (s->intx_masked) {
+		s->intx_pending = true;
+		return SIOV_RES_IRQ_PENDING;
+	}
+	siov_eventfd_signal(s->intx_trigger);
+	s->intx_masked = true;	/* level-triggered: user unmasks */
+	s->irq_count++;
+	return SIOV_RES_OK;
+}
+
+static void siov_intx_unmask(struct siov_mdev *s)
+{
+	lockdep_assert_held(&s->lock);
+	s->intx_masked = false;
+	if (s->intx_pending && s->intx_trigger) {
+		s->intx_pending = false;
+		siov_eventfd_signal(s->intx_trigger);
+		s->intx_masked = true;
+		s->irq_count++;
+	}
+}
+
+/* Device reset: registers and config space; eventfds stay as set up. */
+static void siov_reset_locked(struct siov_mdev *s)
+{
+	lockdep_assert_held(&s->lock);
+	siov_cfg_init(s);
+	s->status = 0;
+	s->scratch = 0;
+	s->irq_count = 0;
+	s->intx_masked = false;
+	s->intx_pending = false;
+}
+
+static u32 siov_reg_read(struct siov_mdev *s, unsigned int reg)
+{
+	switch (reg) {
+	case SIOV_REG_VERSION:
+		return SIOV_VERSION;
+	case SIOV_REG_CAP:
+		return (s->kind == SIOV_KIND_DWQ ? SIOV_CAP_KIND_DWQ :
+			SIOV_CAP_KIND_SWQ) |
+			(s->slots << SIOV_CAP_SLOTS_SHIFT) |
+			SIOV_CAP_INTX | SIOV_CAP_MSI;
+	case SIOV_REG_WQ:
+		return s->wq;
+	case SIOV_REG_POOL:
+		return s->nr_wqs;
+	case SIOV_REG_STATUS:
+		return s->status;
+	case SIOV_REG_SCRATCH:
+		return s->scratch;
+	case SIOV_REG_IRQ_COUNT:
+		return s->irq_count;
+	default:
+		return 0;
+	}
+}
+
+/* @val and @mask are already shifted into the register's byte lanes. */
+static void siov_reg_write(struct siov_mdev *s, unsigned int reg,
+			   u32 val, u32 mask)
+{
+	u32 op, res;
+
+	switch (reg) {
+	case SIOV_REG_SCRATCH:
+		s->scratch = (s->scratch & ~mask) | (val & mask);
+		break;
+	case SIOV_REG_CMD:
+		/* a command is issued by a write covering the opcode byte */
+		if (!(mask & SIOV_STS_OPCODE))
+			break;
+		op = val & SIOV_STS_OPCODE;
+		switch (op) {
+		case SIOV_CMD_NOP:
+			res = SIOV_RES_OK;
+			break;
+		case SIOV_CMD_RAISE_IRQ:
+			res = siov_raise_irq(s);
+			break;
+		case SIOV_CMD_RESET:
+			siov_reset_locked(s);
+			res = SIOV_RES_OK;
+			break;
+		default:
+			res = SIOV_RES_BAD_CMD;
+			break;
+		}
+		s->status = SIOV_STS_DONE | (res << SIOV_STS_RESULT_SHIFT) | op;
+		break;
+	default:
+		/* read-only or reserved: writes are ignored */
+		break;
+	}
+}
+
+/* One naturally aligned access of 1, 2 or 4 bytes at *@ppos. */
+static int siov_access(struct siov_mdev *s, u8 *buf, size_t size,
+		       loff_t pos, bool write)
+{
+	unsigned int index = pos >> SIOV_OFFSET_SHIFT;
+	u64 off = pos & SIOV_OFFSET_MASK;
+	unsigned int i, shift;
+	u32 val, mask;
+	int ret = 0;
+
+	mutex_lock(&s->lock);
+	switch (index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		if (off + size > SIOV_CFG_SIZE) {
+			ret = -EINVAL;
+			break;
+		}
+		for (i = 0; i < size; i++) {
+			u8 *c = &s->cfg[off + i];
+			u8 wm = siov_cfg_wmask[off + i];
+
+			if (write)
+				*c = (*c & ~wm) | (buf[i] & wm);
+			else
+				buf[i] = *c;
+		}
+		break;
+	case VFIO_PCI_BAR0_REGION_INDEX:
+		if (off + size > SIOV_BAR0_SIZE) {
+			ret = -EINVAL;
+			break;
+		}
+		shift = (off & 3) * 8;
+		if (write) {
+			val = 0;
+			for (i = 0; i < size; i++)
+				val |= (u32)buf[i] << (8 * i);
+			mask = size == 4 ? ~0U : (BIT(size * 8) - 1);
+			siov_reg_write(s, off & ~3ULL, val << shift,
+				       mask << shift);
+		} else {
+			val = siov_reg_read(s, off & ~3ULL) >> shift;
+			for (i = 0; i < size; i++)
+				buf[i] = val >> (8 * i);
+		}
+		break;
+	default:
+		ret = -EINVAL;
+		break;
+	}
+	mutex_unlock(&s->lock);
+	return ret;
+}
+
+static size_t siov_access_size(size_t count, loff_t pos)
+{
+	if (count >= 4 && !(pos % 4))
+		return 4;
+	if (count >= 2 && !(pos % 2))
+		return 2;
+	return 1;
+}
+
+static ssize_t siov_read(struct vfio_device *vdev, char __user *ubuf,
+			 size_t count, loff_t *ppos)
+{
+	struct siov_mdev *s = to_siov_mdev(vdev);
+	size_t done = 0;
+	int ret;
+
+	while (done < count) {
+		size_t n = siov_access_size(count - done, *ppos);
+		u8 buf[4];
+
+		ret = siov_access(s, buf, n, *ppos, false);
+		if (ret)
+			return done ? done : ret;
+		if (copy_to_user(ubuf + done, buf, n))
+			return -EFAULT;
+		done += n;
+		*ppos += n;
+	}
+	return done;
+}
+
+static ssize_t siov_write(struct vfio_device *vdev, const char __user *ubuf,
+			  size_t count, loff_t *ppos)
+{
+	struct siov_mdev *s = to_siov_mdev(vdev);
+	size_t done = 0;
+	int ret;
+
+	while (done < count) {
+		size_t n = siov_access_size(count - done, *ppos);
+		u8 buf[4];
+
+		if (copy_from_user(buf, ubuf + done, n))
+			return -EFAULT;
+		ret = siov_access(s, buf, n, *ppos, true);
+		if (ret)
+			return done ? done : ret;
+		done += n;
+		*ppos += n;
+	}
+	return done;
+}
+
+static unsigned int siov_irq_count(unsigned int index)
+{
+	switch (index) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+	case VFIO_PCI_MSI_IRQ_INDEX:
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int siov_set_trigger(struct eventfd_ctx **slot, s32 fd)
+{
+	struct eventfd_ctx *ctx = NULL;
+
+	if (fd >= 0) {
+		ctx = eventfd_ctx_fdget(fd);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+	}
+	if (*slot)
+		eventfd_ctx_put(*slot);
+	*slot = ctx;
+	return 0;
+}
+
+static struct eventfd_ctx **siov_trigger_slot(struct siov_mdev *s,
+					      unsigned int index)
+{
+	switch (index) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+		return &s->intx_trigger;
+	case VFIO_PCI_MSI_IRQ_INDEX:
+		return &s->msi_trigger;
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		return &s->req_trigger;
+	default:
+		return NULL;
+	}
+}
+
+static int siov_set_irqs(struct siov_mdev *s, struct vfio_irq_set *hdr,
+			 u8 *data)
+{
+	u32 dtype = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
+	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
+	struct eventfd_ctx **slot = siov_trigger_slot(s, hdr->index);
+	bool on = dtype == VFIO_IRQ_SET_DATA_NONE ||
+		  (dtype == VFIO_IRQ_SET_DATA_BOOL && hdr->count && data[0]);
+	int ret;
+
+	lockdep_assert_held(&s->lock);
+	if (!slot)
+		return -EINVAL;
+
+	switch (action) {
+	case VFIO_IRQ_SET_ACTION_MASK:
+	case VFIO_IRQ_SET_ACTION_UNMASK:
+		if (hdr->index != VFIO_PCI_INTX_IRQ_INDEX)
+			return -EINVAL;
+		if (dtype == VFIO_IRQ_SET_DATA_EVENTFD)
+			return -EINVAL;	/* no irqfd-style unmask */
+		if (!hdr->count || !on)
+			return 0;
+		if (action == VFIO_IRQ_SET_ACTION_MASK)
+			s->intx_masked = true;
+		else
+			siov_intx_unmask(s);
+		return 0;
+	case VFIO_IRQ_SET_ACTION_TRIGGER:
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	if (dtype == VFIO_IRQ_SET_DATA_EVENTFD) {
+		ret = siov_set_trigger(slot, hdr->count ? *(s32 *)data : -1);
+		if (ret)
+			return ret;
+		if (hdr->index == VFIO_PCI_INTX_IRQ_INDEX) {
+			s->intx_masked = false;
+			s->intx_pending = false;
+		}
+		return 0;
+	}
+	if (!hdr->count) {
+		/* DATA_NONE with count 0: disable the index */
+		return siov_set_trigger(slot, -1);
+	}
+	/* loopback: fire the interrupt as if the device had */
+	if (on && *slot) {
+		if (hdr->index == VFIO_PCI_INTX_IRQ_INDEX) {
+			siov_raise_irq(s);
+		} else {
+			siov_eventfd_signal(*slot);
+			if (hdr->index == VFIO_PCI_MSI_IRQ_INDEX)
+				s->irq_count++;
+		}
+	}
+	return 0;
+}
+
+static long siov_ioctl(struct vfio_device *vdev, unsigned int cmd,
+		       unsigned long arg)
+{
+	struct siov_mdev *s = to_siov_mdev(vdev);
+	void __user *uarg = (void __user *)arg;
+	unsigned long minsz;
+
+	switch (cmd) {
+	case VFIO_DEVICE_GET_INFO: {
+		struct vfio_device_info info;
+
+		minsz = offsetofend(struct vfio_device_info, num_irqs);
+		if (copy_from_user(&info, uarg, minsz))
+			return -EFAULT;
+		if (info.argsz < minsz)
+			return -EINVAL;
+		info.flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
+		info.num_regions = VFIO_PCI_NUM_REGIONS;
+		info.num_irqs = VFIO_PCI_NUM_IRQS;
+		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
+	}
+	case VFIO_DEVICE_GET_REGION_INFO: {
+		struct vfio_region_info info;
+
+		minsz = offsetofend(struct vfio_region_info, offset);
+		if (copy_from_user(&info, uarg, minsz))
+			return -EFAULT;
+		if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
+			return -EINVAL;
+		info.cap_offset = 0;
+		info.offset = SIOV_INDEX_TO_OFFSET(info.index);
+		switch (info.index) {
+		case VFIO_PCI_CONFIG_REGION_INDEX:
+			info.size = SIOV_CFG_SIZE;
+			info.flags = VFIO_REGION_INFO_FLAG_READ |
+				     VFIO_REGION_INFO_FLAG_WRITE;
+			break;
+		case VFIO_PCI_BAR0_REGION_INDEX:
+			info.size = SIOV_BAR0_SIZE;
+			info.flags = VFIO_REGION_INFO_FLAG_READ |
+				     VFIO_REGION_INFO_FLAG_WRITE;
+			break;
+		default:
+			info.size = 0;
+			info.flags = 0;
+			break;
+		}
+		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
+	}
+	case VFIO_DEVICE_GET_IRQ_INFO: {
+		struct vfio_irq_info info;
+
+		minsz = offsetofend(struct vfio_irq_info, count);
+		if (copy_from_user(&info, uarg, minsz))
+			return -EFAULT;
+		if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
+			return -EINVAL;
+		info.count = siov_irq_count(info.index);
+		info.flags = info.count ? VFIO_IRQ_INFO_EVENTFD : 0;
+		if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
+			info.flags |= VFIO_IRQ_INFO_MASKABLE |
+				      VFIO_IRQ_INFO_AUTOMASKED;
+		else if (info.count)
+			info.flags |= VFIO_IRQ_INFO_NORESIZE;
+		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
+	}
+	case VFIO_DEVICE_SET_IRQS: {
+		struct vfio_irq_set hdr;
+		size_t data_size = 0;
+		u8 *data = NULL;
+		int ret;
+
+		minsz = offsetofend(struct vfio_irq_set, count);
+		if (copy_from_user(&hdr, uarg, minsz))
+			return -EFAULT;
+		if (hdr.index >= VFIO_PCI_NUM_IRQS)
+			return -EINVAL;
+		ret = vfio_set_irqs_validate_and_prepare(&hdr,
+							 siov_irq_count(hdr.index),
+							 VFIO_PCI_NUM_IRQS,
+							 &data_size);
+		if (ret)
+			return ret;
+		if (data_size) {
+			data = memdup_user(uarg + minsz, data_size);
+			if (IS_ERR(data))
+				return PTR_ERR(data);
+		}
+		mutex_lock(&s->lock);
+		ret = siov_set_irqs(s, &hdr, data);
+		mutex_unlock(&s->lock);
+		kfree(data);
+		return ret;
+	}
+	case VFIO_DEVICE_RESET:
+		mutex_lock(&s->lock);
+		siov_reset_locked(s);
+		mutex_unlock(&s->lock);
+		return 0;
+	default:
+		return -ENOTTY;
+	}
+}
+
+static void siov_close_device(struct vfio_device *vdev)
+{
+	struct siov_mdev *s = to_siov_mdev(vdev);
+
+	mutex_lock(&s->lock);
+	siov_set_trigger(&s->intx_trigger, -1);
+	siov_set_trigger(&s->msi_trigger, -1);
+	siov_set_trigger(&s->req_trigger, -1);
+	siov_reset_locked(s);
+	mutex_unlock(&s->lock);
+}
+
+/* Removal waits for the user to close the device: ask it to let go. */
+static void siov_request(struct vfio_device *vdev, unsigned int count)
+{
+	struct siov_mdev *s = to_siov_mdev(vdev);
+
+	mutex_lock(&s->lock);
+	if (s->req_trigger)
+		siov_eventfd_signal(s->req_trigger);
+	else if (!count)
+		dev_notice(vdev->dev,
+			   "in use and no request eventfd: removal waits for the user to close it\n");
+	mutex_unlock(&s->lock);
+}
+
+static void siov_vfio_release(struct vfio_device *vdev)
+{
+	struct siov_mdev *s = to_siov_mdev(vdev);
+
+	mutex_destroy(&s->lock);
+#ifndef SIOV_HAVE_IOMMUFD
+	/* 6.1 leaves freeing to .release; 6.2 moved it into the core */
+	vfio_free_device(vdev);
+#endif
+}
+
+static const struct vfio_device_ops siov_vfio_ops = {
+	.name		= "siov-mdev",
+	.release	= siov_vfio_release,
+	.close_device	= siov_close_device,
+	.read		= siov_read,
+	.write		= siov_write,
+	.ioctl		= siov_ioctl,
+	.request	= siov_request,
+#ifdef SIOV_HAVE_IOMMUFD
+	.bind_iommufd	= vfio_iommufd_emulated_bind,
+	.unbind_iommufd	= vfio_iommufd_emulated_unbind,
+	.attach_ioas	= vfio_iommufd_emulated_attach_ioas,
+#endif
+#ifdef SIOV_HAVE_DETACH_IOAS
+	.detach_ioas	= vfio_iommufd_emulated_detach_ioas,
+#endif
+};
+
+/* ---- mdev driver ------------------------------------------------------- */
+
+static int siov_mdev_probe(struct mdev_device *mdev)
+{
+	struct siov_type *t = to_siov_type(mdev->type);
+	struct siov_parent *p = t->parent;
+	struct siov_mdev *s;
+	int wq, ret;
+
+	/* Claim first: the mdev core checks no capacity, this is the check. */
+	mutex_lock(&p->pool_lock);
+	if (t->kind == SIOV_KIND_DWQ)
+		wq = siov_pool_take_free(p, SIOV_WQ_MDEV_DWQ);
+	else
+		wq = siov_pool_take_slot(p);
+	mutex_unlock(&p->pool_lock);
+	if (wq < 0)
+		return wq;
+
+	s = vfio_alloc_device(siov_mdev, vdev, &mdev->dev, &siov_vfio_ops);
+	if (IS_ERR(s)) {
+		ret = PTR_ERR(s);
+		goto err_pool;
+	}
+	mutex_init(&s->lock);
+	s->parent = p;
+	s->kind = t->kind;
+	s->wq = wq;
+	s->slots = p->slots;
+	s->nr_wqs = p->nr_wqs;
+	siov_cfg_init(s);
+
+	ret = vfio_register_emulated_iommu_dev(&s->vdev);
+	if (ret)
+		goto err_put;
+	dev_set_drvdata(&mdev->dev, s);
+	siov_pool_notify(p);
+	return 0;
+
+err_put:
+	vfio_put_device(&s->vdev);
+err_pool:
+	mutex_lock(&p->pool_lock);
+	siov_pool_put(p, wq);
+	mutex_unlock(&p->pool_lock);
+	siov_pool_notify(p);
+	return ret;
+}
+
+static void siov_mdev_remove(struct mdev_device *mdev)
+{
+	struct siov_mdev *s = dev_get_drvdata(&mdev->dev);
+	struct siov_parent *p = s->parent;
+	unsigned int wq = s->wq;
+
+	/* waits until no user has the device open */
+	vfio_unregister_group_dev(&s->vdev);
+	vfio_put_device(&s->vdev);
+
+	/* the parent outlives its mdevs: mdev_unregister_parent() waits */
+	mutex_lock(&p->pool_lock);
+	siov_pool_put(p, wq);
+	mutex_unlock(&p->pool_lock);
+	siov_pool_notify(p);
+}
+
+static unsigned int siov_get_available(struct mdev_type *mtype)
+{
+	struct siov_type *t = to_siov_type(mtype);
+	struct siov_parent *p = t->parent;
+	unsigned int n;
+
+	mutex_lock(&p->pool_lock);
+	n = siov_avail_locked(p, t->kind);
+	mutex_unlock(&p->pool_lock);
+	return n;
+}
+
+static ssize_t siov_show_description(struct mdev_type *mtype, char *buf)
+{
+	struct siov_type *t = to_siov_type(mtype);
+	struct siov_parent *p = t->parent;
+
+	if (t->kind == SIOV_KIND_DWQ)
+		return sysfs_emit(buf,
+				  "cost: 1 whole work queue of the %u in %s's pool (the pool is shared with host netdevs and host work queues)\n",
+				  p->nr_wqs, dev_name(&p->dev));
+	return sysfs_emit(buf,
+			  "cost: 1 of %u slots on a shared work queue of %s's pool of %u; the first slot on a work queue takes it whole from the pool, the last slot freed returns it\n",
+			  p->slots, dev_name(&p->dev), p->nr_wqs);
+}
+
+/* /sys/bus/mdev/devices/<uuid>/wq: the WQ this mdev owns */
+static ssize_t wq_show(struct device *dev, struct device_attribute *attr,
+		       char *buf)
+{
+	struct siov_mdev *s = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u\n", s->wq);
+}
+static DEVICE_ATTR_RO(wq);
+
+static struct attribute *siov_mdev_attrs[] = {
+	&dev_attr_wq.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(siov_mdev);
+
+static struct mdev_driver siov_mdev_driver = {
+	.device_api = VFIO_DEVICE_API_PCI_STRING,
+	.driver = {
+		.name = "siov_mdev",
+		.owner = THIS_MODULE,	/* VFIO pins us while a device is open */
+		.mod_name = KBUILD_MODNAME,
+		.dev_groups = siov_mdev_groups,
+	},
+	.probe = siov_mdev_probe,
+	.remove = siov_mdev_remove,
+	.get_available = siov_get_available,
+	.show_description = siov_show_description,
+};
+
+/* ---- parents ----------------------------------------------------------- */
+
+static void siov_parent_release(struct device *dev)
+{
+	struct siov_parent *p = to_siov_parent(dev);
+
+	ida_free(&siov_ida, p->id);
+	mutex_destroy(&p->pool_lock);
+	mutex_destroy(&p->host_lock);
+	mutex_destroy(&p->uevent_lock);
+	kfree(p->netdevs);
+	kfree(p->wq);
+	kfree(p);
+}
+
+static struct siov_parent *siov_parent_create(unsigned int nr_wqs,
+					      unsigned int slots)
+{
+	struct siov_parent *p;
+	int ret, k;
+
+	if (!nr_wqs || nr_wqs > SIOV_MAX_WQS || !slots || slots > SIOV_MAX_SLOTS)
+		return ERR_PTR(-EINVAL);
+
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	p->wq = kcalloc(nr_wqs, sizeof(*p->wq), GFP_KERNEL);
+	p->netdevs = kcalloc(nr_wqs, sizeof(*p->netdevs), GFP_KERNEL);
+	if (!p->wq || !p->netdevs) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	p->id = ida_alloc_max(&siov_ida, SIOV_MAX_PARENTS - 1, GFP_KERNEL);
+	if (p->id < 0) {
+		ret = p->id;
+		goto err_free;
+	}
+	mutex_init(&p->pool_lock);
+	mutex_init(&p->host_lock);
+	mutex_init(&p->uevent_lock);
+	INIT_LIST_HEAD(&p->node);
+	p->nr_wqs = nr_wqs;
+	p->slots = slots;
+	p->count[SIOV_WQ_FREE] = nr_wqs;
+	for (k = 0; k < SIOV_NR_KINDS; k++) {
+		p->types[k].type.sysfs_name = siov_type_sysfs_names[k];
+		p->types[k].type.pretty_name = siov_type_pretty_names[k];
+		p->types[k].kind = k;
+		p->types[k].parent = p;
+		p->type_ptrs[k] = &p->types[k].type;
+	}
+
+	/* from here on, put_device() frees everything via the release */
+	device_initialize(&p->dev);
+	p->dev.class = &siov_class;
+	p->dev.release = siov_parent_release;
+	p->dev.groups = siov_parent_groups;
+	ret = dev_set_name(&p->dev, SIOV_PARENT_PREFIX "%d", p->id);
+	if (ret)
+		goto err_put;
+	ret = device_add(&p->dev);
+	if (ret)
+		goto err_put;
+	/* the mdev types hold a reference on p->dev until they are gone */
+	ret = mdev_register_parent(&p->mdev_parent, &p->dev, &siov_mdev_driver,
+				   p->type_ptrs, SIOV_NR_KINDS);
+	if (ret)
+		goto err_del;
+	dev_info(&p->dev, "%u work queues, %u slots per shared work queue\n",
+		 nr_wqs, slots);
+	return p;
+
+err_del:
+	device_del(&p->dev);
+err_put:
+	put_device(&p->dev);
+	return ERR_PTR(ret);
+err_free:
+	kfree(p->netdevs);
+	kfree(p->wq);
+	kfree(p);
+	return ERR_PTR(ret);
+}
+
+/* Removes the mdevs (mdev core calls siov_mdev_remove), then host use. */
+static void siov_parent_destroy(struct siov_parent *p)
+{
+	lockdep_assert_held(&siov_lock);
+	mdev_unregister_parent(&p->mdev_parent);
+
+	mutex_lock(&p->host_lock);
+	mutex_lock(&p->pool_lock);
+	p->dying = true;	/* host_netdevs/host_wqs writes now fail */
+	mutex_unlock(&p->pool_lock);
+	siov_netdevs_trim(p, 0);
+	mutex_unlock(&p->host_lock);
+
+	dev_info(&p->dev, "removed\n");
+	device_unregister(&p->dev);
+}
+
+static struct siov_parent *siov_parent_find(const char *name)
+{
+	struct siov_parent *p;
+
+	lockdep_assert_held(&siov_lock);
+	list_for_each_entry(p, &siov_parents, node)
+		if (!strcmp(dev_name(&p->dev), name))
+			return p;
+	return NULL;
+}
+
+/* ---- class control files: /sys/class/idxd/{add,remove}_parent --------- */
+
+/* "" (or whitespace) = defaults; "N" = N work queues; "N S" = S slots too */
+static ssize_t add_parent_store(SIOV_CLASS_CONST struct class *cls,
+				SIOV_CLASS_CONST struct class_attribute *attr,
+				const char *buf, size_t count)
+{
+	unsigned int nr_wqs = siov_def_wqs, slots = siov_def_slots;
+	struct siov_parent *p;
+	char tmp[32], *s, *sep;
+	int ret;
+
+	if (count >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, buf, count);
+	tmp[count] = '\0';
+	s = strim(tmp);
+	if (*s) {
+		sep = strpbrk(s, " \t");
+		if (sep) {
+			*sep++ = '\0';
+			ret = kstrtouint(skip_spaces(sep), 0, &slots);
+			if (ret)
+				return ret;
+		}
+		ret = kstrtouint(s, 0, &nr_wqs);
+		if (ret)
+			return ret;
+	}
+	if (!nr_wqs || nr_wqs > SIOV_MAX_WQS || !slots || slots > SIOV_MAX_SLOTS)
+		return -EINVAL;
+
+	mutex_lock(&siov_lock);
+	if (siov_unloading) {
+		ret = -ENODEV;
+	} else {
+		p = siov_parent_create(nr_wqs, slots);
+		if (IS_ERR(p)) {
+			ret = PTR_ERR(p);
+		} else {
+			list_add_tail(&p->node, &siov_parents);
+			ret = 0;
+		}
+	}
+	mutex_unlock(&siov_lock);
+	return ret ? ret : count;
+}
+static CLASS_ATTR_WO(add_parent);
+
+static ssize_t remove_parent_store(SIOV_CLASS_CONST struct class *cls,
+				   SIOV_CLASS_CONST struct class_attribute *attr,
+				   const char *buf, size_t count)
+{
+	struct siov_parent *p;
+	char tmp[32], *name;
+	int ret = 0;
+
+	if (count >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, buf, count);
+	tmp[count] = '\0';
+	name = strim(tmp);
+
+	mutex_lock(&siov_lock);
+	p = siov_unloading ? NULL : siov_parent_find(name);
+	if (p) {
+		list_del(&p->node);
+		siov_parent_destroy(p);
+	} else {
+		ret = -ENODEV;
+	}
+	mutex_unlock(&siov_lock);
+	return ret ? ret : count;
+}
+static CLASS_ATTR_WO(remove_parent);
+
+static struct attribute *siov_class_attrs[] = {
+	&class_attr_add_parent.attr,
+	&class_attr_remove_parent.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(siov_class);
+
+static struct class siov_class = {
+	.name = SIOV_CLASS_NAME,
+#ifdef SIOV_HAVE_CLASS_OWNER
+	.owner = THIS_MODULE,
+#endif
+	.class_groups = siov_class_groups,
+	.dev_uevent = siov_dev_uevent,
+};
+
+/* ---- module ------------------------------------------------------------ */
+
+static void siov_destroy_all(void)
+{
+	struct siov_parent *p, *tmp;
+
+	mutex_lock(&siov_lock);
+	siov_unloading = true;
+	list_for_each_entry_safe_reverse(p, tmp, &siov_parents, node) {
+		list_del(&p->node);
+		siov_parent_destroy(p);
+	}
+	mutex_unlock(&siov_lock);
+}
+
+static int __init siov_init(void)
+{
+	struct siov_parent *p;
+	unsigned int i;
+	int ret;
+
+	if (!siov_def_wqs || siov_def_wqs > SIOV_MAX_WQS ||
+	    !siov_def_slots || siov_def_slots > SIOV_MAX_SLOTS ||
+	    siov_nr_parents > SIOV_MAX_PARENTS) {
+		pr_err("parameters out of range: parents<=%d, 1<=wqs<=%d, 1<=swq_slots<=%d\n",
+		       SIOV_MAX_PARENTS, SIOV_MAX_WQS, SIOV_MAX_SLOTS);
+		return -EINVAL;
+	}
+
+	ret = mdev_register_driver(&siov_mdev_driver);
+	if (ret)
+		return ret;
+	ret = class_register(&siov_class);
+	if (ret)
+		goto err_driver;
+
+	for (i = 0; i < siov_nr_parents; i++) {
+		mutex_lock(&siov_lock);
+		p = siov_parent_create(siov_def_wqs, siov_def_slots);
+		if (!IS_ERR(p))
+			list_add_tail(&p->node, &siov_parents);
+		mutex_unlock(&siov_lock);
+		if (IS_ERR(p)) {
+			ret = PTR_ERR(p);
+			goto err_parents;
+		}
+	}
+	return 0;
+
+err_parents:
+	siov_destroy_all();
+	class_unregister(&siov_class);
+err_driver:
+	mdev_unregister_driver(&siov_mdev_driver);
+	return ret;
+}
+
+/*
+ * Unload with mdevs present removes them (and the host netdevs) cleanly.
+ * While a VFIO device fd is open the VFIO core holds a reference on this
+ * module, so rmmod fails with EBUSY instead of waiting.
+ */
+static void __exit siov_exit(void)
+{
+	siov_destroy_all();
+	/* waits for add_parent/remove_parent writes still in flight */
+	class_unregister(&siov_class);
+	mdev_unregister_driver(&siov_mdev_driver);
+	ida_destroy(&siov_ida);
+}
+
+module_init(siov_init);
+module_exit(siov_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("SIOV mdev parent with a work-queue pool shared by mdevs and host netdevs/WQs");
+MODULE_AUTHOR("The siovd authors");
+MODULE_SOFTDEP("pre: vfio_iommu_type1");

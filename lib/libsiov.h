@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * libsiov: the model of SIOV (mdev) and SR-IOV parents on one host, read
+ * from sysfs under a root prefix. No D-Bus here. Objects are reference
+ * counted snapshots: a scan returns a new model, nothing is updated in place,
+ * so a caller can diff two snapshots. All functions return a negative errno
+ * on failure.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct siov_ctx;
+struct siov_model;
+struct siov_parent;
+struct siov_type;
+struct siov_vf;
+struct siov_mdev;
+
+/* ---- context ---------------------------------------------------------- */
+
+/* sysfs_root: prefix under which "sys/..." is read. NULL: $SIOV_SYSFS_ROOT,
+ * else "/". The prefix must be an existing directory. */
+int siov_ctx_new(struct siov_ctx **ret, const char *sysfs_root);
+struct siov_ctx *siov_ctx_ref(struct siov_ctx *ctx);
+struct siov_ctx *siov_ctx_unref(struct siov_ctx *ctx);
+/* The root prefix, normalized, without trailing slash ("" for "/"). */
+const char *siov_ctx_get_root(const struct siov_ctx *ctx);
+/* Builds "<root>/<relative>" into a new string; relative must not contain
+ * ".." components. Returns NULL on allocation failure or bad input. */
+char *siov_ctx_path(const struct siov_ctx *ctx, const char *relative);
+/* Reloads the list of VFIO variant drivers from modules.alias (lines
+ * starting "alias vfio_pci:") of the running kernel under the root. */
+int siov_ctx_load_vfio_variants(struct siov_ctx *ctx);
+bool siov_ctx_is_vfio_driver(const struct siov_ctx *ctx, const char *driver);
+
+/* ---- full scan -------------------------------------------------------- */
+
+/* Reads every mdev parent, SR-IOV PF and active mdev. Errors in one parent
+ * or type never fail the scan: they are recorded on that object. */
+int siov_scan(struct siov_ctx *ctx, struct siov_model **ret);
+struct siov_model *siov_model_ref(struct siov_model *m);
+struct siov_model *siov_model_unref(struct siov_model *m);
+/* Parents sorted by name; mdevs sorted by UUID. */
+size_t siov_model_get_n_parents(const struct siov_model *m);
+struct siov_parent *siov_model_get_parent(const struct siov_model *m, size_t i);
+struct siov_parent *siov_model_find_parent(const struct siov_model *m, const char *name);
+size_t siov_model_get_n_mdevs(const struct siov_model *m);
+struct siov_mdev *siov_model_get_mdev(const struct siov_model *m, size_t i);
+struct siov_mdev *siov_model_find_mdev(const struct siov_model *m, const char *uuid);
+
+/* ---- parents ---------------------------------------------------------- */
+
+#define SIOV_KIND_MDEV   (1u << 0)
+#define SIOV_KIND_SRIOV  (1u << 1)
+
+enum siov_host_usage {
+        SIOV_HOST_NETDEV,     /* netdevs the host runs on this parent's pool or its VFs */
+        SIOV_HOST_WQ_KERNEL,  /* work queues used by host kernel clients */
+        SIOV_HOST_WQ_USER,    /* work queues used by host user space */
+        SIOV_HOST_VF_HOST,    /* VFs bound to host (non-VFIO) drivers */
+        _SIOV_HOST_USAGE_MAX,
+};
+const char *siov_host_usage_to_string(enum siov_host_usage u); /* "netdev", "wq-kernel", "wq-user", "vf-host" */
+
+/* Reads one parent by sysfs name (e.g. "0000:6a:01.0", "siov0"). -ENODEV if
+ * it is neither an mdev parent nor an SR-IOV PF any more. */
+int siov_parent_read(struct siov_ctx *ctx, const char *name, struct siov_parent **ret);
+/* Same, from a device path relative to the sysfs mount ("/devices/..."),
+ * as reported in a uevent's DEVPATH. */
+int siov_parent_read_devpath(struct siov_ctx *ctx, const char *devpath, struct siov_parent **ret);
+struct siov_parent *siov_parent_ref(struct siov_parent *p);
+struct siov_parent *siov_parent_unref(struct siov_parent *p);
+
+const char *siov_parent_get_name(const struct siov_parent *p);
+unsigned siov_parent_get_kinds(const struct siov_parent *p);      /* SIOV_KIND_* */
+const char *siov_parent_get_driver(const struct siov_parent *p);  /* "" when unbound */
+const char *siov_parent_get_subsystem(const struct siov_parent *p); /* "pci", "idxd", ... or "" */
+/* Canonical path relative to the root prefix: "/sys/devices/..." */
+const char *siov_parent_get_syspath(const struct siov_parent *p);
+/* "/devices/..." (what udev calls DEVPATH) */
+const char *siov_parent_get_devpath(const struct siov_parent *p);
+
+size_t siov_parent_get_n_types(const struct siov_parent *p);      /* mdev types, sorted by id */
+struct siov_type *siov_parent_get_type(const struct siov_parent *p, size_t i);
+struct siov_type *siov_parent_find_type(const struct siov_parent *p, const char *id);
+
+/* Work-queue pool reported by the bundled driver (SIOV_KMOD_POOL_DIR) or by
+ * libaccel-config; false when the parent reports none. */
+struct siov_pool {
+        uint32_t total, free, mdev_dwq, mdev_swq, host_netdev, host_wq, swq_slots;
+};
+bool siov_parent_get_pool(const struct siov_parent *p, struct siov_pool *ret);
+uint32_t siov_parent_get_host_usage(const struct siov_parent *p, enum siov_host_usage u);
+/* Host netdev names on this parent (its net/ folder and that of its VFs),
+ * NULL-terminated, sorted. */
+char * const *siov_parent_get_netdevs(const struct siov_parent *p);
+
+uint32_t siov_parent_get_total_vfs(const struct siov_parent *p);
+uint32_t siov_parent_get_num_vfs(const struct siov_parent *p);
+size_t siov_parent_get_n_vfs(const struct siov_parent *p);        /* sorted by index */
+struct siov_vf *siov_parent_get_vf(const struct siov_parent *p, size_t i);
+/* Reason an SR-IOV attribute could not be read, or NULL. */
+const char *siov_parent_get_broken(const struct siov_parent *p);
+
+/* ---- types ------------------------------------------------------------ */
+
+const char *siov_type_get_id(const struct siov_type *t);          /* folder name, "idxd-1dwq" */
+const char *siov_type_get_name(const struct siov_type *t);        /* "" when absent */
+const char *siov_type_get_description(const struct siov_type *t); /* "" when absent, may span lines */
+const char *siov_type_get_device_api(const struct siov_type *t);  /* "" when broken */
+uint32_t siov_type_get_available(const struct siov_type *t);      /* 0 when broken */
+/* NULL when valid, else why this type cannot be used ("available_instances:
+ * not a number: 'abc'"). */
+const char *siov_type_get_broken(const struct siov_type *t);
+/* UUIDs of the active mdevs of this type (its devices/ folder), sorted. */
+char * const *siov_type_get_devices(const struct siov_type *t);
+
+/* ---- SR-IOV virtual functions ---------------------------------------- */
+
+enum siov_vf_usage {
+        SIOV_VF_UNBOUND,      /* no driver: free for VMs */
+        SIOV_VF_VFIO,         /* vfio-pci or a VFIO variant driver: free for VMs */
+        SIOV_VF_HOST,         /* bound to a host driver: the host uses it */
+};
+const char *siov_vf_usage_to_string(enum siov_vf_usage u);        /* "unbound", "vfio", "host" */
+
+uint32_t siov_vf_get_index(const struct siov_vf *vf);             /* N of virtfnN */
+const char *siov_vf_get_address(const struct siov_vf *vf);        /* "0000:3b:02.1" */
+const char *siov_vf_get_driver(const struct siov_vf *vf);         /* "" when unbound */
+enum siov_vf_usage siov_vf_get_usage(const struct siov_vf *vf);
+char * const *siov_vf_get_netdevs(const struct siov_vf *vf);      /* NULL-terminated, sorted */
+/* Stable name-based UUID (v5) for a VF, derived from its PF and index. */
+const char *siov_vf_get_uuid(const struct siov_vf *vf);
+
+/* ---- active mdevs ----------------------------------------------------- */
+
+/* Reads /sys/bus/mdev/devices/<uuid>. -ENODEV if absent, -EINVAL if uuid
+ * is not a UUID. */
+int siov_mdev_read(struct siov_ctx *ctx, const char *uuid, struct siov_mdev **ret);
+struct siov_mdev *siov_mdev_ref(struct siov_mdev *d);
+struct siov_mdev *siov_mdev_unref(struct siov_mdev *d);
+const char *siov_mdev_get_uuid(const struct siov_mdev *d);        /* canonical, lower case */
+const char *siov_mdev_get_parent(const struct siov_mdev *d);      /* parent name */
+const char *siov_mdev_get_type(const struct siov_mdev *d);        /* type id */
+const char *siov_mdev_get_syspath(const struct siov_mdev *d);     /* "/sys/devices/.../<uuid>" */
+const char *siov_mdev_get_driver(const struct siov_mdev *d);      /* "vfio_mdev", ... or "" */
+
+/* ---- validation (every name that reaches a path goes through these) --- */
+
+#define SIOV_UUID_STRING_MAX 37
+/* Parses any-case 8-4-4-4-12 hex; writes the canonical lower-case form. */
+int siov_uuid_normalize(const char *s, char ret[static SIOV_UUID_STRING_MAX]);
+bool siov_uuid_is_valid(const char *s);
+/* A single path component a caller may name: 1..255 bytes of printable
+ * ASCII, no '/', not "." or "..". */
+bool siov_name_is_valid(const char *s);
+/* PCI address "dddd:bb:dd.f" */
+bool siov_pci_address_is_valid(const char *s);
+
+/* ---- sysfs attribute parsing (strict) ------------------------------- */
+
+/* "12\n" → 12. Rejects empty, signs, garbage, overflow past UINT32_MAX. */
+int siov_parse_u32(const char *s, uint32_t *ret);
+/* Reads <dirfd>/<name> into a NUL-terminated buffer, at most 64 KiB; strips
+ * one trailing newline. */
+int siov_read_attr_at(int dirfd, const char *name, char **ret);
+
+#ifdef __cplusplus
+}
+#endif

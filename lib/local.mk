@@ -1,0 +1,23 @@
+# libsiov: the model, no D-Bus. Versioned symbols via lib/libsiov.sym.
+lib_LTLIBRARIES += lib/libsiov.la
+include_HEADERS = lib/libsiov.h lib/siov-names.h
+lib_libsiov_la_SOURCES = \
+	lib/libsiov.h \
+	lib/siov-names.h \
+	lib/siov-private.h \
+	lib/ctx.c \
+	lib/scan.c \
+	lib/parent.c \
+	lib/mdev.c \
+	lib/validate.c \
+	lib/util.c \
+	lib/sha1.c \
+	lib/accel.c
+lib_libsiov_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(ACCFG_CFLAGS)
+lib_libsiov_la_LIBADD = $(ACCFG_LIBS)
+lib_libsiov_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LIBSIOV_LT_VERSION) \
+	-Wl,--version-script=$(top_srcdir)/lib/libsiov.sym
+EXTRA_lib_libsiov_la_DEPENDENCIES = lib/libsiov.sym
+pkgconfigdir = $(libdir)/pkgconfig
+pkgconfig_DATA = lib/libsiov.pc
+EXTRA_DIST += lib/libsiov.sym lib/libsiov.pc.in

@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* libsiov internals: object layouts and helpers shared by the lib/ sources only. */
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libsiov.h"
+#include "siov-macro.h"
+
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
+static inline int safe_close(int fd) {
+        if (fd >= 0)
+                close(fd);
+        return -1;
+}
+
+/* Largest attribute siov_read_attr_at() accepts (sysfs attributes are at
+ * most one page; anything bigger is not a sysfs attribute). */
+#define SIOV_ATTR_MAX (64u * 1024u)
+
+struct siov_ctx {
+        unsigned n_ref;
+        char *root;             /* canonical, no trailing slash, "" for "/" */
+        int root_fd;            /* O_PATH directory of root */
+        char **vfio_variants;   /* sorted module names, '-' folded to '_' */
+        size_t n_vfio_variants;
+};
+
+struct siov_type {
+        char *id;
+        char *name;             /* NULL: absent */
+        char *description;      /* NULL: absent */
+        char *device_api;       /* NULL: broken */
+        char *broken;           /* NULL: fine */
+        uint32_t available;
+        char **devices;         /* NULL-terminated, pointers and strings in one block */
+};
+
+struct siov_vf {
+        uint32_t index;
+        enum siov_vf_usage usage;
+        char *address;
+        char *driver;           /* NULL: unbound */
+        char **netdevs;         /* NULL-terminated or NULL */
+        char uuid[SIOV_UUID_STRING_MAX];
+};
+
+struct siov_parent {
+        unsigned n_ref;
+        char *name;
+        char *syspath;          /* "/sys/devices/..."; devpath is syspath + 4 */
+        char *driver;
+        char *subsystem;
+        unsigned kinds;
+
+        struct siov_type *types;
+        size_t n_types;
+
+        bool has_pool;
+        struct siov_pool pool;
+        uint32_t host_usage[_SIOV_HOST_USAGE_MAX];
+        char **netdevs;         /* NULL-terminated or NULL */
+
+        uint32_t total_vfs, num_vfs;
+        struct siov_vf *vfs;
+        size_t n_vfs;
+
+        char *broken;           /* "; "-joined reasons, NULL: fine */
+};
+
+struct siov_mdev {
+        unsigned n_ref;
+        const char *parent;     /* all point into buf[] */
+        const char *type;
+        const char *syspath;
+        const char *driver;
+        char uuid[SIOV_UUID_STRING_MAX];
+        char buf[];
+};
+
+struct siov_model {
+        unsigned n_ref;
+        struct siov_parent **parents;
+        size_t n_parents;
+        struct siov_mdev **mdevs;
+        size_t n_mdevs;
+};
+
+/* ---- util.c ---------------------------------------------------------- */
+
+/* Opens <dirfd>/<path> (following symlinks) and checks that what was opened
+ * lies inside the root prefix. base is the root-relative path of dirfd ("" or
+ * "/sys/..."), only used when /proc is not mounted. On success returns the
+ * fd and, if ret_canonical, the canonical root-relative path ("/sys/...").
+ * -EXDEV when it resolves outside the root. */
+int siov_open_in_root(const struct siov_ctx *ctx, int dirfd, const char *base,
+                      const char *path, int flags, char **ret_canonical);
+
+/* Resolves link text target found in the folder base (root-relative,
+ * canonical) without touching the file system. Writes the root-relative
+ * result into ret (PATH_MAX). -EXDEV if it climbs above the root or is
+ * absolute while the root is a prefix (no real sysfs link is absolute). */
+int siov_path_resolve_lexical(const struct siov_ctx *ctx, const char *base,
+                              const char *target, char ret[static PATH_MAX]);
+/* Cheap form of the above when only containment matters: base_depth is the
+ * number of components of base. */
+bool siov_link_stays_inside(const struct siov_ctx *ctx, size_t base_depth, const char *target);
+size_t siov_path_depth(const char *path);
+bool siov_is_device_path(const char *canon);
+
+/* readlinkat into buf (PATH_MAX), NUL-terminated. */
+int siov_readlinkat(int dirfd, const char *name, char buf[static PATH_MAX]);
+/* Basename of the link dirfd/name if it stays inside the root and is a
+ * valid name; *ret = NULL when the link is absent or unusable. */
+int siov_read_link_name(const struct siov_ctx *ctx, int dirfd, size_t base_depth,
+                        const char *name, char **ret);
+/* Same into buf (PATH_MAX); returns the length, 0 when none. */
+size_t siov_read_link_name_buf(const struct siov_ctx *ctx, int dirfd, size_t base_depth,
+                               const char *name, char buf[static PATH_MAX]);
+
+/* Entries of dirfd/subdir (no symlink followed for subdir) that pass filter
+ * (NULL: siov_name_is_valid), sorted, NULL-terminated in one allocation
+ * (free() it); *ret = NULL if the folder is absent or empty. */
+int siov_list_names_at(int dirfd, const char *subdir, bool (*filter)(const char *), char ***ret);
+/* Packs n strings into one NULL-terminated block (sorted, de-duplicated);
+ * *ret = NULL when n is 0. */
+int siov_strv_pack(char **items, size_t n, char ***ret);
+int siov_strcmp_ptr(const void *a, const void *b);
+
+/* Reasons for broken objects: "<what>: <detail>" appended to *reasons,
+ * joined by "; ". -ENOMEM only. */
+_printf_(2, 3) int siov_reason_add(char **reasons, const char *fmt, ...);
+/* Quotes an attribute value for a reason: printable ASCII kept, anything
+ * else as \xNN, cut after 64 bytes. */
+char *siov_escape_value(const char *s);
+/* Replaces bytes that are not valid UTF-8 with '?', so that every string
+ * the library hands out can go on D-Bus. */
+void siov_utf8_sanitize(char *s);
+/* Reads and parses a u32 attribute; on failure adds a reason for it and
+ * returns a negative errno (-ENOMEM is the only one a caller must pass on). */
+int siov_read_u32_reason(int dirfd, const char *attr, const char *label, uint32_t *ret, char **reasons);
+
+/* ---- sha1.c ---------------------------------------------------------- */
+
+struct siov_sha1 {
+        uint32_t h[5];
+        uint64_t len;
+        uint8_t buf[64];
+        size_t n;
+};
+void siov_sha1_init(struct siov_sha1 *s);
+void siov_sha1_update(struct siov_sha1 *s, const void *data, size_t len);
+void siov_sha1_final(struct siov_sha1 *s, uint8_t out[static 20]);
+/* RFC 4122 name-based UUID, version 5 (SHA-1). */
+void siov_uuid_v5(const uint8_t ns[static 16], const void *name, size_t len,
+                  char ret[static SIOV_UUID_STRING_MAX]);
+
+/* ---- validate.c ------------------------------------------------------ */
+
+bool siov_devpath_is_valid(const char *s);
+
+/* ---- parent.c -------------------------------------------------------- */
+
+struct siov_accel;
+
+/* Shared by siov_scan() (fds opened once) and siov_parent_read(). */
+struct siov_parent_scan {
+        int mdev_bus_fd;        /* sys/class/mdev_bus, -1: absent */
+        int pci_fd;             /* sys/bus/pci/devices, -1: absent */
+        struct siov_accel *accel;
+};
+
+/* -ENODEV when name is neither kind; -ENOMEM; other errors are recorded
+ * on the parent. */
+int siov_parent_load(struct siov_ctx *ctx, const struct siov_parent_scan *s,
+                     const char *name, struct siov_parent **ret);
+void siov_parent_scan_done(struct siov_parent_scan *s);
+int siov_parent_scan_init(struct siov_ctx *ctx, struct siov_parent_scan *s);
+
+/* ---- mdev.c ---------------------------------------------------------- */
+
+/* Reads the mdev uuid (canonical) inside the verified parent folder
+ * parent_fd whose canonical path is parent_syspath. -ENODEV if it is not an
+ * mdev of that parent. */
+int siov_mdev_load_in_parent(const struct siov_ctx *ctx, int parent_fd, const char *parent_syspath,
+                             size_t parent_depth, const char *uuid, struct siov_mdev **ret);
+int siov_mdev_cmp_ptr(const void *a, const void *b);
+
+/* ---- accel.c --------------------------------------------------------- */
+
+/* NULL unless the root is "/" and the host has idxd devices. */
+struct siov_accel *siov_accel_new(const struct siov_ctx *ctx);
+void siov_accel_free(struct siov_accel *a);
+/* Enabled user-type work queues of the idxd device named name or sitting
+ * directly below parent_fd; 0 when none or on any error. */
+uint32_t siov_accel_count_user_wqs(struct siov_accel *a, int parent_fd, const char *name);

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Validators, strict parsing, attribute reading, context, SHA-1 / UUID v5. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fake-sysfs.h"
+#include "libsiov.h"
+#include "siov-private.h"
+
+static void test_uuid(void **state) {
+        char out[SIOV_UUID_STRING_MAX];
+        char long_name[300];
+
+        assert_int_equal(siov_uuid_normalize("3b4a8c32-1d2e-4f5a-9b6c-7d8e9f0a1b2c", out), 0);
+        assert_string_equal(out, "3b4a8c32-1d2e-4f5a-9b6c-7d8e9f0a1b2c");
+        /* mixed case is normalized to lower case */
+        assert_int_equal(siov_uuid_normalize("3B4A8C32-1d2E-4F5a-9B6C-7D8E9F0A1B2C", out), 0);
+        assert_string_equal(out, "3b4a8c32-1d2e-4f5a-9b6c-7d8e9f0a1b2c");
+        assert_true(siov_uuid_is_valid("3B4A8C32-1D2E-4F5A-9B6C-7D8E9F0A1B2C"));
+        assert_true(siov_uuid_is_valid("00000000-0000-0000-0000-000000000000"));
+
+        static const char * const bad[] = {
+                "",
+                "3b4a8c32-1d2e-4f5a-9b6c-7d8e9f0a1b2",          /* 35 chars */
+                "3b4a8c32-1d2e-4f5a-9b6c-7d8e9f0a1b2cd",        /* 37 chars */
+                "3b4a8c321d2e-4f5a-9b6c-7d8e9f0a1b2c0",         /* hyphen missing */
+                "3b4a8c3-21d2e-4f5a-9b6c-7d8e9f0a1b2c",         /* hyphen moved */
+                "3b4a8c32-1d2e-4f5a-9b6c-7d8e9f0a1b2g",         /* not hex */
+                "{3b4a8c32-1d2e-4f5a-9b6c-7d8e9f0a1b2c}",
+                "3b4a8c32-1d2e-4f5a-9b6c-7d8e9f0a1b2c\n",
+                " 3b4a8c32-1d2e-4f5a-9b6c-7d8e9f0a1b2c",
+                "3b4a8c32-1d2e-4f5a-9b6c-7d8e9f0a1b\x01c",
+                "../../../../../../../../../etc/passwd",
+                "3b4a8c32_1d2e_4f5a_9b6c_7d8e9f0a1b2c",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                strcpy(out, "untouched");
+                assert_int_equal(siov_uuid_normalize(bad[i], out), -EINVAL);
+                assert_false(siov_uuid_is_valid(bad[i]));
+                assert_string_equal(out, "untouched");
+        }
+        assert_int_equal(siov_uuid_normalize(NULL, out), -EINVAL);
+        assert_false(siov_uuid_is_valid(NULL));
+        memset(long_name, 'a', sizeof(long_name) - 1);
+        long_name[sizeof(long_name) - 1] = '\0';
+        assert_false(siov_uuid_is_valid(long_name));
+}
+
+static void test_name(void **state) {
+        char n255[256], n256[257];
+
+        memset(n255, 'x', 255);
+        n255[255] = '\0';
+        memset(n256, 'x', 256);
+        n256[256] = '\0';
+
+        static const char * const good[] = {
+                "siov0", "0000:3b:00.0", "idxd-1dwq", "i915-GVTg_V5_4", "nvidia-35", "...", ".x", "a b",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                assert_true(siov_name_is_valid(good[i]));
+        assert_true(siov_name_is_valid(n255));
+
+        static const char * const bad[] = {
+                "", ".", "..", "../x", "a/b", "/", "/etc", "x/", "x\n", "\x01", "a\tb", "del\x7f",
+                "caf\xc3\xa9", "\x1b[31m",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_false(siov_name_is_valid(bad[i]));
+        assert_false(siov_name_is_valid(n256));
+        assert_false(siov_name_is_valid(NULL));
+}
+
+static void test_pci_address(void **state) {
+        static const char * const good[] = {
+                "0000:3b:02.1", "0000:00:1f.7", "0000:ff:00.0", "0000:6A:01.0", "10000:00:00.0",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                assert_true(siov_pci_address_is_valid(good[i]));
+
+        static const char * const bad[] = {
+                "", "0000:3b:02.8", "0000:3b:20.0", "000:3b:02.1", "0000:3b:2.1", "0000:3:02.1",
+                "0000-3b:02.1", "0000:3b:02.1 ", "0000:3b:02.1\n", "0000:3b:02", "0000:3b:02.",
+                "0000:3g:02.1", "../0000:3b:02.1", "0000:3b:02.1/..", "siov0", "123456789:00:00.0",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                assert_false(siov_pci_address_is_valid(bad[i]));
+        assert_false(siov_pci_address_is_valid(NULL));
+}
+
+static void test_parse_u32(void **state) {
+        uint32_t v;
+
+        assert_int_equal(siov_parse_u32("12\n", &v), 0);
+        assert_int_equal(v, 12);
+        assert_int_equal(siov_parse_u32("0", &v), 0);
+        assert_int_equal(v, 0);
+        assert_int_equal(siov_parse_u32("007", &v), 0);
+        assert_int_equal(v, 7);
+        assert_int_equal(siov_parse_u32("4294967295\n", &v), 0);
+        assert_int_equal(v, UINT32_MAX);
+        assert_int_equal(siov_parse_u32("4294967295", &v), 0);
+        assert_int_equal(v, UINT32_MAX);
+
+        v = 42;
+        assert_int_equal(siov_parse_u32("", &v), -EINVAL);
+        assert_int_equal(siov_parse_u32("\n", &v), -EINVAL);
+        assert_int_equal(siov_parse_u32("-1", &v), -EINVAL);
+        assert_int_equal(siov_parse_u32("+1", &v), -EINVAL);
+        assert_int_equal(siov_parse_u32(" 1", &v), -EINVAL);
+        assert_int_equal(siov_parse_u32("1 ", &v), -EINVAL);
+        assert_int_equal(siov_parse_u32("1x", &v), -EINVAL);
+        assert_int_equal(siov_parse_u32("0x10", &v), -EINVAL);
+        assert_int_equal(siov_parse_u32("1\n\n", &v), -EINVAL);
+        assert_int_equal(siov_parse_u32("1\n2", &v), -EINVAL);
+        assert_int_equal(siov_parse_u32("abc", &v), -EINVAL);
+        assert_int_equal(siov_parse_u32("4294967296", &v), -ERANGE);
+        assert_int_equal(siov_parse_u32("99999999999999999999999999", &v), -ERANGE);
+        assert_int_equal(siov_parse_u32("4294967296x", &v), -EINVAL);
+        assert_int_equal(siov_parse_u32(NULL, &v), -EINVAL);
+        /* failures leave the output alone */
+        assert_int_equal(v, 42);
+}
+
+static char *make_tmpdir(void) {
+        char d[] = "/tmp/test-validate.XXXXXX";
+        char *real;
+
+        assert_non_null(mkdtemp(d));
+        /* canonical, as siov_ctx_get_root() reports it */
+        real = realpath(d, NULL);
+        assert_non_null(real);
+        return real;
+}
+
+static void write_file(int dirfd, const char *name, const char *data, size_t len) {
+        int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, data, len), (ssize_t) len);
+        close(fd);
+}
+
+static void test_read_attr(void **state) {
+        _cleanup_free_ char *dir = make_tmpdir();
+        _cleanup_free_ char *big = NULL;
+        char *s = NULL;
+        int dfd;
+
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+
+        write_file(dfd, "num", "12\n", 3);
+        assert_int_equal(siov_read_attr_at(dfd, "num", &s), 0);
+        assert_string_equal(s, "12");
+        s = mfree(s);
+
+        /* internal newlines stay, one trailing newline goes */
+        write_file(dfd, "desc", "line one\nline two\n\n", 19);
+        assert_int_equal(siov_read_attr_at(dfd, "desc", &s), 0);
+        assert_string_equal(s, "line one\nline two\n");
+        s = mfree(s);
+
+        write_file(dfd, "empty", "", 0);
+        assert_int_equal(siov_read_attr_at(dfd, "empty", &s), 0);
+        assert_string_equal(s, "");
+        s = mfree(s);
+
+        /* exactly 64 KiB is fine, one byte more is not */
+        big = malloc(64 * 1024 + 1);
+        assert_non_null(big);
+        memset(big, 'b', 64 * 1024 + 1);
+        write_file(dfd, "max", big, 64 * 1024);
+        assert_int_equal(siov_read_attr_at(dfd, "max", &s), 0);
+        assert_int_equal(strlen(s), 64 * 1024);
+        s = mfree(s);
+        write_file(dfd, "toobig", big, 64 * 1024 + 1);
+        assert_int_equal(siov_read_attr_at(dfd, "toobig", &s), -EFBIG);
+        assert_null(s);
+
+        /* a symlink is never read through */
+        assert_int_equal(symlinkat("num", dfd, "link"), 0);
+        assert_int_equal(siov_read_attr_at(dfd, "link", &s), -ELOOP);
+        assert_null(s);
+
+        assert_int_equal(mkdirat(dfd, "sub", 0755), 0);
+        assert_int_equal(siov_read_attr_at(dfd, "sub", &s), -EISDIR);
+
+        /* a FIFO must neither hang nor be read */
+        assert_int_equal(mkfifoat(dfd, "fifo", 0644), 0);
+        assert_true(siov_read_attr_at(dfd, "fifo", &s) < 0);
+        assert_null(s);
+
+        assert_int_equal(siov_read_attr_at(dfd, "missing", &s), -ENOENT);
+        assert_int_equal(siov_read_attr_at(dfd, "../num", &s), -EINVAL);
+        assert_int_equal(siov_read_attr_at(dfd, "sub/../num", &s), -EINVAL);
+        assert_int_equal(siov_read_attr_at(dfd, "/etc/passwd", &s), -EINVAL);
+        assert_int_equal(siov_read_attr_at(dfd, "", &s), -EINVAL);
+        assert_null(s);
+
+        close(dfd);
+        assert_int_equal(fake_rm_rf(dir), 0);
+}
+
+static void test_ctx(void **state) {
+        _cleanup_free_ char *dir = make_tmpdir();
+        _cleanup_free_ char *slashed = NULL, *file = NULL, *p = NULL;
+        struct siov_ctx *ctx = NULL;
+
+        assert_int_equal(siov_ctx_new(&ctx, "/nonexistent/siov-test"), -ENOENT);
+        assert_null(ctx);
+
+        assert_true(asprintf(&file, "%s/file", dir) > 0);
+        write_file(AT_FDCWD, file, "x", 1);
+        assert_int_equal(siov_ctx_new(&ctx, file), -ENOTDIR);
+
+        /* trailing slashes and "." are normalized away */
+        assert_true(asprintf(&slashed, "%s/./", dir) > 0);
+        assert_int_equal(siov_ctx_new(&ctx, slashed), 0);
+        assert_string_equal(siov_ctx_get_root(ctx), dir);
+
+        p = siov_ctx_path(ctx, "sys/class/mdev_bus");
+        assert_non_null(p);
+        assert_true(strncmp(p, dir, strlen(dir)) == 0);
+        assert_string_equal(p + strlen(dir), "/sys/class/mdev_bus");
+        p = mfree(p);
+        p = siov_ctx_path(ctx, "/sys/bus");
+        assert_non_null(p);
+        assert_string_equal(p + strlen(dir), "/sys/bus");
+        p = mfree(p);
+        assert_null(siov_ctx_path(ctx, "../etc"));
+        assert_null(siov_ctx_path(ctx, "sys/../../etc"));
+        assert_null(siov_ctx_path(ctx, "sys/.."));
+        assert_null(siov_ctx_path(ctx, NULL));
+
+        assert_ptr_equal(siov_ctx_ref(ctx), ctx);
+        assert_null(siov_ctx_unref(ctx));
+        assert_string_equal(siov_ctx_get_root(ctx), dir);   /* still referenced once */
+        ctx = siov_ctx_unref(ctx);
+
+        /* "/" is "" */
+        assert_int_equal(siov_ctx_new(&ctx, "/"), 0);
+        assert_string_equal(siov_ctx_get_root(ctx), "");
+        p = siov_ctx_path(ctx, "sys/bus");
+        assert_string_equal(p, "/sys/bus");
+        p = mfree(p);
+        ctx = siov_ctx_unref(ctx);
+
+        /* NULL takes $SIOV_SYSFS_ROOT */
+        assert_int_equal(setenv("SIOV_SYSFS_ROOT", dir, 1), 0);
+        assert_int_equal(siov_ctx_new(&ctx, NULL), 0);
+        assert_string_equal(siov_ctx_get_root(ctx), dir);
+        ctx = siov_ctx_unref(ctx);
+        assert_int_equal(unsetenv("SIOV_SYSFS_ROOT"), 0);
+
+        assert_int_equal(fake_rm_rf(dir), 0);
+}
+
+static void hex(const uint8_t *b, size_t n, char *out) {
+        for (size_t i = 0; i < n; i++)
+                sprintf(out + 2 * i, "%02x", b[i]);
+}
+
+static void sha1_of(const void *data, size_t len, char out[41]) {
+        struct siov_sha1 s;
+        uint8_t h[20];
+
+        siov_sha1_init(&s);
+        siov_sha1_update(&s, data, len);
+        siov_sha1_final(&s, h);
+        hex(h, 20, out);
+}
+
+static void test_sha1(void **state) {
+        _cleanup_free_ char *a = NULL;
+        char out[41];
+        struct siov_sha1 s;
+        uint8_t h[20];
+
+        /* FIPS 180 test vectors, plus the padding edges 55 and 64 bytes */
+        sha1_of("", 0, out);
+        assert_string_equal(out, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        sha1_of("abc", 3, out);
+        assert_string_equal(out, "a9993e364706816aba3e25717850c26c9cd0d89d");
+        sha1_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, out);
+        assert_string_equal(out, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+        a = malloc(1000000);
+        assert_non_null(a);
+        memset(a, 'x', 64);
+        sha1_of(a, 55, out);
+        assert_string_equal(out, "cef734ba81a024479e09eb5a75b6ddae62e6abf1");
+        sha1_of(a, 64, out);
+        assert_string_equal(out, "bb2fa3ee7afb9f54c6dfb5d021f14b1ffe40c163");
+        /* one million 'a', fed in odd-sized pieces */
+        memset(a, 'a', 1000000);
+        siov_sha1_init(&s);
+        for (size_t off = 0; off < 1000000; off += 997)
+                siov_sha1_update(&s, a + off, off + 997 > 1000000 ? 1000000 - off : 997);
+        siov_sha1_final(&s, h);
+        hex(h, 20, out);
+        assert_string_equal(out, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+}
+
+static void test_uuid_v5(void **state) {
+        /* RFC 4122 DNS namespace 6ba7b810-9dad-11d1-80b4-00c04fd430c8;
+         * reference value from Python's uuid.uuid5() */
+        static const uint8_t dns[16] = {
+                0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1,
+                0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8,
+        };
+        char out[SIOV_UUID_STRING_MAX];
+
+        siov_uuid_v5(dns, "www.example.com", 15, out);
+        assert_string_equal(out, "2ed6657d-e927-568b-95e1-2665a8aea6a2");
+        assert_true(siov_uuid_is_valid(out));
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_uuid),
+                cmocka_unit_test(test_name),
+                cmocka_unit_test(test_pci_address),
+                cmocka_unit_test(test_parse_u32),
+                cmocka_unit_test(test_read_attr),
+                cmocka_unit_test(test_ctx),
+                cmocka_unit_test(test_sha1),
+                cmocka_unit_test(test_uuid_v5),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * vfio-test: open a siov_mdev mdev through the VFIO group/container API and
+ * check the device model documented in kernel-module/README.md.
+ *
+ *   vfio-test check UUID KIND WQ POOL SLOTS
+ *       KIND is dwq or swq; WQ, POOL, SLOTS are the values BAR0 must show.
+ *       Prints "ok NAME" or "not ok NAME: reason" per check (the guest
+ *       script turns them into PASS/FAIL lines); exit 1 if any failed.
+ *   vfio-test hold UUID READYFILE [req]
+ *       Open the device, create READYFILE, and keep the device open until
+ *       killed. With "req", register a REQ eventfd and close the device
+ *       (and exit 0) when the kernel asks for it back.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <linux/pci_regs.h>
+#include <linux/vfio.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+/* The device model (kernel-module/README.md) */
+#define SIOV_PCI_VENDOR         0x8086
+#define SIOV_PCI_DEVICE         0x0b2f
+#define SIOV_PCI_SUBSYS_VENDOR  0x8086
+#define SIOV_PCI_SUBSYS_DEVICE  0x5349
+#define SIOV_CFG_SIZE           256
+#define SIOV_BAR0_SIZE          4096
+#define SIOV_MSI_CAP            0x40
+
+#define REG_VERSION             0x00
+#define REG_CAP                 0x04
+#define REG_WQ                  0x08
+#define REG_POOL                0x0c
+#define REG_CMD                 0x10
+#define REG_STATUS              0x14
+#define REG_SCRATCH             0x18
+#define REG_IRQ_COUNT           0x1c
+#define CMD_NOP                 0x00
+#define CMD_RAISE_IRQ           0x01
+#define CMD_RESET               0x02
+#define STS_DONE                0x80000000u
+#define RES_OK                  0x00
+#define RES_BAD_CMD             0x01
+#define RES_IRQ_PENDING         0x02
+#define RES_NO_IRQ              0x03
+
+static int n_ok, n_fail;
+static int dev_fd = -1;
+static uint64_t cfg_off, bar0_off;
+
+static void result(bool ok, const char *name, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (ok) {
+                printf("ok %s\n", name);
+                n_ok++;
+        } else {
+                printf("not ok %s: ", name);
+                va_start(ap, fmt);
+                vprintf(fmt, ap);
+                va_end(ap);
+                printf("\n");
+                n_fail++;
+        }
+        fflush(stdout);
+}
+
+#define CHECK_EQ(name, want, got) do {                                          \
+                uint64_t _w = (want), _g = (got);                               \
+                result(_w == _g, name, "expected 0x%" PRIx64 ", got 0x%" PRIx64, _w, _g); \
+        } while (0)
+
+static uint32_t rd(uint64_t base, unsigned int off, unsigned int size)
+{
+        uint32_t v = 0;
+
+        if (pread(dev_fd, &v, size, base + off) != (ssize_t) size) {
+                printf("# pread(%u bytes at 0x%x) failed: %m\n", size, off);
+                return 0xdeadf00d;
+        }
+        return v;       /* x86: little-endian like the device */
+}
+
+static bool wr(uint64_t base, unsigned int off, unsigned int size, uint32_t v)
+{
+        if (pwrite(dev_fd, &v, size, base + off) != (ssize_t) size) {
+                printf("# pwrite(%u bytes at 0x%x) failed: %m\n", size, off);
+                return false;
+        }
+        return true;
+}
+
+/* Wait up to ms for the eventfd; returns its counter (0 = not signalled). */
+static uint64_t wait_efd(int efd, int ms)
+{
+        struct pollfd p = { .fd = efd, .events = POLLIN };
+        uint64_t v = 0;
+
+        if (poll(&p, 1, ms) != 1)
+                return 0;
+        if (read(efd, &v, sizeof(v)) != sizeof(v))
+                return 0;
+        return v;
+}
+
+static int set_irq_eventfd(unsigned int index, int efd)
+{
+        char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+        struct vfio_irq_set *s = (struct vfio_irq_set *) buf;
+        int32_t fd = efd;
+
+        memset(buf, 0, sizeof(buf));
+        s->argsz = sizeof(buf);
+        s->flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER;
+        s->index = index;
+        s->start = 0;
+        s->count = 1;
+        memcpy(s->data, &fd, sizeof(fd));
+        return ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, s);
+}
+
+static int set_irq_none(unsigned int index, uint32_t action, uint32_t count)
+{
+        struct vfio_irq_set s = {
+                .argsz = sizeof(s),
+                .flags = VFIO_IRQ_SET_DATA_NONE | action,
+                .index = index,
+                .start = 0,
+                .count = count,
+        };
+
+        return ioctl(dev_fd, VFIO_DEVICE_SET_IRQS, &s);
+}
+
+/* Open container, group and device; returns 0 or a negative errno. */
+static int open_device(const char *uuid, bool report)
+{
+        char link[PATH_MAX], target[PATH_MAX], gpath[64];
+        struct vfio_group_status gs = { .argsz = sizeof(gs) };
+        int container, group, api;
+        ssize_t n;
+
+        container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+        if (report)
+                result(container >= 0, "vfio: open /dev/vfio/vfio", "%m");
+        if (container < 0)
+                return -errno;
+        api = ioctl(container, VFIO_GET_API_VERSION);
+        if (report)
+                CHECK_EQ("vfio: VFIO_GET_API_VERSION", VFIO_API_VERSION, api);
+        if (report)
+                result(ioctl(container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) > 0,
+                       "vfio: container supports TYPE1v2", "VFIO_CHECK_EXTENSION: no");
+
+        snprintf(link, sizeof(link), "/sys/bus/mdev/devices/%s/iommu_group", uuid);
+        n = readlink(link, target, sizeof(target) - 1);
+        if (report)
+                result(n > 0, "vfio: mdev has an iommu_group", "readlink %s: %m", link);
+        if (n <= 0)
+                return -errno;
+        target[n] = '\0';
+        snprintf(gpath, sizeof(gpath), "/dev/vfio/%s", basename(target));
+        group = open(gpath, O_RDWR | O_CLOEXEC);
+        if (report)
+                result(group >= 0, "vfio: open group node", "open %s: %m", gpath);
+        if (group < 0)
+                return -errno;
+        if (ioctl(group, VFIO_GROUP_GET_STATUS, &gs) < 0)
+                gs.flags = 0;
+        if (report)
+                result(gs.flags & VFIO_GROUP_FLAGS_VIABLE, "vfio: group is viable",
+                       "flags 0x%x", gs.flags);
+        if (ioctl(group, VFIO_GROUP_SET_CONTAINER, &container) < 0) {
+                if (report)
+                        result(false, "vfio: VFIO_GROUP_SET_CONTAINER", "%m");
+                return -errno;
+        }
+        if (ioctl(container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) < 0) {
+                if (report)
+                        result(false, "vfio: VFIO_SET_IOMMU TYPE1v2", "%m");
+                return -errno;
+        }
+        dev_fd = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, uuid);
+        if (report)
+                result(dev_fd >= 0, "vfio: VFIO_GROUP_GET_DEVICE_FD", "%m");
+        if (dev_fd < 0)
+                return -errno;
+        return 0;
+}
+
+static int do_check(const char *uuid, const char *kind, unsigned int want_wq,
+                    unsigned int want_pool, unsigned int want_slots)
+{
+        struct vfio_device_info info = { .argsz = sizeof(info) };
+        struct vfio_region_info ri;
+        struct vfio_irq_info ii;
+        uint32_t v, cap_kind = !strcmp(kind, "swq") ? 2 : 1;
+        int efd, efd2, r;
+        unsigned int i;
+
+        if (open_device(uuid, true) < 0)
+                goto out;
+
+        /* --- GET_INFO --- */
+        r = ioctl(dev_fd, VFIO_DEVICE_GET_INFO, &info);
+        result(r == 0, "vfio: VFIO_DEVICE_GET_INFO", "%m");
+        CHECK_EQ("vfio: info flags PCI|RESET", VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET,
+                 info.flags & (VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET));
+        CHECK_EQ("vfio: info num_regions", VFIO_PCI_NUM_REGIONS, info.num_regions);
+        CHECK_EQ("vfio: info num_irqs", VFIO_PCI_NUM_IRQS, info.num_irqs);
+
+        /* --- REGION_INFO --- */
+        memset(&ri, 0, sizeof(ri));
+        ri.argsz = sizeof(ri);
+        ri.index = VFIO_PCI_CONFIG_REGION_INDEX;
+        r = ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, &ri);
+        result(r == 0 && ri.size == SIOV_CFG_SIZE &&
+               ri.flags == (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE),
+               "vfio: config region info", "r=%d size=%llu flags=0x%x", r,
+               (unsigned long long) ri.size, ri.flags);
+        cfg_off = ri.offset;
+        memset(&ri, 0, sizeof(ri));
+        ri.argsz = sizeof(ri);
+        ri.index = VFIO_PCI_BAR0_REGION_INDEX;
+        r = ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, &ri);
+        result(r == 0 && ri.size == SIOV_BAR0_SIZE &&
+               ri.flags == (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE),
+               "vfio: BAR0 region info", "r=%d size=%llu flags=0x%x", r,
+               (unsigned long long) ri.size, ri.flags);
+        bar0_off = ri.offset;
+        result(bar0_off != cfg_off, "vfio: BAR0 and config at different offsets", "both 0x%llx",
+               (unsigned long long) cfg_off);
+        for (i = VFIO_PCI_BAR1_REGION_INDEX; i < VFIO_PCI_NUM_REGIONS; i++) {
+                if (i == VFIO_PCI_CONFIG_REGION_INDEX)
+                        continue;
+                memset(&ri, 0, sizeof(ri));
+                ri.argsz = sizeof(ri);
+                ri.index = i;
+                r = ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, &ri);
+                if (r || ri.size) {
+                        result(false, "vfio: other regions are empty", "index %u r=%d size=%llu",
+                               i, r, (unsigned long long) ri.size);
+                        break;
+                }
+        }
+        if (i == VFIO_PCI_NUM_REGIONS)
+                result(true, "vfio: other regions are empty", NULL);
+        memset(&ri, 0, sizeof(ri));
+        ri.argsz = sizeof(ri);
+        ri.index = VFIO_PCI_NUM_REGIONS;
+        r = ioctl(dev_fd, VFIO_DEVICE_GET_REGION_INFO, &ri);
+        result(r < 0 && errno == EINVAL, "vfio: region index out of range is EINVAL",
+               "r=%d errno=%d", r, errno);
+
+        /* --- config space --- */
+        CHECK_EQ("vfio: config vendor ID", SIOV_PCI_VENDOR, rd(cfg_off, PCI_VENDOR_ID, 2));
+        CHECK_EQ("vfio: config device ID", SIOV_PCI_DEVICE, rd(cfg_off, PCI_DEVICE_ID, 2));
+        CHECK_EQ("vfio: config class code 0x088000", 0x088000, rd(cfg_off, PCI_CLASS_REVISION, 4) >> 8);
+        CHECK_EQ("vfio: config subsystem vendor", SIOV_PCI_SUBSYS_VENDOR,
+                 rd(cfg_off, PCI_SUBSYSTEM_VENDOR_ID, 2));
+        CHECK_EQ("vfio: config subsystem ID", SIOV_PCI_SUBSYS_DEVICE, rd(cfg_off, PCI_SUBSYSTEM_ID, 2));
+        CHECK_EQ("vfio: config header type 0", 0, rd(cfg_off, PCI_HEADER_TYPE, 1));
+        CHECK_EQ("vfio: config interrupt pin INTA", 1, rd(cfg_off, PCI_INTERRUPT_PIN, 1));
+        CHECK_EQ("vfio: config status has capability list", PCI_STATUS_CAP_LIST,
+                 rd(cfg_off, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+        CHECK_EQ("vfio: config capability pointer", SIOV_MSI_CAP, rd(cfg_off, PCI_CAPABILITY_LIST, 1));
+        CHECK_EQ("vfio: config MSI capability, 64-bit", PCI_CAP_ID_MSI | (PCI_MSI_FLAGS_64BIT << 16),
+                 rd(cfg_off, SIOV_MSI_CAP, 4) & 0x00ff00ff);
+        CHECK_EQ("vfio: whole config space readable in one read", 1,
+                 ({ char b[SIOV_CFG_SIZE]; pread(dev_fd, b, sizeof(b), cfg_off) == sizeof(b); }));
+        wr(cfg_off, PCI_COMMAND, 2, 0xffff);
+        CHECK_EQ("vfio: command register keeps only emulated bits",
+                 PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE,
+                 rd(cfg_off, PCI_COMMAND, 2));
+        wr(cfg_off, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
+        CHECK_EQ("vfio: vendor ID is read-only", SIOV_PCI_VENDOR,
+                 (wr(cfg_off, PCI_VENDOR_ID, 2, 0x1234), rd(cfg_off, PCI_VENDOR_ID, 2)));
+        result(pread(dev_fd, &v, 4, cfg_off + SIOV_CFG_SIZE) < 0, "vfio: read past config space fails",
+               "succeeded");
+
+        /* --- BAR sizing --- */
+        CHECK_EQ("vfio: BAR0 is 32-bit non-prefetchable memory", 0,
+                 rd(cfg_off, PCI_BASE_ADDRESS_0, 4) & 0xf);
+        wr(cfg_off, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
+        v = rd(cfg_off, PCI_BASE_ADDRESS_0, 4);
+        CHECK_EQ("vfio: BAR0 sizing reads back ~(4096-1)", ~(uint32_t) (SIOV_BAR0_SIZE - 1), v);
+        CHECK_EQ("vfio: BAR0 size from sizing is 4096", SIOV_BAR0_SIZE, ~(v & ~0xfu) + 1);
+        wr(cfg_off, PCI_BASE_ADDRESS_0, 4, 0xfebf1234);
+        CHECK_EQ("vfio: BAR0 address keeps bits 31:12", 0xfebf1000, rd(cfg_off, PCI_BASE_ADDRESS_0, 4));
+        wr(cfg_off, PCI_BASE_ADDRESS_1, 4, 0xffffffff);
+        CHECK_EQ("vfio: unimplemented BAR1 sizes to 0", 0, rd(cfg_off, PCI_BASE_ADDRESS_1, 4));
+        wr(cfg_off, PCI_ROM_ADDRESS, 4, 0xffffffff);
+        CHECK_EQ("vfio: no expansion ROM", 0, rd(cfg_off, PCI_ROM_ADDRESS, 4));
+
+        /* --- BAR0 registers --- */
+        CHECK_EQ("vfio: BAR0 VERSION", 0x00010000, rd(bar0_off, REG_VERSION, 4));
+        v = rd(bar0_off, REG_CAP, 4);
+        CHECK_EQ("vfio: BAR0 CAP kind", cap_kind, v & 0xff);
+        CHECK_EQ("vfio: BAR0 CAP slots per shared WQ", want_slots, (v >> 8) & 0xff);
+        CHECK_EQ("vfio: BAR0 CAP INTx and MSI", 3, (v >> 16) & 3);
+        CHECK_EQ("vfio: BAR0 WQ is the owned work queue", want_wq, rd(bar0_off, REG_WQ, 4));
+        CHECK_EQ("vfio: BAR0 POOL size", want_pool, rd(bar0_off, REG_POOL, 4));
+        CHECK_EQ("vfio: BAR0 STATUS 0 after open", 0, rd(bar0_off, REG_STATUS, 4));
+        wr(bar0_off, REG_SCRATCH, 4, 0xdeadbeef);
+        CHECK_EQ("vfio: BAR0 scratch write/read", 0xdeadbeef, rd(bar0_off, REG_SCRATCH, 4));
+        wr(bar0_off, REG_SCRATCH + 1, 1, 0x5a);
+        CHECK_EQ("vfio: BAR0 scratch byte write", 0xdead5aef, rd(bar0_off, REG_SCRATCH, 4));
+        CHECK_EQ("vfio: BAR0 scratch 16-bit read", 0xdead, rd(bar0_off, REG_SCRATCH + 2, 2));
+        wr(bar0_off, REG_VERSION, 4, 0);
+        CHECK_EQ("vfio: BAR0 VERSION is read-only", 0x00010000, rd(bar0_off, REG_VERSION, 4));
+        wr(bar0_off, REG_CMD, 4, CMD_NOP);
+        CHECK_EQ("vfio: BAR0 NOP command completes", STS_DONE | (RES_OK << 8) | CMD_NOP,
+                 rd(bar0_off, REG_STATUS, 4));
+        wr(bar0_off, REG_CMD, 4, 0x77);
+        CHECK_EQ("vfio: BAR0 unknown command reports BAD_CMD", STS_DONE | (RES_BAD_CMD << 8) | 0x77,
+                 rd(bar0_off, REG_STATUS, 4));
+        wr(bar0_off, REG_CMD, 4, CMD_RAISE_IRQ);
+        CHECK_EQ("vfio: BAR0 RAISE_IRQ without eventfd reports NO_IRQ",
+                 STS_DONE | (RES_NO_IRQ << 8) | CMD_RAISE_IRQ, rd(bar0_off, REG_STATUS, 4));
+        result(pread(dev_fd, &v, 4, bar0_off + SIOV_BAR0_SIZE) < 0, "vfio: read past BAR0 fails",
+               "succeeded");
+
+        /* --- IRQ_INFO --- */
+        memset(&ii, 0, sizeof(ii));
+        ii.argsz = sizeof(ii);
+        ii.index = VFIO_PCI_INTX_IRQ_INDEX;
+        r = ioctl(dev_fd, VFIO_DEVICE_GET_IRQ_INFO, &ii);
+        result(r == 0 && ii.count == 1 &&
+               ii.flags == (VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE | VFIO_IRQ_INFO_AUTOMASKED),
+               "vfio: IRQ info INTx", "r=%d count=%u flags=0x%x", r, ii.count, ii.flags);
+        ii.index = VFIO_PCI_MSI_IRQ_INDEX;
+        r = ioctl(dev_fd, VFIO_DEVICE_GET_IRQ_INFO, &ii);
+        result(r == 0 && ii.count == 1 && (ii.flags & VFIO_IRQ_INFO_EVENTFD),
+               "vfio: IRQ info MSI", "r=%d count=%u flags=0x%x", r, ii.count, ii.flags);
+        ii.index = VFIO_PCI_MSIX_IRQ_INDEX;
+        r = ioctl(dev_fd, VFIO_DEVICE_GET_IRQ_INFO, &ii);
+        result(r == 0 && ii.count == 0, "vfio: IRQ info MSI-X has no vectors",
+               "r=%d count=%u", r, ii.count);
+        ii.index = VFIO_PCI_REQ_IRQ_INDEX;
+        r = ioctl(dev_fd, VFIO_DEVICE_GET_IRQ_INFO, &ii);
+        result(r == 0 && ii.count == 1, "vfio: IRQ info REQ", "r=%d count=%u", r, ii.count);
+
+        /* --- SET_IRQS: MSI --- */
+        efd = eventfd(0, EFD_CLOEXEC);
+        r = set_irq_eventfd(VFIO_PCI_MSI_IRQ_INDEX, efd);
+        result(r == 0, "vfio: SET_IRQS MSI eventfd", "%m");
+        wr(bar0_off, REG_CMD, 4, CMD_RAISE_IRQ);
+        CHECK_EQ("vfio: MSI delivered to the eventfd", 1, wait_efd(efd, 2000));
+        CHECK_EQ("vfio: RAISE_IRQ status OK", STS_DONE | (RES_OK << 8) | CMD_RAISE_IRQ,
+                 rd(bar0_off, REG_STATUS, 4));
+        r = set_irq_none(VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 1);
+        result(r == 0, "vfio: SET_IRQS MSI loopback trigger", "%m");
+        CHECK_EQ("vfio: MSI loopback delivered", 1, wait_efd(efd, 2000));
+        r = set_irq_none(VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 0);
+        result(r == 0, "vfio: SET_IRQS MSI disable", "%m");
+        wr(bar0_off, REG_CMD, 4, CMD_RAISE_IRQ);
+        CHECK_EQ("vfio: no MSI after disable", 0, wait_efd(efd, 300));
+
+        /* --- SET_IRQS: INTx with automask --- */
+        efd2 = eventfd(0, EFD_CLOEXEC);
+        r = set_irq_eventfd(VFIO_PCI_INTX_IRQ_INDEX, efd2);
+        result(r == 0, "vfio: SET_IRQS INTx eventfd", "%m");
+        wr(bar0_off, REG_CMD, 4, CMD_RAISE_IRQ);
+        CHECK_EQ("vfio: INTx delivered", 1, wait_efd(efd2, 2000));
+        wr(bar0_off, REG_CMD, 4, CMD_RAISE_IRQ);
+        CHECK_EQ("vfio: INTx auto-masked: second interrupt pending",
+                 STS_DONE | (RES_IRQ_PENDING << 8) | CMD_RAISE_IRQ, rd(bar0_off, REG_STATUS, 4));
+        CHECK_EQ("vfio: INTx not delivered while masked", 0, wait_efd(efd2, 300));
+        r = set_irq_none(VFIO_PCI_INTX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_UNMASK, 1);
+        result(r == 0, "vfio: SET_IRQS INTx unmask", "%m");
+        CHECK_EQ("vfio: pending INTx delivered on unmask", 1, wait_efd(efd2, 2000));
+        CHECK_EQ("vfio: IRQ_COUNT counts delivered interrupts", 4, rd(bar0_off, REG_IRQ_COUNT, 4));
+        r = set_irq_none(VFIO_PCI_MSIX_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, 1);
+        result(r < 0 && errno == EINVAL, "vfio: SET_IRQS on MSI-X is EINVAL", "r=%d errno=%d", r, errno);
+        r = set_irq_none(VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_MASK, 1);
+        result(r < 0 && errno == EINVAL, "vfio: MSI cannot be masked", "r=%d errno=%d", r, errno);
+
+        /* --- RESET --- */
+        wr(bar0_off, REG_SCRATCH, 4, 0x12345678);
+        r = ioctl(dev_fd, VFIO_DEVICE_RESET);
+        result(r == 0, "vfio: VFIO_DEVICE_RESET", "%m");
+        CHECK_EQ("vfio: reset clears scratch", 0, rd(bar0_off, REG_SCRATCH, 4));
+        CHECK_EQ("vfio: reset clears STATUS", 0, rd(bar0_off, REG_STATUS, 4));
+        CHECK_EQ("vfio: reset clears IRQ_COUNT", 0, rd(bar0_off, REG_IRQ_COUNT, 4));
+        CHECK_EQ("vfio: reset clears BAR0 address", 0, rd(cfg_off, PCI_BASE_ADDRESS_0, 4));
+        CHECK_EQ("vfio: reset clears command register", 0, rd(cfg_off, PCI_COMMAND, 2));
+        CHECK_EQ("vfio: reset keeps the owned WQ", want_wq, rd(bar0_off, REG_WQ, 4));
+        wr(bar0_off, REG_CMD, 4, CMD_RAISE_IRQ);
+        CHECK_EQ("vfio: reset keeps the INTx eventfd", 1, wait_efd(efd2, 2000));
+        wr(bar0_off, REG_SCRATCH, 4, 0x55aa55aa);
+        wr(bar0_off, REG_CMD, 4, CMD_RESET);
+        CHECK_EQ("vfio: RESET command clears scratch", 0, rd(bar0_off, REG_SCRATCH, 4));
+        CHECK_EQ("vfio: RESET command status", STS_DONE | CMD_RESET, rd(bar0_off, REG_STATUS, 4));
+
+        r = ioctl(dev_fd, VFIO_DEVICE_PCI_HOT_RESET, NULL);
+        result(r < 0 && errno == ENOTTY, "vfio: unsupported ioctl is ENOTTY", "r=%d errno=%d", r, errno);
+
+        close(efd);
+        close(efd2);
+        close(dev_fd);
+out:
+        printf("vfio-test: %d ok, %d not ok\n", n_ok, n_fail);
+        return n_fail || !n_ok;
+}
+
+static int do_hold(const char *uuid, const char *ready, bool req)
+{
+        int efd = -1, r;
+
+        r = open_device(uuid, false);
+        if (r < 0) {
+                fprintf(stderr, "vfio-test hold: cannot open %s: %s\n", uuid, strerror(-r));
+                return 1;
+        }
+        if (req) {
+                efd = eventfd(0, EFD_CLOEXEC);
+                if (set_irq_eventfd(VFIO_PCI_REQ_IRQ_INDEX, efd) < 0) {
+                        fprintf(stderr, "vfio-test hold: REQ eventfd: %m\n");
+                        return 1;
+                }
+        }
+        r = open(ready, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (r < 0) {
+                perror(ready);
+                return 1;
+        }
+        close(r);
+        if (!req) {
+                for (;;)
+                        pause();
+        }
+        if (!wait_efd(efd, 600 * 1000)) {
+                fprintf(stderr, "vfio-test hold: no request within 600 s\n");
+                return 1;
+        }
+        printf("vfio-test hold: device request received, closing\n");
+        fflush(stdout);
+        close(dev_fd);
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc == 7 && !strcmp(argv[1], "check"))
+                return do_check(argv[2], argv[3], strtoul(argv[4], NULL, 0),
+                                strtoul(argv[5], NULL, 0), strtoul(argv[6], NULL, 0));
+        if ((argc == 4 || argc == 5) && !strcmp(argv[1], "hold"))
+                return do_hold(argv[2], argv[3], argc == 5 && !strcmp(argv[4], "req"));
+        fprintf(stderr, "usage: %s check UUID dwq|swq WQ POOL SLOTS\n"
+                "       %s hold UUID READYFILE [req]\n", argv[0], argv[0]);
+        return 2;
+}

@@ -1,0 +1,3 @@
+# selftest: a script that never finishes.
+echo "hanging on purpose"
+sleep 600

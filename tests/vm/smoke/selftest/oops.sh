@@ -1,0 +1,3 @@
+# selftest: an oops in a module (oops=panic).
+modprobe siov_vm_smoke oops=1
+sleep 30

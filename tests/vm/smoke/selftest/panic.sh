@@ -1,0 +1,3 @@
+# selftest: a guest panic.
+echo c >/proc/sysrq-trigger
+sleep 30
