@@ -134,15 +134,23 @@ static void test_parse_u32(void **state) {
         assert_int_equal(v, 42);
 }
 
-static char *make_tmpdir(void) {
+/* A scratch folder per test, removed by the teardown even when an
+ * assertion failed half-way. */
+static int tmpdir_setup(void **state) {
         char d[] = "/tmp/test-validate.XXXXXX";
-        char *real;
 
-        assert_non_null(mkdtemp(d));
+        if (!mkdtemp(d))
+                return -1;
         /* canonical, as siov_ctx_get_root() reports it */
-        real = realpath(d, NULL);
-        assert_non_null(real);
-        return real;
+        *state = realpath(d, NULL);
+        return *state ? 0 : -1;
+}
+
+static int tmpdir_teardown(void **state) {
+        int r = fake_rm_rf(*state);
+
+        free(*state);
+        return r < 0 ? -1 : 0;
 }
 
 static void write_file(int dirfd, const char *name, const char *data, size_t len) {
@@ -153,7 +161,7 @@ static void write_file(int dirfd, const char *name, const char *data, size_t len
 }
 
 static void test_read_attr(void **state) {
-        _cleanup_free_ char *dir = make_tmpdir();
+        const char *dir = *state;
         _cleanup_free_ char *big = NULL;
         char *s = NULL;
         int dfd;
@@ -210,11 +218,10 @@ static void test_read_attr(void **state) {
         assert_null(s);
 
         close(dfd);
-        assert_int_equal(fake_rm_rf(dir), 0);
 }
 
 static void test_ctx(void **state) {
-        _cleanup_free_ char *dir = make_tmpdir();
+        const char *dir = *state;
         _cleanup_free_ char *slashed = NULL, *file = NULL, *p = NULL;
         struct siov_ctx *ctx = NULL;
 
@@ -263,8 +270,6 @@ static void test_ctx(void **state) {
         assert_string_equal(siov_ctx_get_root(ctx), dir);
         ctx = siov_ctx_unref(ctx);
         assert_int_equal(unsetenv("SIOV_SYSFS_ROOT"), 0);
-
-        assert_int_equal(fake_rm_rf(dir), 0);
 }
 
 static void hex(const uint8_t *b, size_t n, char *out) {
@@ -332,8 +337,8 @@ int main(void) {
                 cmocka_unit_test(test_name),
                 cmocka_unit_test(test_pci_address),
                 cmocka_unit_test(test_parse_u32),
-                cmocka_unit_test(test_read_attr),
-                cmocka_unit_test(test_ctx),
+                cmocka_unit_test_setup_teardown(test_read_attr, tmpdir_setup, tmpdir_teardown),
+                cmocka_unit_test_setup_teardown(test_ctx, tmpdir_setup, tmpdir_teardown),
                 cmocka_unit_test(test_sha1),
                 cmocka_unit_test(test_uuid_v5),
         };

@@ -30,17 +30,18 @@ done
 t_check "/dev/vfio/vfio exists" test -c /dev/vfio/vfio
 t_check "mdev bus registered" test -d /sys/bus/mdev
 t_check "loopback up" sh -c 'ip link show lo | grep -q "UP"'
-t_check "ping 127.0.0.1" ping -c 1 -W 2 127.0.0.1
+t_check "127.0.0.1 on lo" sh -c 'ip -o addr show dev lo | grep -q "inet 127.0.0.1/8"'
 t_match "machine-id" '^[0-9a-f]{32}$' "$(cat /etc/machine-id)"
 t_check "/run is tmpfs" sh -c 'grep -q " /run tmpfs" /proc/mounts'
 if [ "$want_full" = 1 ]; then
         t_eq "PID 1 is systemd" systemd "$(cat /proc/1/comm)"
         t_check "systemd-udevd runs" sh -c 'pgrep -x systemd-udevd >/dev/null'
-        t_match "system state" '^(running|degraded)$' "$(systemctl is-system-running 2>&1)"
+        t_eq "multi-user.target reached" active "$(systemctl is-active multi-user.target 2>&1)"
         t_check "test unit is ours" sh -c 'grep -q siov-vm-test.service /proc/self/cgroup'
         t_check "udev autoloaded virtio_blk" test -d /sys/module/virtio_blk
 else
         t_eq "PID 1 is the harness init" "/bin/sh /init" "$(tr '\0' ' ' </proc/1/cmdline | sed 's/ $//')"
+        t_check "ping 127.0.0.1" ping -c 1 -W 2 127.0.0.1
         t_check "/tmp is tmpfs" sh -c 'grep -q " /tmp tmpfs" /proc/mounts'
 fi
 t_check "real modprobe (kmod)" sh -c 'modprobe --version | grep -q kmod'
