@@ -615,3 +615,73 @@ int model_fetch(Context *c, bool manager, Model **ret) {
         *ret = TAKE_PTR(m);
         return 0;
 }
+
+/* Reads a Manager.ListDevices reply: one record per device, the Device
+ * properties in their order (see dbus/org.siov1.Manager.xml). */
+int model_parse_device_list(Model *m, sd_bus_message *reply) {
+        size_t allocated = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(osssssbbsa(ss)sssbas)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                Device *d;
+
+                r = sd_bus_message_enter_container(reply, 'r', "osssssbbsa(ss)sssbas");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = grow((void **) &m->devices, &allocated, m->n_devices + 1, sizeof(Device));
+                if (r < 0)
+                        return r;
+                d = &m->devices[m->n_devices++];
+                *d = (Device) {};
+                r = sd_bus_message_read(reply, "osssssbbs", &d->path, &d->uuid, &d->kind, &d->parent,
+                                        &d->type, &d->state, &d->persistent, &d->autostart, &d->vm);
+                if (r < 0)
+                        return r;
+                r = read_attributes(reply, &d->attributes, &d->n_attributes);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_read(reply, "sssb", &d->address, &d->sysfs_path, &d->driver, &d->host_used);
+                if (r < 0)
+                        return r;
+                r = read_strv(reply, &d->netdevs, NULL);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_exit_container(reply);
+}
+
+int device_list_fetch(Context *c, const char *parent, const char *type, Model **ret) {
+        _cleanup_(model_freep) Model *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(Model));
+        if (!m)
+                return log_error_errno(-ENOMEM, "out of memory");
+        m->version = m->sysfs_root = "";
+
+        /* siovd checks the filters: an unknown parent or type comes back as
+         * NoSuchParent/NoSuchType naming it (exit 4). */
+        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListDevices",
+                     "list siovd's devices", &m->reply, "ss", strempty(parent), strempty(type));
+        if (r < 0)
+                return r;
+        r = model_parse_device_list(m, m->reply);
+        if (r < 0) {
+                log_error_errno(r, "cannot parse siovd's device list from %s: %s",
+                                c->bus_description, strerror(-r));
+                return -EPROTO;
+        }
+        r = model_link(m);
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+        *ret = TAKE_PTR(m);
+        return 0;
+}

@@ -172,6 +172,10 @@ int bus_call(Context *c, const char *path, const char *interface, const char *me
 
 /* One GetManagedObjects call; with manager also the Manager properties. */
 int model_fetch(Context *c, bool manager, Model **ret);
+/* One Manager.ListDevices call: only m->devices is filled, sorted. The
+ * filters (NULL: all) are checked by siovd. */
+int device_list_fetch(Context *c, const char *parent, const char *type, Model **ret);
+int model_parse_device_list(Model *m, sd_bus_message *reply);
 /* Reads a GetManagedObjects reply into m (which keeps no reference: the
  * caller keeps reply alive as long as m). -EPROTO (printed) when a known
  * property has the wrong type. */

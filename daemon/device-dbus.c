@@ -111,6 +111,34 @@ static int property_get_netdevs(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_close_container(reply);
 }
 
+/* One Device as a struct of the Device properties, in their order:
+ * (o s s s s s b b s a(ss) s s s b as). Used by Manager.ListDevices. */
+int device_append_record(Device *d, sd_bus_message *m) {
+        char buf[PATH_MAX];
+        int r;
+
+        r = sd_bus_message_open_container(m, 'r', "osssssbbsa(ss)sssbas");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "osssssbbs", d->path, d->uuid, device_kind_to_string(d->kind),
+                                  strempty(device_get_parent(d)), strempty(device_get_type(d)),
+                                  device_get_state(d), 0, 0, "");
+        if (r < 0)
+                return r;
+        r = property_get_attributes(NULL, NULL, NULL, NULL, m, d, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "sssb", strempty(device_get_address(d)),
+                                  strempty(device_get_syspath(d, buf, sizeof(buf))),
+                                  strempty(device_get_driver(d)), device_get_host_used(d));
+        if (r < 0)
+                return r;
+        r = property_get_netdevs(NULL, NULL, NULL, NULL, m, d, NULL);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
 const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Uuid", "s", property_get_uuid, 0, SD_BUS_VTABLE_PROPERTY_CONST),

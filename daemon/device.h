@@ -47,3 +47,4 @@ extern const sd_bus_vtable device_vtable[];
 int device_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
 int device_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
 int device_path(const char *uuid, char **ret);
+int device_append_record(Device *d, sd_bus_message *m);

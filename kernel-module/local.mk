@@ -3,6 +3,7 @@
 EXTRA_DIST += \
 	kernel-module/Kbuild \
 	kernel-module/Makefile \
+	kernel-module/README.md \
 	kernel-module/dkms.conf \
 	kernel-module/siov_mdev.c
 

@@ -200,7 +200,7 @@ struct siov_parent {
 	struct list_head node;		/* in siov_parents, under siov_lock */
 	int id;
 
-	struct mutex pool_lock;
+	struct mutex pool_lock;		/* wq, count, swq_slots_used, gen, dying */
 	unsigned int nr_wqs;
 	unsigned int slots;
 	struct siov_wq *wq;
@@ -209,11 +209,11 @@ struct siov_parent {
 	u64 gen;			/* bumped on every pool change */
 	bool dying;
 
-	struct mutex host_lock;
+	struct mutex host_lock;		/* netdevs, nr_netdevs (writes) */
 	struct net_device **netdevs;
 	unsigned int nr_netdevs;
 
-	struct mutex uevent_lock;
+	struct mutex uevent_lock;	/* orders our KOBJ_CHANGE uevents */
 };
 
 struct siov_nd {
@@ -229,7 +229,7 @@ struct siov_mdev {
 	unsigned int slots;
 	unsigned int nr_wqs;
 
-	struct mutex lock;
+	struct mutex lock;		/* everything below */
 	u8 cfg[SIOV_CFG_SIZE];
 	u32 status;
 	u32 scratch;
@@ -625,6 +625,10 @@ static int siov_host_wqs_set(struct siov_parent *p, unsigned int n)
 					break;
 				ret = 0;
 			}
+			/* cannot happen with the check above; undo to stay exact */
+			if (ret < 0)
+				while (i-- > cur)
+					siov_pool_put_last(p, SIOV_WQ_HOST_WQ);
 		}
 	} else {
 		for (i = n; i < cur; i++)
@@ -652,7 +656,7 @@ static ssize_t host_netdevs_store(struct device *dev,
 	unsigned int n;
 	int ret;
 
-	ret = kstrtouint(buf, 0, &n);
+	ret = kstrtouint(buf, 10, &n);
 	if (ret)
 		return ret;
 	ret = siov_netdevs_set(to_siov_parent(dev), n);
@@ -679,7 +683,7 @@ static ssize_t host_wqs_store(struct device *dev,
 	unsigned int n;
 	int ret;
 
-	ret = kstrtouint(buf, 0, &n);
+	ret = kstrtouint(buf, 10, &n);
 	if (ret)
 		return ret;
 	ret = siov_host_wqs_set(to_siov_parent(dev), n);
@@ -1585,11 +1589,11 @@ static ssize_t add_parent_store(SIOV_CLASS_CONST struct class *cls,
 		sep = strpbrk(s, " \t");
 		if (sep) {
 			*sep++ = '\0';
-			ret = kstrtouint(skip_spaces(sep), 0, &slots);
+			ret = kstrtouint(skip_spaces(sep), 10, &slots);
 			if (ret)
 				return ret;
 		}
-		ret = kstrtouint(s, 0, &nr_wqs);
+		ret = kstrtouint(s, 10, &nr_wqs);
 		if (ret)
 			return ret;
 	}

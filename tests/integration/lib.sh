@@ -54,34 +54,7 @@ it_summary() {
 # Starts a private system bus whose policy is the project's org.siov1.conf
 # on top of the same default-deny policy as Debian's system.conf.
 it_bus_start() {
-        cat > "$IT_DIR/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <auth>EXTERNAL</auth>
-  <listen>unix:path=$IT_DIR/system_bus_socket</listen>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-  </policy>
-  <policy user="root">
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Monitoring"/>
-  </policy>
-  <include>$TOP_SRCDIR/policy/org.siov1.conf</include>
-</busconfig>
-CONF
+        "$TOP_SRCDIR/tests/integration/bus-conf" "$IT_DIR/system_bus_socket" > "$IT_DIR/bus.conf"
         dbus-daemon --config-file="$IT_DIR/bus.conf" --nofork --nopidfile --print-address=3 3>"$IT_DIR/bus.address" &
         BUS_PID=$!
         for _ in $(seq 100); do

@@ -10,6 +10,7 @@ INTEGRATION_TESTS = \
 	tests/integration/test-uevent.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) \
+	tests/integration/bus-conf \
 	tests/integration/lib.sh \
 	tests/integration/check-introspection.py
 

@@ -139,6 +139,14 @@ out=$(siovctl list --parent siov9 2>&1); rc=$?
 check_eq "unknown parent: exit 4" "4" "$rc"
 check "unknown parent: one line naming it" bash -c '[ $(wc -l <<<"$1") -eq 1 ] && grep -q "siov9" <<<"$1"' _ "$out"
 
+out=$(siovctl list --type idxd-9zz 2>&1); rc=$?
+check_eq "unknown type filter: exit 4" "4" "$rc"
+check "unknown type filter: names it and the known types" bash -c 'grep -q "idxd-9zz" <<<"$1" && grep -q "idxd-1dwq" <<<"$1"' _ "$out"
+out=$(siovctl list --parent SIOV0 2>&1); rc=$?
+check "parent in the wrong case: hint" bash -c '[ "$2" = 4 ] && grep -q "did you mean .siov0." <<<"$1"' _ "$out" "$rc"
+check_eq "ListDevices filters on the bus" "1" \
+        "$(bus call org.siov1 /org/siov1 org.siov1.Manager ListDevices ss siov0 idxd-1dwq | awk '{print $2}')"
+
 it_siovd_stop; check_eq "siovd exits 0 on SIGTERM" 0 $?
 out=$(siovctl parents 2>&1); rc=$?
 check_eq "siovd not running: exit 3" "3" "$rc"

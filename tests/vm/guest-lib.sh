@@ -1,5 +1,6 @@
-# Test helpers for guest scripts run by tests/vm/vm-run (POSIX sh / busybox
-# ash). In the guest: `. "$VM_LIB"` (= /vm/guest-lib.sh).
+# Test helpers for guest scripts run by tests/vm/vm-run (POSIX sh plus
+# `local`, i.e. dash, the guests' /bin/sh). In the guest: `. "$VM_LIB"`
+# (= /vm/guest-lib.sh).
 #
 # Results are lines "PASS: NAME" / "FAIL: NAME: reason" on stdout; the host
 # counts them. Counts are also kept in a file so that checks made in
@@ -31,6 +32,7 @@ t_pass() {
 }
 
 t_fail() {
+        local _t_name
         _t_name=$1
         shift
         if [ $# -gt 0 ] && [ -n "$*" ]; then
@@ -46,6 +48,7 @@ t_fail() {
 # has the exit status and the last output line, followed by the tail of the
 # output. Returns CMD's status.
 t_check() {
+        local _t_name _t_out _t_rc
         _t_name=$1
         shift
         _t_out=$(mktemp /tmp/t_check.XXXXXX)
@@ -64,6 +67,7 @@ t_check() {
 # t_check_fails NAME CMD [ARGS...]: pass when CMD exits non-zero (negative
 # tests: a refused create, a bad name...). Returns 0 when it passed.
 t_check_fails() {
+        local _t_name _t_out _t_rc
         _t_name=$1
         shift
         _t_out=$(mktemp /tmp/t_check.XXXXXX)
@@ -103,6 +107,7 @@ t_match() {
 # returns 0 then, 1 after SECONDS. Prints nothing: wrap it in t_check to
 # record a result.
 t_wait_for() {
+        local _t_secs _t_end
         _t_secs=$1
         shift
         _t_end=$(( $(date +%s) + _t_secs ))
@@ -117,6 +122,7 @@ t_wait_for() {
 # t_as USER CMD [ARGS...]: run CMD as USER (e.g. tester, uid 1000, with
 # its groups) keeping the environment, with HOME set to the user's home.
 t_as() {
+        local _t_user _t_home
         _t_user=$1
         shift
         _t_home=$(awk -F: -v u="$_t_user" '$1 == u { print $6 }' /etc/passwd)
@@ -140,6 +146,7 @@ t_dbus_start() {
                 export DBUS_SYSTEM_BUS_ADDRESS T_DBUS_PID
                 return 0
         fi
+        local _t_conf
         _t_conf=${1:-/usr/share/dbus-1/system.conf}
         mkdir -p /run/dbus
         rm -f /tmp/t_dbus.addr /tmp/t_dbus.pid
@@ -153,9 +160,24 @@ t_dbus_start() {
                 /org/freedesktop/DBus org.freedesktop.DBus.GetId
 }
 
+# t_udev_start: start systemd-udevd (busybox guest with vm-run --udev; the
+# --full guest runs udev already and this only settles), replay the add
+# events of the devices that exist, and wait for the queue to empty.
+t_udev_start() {
+        if ! udevadm control --ping >/dev/null 2>&1; then
+                mkdir -p /run/udev
+                /usr/lib/systemd/systemd-udevd --daemon || return 1
+                t_wait_for 10 udevadm control --ping || return 1
+                udevadm trigger --type=subsystems --action=add || return 1
+                udevadm trigger --type=devices --action=add || return 1
+        fi
+        udevadm settle --timeout=60
+}
+
 # t_summary: "N passed, N failed" for this guest script; non-zero status on
 # any failure or when nothing was checked at all.
 t_summary() {
+        local _t_p _t_f
         _t_p=$(grep -c '^P$' "$T_RESULTS")
         _t_f=$(grep -c '^F$' "$T_RESULTS")
         echo "$_t_p passed, $_t_f failed"

@@ -213,6 +213,9 @@ t_eq "host: netdev names" "siov0nd0 siov0nd1 siov0nd2" "$(echo $(ls $CLS/siov0/n
 t_eq "host: netdev parented to siov0" /sys/devices/virtual/idxd/siov0 "$(readlink -f /sys/class/net/siov0nd0/device)"
 t_check "host: netdev can be brought up" ip link set siov0nd0 up
 t_check "host: netdev is up" sh -c "ip link show siov0nd0 | grep -q ',UP'"
+out=$(ip link delete siov0nd2 2>&1); rc=$?
+expect_err "host: ip link delete of a host netdev is refused" "Operation not supported" "$out" $rc
+t_eq "host: still 3 netdevs after the refused delete" 3 "$(n_netdevs_ip siov0)"
 t_check "host: host_wqs=2" wr $CLS/siov0/host_wqs 2
 expect "host: host WQs lower availability" siov0 3 0 0 3 2 0 3 12
 D=""
@@ -251,8 +254,9 @@ t_eq "host: no netdevs left in ip link" 0 "$(n_netdevs_ip siov0)"
 # --- races ---------------------------------------------------------------------------
 
 # race_run SPEC...: each SPEC is "create:PARENT:KIND", "netdevs:PARENT:N" or
-# "wqs:PARENT:N". All start at once (they block on a FIFO until it is
-# closed) and write their result to /tmp/race/{ok,err}.<i>.
+# "wqs:PARENT:N". Each writer opens its sysfs file, then blocks on a FIFO;
+# closing the FIFO's only writer releases them all at once. Results go to
+# /tmp/race/{ok,err}.<i>.
 race_run() {
         local i=0 spec kind p arg pids=""
         rm -rf /tmp/race
@@ -269,8 +273,7 @@ race_run() {
                         netdevs) f=$CLS/$p/host_netdevs v=$arg ;;
                         wqs) f=$CLS/$p/host_wqs v=$arg ;;
                         esac
-                        { : >/tmp/race/ready.$i; read -r x; } </tmp/race/gate
-                        if out=$(wr "$f" "$v"); then
+                        if out=$(swrite -g /tmp/race/gate -r /tmp/race/ready.$i "$f" "$v" 2>&1); then
                                 echo "$kind $v" >/tmp/race/ok.$i
                         else
                                 echo "$kind $v $out" >/tmp/race/err.$i
@@ -279,10 +282,12 @@ race_run() {
                 pids="$pids $!"
                 i=$((i + 1))
         done
-        t_wait_for 60 test "$(ls /tmp/race | grep -c '^ready\.')" -eq $i
+        t_wait_for 60 n_ready_is $i ||
+                t_fail "race: all $i writers at the gate" "$(ls /tmp/race | grep -c '^ready\.') ready"
         exec 3>&-       # the only writer: every reader sees EOF at once
         wait $pids      # not a bare wait: a uevent listener may be running
 }
+n_ready_is() { [ "$(ls /tmp/race | grep -c '^ready\.')" -eq "$1" ]; }
 n_ok() { cat /tmp/race/ok.* 2>/dev/null | grep -c "^$1 "; }
 n_err() { cat /tmp/race/err.* 2>/dev/null | grep -c "^$1 "; }
 all_err_enospc() {
@@ -338,6 +343,7 @@ uevent-listen -d /devices/virtual/idxd/siov0 -r /tmp/ul.ready -t 600 >$UL_LOG 2>
 UL_PID=$!
 t_check "uevent: listener bound" t_wait_for 10 test -e /tmp/ul.ready
 ev_count() { grep -c '^ACTION=change ' $UL_LOG; }
+ev_count_ge() { [ "$(ev_count)" -ge "$1" ]; }
 # ev_last_has N_BEFORE KEY=VALUE...: a new change event arrived, and the
 # newest one carries every KEY=VALUE
 ev_last_has() {
@@ -379,7 +385,7 @@ wr $CLS/siov0/host_wqs 0 >/dev/null     # no change: no event either
 u=$(new_uuid)
 wr $CLS/siov0/host_wqs 8 >/dev/null
 mk siov0 1dwq "$u" >/dev/null
-t_wait_for 10 test "$(ev_count)" -gt "$n"
+t_wait_for 10 ev_count_ge $((n + 1))
 sleep 1
 t_eq "uevent: refused or no-op changes send nothing" $((n + 1)) "$(ev_count)"
 wr $CLS/siov0/host_wqs 0 >/dev/null
@@ -390,7 +396,7 @@ n=$(ev_count)
 race_run $(repeat 16 create:siov0:1dwq)
 t_check "uevent: after a race the last event shows the final pool" \
         t_wait_for 10 ev_last_has "$n" "SIOV_POOL_FREE=0" "SIOV_AVAIL_1DWQ=0" "SIOV_POOL_MDEV_DWQ=8"
-t_check "uevent: one event per change in a race" t_wait_for 10 test "$(ev_count)" -ge $((n + 8))
+t_check "uevent: one event per change in a race" t_wait_for 10 ev_count_ge $((n + 8))
 reset_parent siov0
 t_check "uevent: last event after cleanup shows the empty pool" \
         t_wait_for 10 ev_last_has "$n" "SIOV_POOL_FREE=8" "SIOV_AVAIL_1SWQ=32"

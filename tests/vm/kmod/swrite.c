@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * swrite FILE VALUE: one write(2) of VALUE plus a newline to FILE, like
- * `echo VALUE >FILE`, but on failure prints the exact errno text, e.g.
- * "swrite: /sys/...: No space left on device" (busybox's echo reports every
- * write error as "I/O error").
+ * swrite [-g GATE -r READYFILE] FILE VALUE
+ *
+ * One write(2) of VALUE plus a newline to FILE, like `echo VALUE >FILE`, but
+ * on failure prints the exact errno text, e.g. "swrite: /sys/...: No space
+ * left on device" (busybox's echo reports every write error as "I/O error").
+ *
+ * With -g, FILE is opened first, then GATE (a FIFO that the caller holds
+ * open for writing), READYFILE is created, and the write happens when GATE
+ * reaches end-of-file: many swrite processes released by one close race on
+ * the write(2) itself, not on fork and exec.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,31 +19,66 @@
 
 int main(int argc, char **argv)
 {
+        const char *gate = NULL, *ready = NULL;
         char buf[4096];
+        int fd, len, opt;
         ssize_t n;
-        int fd, len;
 
-        if (argc != 3) {
-                fprintf(stderr, "usage: %s FILE VALUE\n", argv[0]);
+        while ((opt = getopt(argc, argv, "g:r:")) != -1) {
+                switch (opt) {
+                case 'g':
+                        gate = optarg;
+                        break;
+                case 'r':
+                        ready = optarg;
+                        break;
+                default:
+                        return 2;
+                }
+        }
+        if (argc - optind != 2 || !gate != !ready) {
+                fprintf(stderr, "usage: %s [-g GATE -r READYFILE] FILE VALUE\n", argv[0]);
                 return 2;
         }
-        len = snprintf(buf, sizeof(buf), "%s\n", argv[2]);
+        len = snprintf(buf, sizeof(buf), "%s\n", argv[optind + 1]);
         if (len < 0 || (size_t) len >= sizeof(buf)) {
                 fprintf(stderr, "swrite: value too long\n");
                 return 2;
         }
-        fd = open(argv[1], O_WRONLY | O_CLOEXEC);
+        fd = open(argv[optind], O_WRONLY | O_CLOEXEC);
         if (fd < 0) {
-                fprintf(stderr, "swrite: %s: %s\n", argv[1], strerror(errno));
+                fprintf(stderr, "swrite: %s: %s\n", argv[optind], strerror(errno));
                 return 1;
+        }
+        if (gate) {
+                char c;
+                int g, r;
+
+                g = open(gate, O_RDONLY | O_CLOEXEC);
+                if (g < 0) {
+                        fprintf(stderr, "swrite: %s: %s\n", gate, strerror(errno));
+                        return 1;
+                }
+                r = open(ready, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                if (r < 0) {
+                        fprintf(stderr, "swrite: %s: %s\n", ready, strerror(errno));
+                        return 1;
+                }
+                close(r);
+                while ((n = read(g, &c, 1)) != 0)
+                        if (n < 0 && errno != EINTR) {
+                                fprintf(stderr, "swrite: %s: %s\n", gate, strerror(errno));
+                                return 1;
+                        }
+                close(g);
         }
         n = write(fd, buf, len);
         if (n != len) {
-                fprintf(stderr, "swrite: %s: %s\n", argv[1], n < 0 ? strerror(errno) : "short write");
+                fprintf(stderr, "swrite: %s: %s\n", argv[optind], n < 0 ? strerror(errno) : "short write");
                 return 1;
         }
         if (close(fd) < 0) {
-                fprintf(stderr, "swrite: %s: close: %s\n", argv[1], strerror(errno));
+                fprintf(stderr, "swrite: %s: close: %s\n", argv[optind], strerror(errno));
                 return 1;
         }
         return 0;

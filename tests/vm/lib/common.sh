@@ -47,9 +47,11 @@ vm_need_cmd() {
 
 # The cache lives outside the repo; fall back to the user's cache folder
 # when the system one is not writable (non-root developer runs).
+# An existing cache that is not writable is still used read-only (a
+# developer's run after root filled it); writing into it then fails loudly.
 vm_cache_dir() {
         local d=${SIOV_VM_CACHE:-/var/cache/siovd-vm}
-        if mkdir -p "$d" 2>/dev/null && [ -w "$d" ]; then
+        if mkdir -p "$d" 2>/dev/null && [ -w "$d" ] || [ -d "$d/kernel" ]; then
                 printf '%s' "$d"
                 return
         fi

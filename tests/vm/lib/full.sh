@@ -10,7 +10,7 @@
 # shellcheck shell=bash
 
 FULL_SUITE=bookworm
-FULL_PACKAGES="systemd,systemd-sysv,udev,dbus,kmod,iproute2,procps${SIOV_VM_FULL_PACKAGES:+,$SIOV_VM_FULL_PACKAGES}"
+FULL_PACKAGES="systemd,systemd-sysv,udev,dbus,kmod,iproute2,procps,polkitd,libpam-systemd${SIOV_VM_FULL_PACKAGES:+,$SIOV_VM_FULL_PACKAGES}"
 
 full_unmount_under() {
         local d=$1 m
@@ -88,7 +88,9 @@ full_prepare() {
                 >"$tmp/debootstrap.log" 2>&1; then
                 full_unmount_under "$tmp"
                 tail -n 20 "$tmp/debootstrap.log" >&2
-                vm_die "--full: debootstrap failed (log above; SIOV_VM_MIRROR sets the mirror)"
+                grep -E '^(dpkg: |  ?[a-z].* depends on )' "$r/debootstrap/debootstrap.log" 2>/dev/null | sort -u | head -n 10 >&2
+                rm -rf --one-file-system "$tmp"
+                vm_die "--full: debootstrap failed (log above; SIOV_VM_MIRROR sets the mirror; debootstrap does not resolve virtual packages: name a provider in SIOV_VM_FULL_PACKAGES)"
         fi
         full_unmount_under "$tmp"
 
@@ -103,6 +105,7 @@ full_prepare() {
                 vm_die "--full: mkfs.ext4 -d failed"
         rm -rf --one-file-system "$r"
         printf '%s %s %s\n' "$FULL_SUITE" "$KVER" "$key" >"$tmp/.ok"
+        chmod 0755 "$tmp"
         rm -rf "$dir"
         mv "$tmp" "$dir"
         exec {FLOCK}>&-

@@ -70,7 +70,8 @@ kernel_prepare() {
                 return 0
         fi
         t0=$(vm_now)
-        mkdir -p "$cache/kernel"
+        mkdir -p "$cache/kernel" 2>/dev/null && [ -w "$cache/kernel" ] ||
+                vm_die "kernel $KVER ($KPKGVER) is not cached and $cache/kernel is not writable (run once as root, or set SIOV_VM_CACHE)"
         # One preparer at a time; the result appears by rename, so readers
         # never see a half-unpacked tree.
         exec {KLOCK}>"$cache/kernel/.lock"
@@ -101,6 +102,8 @@ kernel_prepare() {
         depmod -b "$tmp/root" "$KVER" || { rm -rf "$tmp"; vm_die "depmod -b failed for $KVER"; }
         kernel_extract_vmlinux "$tmp/root/boot/vmlinuz-$KVER" "$tmp/vmlinux"
         printf '%s %s\n' "$KVER" "$KPKGVER" >"$tmp/.ok"
+        # mktemp made it 0700; other users may boot from the cache.
+        chmod 0755 "$tmp"
         rm -rf "$dir"
         mv "$tmp" "$dir"
         exec {KLOCK}>&-

@@ -168,6 +168,10 @@ rootfs_add_file() {
         *) vm_die "--file $spec: destination must be an absolute guest path" ;;
         esac
         case $dst in */) dst=$dst$(basename "$src") ;; esac
+        case $dst in
+        /tmp|/tmp/*|/run|/run/*|/dev|/dev/*|/proc|/proc/*|/sys|/sys/*|/share|/share/*)
+                vm_die "--file $spec: $dst would be hidden by a mount in the guest; give another destination (--file $src:/opt/...)" ;;
+        esac
         if [ -d "$src" ]; then
                 rootfs_merge_tree "$src" "$dst"
         else
@@ -294,6 +298,18 @@ rootfs_add_dbus() {
         done
         mkdir -p "$ROOT/usr/share/dbus-1/system.d" "$ROOT/usr/share/dbus-1/system-services" \
                 "$ROOT/etc/dbus-1/system.d"
+}
+
+# udev without systemd: the daemon, udevadm and Debian's rules (helpers
+# such as ata_id and the hwdb are left out). t_udev_start runs it.
+rootfs_add_udev() {
+        [ -x /usr/lib/systemd/systemd-udevd ] || vm_die "--udev: /usr/lib/systemd/systemd-udevd missing on the host (apt-get install udev)"
+        rootfs_add_bin /usr/lib/systemd/systemd-udevd
+        rootfs_add_bin /usr/bin/udevadm
+        mkdir -p "$ROOT/usr/lib/udev/rules.d" "$ROOT/etc/udev/rules.d"
+        cp -a /usr/lib/udev/rules.d/. "$ROOT/usr/lib/udev/rules.d/"
+        [ -f /etc/udev/udev.conf ] && cp /etc/udev/udev.conf "$ROOT/etc/udev/udev.conf"
+        return 0
 }
 
 rootfs_finish() {

@@ -1,16 +1,17 @@
 # Harness smoke test, run inside the guest by tests/vm/smoke/run:
-#   guest.sh [full] [kmod] [sriov] [dbus] [stage] [args ARG...]
+#   guest.sh [full] [kmod] [sriov] [dbus] [udev] [stage] [args ARG...]
 # Each word enables the checks for a vm-run feature the host turned on
 # ("full": the systemd guest of vm-run --full instead of busybox).
 . "$VM_LIB"
 
-want_full=0 want_kmod=0 want_sriov=0 want_dbus=0 want_stage=0
+want_full=0 want_kmod=0 want_sriov=0 want_dbus=0 want_udev=0 want_stage=0
 while [ $# -gt 0 ]; do
         case $1 in
         full) want_full=1 ;;
         kmod) want_kmod=1 ;;
         sriov) want_sriov=1 ;;
         dbus) want_dbus=1 ;;
+        udev) want_udev=1 ;;
         stage) want_stage=1 ;;
         args) shift; break ;;
         *) t_fail "smoke: arguments" "unknown word '$1'" ;;
@@ -68,9 +69,25 @@ if [ $# -gt 0 ]; then
         t_eq "arguments survive quoting" "a|b c|d'e|\$HOME" "$1|$2|$3|$4"
 fi
 
+# --- --udev: udevd without systemd (or the --full guest's) -------------------
+if [ "$want_udev" = 1 ]; then
+        t_check "udev running and settled" t_udev_start
+        t_check "udev database has lo" sh -c 'udevadm info /sys/class/net/lo | grep -q "E: INTERFACE=lo"'
+fi
+
 # --- --kmod: the harness's own mdev parent ----------------------------------
 if [ "$want_kmod" = 1 ]; then
+        if [ "$want_udev" = 1 ]; then
+                udevadm monitor --udev --property --subsystem-match=platform >/tmp/smoke-udev.log 2>&1 &
+                mon=$!
+                sleep 0.5
+        fi
         t_check "modprobe siov_vm_smoke" modprobe siov_vm_smoke
+        if [ "$want_udev" = 1 ]; then
+                t_check "udev saw the mdev core's MDEV_STATE=registered change" \
+                        t_wait_for 10 grep -q '^MDEV_STATE=registered' /tmp/smoke-udev.log
+                kill "$mon"
+        fi
         t_check "dependency mdev resolved by depmod" sh -c 'modinfo -F depends siov_vm_smoke | grep -qx mdev'
         T=/sys/class/mdev_bus/siov_vm_smoke/mdev_supported_types/platform-smoke
         t_check "mdev parent in /sys/class/mdev_bus" test -d "$T"
