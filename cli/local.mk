@@ -14,6 +14,7 @@ siovctl_LDADD = $(SYSTEMD_LIBS) $(JSONC_LIBS)
 # Unit tests of parsing, sorting, JSON and tables (no bus needed).
 check_PROGRAMS += cli/test-siovctl
 TESTS += cli/test-siovctl
+UNIT_TESTS += cli/test-siovctl
 cli_test_siovctl_SOURCES = \
 	cli/test-siovctl.c \
 	cli/siovctl.h \

@@ -5,7 +5,7 @@ tests_integration_test_uevent_SOURCES = tests/integration/test-uevent.c
 tests_integration_test_uevent_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(UMOCKDEV_CFLAGS)
 tests_integration_test_uevent_LDADD = $(SYSTEMD_LIBS) $(UMOCKDEV_LIBS)
 
-INTEGRATION_TESTS = \
+INTEGRATION_TESTS += \
 	tests/integration/test-tree.sh \
 	tests/integration/test-uevent.sh
 TESTS += $(INTEGRATION_TESTS)

@@ -18,6 +18,7 @@ unit_tests = \
 	tests/unit/test-scan
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
+UNIT_TESTS += $(unit_tests) tests/unit/check-fake-sysfs-tool.sh
 
 # every fake-sysfs-tool command, checked against the kernel's link texts
 # and read back through libsiov
