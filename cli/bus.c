@@ -60,6 +60,11 @@ static bool error_name_startswith(const sd_bus_error *e, const char *prefix) {
 }
 
 int bus_log_call_error(Context *c, const sd_bus_error *e, int r, const char *what) {
+        return bus_log_call_error_object(c, e, r, what, NULL, NULL);
+}
+
+int bus_log_call_error_object(Context *c, const sd_bus_error *e, int r, const char *what,
+                              const char *object, const char *object_id) {
         const char *bus = c->bus_description ?: "the bus";
         const char *msg;
 
@@ -81,7 +86,12 @@ int bus_log_call_error(Context *c, const sd_bus_error *e, int r, const char *wha
         }
         if (sd_bus_error_has_names(e, SD_BUS_ERROR_NO_REPLY, SD_BUS_ERROR_TIMEOUT,
                                    "org.freedesktop.DBus.Error.TimedOut")) {
-                log_error_errno(r, "cannot %s: siovd did not answer in time on %s", what, bus);
+                /* NoReply also comes when siovd went away during the call:
+                 * the bus's message says which. */
+                if (isempty(e->message))
+                        log_error_errno(r, "cannot %s: siovd did not answer in time on %s", what, bus);
+                else
+                        log_error_errno(r, "cannot %s: siovd did not answer on %s: %s", what, bus, e->message);
                 return -ERRNO_UNREACHABLE;
         }
         if (sd_bus_error_has_names(e, SD_BUS_ERROR_DISCONNECTED, SD_BUS_ERROR_NO_SERVER,
@@ -92,11 +102,21 @@ int bus_log_call_error(Context *c, const sd_bus_error *e, int r, const char *wha
                 log_error_errno(r, "cannot %s: siovd could not be reached on %s: %s", what, bus, msg);
                 return -ERRNO_UNREACHABLE;
         }
+        if (sd_bus_error_has_names(e, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED)) {
+                /* polkit wanted a password but the call did not allow asking. */
+                log_error_errno(r, "cannot %s: not authorized: %s (authentication is required: "
+                                "run as root, or from a terminal without --no-ask-password)", what, msg);
+                return -ERRNO_NOT_AUTHORIZED;
+        }
         if (sd_bus_error_has_names(e, SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_AUTH_FAILED,
-                                   SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
                                    SIOV_ERROR_NOT_AUTHORIZED)) {
                 log_error_errno(r, "cannot %s: not authorized: %s", what, msg);
                 return -ERRNO_NOT_AUTHORIZED;
+        }
+        if (object && sd_bus_error_has_names(e, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
+                /* siovd has no object at that path: the device is not known. */
+                log_error_errno(r, "no such %s", object);
+                return -ERRNO_NO_SUCH_OBJECT;
         }
         if (sd_bus_error_has_names(e, SD_BUS_ERROR_UNKNOWN_METHOD, SD_BUS_ERROR_UNKNOWN_OBJECT,
                                    SD_BUS_ERROR_UNKNOWN_INTERFACE, SD_BUS_ERROR_UNKNOWN_PROPERTY)) {
@@ -105,8 +125,12 @@ int bus_log_call_error(Context *c, const sd_bus_error *e, int r, const char *wha
                 return -EPROTO;
         }
 
-        /* siovd's own errors say what went wrong and name the object. */
-        log_error_errno(r, "%s", msg);
+        /* siovd's own errors say what went wrong and name the object; a
+         * message that does not is prefixed with it. */
+        if (object && (isempty(object_id) || !strstr(msg, object_id)))
+                log_error_errno(r, "%s: %s", object, msg);
+        else
+                log_error_errno(r, "%s", msg);
         if (sd_bus_error_has_names(e, SIOV_ERROR_NO_SUCH_PARENT, SIOV_ERROR_NO_SUCH_TYPE,
                                    SIOV_ERROR_NO_SUCH_DEVICE))
                 return -ERRNO_NO_SUCH_OBJECT;
@@ -610,6 +634,44 @@ int model_fetch(Context *c, bool manager, Model **ret) {
         }
 
         r = model_link(m);
+        if (r < 0)
+                return log_error_errno(r, "out of memory");
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int device_fetch(Context *c, const char *path, const char *object, Model **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(model_freep) Model *m = NULL;
+        int r;
+
+        r = bus_connect(c);
+        if (r < 0)
+                return r;
+
+        m = calloc(1, sizeof(Model));
+        if (!m)
+                return log_error_errno(-ENOMEM, "out of memory");
+        m->version = m->sysfs_root = "";
+        m->devices = calloc(1, sizeof(Device));
+        if (!m->devices)
+                return log_error_errno(-ENOMEM, "out of memory");
+
+        r = sd_bus_call_method(c->bus, SIOV_DBUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll",
+                               &error, &m->reply, "s", SIOV_DBUS_DEVICE_INTERFACE);
+        if (r < 0)
+                return bus_log_call_error_object(c, &error, r, "read the device", object, NULL);
+
+        device_init(&m->devices[0], path);
+        m->n_devices = 1;
+        r = read_properties(m->reply, device_properties, &m->devices[0], SIOV_DBUS_DEVICE_INTERFACE, path);
+        if (r == -EPROTO)
+                return r;
+        if (r < 0) {
+                log_error_errno(r, "cannot parse the properties of %s: %s", object, strerror(-r));
+                return -EPROTO;
+        }
+        r = model_fill_defaults(m);
         if (r < 0)
                 return log_error_errno(r, "out of memory");
         *ret = TAKE_PTR(m);

@@ -1,26 +1,30 @@
 # siovctl: the CLI; talks to siovd over D-Bus only (sd-bus), JSON via json-c.
-bin_PROGRAMS += siovctl
-siovctl_SOURCES = \
+# libsiov for the UUID and name checks made before calling siovd.
+SIOVCTL_SOURCES = \
 	cli/siovctl.h \
 	cli/siovctl.c \
 	cli/log.c \
 	cli/bus.c \
 	cli/model.c \
 	cli/output.c \
-	cli/verbs-read.c
-siovctl_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
-siovctl_LDADD = $(SYSTEMD_LIBS) $(JSONC_LIBS)
+	cli/verbs-read.c \
+	cli/verbs-write.c \
+	cli/verb-monitor.c \
+	cli/polkit-agent.c
 
-# Unit tests of parsing, sorting, JSON and tables (no bus needed).
+bin_PROGRAMS += siovctl
+siovctl_SOURCES = $(SIOVCTL_SOURCES)
+siovctl_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
+siovctl_LDADD = lib/libsiov.la $(SYSTEMD_LIBS) $(JSONC_LIBS)
+
+# Unit tests of parsing, sorting, JSON, tables, the command line, monitor
+# lines and import results (no bus needed). All of siovctl but its main().
 check_PROGRAMS += cli/test-siovctl
 TESTS += cli/test-siovctl
 UNIT_TESTS += cli/test-siovctl
 cli_test_siovctl_SOURCES = \
 	cli/test-siovctl.c \
-	cli/siovctl.h \
-	cli/log.c \
-	cli/bus.c \
-	cli/model.c \
-	cli/output.c
+	$(SIOVCTL_SOURCES)
+cli_test_siovctl_CPPFLAGS = $(AM_CPPFLAGS) -DSIOVCTL_NO_MAIN
 cli_test_siovctl_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
-cli_test_siovctl_LDADD = $(SYSTEMD_LIBS) $(JSONC_LIBS)
+cli_test_siovctl_LDADD = lib/libsiov.la $(SYSTEMD_LIBS) $(JSONC_LIBS)

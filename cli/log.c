@@ -38,3 +38,13 @@ int exit_code_from_errno(int r) {
                 return EXIT_SIOVCTL_FAILED;
         }
 }
+
+void log_info(const char *fmt, ...) {
+        va_list ap;
+
+        fputs(PROGRAM ": ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+}

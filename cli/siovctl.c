@@ -17,25 +17,57 @@
 /* ---- options ----------------------------------------------------------- */
 
 /* Options a command may accept (Verb.options). Global options (--json,
- * --address, --help, --version) apply to every command. */
+ * --address, --no-ask-password, --help, --version) apply to every command. */
 enum {
-        OPT_PARENT = 1u << 0,
-        OPT_TYPE   = 1u << 1,
+        OPT_PARENT      = 1u << 0,
+        OPT_TYPE        = 1u << 1,
+        OPT_UUID        = 1u << 2,
+        OPT_ATTR        = 1u << 3,
+        OPT_PERSISTENT  = 1u << 4,
+        OPT_AUTOSTART   = 1u << 5,
+        OPT_MANUAL      = 1u << 6,
+        OPT_VM          = 1u << 7,
+        OPT_FORCE       = 1u << 8,
+        OPT_CLEAR_ATTRS = 1u << 9,
+        OPT_DEFINED     = 1u << 10,
+        OPT_ACTIVE      = 1u << 11,
 };
 
 enum {
         ARG_VERSION = 0x100,
         ARG_JSON,
         ARG_ADDRESS,
+        ARG_NO_ASK_PASSWORD,
+        ARG_UUID,
+        ARG_ATTR,
+        ARG_PERSISTENT,
+        ARG_AUTOSTART,
+        ARG_MANUAL,
+        ARG_VM,
+        ARG_FORCE,
+        ARG_CLEAR_ATTRS,
+        ARG_DEFINED,
+        ARG_ACTIVE,
 };
 
 static const struct option long_options[] = {
-        { "help",    no_argument,       NULL, 'h'         },
-        { "version", no_argument,       NULL, ARG_VERSION },
-        { "json",    optional_argument, NULL, ARG_JSON    },
-        { "address", required_argument, NULL, ARG_ADDRESS },
-        { "parent",  required_argument, NULL, 'p'         },
-        { "type",    required_argument, NULL, 't'         },
+        { "help",            no_argument,       NULL, 'h'                 },
+        { "version",         no_argument,       NULL, ARG_VERSION         },
+        { "json",            optional_argument, NULL, ARG_JSON            },
+        { "address",         required_argument, NULL, ARG_ADDRESS         },
+        { "no-ask-password", no_argument,       NULL, ARG_NO_ASK_PASSWORD },
+        { "parent",          required_argument, NULL, 'p'                 },
+        { "type",            required_argument, NULL, 't'                 },
+        { "uuid",            required_argument, NULL, ARG_UUID            },
+        { "attr",            required_argument, NULL, ARG_ATTR            },
+        { "persistent",      no_argument,       NULL, ARG_PERSISTENT      },
+        { "autostart",       no_argument,       NULL, ARG_AUTOSTART       },
+        { "manual",          no_argument,       NULL, ARG_MANUAL          },
+        { "vm",              required_argument, NULL, ARG_VM              },
+        { "force",           no_argument,       NULL, ARG_FORCE           },
+        { "clear-attrs",     no_argument,       NULL, ARG_CLEAR_ATTRS     },
+        { "defined",         no_argument,       NULL, ARG_DEFINED         },
+        { "active",          no_argument,       NULL, ARG_ACTIVE          },
         {}
 };
 
@@ -44,25 +76,53 @@ typedef struct OptionHelp {
         const char *name;       /* as shown in errors */
         const char *syntax;
         const char *help;
+        const char *verbs;      /* " create define ": this text for these commands; NULL: the default */
 } OptionHelp;
 
+/* An option whose meaning differs between commands has one entry per
+ * meaning; `siovctl --help` shows the default ones. */
 static const OptionHelp option_help[] = {
+        { OPT_PARENT, "--parent", "-p --parent=PARENT",
+          "Create on this parent (default: the most available)", " create " },
+        { OPT_PARENT, "--parent", "-p --parent=PARENT",
+          "The parent of the definition (it may be absent now)", " define " },
         { OPT_PARENT, "--parent", "-p --parent=PARENT", "Only this parent (its sysfs name: siov0, 0000:3b:00.0)" },
-        { OPT_TYPE,   "--type",   "-t --type=TYPE",     "Only this type id (idxd-1dwq, vf)" },
+        { OPT_TYPE, "--type", "-t --type=TYPE",
+          "Type id (idxd-1dwq) or a unique short form (1dwq)", " create define " },
+        { OPT_TYPE, "--type", "-t --type=TYPE", "Only this type id (idxd-1dwq, vf)" },
+        { OPT_UUID, "--uuid", "   --uuid=UUID", "The new device's UUID (default: siovd makes one)" },
+        { OPT_ATTR, "--attr", "   --attr=NAME=VALUE",
+          "Set an attribute (repeatable; see above)", " modify " },
+        { OPT_ATTR, "--attr", "   --attr=NAME=VALUE",
+          "After create write VALUE to sysfs file NAME (repeatable)" },
+        { OPT_PERSISTENT, "--persistent", "   --persistent", "Also keep a definition: the device survives a reboot" },
+        { OPT_AUTOSTART, "--autostart", "   --autostart",
+          "Start the device when its parent appears (at boot)", " modify " },
+        { OPT_AUTOSTART, "--autostart", "   --autostart",
+          "Start when its parent appears (implies --persistent)" },
+        { OPT_MANUAL, "--manual", "   --manual", "Do not start the device at boot" },
+        { OPT_VM, "--vm", "   --vm=NAME", "Only the devices assigned to this VM", " list " },
+        { OPT_VM, "--vm", "   --vm=NAME", "Assign the device to this libvirt domain (VM)" },
+        { OPT_FORCE, "--force", "   --force", "Destroy even if a running VM uses the device" },
+        { OPT_CLEAR_ATTRS, "--clear-attrs", "   --clear-attrs", "Drop the existing attributes first" },
+        { OPT_DEFINED, "--defined", "   --defined", "Only devices with a definition (state defined, both)" },
+        { OPT_ACTIVE, "--active", "   --active", "Only active devices (state active, both)" },
         {}
 };
 
 /* ---- commands ---------------------------------------------------------- */
 
-typedef struct Verb {
+struct Verb {
         const char *name;
         const char *args;       /* synopsis after the name */
         const char *summary;
         const char *details;    /* more text for `siovctl COMMAND --help`, or NULL */
         unsigned options;       /* OPT_* accepted */
+        unsigned required;      /* OPT_* that must be given */
+        unsigned one_of;        /* at least one of these OPT_* must be given (0: none needed) */
         int min_args, max_args; /* positional arguments after the name */
         int (*run)(Context *c, const Options *o, int argc, char **argv);
-} Verb;
+};
 
 static int verb_help(Context *c, const Options *o, int argc, char **argv);
 
@@ -71,22 +131,84 @@ static const Verb verbs[] = {
           "A parent is an mdev parent, an SR-IOV physical function, or both.\n"
           "AVAILABLE lists the instances still available per type (\"?\" when the\n"
           "type is broken), HOST-USE what the host itself uses, VFS enabled/total.\n",
-          0, 0, 0, verb_parents },
+          0, 0, 0, 0, 0, verb_parents },
         { "types", "[-p PARENT]", "List the device types of parents",
           "Every mdev type of every parent, and the type \"vf\" of each SR-IOV\n"
           "physical function (AVAILABLE: its VFs free for VMs).\n",
-          OPT_PARENT, 0, 0, verb_types },
-        { "list", "[-p PARENT] [-t TYPE]", "List devices (mdevs and VFs)",
+          OPT_PARENT, 0, 0, 0, 0, verb_types },
+        { "list", "[-p PARENT] [-t TYPE] [--defined|--active] [--vm NAME]", "List devices (mdevs and VFs)",
           "Active and defined devices. DETAILS: a VF's PCI address, the bound\n"
           "driver, for a VF \"host\" (the host uses it) or \"free\" (free for VMs),\n"
           "netdevs, \"autostart\", and how many attributes are set after create.\n",
-          OPT_PARENT | OPT_TYPE, 0, 0, verb_list },
+          OPT_PARENT | OPT_TYPE | OPT_DEFINED | OPT_ACTIVE | OPT_VM, 0, 0, 0, 0, verb_list },
         { "status", "", "Show siovd's state, totals and problems",
           "Every broken parent and type is listed with the reason.\n",
-          0, 0, 0, verb_status },
+          0, 0, 0, 0, 0, verb_status },
+        { "create", "-t TYPE [-p PARENT] [--uuid UUID] [--attr NAME=VALUE]... [--persistent] [--autostart] [--vm NAME]",
+          "Create a device and print its UUID",
+          "Without --parent, siovd picks the parent with the most available\n"
+          "instances of TYPE (ties by name) and siovctl says which on stderr.\n"
+          "The attributes are written in order after create; if one fails the\n"
+          "device is removed again. With --vm the device is added to that VM's\n"
+          "libvirt definition; if that fails, the device is removed again.\n"
+          "With --json the new device is printed as in 'list --json'.\n",
+          OPT_PARENT | OPT_TYPE | OPT_UUID | OPT_ATTR | OPT_PERSISTENT | OPT_AUTOSTART | OPT_VM,
+          OPT_TYPE, 0, 0, 0, verb_create },
+        { "define", "-t TYPE -p PARENT [--uuid UUID] [--attr NAME=VALUE]... [--autostart] [--vm NAME]",
+          "Define a persistent device (not started), print its UUID",
+          "The definition is kept in siovd's definitions folder; 'start UUID'\n"
+          "creates the device from it, --autostart at boot.\n",
+          OPT_PARENT | OPT_TYPE | OPT_UUID | OPT_ATTR | OPT_AUTOSTART | OPT_VM,
+          OPT_PARENT | OPT_TYPE, 0, 0, 0, verb_define },
+        { "destroy", "UUID [--force]", "Remove a device and its definition",
+          "Removes the active device (if active) and its definition (if any).\n"
+          "A device a running VM uses is refused unless --force; a device\n"
+          "assigned to a stopped VM is removed from the VM's definition too.\n",
+          OPT_FORCE, 0, 0, 1, 1, verb_destroy },
+        { "start", "UUID", "Create a defined device", NULL, 0, 0, 0, 1, 1, verb_start },
+        { "stop", "UUID", "Remove an active device, keep its definition", NULL, 0, 0, 0, 1, 1, verb_stop },
+        { "undefine", "UUID", "Drop a device's definition, keep the active device", NULL, 0, 0, 0, 1, 1, verb_undefine },
+        { "modify", "UUID [--autostart|--manual] [--attr NAME=VALUE]... [--clear-attrs]",
+          "Change a device's definition",
+          "--attr NAME=VALUE sets NAME in the definition's attribute list: an\n"
+          "attribute of that name keeps its place and takes the new value, a new\n"
+          "name is added at the end. --clear-attrs drops the existing ones first\n"
+          "(alone: no attributes at all). The change applies to the definition,\n"
+          "i.e. to the next start.\n",
+          OPT_AUTOSTART | OPT_MANUAL | OPT_ATTR | OPT_CLEAR_ATTRS,
+          0, OPT_AUTOSTART | OPT_MANUAL | OPT_ATTR | OPT_CLEAR_ATTRS, 1, 1, verb_modify },
+        { "assign", "UUID --vm NAME", "Assign a device to a VM (libvirt domain)",
+          "Adds the device as a hostdev to the VM's persistent definition, and to\n"
+          "the running VM when it can be hot-plugged.\n",
+          OPT_VM, OPT_VM, 0, 1, 1, verb_assign },
+        { "unassign", "UUID", "Remove a device from its VM", NULL, 0, 0, 0, 1, 1, verb_unassign },
+        { "import-mdevctl", "[DIR]", "Define the devices of mdevctl's definitions",
+          "Reads DIR/<parent>/<uuid> (default /etc/mdevctl.d) and prints for each\n"
+          "file \"defined UUID on PARENT\" or \"refused UUID on PARENT: reason\".\n"
+          "Exit status 1 when any was refused. With --json: an array of\n"
+          "{\"uuid\", \"parent\", \"result\": \"defined\"|\"refused\", \"reason\"}.\n",
+          0, 0, 0, 0, 1, verb_import_mdevctl },
+        { "provision", "PARENT", "Start the autostart devices of a parent",
+          "Starts every autostart definition of PARENT that is not active and\n"
+          "prints their UUIDs; already active ones are skipped. Run at boot and\n"
+          "on hotplug by the udev rule.\n",
+          0, 0, 0, 1, 1, verb_provision },
+        { "monitor", "", "Print changes as they happen",
+          "One line per event: added/removed devices, parents and types, and\n"
+          "changed properties (\"changed type siov0/idxd-1dwq AvailableInstances=3\").\n"
+          "With --json one JSON object per line: {\"event\": \"added\"|\"removed\"|\"changed\",\n"
+          "\"object\": \"device\"|\"parent\"|\"type\"|\"manager\", \"path\", \"uuid\" (device) or\n"
+          "\"name\" (parent, type), \"properties\": {...}; changed also \"invalidated\": [...]}.\n"
+          "\"# monitoring ...\" on stderr says it is ready. Runs until SIGINT or\n"
+          "SIGTERM (exit 0) or until the bus goes away (exit 3).\n",
+          0, 0, 0, 0, 0, verb_monitor },
         { "help", "[COMMAND]", "Show this help, or a command's", NULL,
-          0, 0, 1, verb_help },
+          0, 0, 0, 0, 1, verb_help },
 };
+
+const char *verb_name(const Verb *v) {
+        return v ? v->name : NULL;
+}
 
 static const Verb *verb_find(const char *name) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
@@ -111,27 +233,55 @@ static const char global_options_help[] =
         "     --json[=MODE]     Print JSON instead of a table; MODE: pretty (the\n"
         "                       default) or short (one line)\n"
         "     --address=ADDRESS Connect to this D-Bus address instead of the system\n"
-        "                       bus ($DBUS_SYSTEM_BUS_ADDRESS, else the default)\n";
+        "                       bus ($DBUS_SYSTEM_BUS_ADDRESS, else the default)\n"
+        "     --no-ask-password Never ask for a password to authorize a change\n"
+        "                       (asked only when stdin is a terminal)\n";
 
-static void print_option_help(unsigned options) {
-        for (const OptionHelp *h = option_help; h->flag; h++)
-                if (options & h->flag)
-                        printf("  %-20s %s\n", h->syntax, h->help);
+static bool option_help_for(const OptionHelp *h, const char *verb) {
+        char word[64];
+
+        if (!verb)
+                return !h->verbs;
+        snprintf(word, sizeof(word), " %s ", verb);
+        return h->verbs && strstr(h->verbs, word);
+}
+
+/* Each accepted option once: the text for this command if there is one,
+ * else the default text. verb NULL: the default texts of all. */
+static void print_option_help(unsigned options, const char *verb) {
+        for (const OptionHelp *h = option_help; h->flag; h++) {
+                const OptionHelp *use = NULL;
+
+                if (!(options & h->flag))
+                        continue;
+                /* Only at the first entry of each flag. */
+                if (h != option_help && h[-1].flag == h->flag)
+                        continue;
+                for (const OptionHelp *k = h; k->flag == h->flag; k++)
+                        if (option_help_for(k, verb)) {
+                                use = k;
+                                break;
+                        }
+                if (!use)
+                        for (const OptionHelp *k = h; k->flag == h->flag; k++)
+                                if (!k->verbs) {
+                                        use = k;
+                                        break;
+                                }
+                if (use)
+                        printf("  %-20s %s\n", use->syntax, use->help);
+        }
 }
 
 static void help(void) {
         printf("%s [OPTIONS...] COMMAND [ARGS...]\n\n"
-               "Show SIOV mediated devices and SR-IOV virtual functions managed by siovd.\n\n"
+               "Manage SIOV mediated devices and SR-IOV virtual functions through siovd.\n\n"
                "Commands:\n", PROGRAM);
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
-                char syn[64];
-
-                snprintf(syn, sizeof(syn), "%s %s", verbs[i].name, verbs[i].args);
-                printf("  %-28s %s\n", syn, verbs[i].summary);
-        }
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                printf("  %-16s %s\n", verbs[i].name, verbs[i].summary);
         printf("\nOptions:\n%s", global_options_help);
-        print_option_help(~0u);
-        printf("\n%s\nSee '%s COMMAND --help' for a command's options.\n", exit_status_help, PROGRAM);
+        print_option_help(~0u, NULL);
+        printf("\n%s\nSee '%s COMMAND --help' for a command's arguments and options.\n", exit_status_help, PROGRAM);
 }
 
 static void verb_print_help(const Verb *v) {
@@ -139,7 +289,7 @@ static void verb_print_help(const Verb *v) {
         if (v->details)
                 printf("\n%s", v->details);
         printf("\nOptions:\n%s", global_options_help);
-        print_option_help(v->options);
+        print_option_help(v->options, v->name);
         printf("\n%s", exit_status_help);
 }
 
@@ -157,20 +307,10 @@ static int verb_help(Context *c, const Options *o, int argc, char **argv) {
         return 0;
 }
 
-typedef struct Arguments {
-        bool help;
-        bool version;
-        unsigned options_used;
-        Options options;
-        const char *address;
-        JsonMode json;
-        char **positional;      /* borrowed from argv */
-        int n_positional;
-} Arguments;
-
 static int parse_argv(int argc, char *argv[], Arguments *a) {
-        int c;
+        int c, r;
 
+        a->options.ask_password = true;
         a->positional = calloc(argc + 1, sizeof(char *));
         if (!a->positional)
                 return log_error_errno(-ENOMEM, "out of memory");
@@ -178,6 +318,7 @@ static int parse_argv(int argc, char *argv[], Arguments *a) {
         /* "-": operands come back as 1 in order, so options may precede or
          * follow the command; ":": we print errors ourselves, on one line. */
         opterr = 0;
+        optind = 0;     /* full reset: the tests parse many command lines */
         while ((c = getopt_long(argc, argv, "-:hp:t:", long_options, NULL)) >= 0) {
                 switch (c) {
                 case 1:
@@ -214,6 +355,64 @@ static int parse_argv(int argc, char *argv[], Arguments *a) {
                         a->options.type = optarg;
                         a->options_used |= OPT_TYPE;
                         break;
+                case ARG_NO_ASK_PASSWORD:
+                        a->options.ask_password = false;
+                        break;
+                case ARG_UUID:
+                        r = uuid_arg_parse(optarg, a->options.uuid_buf);
+                        if (r < 0)
+                                return r;
+                        a->options.uuid = a->options.uuid_buf;
+                        a->options_used |= OPT_UUID;
+                        break;
+                case ARG_ATTR: {
+                        AttrArg *p;
+
+                        p = reallocarray(a->options.attrs, a->options.n_attrs + 1, sizeof(AttrArg));
+                        if (!p)
+                                return log_error_errno(-ENOMEM, "out of memory");
+                        a->options.attrs = p;
+                        r = attr_arg_parse(optarg, &a->options.attrs[a->options.n_attrs]);
+                        if (r < 0)
+                                return r;
+                        a->options.n_attrs++;
+                        a->options_used |= OPT_ATTR;
+                        break;
+                }
+                case ARG_PERSISTENT:
+                        a->options.persistent = true;
+                        a->options_used |= OPT_PERSISTENT;
+                        break;
+                case ARG_AUTOSTART:
+                        a->options.autostart = true;
+                        a->options_used |= OPT_AUTOSTART;
+                        break;
+                case ARG_MANUAL:
+                        a->options.manual = true;
+                        a->options_used |= OPT_MANUAL;
+                        break;
+                case ARG_VM:
+                        if (isempty(optarg))
+                                return log_error_errno(-ERRNO_USAGE, "--vm needs a VM name");
+                        a->options.vm = optarg;
+                        a->options_used |= OPT_VM;
+                        break;
+                case ARG_FORCE:
+                        a->options.force = true;
+                        a->options_used |= OPT_FORCE;
+                        break;
+                case ARG_CLEAR_ATTRS:
+                        a->options.clear_attrs = true;
+                        a->options_used |= OPT_CLEAR_ATTRS;
+                        break;
+                case ARG_DEFINED:
+                        a->options.defined = true;
+                        a->options_used |= OPT_DEFINED;
+                        break;
+                case ARG_ACTIVE:
+                        a->options.active = true;
+                        a->options_used |= OPT_ACTIVE;
+                        break;
                 case ':':
                 case '?': {
                         /* A long option is named as typed (up to '='), a
@@ -246,67 +445,127 @@ static int parse_argv(int argc, char *argv[], Arguments *a) {
         return 0;
 }
 
-static int run(int argc, char *argv[], Context *ctx) {
-        Arguments a = {};
-        const Verb *v;
+static const OptionHelp *option_find(unsigned flag) {
+        for (const OptionHelp *h = option_help; h->flag; h++)
+                if (h->flag == flag)
+                        return h;
+        return NULL;
+}
+
+/* "--autostart/--manual": the names of the options in mask. */
+static void option_names(unsigned mask, char *buf, size_t size) {
+        size_t n = 0;
+
+        buf[0] = 0;
+        for (unsigned f = 1; f && f <= mask; f <<= 1) {
+                const OptionHelp *h;
+
+                if (!(mask & f) || !(h = option_find(f)))
+                        continue;
+                n += snprintf(buf + n, n < size ? size - n : 0, "%s%s", n > 0 ? ", " : "", h->name);
+        }
+}
+
+static int check_arguments(const Verb *v, Arguments *a) {
+        unsigned missing;
+
+        if (a->options_used & ~v->options) {
+                for (const OptionHelp *h = option_help; h->flag; h++)
+                        if (a->options_used & ~v->options & h->flag)
+                                return log_error_errno(-ERRNO_USAGE, "option '%s' does not apply to '%s'; see '%s %s --help'",
+                                                       h->name, v->name, PROGRAM, v->name);
+        }
+
+        missing = v->required & ~a->options_used;
+        if (missing) {
+                const OptionHelp *h;
+
+                for (h = option_help; h->flag && !(missing & h->flag); h++)
+                        ;
+                return log_error_errno(-ERRNO_USAGE, "'%s' needs %s; see '%s %s --help'",
+                                       v->name, h->name, PROGRAM, v->name);
+        }
+        if (v->one_of && !(a->options_used & v->one_of)) {
+                char names[128];
+
+                option_names(v->one_of, names, sizeof(names));
+                return log_error_errno(-ERRNO_USAGE, "nothing to %s: give at least one of %s; see '%s %s --help'",
+                                       v->name, names, PROGRAM, v->name);
+        }
+
+        if (a->options.autostart && a->options.manual)
+                return log_error_errno(-ERRNO_USAGE, "--autostart and --manual contradict each other");
+        if (a->options.defined && a->options.active)
+                return log_error_errno(-ERRNO_USAGE, "--defined and --active exclude each other; "
+                                       "without either, '%s' shows both", v->name);
+        /* An autostart device needs a definition to start from. */
+        if (a->options.autostart)
+                a->options.persistent = true;
+
+        if (a->n_positional - 1 < v->min_args)
+                return log_error_errno(-ERRNO_USAGE, "'%s' needs more arguments: %s %s %s; see '%s %s --help'",
+                                       v->name, PROGRAM, v->name, v->args, PROGRAM, v->name);
+        if (a->n_positional - 1 > v->max_args)
+                return log_error_errno(-ERRNO_USAGE, "unexpected argument '%s' for '%s'; see '%s %s --help'",
+                                       a->positional[v->max_args + 1], v->name, PROGRAM, v->name);
+        return 0;
+}
+
+void arguments_done(Arguments *a) {
+        free(a->positional);
+        a->positional = NULL;
+        options_done(&a->options);
+}
+
+int siovctl_parse(int argc, char *argv[], Arguments *a) {
         int r;
 
-        r = parse_argv(argc, argv, &a);
+        r = parse_argv(argc, argv, a);
         if (r < 0)
-                goto finish;
+                return r;
+        if (a->version)
+                return 0;
+        if (a->n_positional == 0) {
+                if (a->help)
+                        return 0;
+                return log_error_errno(-ERRNO_USAGE, "missing command; see '%s --help'", PROGRAM);
+        }
+
+        a->verb = verb_find(a->positional[0]);
+        if (!a->verb)
+                return log_error_errno(-ERRNO_USAGE, "unknown command '%s'; see '%s --help'",
+                                       a->positional[0], PROGRAM);
+        if (a->help)
+                return 0;
+        return check_arguments(a->verb, a);
+}
+
+/* The unit tests link this file for siovctl_parse() and have their own main(). */
+#ifndef SIOVCTL_NO_MAIN
+static int run(int argc, char *argv[], Context *ctx) {
+        _cleanup_(arguments_done) Arguments a = {};
+        int r;
+
+        r = siovctl_parse(argc, argv, &a);
+        if (r < 0)
+                return r;
 
         if (a.version) {
                 printf("%s %s\n", PROGRAM, PACKAGE_VERSION);
-                goto finish;
+                return 0;
         }
-
-        if (a.n_positional == 0) {
-                if (a.help)
-                        help();
-                else
-                        r = log_error_errno(-ERRNO_USAGE, "missing command; see '%s --help'", PROGRAM);
-                goto finish;
+        if (!a.verb) {
+                help();
+                return 0;
         }
-
-        v = verb_find(a.positional[0]);
-        if (!v) {
-                r = log_error_errno(-ERRNO_USAGE, "unknown command '%s'; see '%s --help'",
-                                    a.positional[0], PROGRAM);
-                goto finish;
-        }
-
         if (a.help) {
-                verb_print_help(v);
-                goto finish;
-        }
-
-        if (a.options_used & ~v->options) {
-                for (const OptionHelp *h = option_help; h->flag; h++)
-                        if (a.options_used & ~v->options & h->flag) {
-                                r = log_error_errno(-ERRNO_USAGE, "option '%s' does not apply to '%s'; see '%s %s --help'",
-                                                    h->name, v->name, PROGRAM, v->name);
-                                goto finish;
-                        }
-        }
-
-        if (a.n_positional - 1 < v->min_args) {
-                r = log_error_errno(-ERRNO_USAGE, "'%s' needs more arguments; see '%s %s --help'",
-                                    v->name, PROGRAM, v->name);
-                goto finish;
-        }
-        if (a.n_positional - 1 > v->max_args) {
-                r = log_error_errno(-ERRNO_USAGE, "unexpected argument '%s' for '%s'; see '%s %s --help'",
-                                    a.positional[v->max_args + 1], v->name, PROGRAM, v->name);
-                goto finish;
+                verb_print_help(a.verb);
+                return 0;
         }
 
         ctx->address = a.address;
         ctx->json = a.json;
-        r = v->run(ctx, &a.options, a.n_positional, a.positional);
-
-finish:
-        free(a.positional);
-        return r;
+        return a.verb->run(ctx, &a.options, a.n_positional, a.positional);
 }
 
 int main(int argc, char *argv[]) {
@@ -326,3 +585,4 @@ int main(int argc, char *argv[]) {
 
         return exit_code_from_errno(r);
 }
+#endif

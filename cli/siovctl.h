@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 #include <systemd/sd-bus.h>
 
+#include "libsiov.h"
 #include "siov-macro.h"
 
 /* Exit codes, documented in `siovctl --help` and the README. */
@@ -47,6 +48,8 @@ int exit_code_from_errno(int r);
 
 /* Prints "siovctl: <message>" on stderr; returns r (negative). */
 int log_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
+/* The same for a note that is not an error ("created on siov1 ..."). */
+void log_info(const char *fmt, ...) _printf_(1, 2);
 
 /* ---- the model --------------------------------------------------------- */
 
@@ -238,12 +241,120 @@ extern const char * const host_usage_key_order[];
 
 /* ---- verbs ------------------------------------------------------------- */
 
+/* One --attr NAME=VALUE: name and value share one allocation (name). */
+typedef struct AttrArg {
+        char *name;             /* owned; "name\0value" */
+        const char *value;      /* points into name */
+} AttrArg;
+
 typedef struct Options {
         const char *parent;     /* --parent */
         const char *type;       /* --type */
+        const char *uuid;       /* --uuid, normalized (points to uuid_buf) */
+        const char *vm;         /* --vm */
+        AttrArg *attrs;         /* --attr, in command line order */
+        size_t n_attrs;
+        bool persistent;        /* --persistent (also set by --autostart) */
+        bool autostart;         /* --autostart */
+        bool manual;            /* --manual */
+        bool force;             /* --force */
+        bool clear_attrs;       /* --clear-attrs */
+        bool defined;           /* --defined */
+        bool active;            /* --active */
+        bool ask_password;      /* false with --no-ask-password */
+        char uuid_buf[SIOV_UUID_STRING_MAX];
 } Options;
+
+void options_done(Options *o);
+
+/* "name=value" → *ret (split at the first '=', so values may hold '=');
+ * -ERRNO_USAGE (printed) without '=' or with an empty name. */
+int attr_arg_parse(const char *s, AttrArg *ret);
+
+/* A UUID from the command line, normalized into buf (lower case);
+ * -ERRNO_USAGE (printed) when it is not a UUID. */
+int uuid_arg_parse(const char *s, char buf[static SIOV_UUID_STRING_MAX]);
+
+typedef struct Verb Verb;
+
+typedef struct Arguments {
+        bool help;
+        bool version;
+        unsigned options_used;
+        Options options;
+        const char *address;
+        JsonMode json;
+        char **positional;      /* borrowed from argv */
+        int n_positional;
+        const Verb *verb;       /* set when a command was found */
+} Arguments;
+
+void arguments_done(Arguments *a);
+/* Parses argv into a and checks it against the command: options that do not
+ * apply, missing or conflicting options, argument counts. Errors are printed
+ * and return -ERRNO_USAGE. With --help or --version the checks are skipped. */
+int siovctl_parse(int argc, char *argv[], Arguments *a);
+const char *verb_name(const Verb *v);
 
 int verb_parents(Context *c, const Options *o, int argc, char **argv);
 int verb_types(Context *c, const Options *o, int argc, char **argv);
 int verb_list(Context *c, const Options *o, int argc, char **argv);
 int verb_status(Context *c, const Options *o, int argc, char **argv);
+
+int verb_create(Context *c, const Options *o, int argc, char **argv);
+int verb_define(Context *c, const Options *o, int argc, char **argv);
+int verb_destroy(Context *c, const Options *o, int argc, char **argv);
+int verb_start(Context *c, const Options *o, int argc, char **argv);
+int verb_stop(Context *c, const Options *o, int argc, char **argv);
+int verb_undefine(Context *c, const Options *o, int argc, char **argv);
+int verb_modify(Context *c, const Options *o, int argc, char **argv);
+int verb_assign(Context *c, const Options *o, int argc, char **argv);
+int verb_unassign(Context *c, const Options *o, int argc, char **argv);
+int verb_import_mdevctl(Context *c, const Options *o, int argc, char **argv);
+int verb_provision(Context *c, const Options *o, int argc, char **argv);
+int verb_monitor(Context *c, const Options *o, int argc, char **argv);
+
+/* ---- write helpers, exposed for the unit tests ------------------------- */
+
+/* The object path of a device: sd_bus_path_encode(SIOV_DBUS_DEVICE_PREFIX, uuid). */
+int device_path_from_uuid(const char *uuid, char **ret);
+
+/* modify: the attribute list to send. existing (may be NULL) unless
+ * clear; then each given attr replaces the value of the first existing one
+ * of that name in place, or is appended. Strings are borrowed. */
+int attrs_merge(const Attribute *existing, size_t n_existing, bool clear,
+                const AttrArg *given, size_t n_given, Attribute **ret, size_t *ret_n);
+
+/* One ImportMdevctl result. */
+typedef struct ImportResult {
+        const char *uuid;
+        const char *parent;
+        const char *result;     /* "defined" or "refused" */
+        const char *reason;
+} ImportResult;
+
+/* Prints the results as lines or a JSON array; returns the number refused
+ * (>= 0) or a negative errno (printed). */
+int import_results_print(const ImportResult *results, size_t n, FILE *f, JsonMode json);
+
+/* monitor: one line for a signal (InterfacesAdded, InterfacesRemoved,
+ * PropertiesChanged of an org.siov1 interface), without the newline. 0 and
+ * *ret NULL when the signal is none of these; -EBADMSG when it is malformed. */
+int monitor_format(sd_bus_message *m, bool json, char **ret);
+
+/* Fetches the org.siov1.Device properties of path into a model holding
+ * that one device. what: for messages. */
+int device_fetch(Context *c, const char *path, const char *object, Model **ret);
+
+/* bus_log_call_error() for a call on one object (e.g. "device 5f2c…"):
+ * siovd's message is prefixed with the object unless it names it already,
+ * and UnknownObject means "no such <object>" (exit 4). */
+int bus_log_call_error_object(Context *c, const sd_bus_error *error, int r, const char *what,
+                              const char *object, const char *object_id);
+
+/* ---- polkit agent ------------------------------------------------------ */
+
+/* Starts pkttyagent as a fallback agent when asking is allowed, stdin is a
+ * terminal and we are not root; failures are ignored (no agent, no prompt). */
+void polkit_agent_open_if_enabled(bool ask_password);
+void polkit_agent_close(void);

@@ -4,7 +4,9 @@
  * Unit tests of siovctl's pieces that need no bus: parsing a
  * GetManagedObjects reply (built here as a message), sorting and linking,
  * the streamed JSON (byte for byte what json-c prints for the whole array),
- * tables, and the exit code map. The end-to-end tests against the real
+ * tables, the exit code map, the command line of every command, modify's
+ * attribute merge, import results, and monitor lines made from synthetic
+ * signals. The end-to-end tests against the real
  * siovd are in tests/integration.
  */
 
@@ -421,6 +423,423 @@ static void test_table(void) {
                   "0000:3b:00.0   7  -\n");
 }
 
+/* ---- command line --------------------------------------------------------- */
+
+/* Parses a command line given as one string (words split at spaces; "" is
+ * an empty word). Returns the exit code siovctl would use for a failure. */
+static int parse(Arguments *a, const char *line) {
+        /* static: the parsed options point into the words until the next call */
+        static char buf[512];
+        char *argv[32], *p, *save = NULL;
+        int argc = 0;
+
+        *a = (Arguments) {};
+        snprintf(buf, sizeof(buf), "siovctl %s", line);
+        argv[argc++] = strtok_r(buf, " ", &save);
+        while (argc < 31 && (p = strtok_r(NULL, " ", &save)))
+                argv[argc++] = streq(p, "\"\"") ? p + 2 : p;
+        argv[argc] = NULL;
+        return exit_code_from_errno(siovctl_parse(argc, argv, a));
+}
+
+#define CHECK_PARSE(line, code)                                                 \
+        do {                                                                    \
+                Arguments _a_;                                                  \
+                int _c_ = parse(&_a_, line);                                    \
+                if (_c_ == (code))                                              \
+                        n_passed++;                                             \
+                else {                                                          \
+                        n_failed++;                                             \
+                        fprintf(stderr, "FAIL %s:%d: '%s' gave exit %d, expected %d\n", \
+                                __FILE__, __LINE__, line, _c_, code);           \
+                }                                                               \
+                arguments_done(&_a_);                                           \
+        } while (0)
+
+static void test_command_line(void) {
+        Arguments a;
+
+        fprintf(stderr, "(usage error lines are expected next)\n");
+
+        /* The design card's command, verbatim. */
+        CHECK(parse(&a, "create --type idxd-1dwq --vm vm1") == 0);
+        CHECK_STR(verb_name(a.verb), "create");
+        CHECK_STR(a.options.type, "idxd-1dwq");
+        CHECK_STR(a.options.vm, "vm1");
+        CHECK(!a.options.parent && !a.options.uuid && a.options.n_attrs == 0);
+        CHECK(!a.options.persistent && !a.options.autostart);
+        CHECK(a.options.ask_password);
+        arguments_done(&a);
+
+        /* --attr: split at the first '=', order kept, empty values allowed. */
+        CHECK(parse(&a, "create -t 1dwq -p siov0 --attr a=b=c --attr x= --attr mode=dedicated") == 0);
+        CHECK(a.options.n_attrs == 3);
+        if (a.options.n_attrs == 3) {
+                CHECK_STR(a.options.attrs[0].name, "a");
+                CHECK_STR(a.options.attrs[0].value, "b=c");
+                CHECK_STR(a.options.attrs[1].name, "x");
+                CHECK_STR(a.options.attrs[1].value, "");
+                CHECK_STR(a.options.attrs[2].name, "mode");
+                CHECK_STR(a.options.attrs[2].value, "dedicated");
+        }
+        CHECK_STR(a.options.parent, "siov0");
+        arguments_done(&a);
+        CHECK(a.options.attrs == NULL && a.options.n_attrs == 0);
+
+        CHECK_PARSE("create -t t --attr =v", 2);          /* empty name */
+        CHECK_PARSE("create -t t --attr novalue", 2);     /* no '=' */
+        CHECK_PARSE("create -t t --attr a/b=1", 2);       /* not a file name */
+        CHECK_PARSE("create -t t --attr ..=1", 2);
+
+        /* --autostart implies --persistent. */
+        CHECK(parse(&a, "create -t t --autostart") == 0);
+        CHECK(a.options.autostart && a.options.persistent);
+        arguments_done(&a);
+        CHECK(parse(&a, "create -t t --persistent") == 0);
+        CHECK(!a.options.autostart && a.options.persistent);
+        arguments_done(&a);
+
+        /* --uuid is checked and normalized here; a bad one never reaches siovd. */
+        CHECK(parse(&a, "create -t t --uuid 5F2C0000-AAAA-4000-8000-00000000000B") == 0);
+        CHECK_STR(a.options.uuid, "5f2c0000-aaaa-4000-8000-00000000000b");
+        arguments_done(&a);
+        CHECK_PARSE("create -t t --uuid 5f2c0000-aaaa-4000-8000-00000000000", 2);
+        CHECK_PARSE("create -t t --uuid 5f2c0000aaaa40008000000000000000000b", 2);
+
+        CHECK_PARSE("create", 2);                         /* --type is required */
+        CHECK_PARSE("create -t t extra", 2);
+        CHECK_PARSE("create -t t --force", 2);            /* not create's option */
+        CHECK_PARSE("create -t t --manual", 2);
+        CHECK_PARSE("define -t t", 2);                    /* --parent is required */
+        CHECK_PARSE("define -p p", 2);
+        CHECK_PARSE("define -t t -p p", 0);
+        CHECK_PARSE("define -t t -p p --persistent", 2);  /* define is always persistent */
+        CHECK_PARSE("define -t t -p p --autostart --vm vm1 --attr a=1", 0);
+
+        /* modify */
+        CHECK_PARSE("modify 5f2c0000-aaaa-4000-8000-00000000000b --autostart --manual", 2);
+        CHECK_PARSE("modify 5f2c0000-aaaa-4000-8000-00000000000b", 2);   /* nothing to change */
+        CHECK_PARSE("modify 5f2c0000-aaaa-4000-8000-00000000000b --manual", 0);
+        CHECK_PARSE("modify 5f2c0000-aaaa-4000-8000-00000000000b --clear-attrs", 0);
+        CHECK_PARSE("modify 5f2c0000-aaaa-4000-8000-00000000000b --attr a=1 --clear-attrs", 0);
+        CHECK_PARSE("modify 5f2c0000-aaaa-4000-8000-00000000000b --persistent", 2);
+        CHECK_PARSE("modify --autostart", 2);             /* no UUID */
+
+        /* the device commands: one UUID (checked when they run) */
+        CHECK_PARSE("destroy 5f2c0000-aaaa-4000-8000-00000000000b --force", 0);
+        CHECK(parse(&a, "--no-ask-password destroy --force 5f2c0000-aaaa-4000-8000-00000000000b") == 0);
+        CHECK(a.options.force && !a.options.ask_password);
+        CHECK_STR(a.positional[1], "5f2c0000-aaaa-4000-8000-00000000000b");
+        arguments_done(&a);
+        CHECK_PARSE("start", 2);
+        CHECK_PARSE("stop a b", 2);
+        CHECK_PARSE("start --force x", 2);
+        CHECK_PARSE("undefine x", 0);
+        CHECK_PARSE("assign x", 2);                       /* --vm is required */
+        CHECK_PARSE("assign x --vm vm1", 0);
+        CHECK_PARSE("assign x --vm \"\"", 2);
+        CHECK_PARSE("unassign x --vm vm1", 2);
+
+        /* list filters */
+        CHECK_PARSE("list --defined --active", 2);
+        CHECK(parse(&a, "list --defined --vm vm1 -p siov0") == 0);
+        CHECK(a.options.defined && !a.options.active);
+        CHECK_STR(a.options.vm, "vm1");
+        arguments_done(&a);
+        CHECK_PARSE("parents --defined", 2);
+
+        CHECK_PARSE("import-mdevctl", 0);
+        CHECK_PARSE("import-mdevctl /tmp/x", 0);
+        CHECK_PARSE("import-mdevctl a b", 2);
+        CHECK_PARSE("provision", 2);
+        CHECK_PARSE("provision siov0", 0);
+        CHECK_PARSE("monitor --json", 0);
+        CHECK_PARSE("monitor x", 2);
+        CHECK_PARSE("frobnicate", 2);
+
+        /* --help skips the checks (it runs nothing). */
+        CHECK(parse(&a, "modify --help") == 0);
+        CHECK(a.help && a.verb);
+        arguments_done(&a);
+}
+
+static void test_attrs_merge(void) {
+        const Attribute existing[] = { { "a", "1" }, { "b", "2" } };
+        const AttrArg given[] = { { (char *) "b", "3" }, { (char *) "c", "4" }, { (char *) "b", "5" } };
+        Attribute *l = NULL;
+        size_t n = 0;
+
+        CHECK(attrs_merge(existing, 2, false, given, 3, &l, &n) >= 0);
+        CHECK(n == 3);
+        if (n == 3) {
+                /* b keeps its place and takes the last value given */
+                CHECK_STR(l[0].name, "a");
+                CHECK_STR(l[0].value, "1");
+                CHECK_STR(l[1].name, "b");
+                CHECK_STR(l[1].value, "5");
+                CHECK_STR(l[2].name, "c");
+                CHECK_STR(l[2].value, "4");
+        }
+        free(l);
+
+        CHECK(attrs_merge(existing, 2, true, given, 2, &l, &n) >= 0);
+        CHECK(n == 2 && streq(l[0].name, "b") && streq(l[0].value, "3") && streq(l[1].name, "c"));
+        free(l);
+
+        CHECK(attrs_merge(existing, 2, true, NULL, 0, &l, &n) >= 0);
+        CHECK(n == 0);
+        free(l);
+
+        CHECK(attrs_merge(NULL, 0, false, given, 1, &l, &n) >= 0);
+        CHECK(n == 1 && streq(l[0].value, "3"));
+        free(l);
+}
+
+static void test_device_path(void) {
+        _cleanup_free_ char *path = NULL, *back = NULL;
+        char uuid[SIOV_UUID_STRING_MAX];
+
+        fprintf(stderr, "(an error line about a UUID is expected next)\n");
+        CHECK(exit_code_from_errno(uuid_arg_parse("not-a-uuid", uuid)) == 2);
+        CHECK(uuid_arg_parse("5F2C0000-AAAA-4000-8000-00000000000B", uuid) == 0);
+        CHECK(device_path_from_uuid(uuid, &path) >= 0);
+        /* sd_bus_path_encode: a leading digit and '-' become _xx */
+        CHECK_STR(path, "/org/siov1/device/_35f2c0000_2daaaa_2d4000_2d8000_2d00000000000b");
+        CHECK(sd_bus_path_decode(path, SIOV_DBUS_DEVICE_PREFIX, &back) > 0);
+        CHECK_STR(back, "5f2c0000-aaaa-4000-8000-00000000000b");
+}
+
+/* ---- import results ----------------------------------------------------- */
+
+static char *capture_import(const ImportResult *r, size_t n, JsonMode mode, int *ret) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return NULL;
+        *ret = import_results_print(r, n, f, mode);
+        fclose(f);
+        return buf;
+}
+
+static void test_import_print(void) {
+        const ImportResult results[] = {
+                { "11111111-0000-4000-8000-000000000000", "siov0", "defined", "" },
+                { "22222222-0000-4000-8000-000000000000", "siov1", "refused", "type idxd-9 unknown\non siov1" },
+                { "", "siov1", "refused", "file name 'foo' is not a UUID" },
+        };
+        _cleanup_free_ char *text = NULL, *json = NULL, *none = NULL, *empty = NULL;
+        int r = -1;
+
+        text = capture_import(results, 3, JSON_OFF, &r);
+        CHECK(r == 2);
+        CHECK_STR(text,
+                  "defined 11111111-0000-4000-8000-000000000000 on siov0\n"
+                  "refused 22222222-0000-4000-8000-000000000000 on siov1: type idxd-9 unknown?on siov1\n"
+                  "refused ? on siov1: file name 'foo' is not a UUID\n");
+
+        json = capture_import(results, 2, JSON_SHORT, &r);
+        CHECK(r == 1);
+        CHECK_STR(json,
+                  "[{\"uuid\":\"11111111-0000-4000-8000-000000000000\",\"parent\":\"siov0\","
+                  "\"result\":\"defined\",\"reason\":\"\"},"
+                  "{\"uuid\":\"22222222-0000-4000-8000-000000000000\",\"parent\":\"siov1\","
+                  "\"result\":\"refused\",\"reason\":\"type idxd-9 unknown\\non siov1\"}]\n");
+
+        none = capture_import(results, 1, JSON_OFF, &r);
+        CHECK(r == 0);
+        empty = capture_import(NULL, 0, JSON_PRETTY, &r);
+        CHECK(r == 0);
+        CHECK_STR(empty, "[\n]\n");
+}
+
+/* ---- monitor lines ------------------------------------------------------- */
+
+static int seal(sd_bus_message *m) {
+        int r;
+
+        r = sd_bus_message_seal(m, 1, 0);
+        if (r >= 0)
+                r = sd_bus_message_rewind(m, true);
+        return r;
+}
+
+#define DEV_UUID "5f2c0000-aaaa-4000-8000-00000000000b"
+#define DEV_PATH "/org/siov1/device/_35f2c0000_2daaaa_2d4000_2d8000_2d00000000000b"
+
+static char *format(sd_bus_message *m, bool json, int *ret) {
+        char *line = NULL;
+
+        *ret = seal(m);
+        if (*ret >= 0)
+                *ret = monitor_format(m, json, &line);
+        return line;
+}
+
+static void test_monitor(sd_bus *bus) {
+        int r;
+
+        /* a device appears */
+        for (int json = 0; json <= 1; json++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                _cleanup_free_ char *line = NULL;
+
+                CHECK(sd_bus_message_new_signal(bus, &m, "/org/siov1", "org.freedesktop.DBus.ObjectManager",
+                                                "InterfacesAdded") >= 0);
+                CHECK(sd_bus_message_append(m, "o", DEV_PATH) >= 0);
+                CHECK(sd_bus_message_open_container(m, 'a', "{sa{sv}}") >= 0);
+                CHECK(sd_bus_message_append(m, "{sa{sv}}", "org.freedesktop.DBus.Peer", 0) >= 0);
+                CHECK(sd_bus_message_append(m, "{sa{sv}}", SIOV_DBUS_DEVICE_INTERFACE, 7,
+                                            "Uuid", "s", DEV_UUID,
+                                            "Parent", "s", "siov0",
+                                            "Type", "s", "idxd-1dwq",
+                                            "State", "s", "active",
+                                            "VM", "s", "",
+                                            "Attributes", "a(ss)", 1, "mode", "a=b",
+                                            "HostUsed", "b", 0) >= 0);
+                CHECK(sd_bus_message_close_container(m) >= 0);
+                line = format(m, json, &r);
+                CHECK(r >= 0);
+                if (!json)
+                        CHECK_STR(line, "added device " DEV_UUID " (siov0 idxd-1dwq) State=active");
+                else
+                        CHECK_STR(line, "{\"event\":\"added\",\"object\":\"device\",\"path\":\"" DEV_PATH "\","
+                                        "\"uuid\":\"" DEV_UUID "\",\"properties\":{\"uuid\":\"" DEV_UUID "\","
+                                        "\"parent\":\"siov0\",\"type\":\"idxd-1dwq\",\"state\":\"active\","
+                                        "\"vm\":\"\",\"attributes\":[{\"name\":\"mode\",\"value\":\"a=b\"}],"
+                                        "\"host_used\":false}}");
+        }
+
+        /* a parent appears; its name is read from the path */
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                _cleanup_free_ char *line = NULL, *path = NULL;
+
+                CHECK(sd_bus_path_encode(SIOV_DBUS_PARENT_PREFIX, "0000:3b:00.0", &path) >= 0);
+                CHECK(sd_bus_message_new_signal(bus, &m, "/org/siov1", "org.freedesktop.DBus.ObjectManager",
+                                                "InterfacesAdded") >= 0);
+                CHECK(sd_bus_message_append(m, "oa{sa{sv}}", path, 1, SIOV_DBUS_PARENT_INTERFACE, 2,
+                                            "Kinds", "as", 2, "mdev", "sriov",
+                                            "Netdevs", "as", 0) >= 0);
+                line = format(m, false, &r);
+                CHECK_STR(line, "added parent 0000:3b:00.0 Kinds=[mdev,sriov]");
+        }
+
+        /* a device goes */
+        for (int json = 0; json <= 1; json++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                _cleanup_free_ char *line = NULL;
+
+                CHECK(sd_bus_message_new_signal(bus, &m, "/org/siov1", "org.freedesktop.DBus.ObjectManager",
+                                                "InterfacesRemoved") >= 0);
+                CHECK(sd_bus_message_append(m, "oas", DEV_PATH, 3, "org.freedesktop.DBus.Peer",
+                                            "org.freedesktop.DBus.Properties", SIOV_DBUS_DEVICE_INTERFACE) >= 0);
+                line = format(m, json, &r);
+                if (!json)
+                        CHECK_STR(line, "removed device " DEV_UUID);
+                else
+                        CHECK_STR(line, "{\"event\":\"removed\",\"object\":\"device\",\"path\":\"" DEV_PATH "\","
+                                        "\"uuid\":\"" DEV_UUID "\",\"properties\":{}}");
+        }
+
+        /* availability moves */
+        for (int json = 0; json <= 1; json++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                _cleanup_free_ char *line = NULL, *path = NULL;
+
+                CHECK(sd_bus_path_encode_many(&path, SIOV_DBUS_PARENT_PREFIX "/%/type/%", "siov0", "idxd-1dwq") >= 0);
+                CHECK(sd_bus_message_new_signal(bus, &m, path, "org.freedesktop.DBus.Properties",
+                                                "PropertiesChanged") >= 0);
+                CHECK(sd_bus_message_append(m, "sa{sv}as", SIOV_DBUS_TYPE_INTERFACE, 1,
+                                            "AvailableInstances", "u", 3, 0) >= 0);
+                line = format(m, json, &r);
+                if (!json)
+                        CHECK_STR(line, "changed type siov0/idxd-1dwq AvailableInstances=3");
+                else
+                        CHECK_STR(line, "{\"event\":\"changed\",\"object\":\"type\",\"path\":\"/org/siov1/parent/siov0/type/idxd_2d1dwq\","
+                                        "\"name\":\"siov0/idxd-1dwq\",\"parent\":\"siov0\",\"id\":\"idxd-1dwq\","
+                                        "\"properties\":{\"available_instances\":3},\"invalidated\":[]}");
+        }
+
+        /* a parent's host usage: dictionaries, keys as in `parents --json` */
+        for (int json = 0; json <= 1; json++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                _cleanup_free_ char *line = NULL;
+
+                CHECK(sd_bus_message_new_signal(bus, &m, "/org/siov1/parent/siov0", "org.freedesktop.DBus.Properties",
+                                                "PropertiesChanged") >= 0);
+                CHECK(sd_bus_message_append(m, "sa{sv}as", SIOV_DBUS_PARENT_INTERFACE, 2,
+                                            "HostUsage", "a{su}", 2, "netdev", 2, "wq-kernel", 1,
+                                            "TotalVFs", "u", 8, 0) >= 0);
+                line = format(m, json, &r);
+                if (!json)
+                        CHECK_STR(line, "changed parent siov0 HostUsage={netdev=2,wq-kernel=1} TotalVFs=8");
+                else
+                        CHECK_STR(line, "{\"event\":\"changed\",\"object\":\"parent\",\"path\":\"/org/siov1/parent/siov0\","
+                                        "\"name\":\"siov0\",\"properties\":{\"host_usage\":{\"netdev\":2,\"wq_kernel\":1},"
+                                        "\"total_vfs\":8},\"invalidated\":[]}");
+        }
+
+        /* a device's state, a VM name that needs quoting, an invalidated property */
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                _cleanup_free_ char *line = NULL;
+
+                CHECK(sd_bus_message_new_signal(bus, &m, DEV_PATH, "org.freedesktop.DBus.Properties",
+                                                "PropertiesChanged") >= 0);
+                CHECK(sd_bus_message_append(m, "sa{sv}as", SIOV_DBUS_DEVICE_INTERFACE, 3,
+                                            "State", "s", "both",
+                                            "VM", "s", "my \"vm\"\n",
+                                            "Autostart", "b", 1,
+                                            1, "Attributes") >= 0);
+                line = format(m, false, &r);
+                CHECK_STR(line, "changed device " DEV_UUID " State=both VM=\"my \\\"vm\\\"\\n\" Autostart=true "
+                                "Attributes=<invalidated>");
+        }
+
+        /* not siovd's: nothing to print */
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *m2 = NULL;
+                _cleanup_free_ char *line = NULL, *line2 = NULL;
+
+                CHECK(sd_bus_message_new_signal(bus, &m, "/org/siov1/x", "org.freedesktop.DBus.Properties",
+                                                "PropertiesChanged") >= 0);
+                CHECK(sd_bus_message_append(m, "sa{sv}as", "org.example.Other", 1, "X", "u", 1, 0) >= 0);
+                line = format(m, false, &r);
+                CHECK(r == 0 && !line);
+
+                CHECK(sd_bus_message_new_signal(bus, &m2, "/org/siov1", "org.siov1.Manager", "Something") >= 0);
+                line2 = format(m2, true, &r);
+                CHECK(r == 0 && !line2);
+        }
+
+        /* a path of an unexpected shape is shown as it is */
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                _cleanup_free_ char *line = NULL;
+
+                CHECK(sd_bus_message_new_signal(bus, &m, "/org/siov1/device/a/b", "org.freedesktop.DBus.Properties",
+                                                "PropertiesChanged") >= 0);
+                CHECK(sd_bus_message_append(m, "sa{sv}as", SIOV_DBUS_DEVICE_INTERFACE, 1, "State", "s", "", 0) >= 0);
+                line = format(m, false, &r);
+                CHECK_STR(line, "changed device /org/siov1/device/a/b State=\"\"");
+        }
+
+        /* malformed */
+        {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                _cleanup_free_ char *line = NULL;
+
+                CHECK(sd_bus_message_new_signal(bus, &m, "/org/siov1", "org.freedesktop.DBus.ObjectManager",
+                                                "InterfacesAdded") >= 0);
+                CHECK(sd_bus_message_append(m, "s", "garbage") >= 0);
+                line = format(m, false, &r);
+                CHECK(r == -EBADMSG && !line);
+        }
+}
+
 int main(void) {
         _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
         int fds[2] = { -1, -1 };
@@ -428,6 +847,10 @@ int main(void) {
         test_name_compare();
         test_exit_codes();
         test_table();
+        test_command_line();
+        test_attrs_merge();
+        test_device_path();
+        test_import_print();
 
         /* sd-bus builds messages only on a started bus: one end of a
          * socketpair is enough, nothing is ever sent. */
@@ -439,6 +862,7 @@ int main(void) {
                 test_parse(bus);
                 test_parse_bad_signature(bus);
                 test_json(bus);
+                test_monitor(bus);
         }
 
         if (fds[1] >= 0)

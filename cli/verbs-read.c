@@ -341,6 +341,20 @@ static char *device_details(const Device *d) {
         return buf;
 }
 
+/* Also the filters siovd does not apply: --defined, --active, --vm. */
+static bool device_selected(const Device *d, const Options *o) {
+        if ((o->parent && !streq(d->parent, o->parent)) ||
+            (o->type && !streq(d->type, o->type)))
+                return false;
+        if (o->defined && !streq(d->state, "defined") && !streq(d->state, "both"))
+                return false;
+        if (o->active && !streq(d->state, "active") && !streq(d->state, "both"))
+                return false;
+        if (o->vm && !streq(d->vm, o->vm))
+                return false;
+        return true;
+}
+
 int verb_list(Context *c, const Options *o, int argc, char **argv) {
         _cleanup_(model_freep) Model *m = NULL;
         _cleanup_(table_freep) Table *t = NULL;
@@ -359,8 +373,7 @@ int verb_list(Context *c, const Options *o, int argc, char **argv) {
                 for (size_t i = 0; i < m->n_devices; i++) {
                         const Device *d = &m->devices[i];
 
-                        if ((o->parent && !streq(d->parent, o->parent)) ||
-                            (o->type && !streq(d->type, o->type)))
+                        if (!device_selected(d, o))
                                 continue;
                         r = json_array_add(&a, device_to_json(d));
                         if (r < 0)
@@ -375,8 +388,7 @@ int verb_list(Context *c, const Options *o, int argc, char **argv) {
         for (size_t i = 0; i < m->n_devices; i++) {
                 const Device *d = &m->devices[i];
 
-                if ((o->parent && !streq(d->parent, o->parent)) ||
-                    (o->type && !streq(d->type, o->type)))
+                if (!device_selected(d, o))
                         continue;
 
                 TABLE_ADD(t, d->uuid);

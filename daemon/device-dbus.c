@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-util.h"
 #include "device.h"
+#include "lifecycle.h"
+#include "polkit.h"
 #include "log.h"
 #include "siov-names.h"
 
@@ -61,7 +64,7 @@ DEVICE_STRING_GETTER(property_get_kind, device_kind_to_string(d->kind))
 DEVICE_STRING_GETTER(property_get_parent, device_get_parent(d))
 DEVICE_STRING_GETTER(property_get_type, device_get_type(d))
 DEVICE_STRING_GETTER(property_get_state, device_get_state(d))
-DEVICE_STRING_GETTER(property_get_vm, "")
+DEVICE_STRING_GETTER(property_get_vm, device_get_vm(d))
 DEVICE_STRING_GETTER(property_get_address, device_get_address(d))
 DEVICE_STRING_GETTER(property_get_driver, device_get_driver(d))
 
@@ -73,19 +76,32 @@ static int property_get_syspath(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append_basic(reply, 's', strempty(device_get_syspath(d, buf, sizeof(buf))));
 }
 
-static int property_get_false(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        /* Persistent and Autostart: no definitions are kept yet. */
-        return sd_bus_message_append(reply, "b", 0);
+static int property_get_persistent(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+        return sd_bus_message_append(reply, "b", d->persistent);
+}
+
+static int property_get_autostart(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+        return sd_bus_message_append(reply, "b", device_get_autostart(d));
 }
 
 static int property_get_attributes(sd_bus *bus, const char *path, const char *interface, const char *property,
                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
         int r;
 
         r = sd_bus_message_open_container(reply, 'a', "(ss)");
         if (r < 0)
                 return r;
+        for (size_t i = 0; d->spec && i < siov_definition_get_n_attrs(d->spec); i++) {
+                r = sd_bus_message_append(reply, "(ss)", siov_definition_get_attr_name(d->spec, i),
+                                          siov_definition_get_attr_value(d->spec, i));
+                if (r < 0)
+                        return r;
+        }
         return sd_bus_message_close_container(reply);
 }
 
@@ -122,7 +138,8 @@ int device_append_record(Device *d, sd_bus_message *m) {
                 return r;
         r = sd_bus_message_append(m, "osssssbbs", d->path, d->uuid, device_kind_to_string(d->kind),
                                   strempty(device_get_parent(d)), strempty(device_get_type(d)),
-                                  device_get_state(d), 0, 0, "");
+                                  device_get_state(d), d->persistent, device_get_autostart(d),
+                                  strempty(device_get_vm(d)));
         if (r < 0)
                 return r;
         r = property_get_attributes(NULL, NULL, NULL, NULL, m, d, NULL);
@@ -139,6 +156,108 @@ int device_append_record(Device *d, sd_bus_message *m) {
         return sd_bus_message_close_container(m);
 }
 
+/* Device methods: no side effect before polkit said yes (the handler runs
+ * again after each answer). */
+static int verify(sd_bus_message *message, Device *d, const char *action, bool also_define, sd_bus_error *error) {
+        const char *actions[] = { action, also_define ? SIOV_POLKIT_DEFINE : NULL };
+        return bus_verify_actions(message, d->manager, actions, ELEMENTSOF(actions), error);
+}
+
+static int method_start(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        int r = verify(message, userdata, SIOV_POLKIT_MANAGE, false, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = lifecycle_start(userdata, error);
+        return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        int r = verify(message, userdata, SIOV_POLKIT_MANAGE, false, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = lifecycle_stop_checked(userdata, false, error);
+        return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_undefine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        int r = verify(message, userdata, SIOV_POLKIT_DEFINE, false, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = lifecycle_undefine(userdata, error);
+        return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_destroy(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        static const char * const allowed[] = { "force", NULL };
+        Device *d = userdata;
+        LifecycleOptions o;
+        int r;
+
+        r = bus_read_options(message, allowed, &o, error);
+        if (r < 0)
+                return r;
+        /* Destroying a persistent device also drops its definition. */
+        r = verify(message, d, SIOV_POLKIT_MANAGE, d->persistent, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = lifecycle_destroy_checked(d, o.force, error);
+        return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_modify(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        static const char * const allowed[] = { "autostart", "attrs", NULL };
+        LifecycleOptions o;
+        int r;
+
+        r = bus_read_options(message, allowed, &o, error);
+        if (r < 0)
+                return r;
+        r = verify(message, userdata, SIOV_POLKIT_DEFINE, false, error);
+        if (r <= 0) {
+                free((void *) o.attrs);
+                return r < 0 ? r : 1;
+        }
+        r = lifecycle_modify(userdata, o.autostart_set ? o.autostart : -1, o.attrs_set, o.attrs, o.n_attrs, error);
+        free((void *) o.attrs);
+        return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_assign(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        static const char * const allowed[] = { NULL };
+        LifecycleOptions o;
+        const char *vm;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &vm);
+        if (r < 0)
+                return r;
+        if (strlen(vm) > SIOV_BUS_STRING_MAX)
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "VM name too long");
+        r = bus_read_options(message, allowed, &o, error);
+        if (r < 0)
+                return r;
+        r = verify(message, userdata, SIOV_POLKIT_ASSIGN, false, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = lifecycle_assign(userdata, vm, error);
+        return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_unassign(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        static const char * const allowed[] = { NULL };
+        LifecycleOptions o;
+        int r;
+
+        r = bus_read_options(message, allowed, &o, error);
+        if (r < 0)
+                return r;
+        r = verify(message, userdata, SIOV_POLKIT_ASSIGN, false, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = lifecycle_unassign(userdata, error);
+        return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+}
+
 const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Uuid", "s", property_get_uuid, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -146,8 +265,8 @@ const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Parent", "s", property_get_parent, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Type", "s", property_get_type, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Persistent", "b", property_get_false, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Autostart", "b", property_get_false, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Persistent", "b", property_get_persistent, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Autostart", "b", property_get_autostart, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("VM", "s", property_get_vm, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Attributes", "a(ss)", property_get_attributes, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Address", "s", property_get_address, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -155,5 +274,16 @@ const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Driver", "s", property_get_driver, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("HostUsed", "b", property_get_host_used, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Netdevs", "as", property_get_netdevs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Destroy", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
+                                method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Undefine", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_undefine, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Modify", SD_BUS_ARGS("a{sv}", changes), SD_BUS_NO_RESULT,
+                                method_modify, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Assign", SD_BUS_ARGS("s", vm, "a{sv}", options), SD_BUS_NO_RESULT,
+                                method_assign, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Unassign", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
+                                method_unassign, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

@@ -63,11 +63,27 @@ int device_new_vf(Manager *m, struct siov_parent *pf, size_t i, Device **ret) {
         return 0;
 }
 
+int device_new_defined(Manager *m, struct siov_definition *def, Device **ret) {
+        DeviceKind kind = streq(siov_definition_get_type(def), SIOV_VF_TYPE_ID) ? DEVICE_KIND_VF : DEVICE_KIND_MDEV;
+        Device *d;
+        int r;
+
+        r = device_alloc(m, kind, siov_definition_get_uuid(def), &d);
+        if (r < 0)
+                return r;
+        d->spec = siov_definition_ref(def);
+        d->persistent = true;
+        if (ret)
+                *ret = d;
+        return 0;
+}
+
 Device *device_free(Device *d) {
         if (!d)
                 return NULL;
         siov_mdev_unref(d->mdev);
         siov_parent_unref(d->pf);
+        siov_definition_unref(d->spec);
         free(d->uuid);
         free(d->path);
         free(d);
@@ -78,34 +94,57 @@ const struct siov_vf *device_get_vf(const Device *d) {
         return d->pf ? siov_parent_get_vf(d->pf, d->vf_index) : NULL;
 }
 
+bool device_is_active(const Device *d) {
+        return d->kind == DEVICE_KIND_VF ? !!d->pf : !!d->mdev;
+}
+
 const char *device_get_parent(const Device *d) {
-        if (d->kind == DEVICE_KIND_VF)
+        if (d->pf)
                 return siov_parent_get_name(d->pf);
-        return d->mdev ? siov_mdev_get_parent(d->mdev) : "";
+        if (d->mdev)
+                return siov_mdev_get_parent(d->mdev);
+        return d->spec ? siov_definition_get_parent(d->spec) : "";
 }
 
 const char *device_get_type(const Device *d) {
         if (d->kind == DEVICE_KIND_VF)
                 return SIOV_VF_TYPE_ID;
-        return d->mdev ? siov_mdev_get_type(d->mdev) : "";
+        if (d->mdev)
+                return siov_mdev_get_type(d->mdev);
+        return d->spec ? siov_definition_get_type(d->spec) : "";
 }
 
 const char *device_get_state(const Device *d) {
-        /* Definitions come later; everything published now exists. */
-        return "active";
+        bool active = device_is_active(d);
+
+        if (active && d->persistent)
+                return "both";
+        return active ? "active" : "defined";
+}
+
+bool device_get_autostart(const Device *d) {
+        return d->persistent && siov_definition_get_autostart(d->spec);
+}
+
+const char *device_get_vm(const Device *d) {
+        return d->spec ? siov_definition_get_vm(d->spec) : "";
 }
 
 const char *device_get_address(const Device *d) {
         if (d->kind == DEVICE_KIND_VF)
-                return siov_vf_get_address(device_get_vf(d));
+                return d->pf ? siov_vf_get_address(device_get_vf(d)) : "";
         return d->uuid;
 }
 
 const char *device_get_syspath(const Device *d, char *buf, size_t size) {
         if (d->kind == DEVICE_KIND_VF) {
+                const char *pf, *slash;
+
+                if (!d->pf)
+                        return "";
                 /* VFs sit beside their PF in the device tree. */
-                const char *pf = siov_parent_get_syspath(d->pf);
-                const char *slash = strrchr(pf, '/');
+                pf = siov_parent_get_syspath(d->pf);
+                slash = strrchr(pf, '/');
                 snprintf(buf, size, "%.*s/%s", (int) (slash ? slash - pf : 0), pf,
                          siov_vf_get_address(device_get_vf(d)));
                 return buf;
@@ -115,59 +154,84 @@ const char *device_get_syspath(const Device *d, char *buf, size_t size) {
 
 const char *device_get_driver(const Device *d) {
         if (d->kind == DEVICE_KIND_VF)
-                return siov_vf_get_driver(device_get_vf(d));
+                return d->pf ? siov_vf_get_driver(device_get_vf(d)) : "";
         return d->mdev ? siov_mdev_get_driver(d->mdev) : "";
 }
 
 bool device_get_host_used(const Device *d) {
-        return d->kind == DEVICE_KIND_VF && siov_vf_get_usage(device_get_vf(d)) == SIOV_VF_HOST;
+        return d->kind == DEVICE_KIND_VF && d->pf && siov_vf_get_usage(device_get_vf(d)) == SIOV_VF_HOST;
 }
 
 char * const *device_get_netdevs(const Device *d) {
         static char *const empty[] = { NULL };
 
-        if (d->kind == DEVICE_KIND_VF)
+        if (d->kind == DEVICE_KIND_VF && d->pf)
                 return siov_vf_get_netdevs(device_get_vf(d)) ?: empty;
         return empty;
 }
 
+/* The values a client sees, to signal exactly what changed. Strings point
+ * into the snapshots and specs the device holds before and after, which
+ * the callers keep alive until the diff is done. */
 typedef struct DeviceValues {
-        const char *parent, *type, *address, *syspath, *driver;
-        bool host_used;
+        const char *parent, *type, *state, *vm, *address, *syspath, *driver;
+        bool persistent, autostart, host_used;
+        const struct siov_definition *spec;
         char * const *netdevs;
 } DeviceValues;
 
 static DeviceValues device_values(const Device *d) {
-        /* SysfsPath is built in a buffer: compare what it derives from. */
         return (DeviceValues) {
                 .parent = strempty(device_get_parent(d)),
                 .type = strempty(device_get_type(d)),
+                .state = device_get_state(d),
+                .vm = strempty(device_get_vm(d)),
                 .address = strempty(device_get_address(d)),
-                .syspath = d->kind == DEVICE_KIND_VF ? siov_parent_get_syspath(d->pf)
+                /* SysfsPath is built in a buffer: compare what it derives from. */
+                .syspath = d->kind == DEVICE_KIND_VF ? (d->pf ? siov_parent_get_syspath(d->pf) : "")
                                                      : d->mdev ? siov_mdev_get_syspath(d->mdev) : "",
                 .driver = strempty(device_get_driver(d)),
+                .persistent = d->persistent,
+                .autostart = device_get_autostart(d),
                 .host_used = device_get_host_used(d),
+                .spec = d->spec,
                 .netdevs = device_get_netdevs(d),
         };
 }
 
+static bool attrs_equal(const struct siov_definition *a, const struct siov_definition *b) {
+        size_t n = a ? siov_definition_get_n_attrs(a) : 0;
+
+        if (n != (b ? siov_definition_get_n_attrs(b) : 0))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (!streq(siov_definition_get_attr_name(a, i), siov_definition_get_attr_name(b, i)) ||
+                    !streq(siov_definition_get_attr_value(a, i), siov_definition_get_attr_value(b, i)))
+                        return false;
+        return true;
+}
+
 static void device_signal_diff(Device *d, const DeviceValues *a, const DeviceValues *b) {
-        const char *changed[10];
+        const char *changed[16];
         size_t n = 0;
         char * const *x, * const *y;
 
-        if (!streq(a->parent, b->parent))
-                changed[n++] = "Parent";
-        if (!streq(a->type, b->type))
-                changed[n++] = "Type";
-        if (!streq(a->address, b->address))
-                changed[n++] = "Address";
-        if (!streq(a->syspath, b->syspath))
-                changed[n++] = "SysfsPath";
-        if (!streq(a->driver, b->driver))
-                changed[n++] = "Driver";
-        if (a->host_used != b->host_used)
-                changed[n++] = "HostUsed";
+#define DIFF_STR(name, field) if (!streq(a->field, b->field)) changed[n++] = name
+#define DIFF_BOOL(name, field) if (a->field != b->field) changed[n++] = name
+        DIFF_STR("Parent", parent);
+        DIFF_STR("Type", type);
+        DIFF_STR("State", state);
+        DIFF_BOOL("Persistent", persistent);
+        DIFF_BOOL("Autostart", autostart);
+        DIFF_STR("VM", vm);
+        if (!attrs_equal(a->spec, b->spec))
+                changed[n++] = "Attributes";
+        DIFF_STR("Address", address);
+        DIFF_STR("SysfsPath", syspath);
+        DIFF_STR("Driver", driver);
+        DIFF_BOOL("HostUsed", host_used);
+#undef DIFF_STR
+#undef DIFF_BOOL
         for (x = a->netdevs, y = b->netdevs; *x && *y && streq(*x, *y); x++, y++)
                 ;
         if (*x || *y)
@@ -177,12 +241,27 @@ static void device_signal_diff(Device *d, const DeviceValues *a, const DeviceVal
                 manager_emit_changed(d->manager, d->path, SIOV_DBUS_DEVICE_INTERFACE, (char **) changed);
 }
 
+bool device_gc(Device *d) {
+        if (device_is_active(d) || d->persistent)
+                return false;
+        device_remove(d);
+        return true;
+}
+
 void device_update_mdev(Device *d, struct siov_mdev *mdev) {
         struct siov_mdev *old = d->mdev;
         DeviceValues a, b;
 
+        if (old == mdev)
+                return;
         a = device_values(d);
         d->mdev = siov_mdev_ref(mdev);
+        if (!mdev && !d->persistent) {
+                /* Gone, and nothing keeps it: a transient spec dies with it. */
+                d->mdev = old;
+                device_remove(d);
+                return;
+        }
         b = device_values(d);
         device_signal_diff(d, &a, &b);
         siov_mdev_unref(old);
@@ -197,9 +276,32 @@ void device_update_vf(Device *d, struct siov_parent *pf, size_t i) {
         a = device_values(d);
         d->pf = siov_parent_ref(pf);
         d->vf_index = i;
+        if (!pf && !d->persistent) {
+                /* The VF went away (sriov_numvfs lowered, PF removed). */
+                d->pf = old;
+                device_remove(d);
+                return;
+        }
         b = device_values(d);
         device_signal_diff(d, &a, &b);
         siov_parent_unref(old);
+}
+
+bool device_set_spec(Device *d, struct siov_definition *spec, bool persistent) {
+        struct siov_definition *old = d->spec;
+        DeviceValues a, b;
+
+        a = device_values(d);
+        d->spec = siov_definition_ref(spec);
+        d->persistent = spec && persistent;
+        if (device_gc(d)) {
+                siov_definition_unref(old);
+                return false;
+        }
+        b = device_values(d);
+        device_signal_diff(d, &a, &b);
+        siov_definition_unref(old);
+        return true;
 }
 
 void device_remove(Device *d) {

@@ -9,7 +9,15 @@ typedef enum DeviceKind {
 } DeviceKind;
 
 /* An mdev (keyed by its UUID) or an SR-IOV VF (keyed by the name-based UUID
- * libsiov derives from its PF and index). */
+ * libsiov derives from its PF and index). It exists while it is active in
+ * sysfs or has a persistent definition.
+ *
+ * spec: what siovd was asked to make (parent, type, attributes, VM,
+ * autostart) — the persistent definition when `persistent`, else the
+ * request of a transient create (kept for Attributes and VM while siovd
+ * runs). NULL for devices siovd found but did not make. Specs are never
+ * changed in place: a change makes a new one, so a diff can compare the old
+ * and the new. */
 struct Device {
         Manager *manager;
         DeviceKind kind;
@@ -20,16 +28,30 @@ struct Device {
 
         struct siov_parent *pf;         /* VF: snapshot of its PF ... */
         size_t vf_index;                /* ... and its position in it */
+
+        struct siov_definition *spec;
+        bool persistent;
 };
 
 int device_new_mdev(Manager *m, struct siov_mdev *mdev, Device **ret);
 int device_new_vf(Manager *m, struct siov_parent *pf, size_t i, Device **ret);
+/* A device known only by its definition (not active). */
+int device_new_defined(Manager *m, struct siov_definition *def, Device **ret);
 Device *device_free(Device *d);
-/* New snapshots; signal the properties that changed. */
+/* New snapshots; signal the properties that changed. mdev NULL: the mdev
+ * is gone (the object goes too unless a definition keeps it). */
 void device_update_mdev(Device *d, struct siov_mdev *mdev);
 void device_update_vf(Device *d, struct siov_parent *pf, size_t i);
+/* Replaces the spec (NULL drops it); signals what changed; removes the
+ * object if nothing keeps it any more. Returns false if it was removed. */
+bool device_set_spec(Device *d, struct siov_definition *spec, bool persistent);
 /* Signals removal, drops it from the manager, frees it. */
 void device_remove(Device *d);
+/* Removes the object if neither sysfs nor a definition keeps it. */
+bool device_gc(Device *d);
+bool device_is_active(const Device *d);
+bool device_get_autostart(const Device *d);
+const char *device_get_vm(const Device *d);
 
 const struct siov_vf *device_get_vf(const Device *d);
 const char *device_get_parent(const Device *d);

@@ -6,7 +6,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bus-util.h"
 #include "device.h"
+#include "lifecycle.h"
+#include "polkit.h"
 #include "log.h"
 #include "manager.h"
 #include "parent.h"
@@ -148,10 +151,192 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int read_strings(sd_bus_message *message, size_t n, const char **ret, sd_bus_error *error) {
+        for (size_t i = 0; i < n; i++) {
+                int r = sd_bus_message_read_basic(message, 's', &ret[i]);
+                if (r < 0)
+                        return r;
+                if (strlen(ret[i]) > SIOV_BUS_STRING_MAX)
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "argument %zu too long", i + 1);
+        }
+        return 0;
+}
+
+static int method_create_or_define(sd_bus_message *message, Manager *m, bool define, sd_bus_error *error) {
+        static const char * const create_options[] = { "persistent", "autostart", "attrs", "vm", "force", NULL };
+        static const char * const define_options[] = { "autostart", "attrs", "vm", NULL };
+        LifecycleOptions o = {};
+        const char *a[3];
+        Device *d;
+        int r;
+
+        r = read_strings(message, 3, a, error);
+        if (r < 0)
+                return r;
+        r = bus_read_options(message, define ? define_options : create_options, &o, error);
+        if (r < 0)
+                return r;
+        {
+                const char *actions[] = {
+                        define ? SIOV_POLKIT_DEFINE : SIOV_POLKIT_MANAGE,
+                        !define && (o.persistent || o.autostart) ? SIOV_POLKIT_DEFINE : NULL,
+                        !isempty(o.vm) ? SIOV_POLKIT_ASSIGN : NULL,
+                };
+                r = bus_verify_actions(message, m, actions, ELEMENTSOF(actions), error);
+                if (r <= 0) {
+                        free((void *) o.attrs);
+                        return r < 0 ? r : 1;
+                }
+        }
+        if (define)
+                r = lifecycle_define(m, a[0], a[1], a[2], &o, &d, error);
+        else
+                r = lifecycle_create(m, a[0], a[1], a[2], &o, &d, error);
+        free((void *) o.attrs);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, "o", d->path);
+}
+
+static int method_create_device(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return method_create_or_define(message, userdata, false, error);
+}
+
+static int method_define_device(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return method_create_or_define(message, userdata, true, error);
+}
+
+static int method_provision_parent(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **started = NULL;
+        Manager *m = userdata;
+        const char *parent;
+        int r;
+
+        r = read_strings(message, 1, &parent, error);
+        if (r < 0)
+                return r;
+        r = siov_polkit_verify(message, SIOV_POLKIT_MANAGE, NULL, &m->polkit_registry, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = lifecycle_provision(m, parent, &started, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "o");
+        if (r < 0)
+                return r;
+        for (char **p = started; p && *p; p++) {
+                r = sd_bus_message_append_basic(reply, 'o', *p);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+typedef struct ImportContext {
+        Manager *manager;
+        sd_bus_message *reply;
+        int error;
+} ImportContext;
+
+static void on_mdevctl(const char *path, const char *parent, const char *uuid, struct siov_definition *def,
+                       const char *reason, void *userdata) {
+        ImportContext *c = userdata;
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *result = "refused";
+        Device *d = NULL;
+        int r;
+
+        if (c->error < 0)
+                return;
+        if (def) {
+                LifecycleOptions o = {
+                        .autostart = siov_definition_get_autostart(def),
+                };
+                LifecycleAttr attrs[SIOV_ATTRS_MAX];
+                size_t n = siov_definition_get_n_attrs(def);
+
+                for (size_t i = 0; i < n && i < SIOV_ATTRS_MAX; i++)
+                        attrs[i] = (LifecycleAttr) { siov_definition_get_attr_name(def, i),
+                                                     siov_definition_get_attr_value(def, i) };
+                o.attrs = attrs;
+                o.n_attrs = n;
+                r = lifecycle_define(c->manager, siov_definition_get_parent(def), siov_definition_get_type(def),
+                                     siov_definition_get_uuid(def), &o, &d, &e);
+                if (r >= 0) {
+                        result = "defined";
+                        reason = "";
+                } else
+                        reason = e.message ?: strerror(-r);
+        }
+        log_info("Import of mdevctl definition %s: %s%s%s", path, result, isempty(reason) ? "" : ": ", strempty(reason));
+        r = sd_bus_message_append(c->reply, "(ssss)", strempty(uuid), strempty(parent), result, strempty(reason));
+        if (r < 0)
+                c->error = r;
+}
+
+static int method_import_mdevctl(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        ImportContext c = { .manager = userdata };
+        const char *dir;
+        int r;
+
+        r = read_strings(message, 1, &dir, error);
+        if (r < 0)
+                return r;
+        if (isempty(dir))
+                dir = "/etc/mdevctl.d";
+        if (dir[0] != '/' || strstr(dir, "/../") || (strlen(dir) >= 3 && streq(dir + strlen(dir) - 3, "/..")))
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                         "the mdevctl folder must be an absolute path without '..'");
+        r = siov_polkit_verify(message, SIOV_POLKIT_DEFINE, NULL, &c.manager->polkit_registry, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ssss)");
+        if (r < 0)
+                return r;
+        c.reply = reply;
+        r = siov_mdevctl_import_dir(dir, on_mdevctl, &c);
+        if (r < 0)
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "cannot read %s: %s", dir, strerror(-r));
+        if (c.error < 0)
+                return c.error;
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("SysfsRoot", "s", property_get_sysfs_root, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_METHOD_WITH_ARGS("CreateDevice",
+                                SD_BUS_ARGS("s", parent, "s", type, "s", uuid, "a{sv}", options),
+                                SD_BUS_RESULT("o", device),
+                                method_create_device, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("DefineDevice",
+                                SD_BUS_ARGS("s", parent, "s", type, "s", uuid, "a{sv}", options),
+                                SD_BUS_RESULT("o", device),
+                                method_define_device, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ImportMdevctl",
+                                SD_BUS_ARGS("s", dir),
+                                SD_BUS_RESULT("a(ssss)", results),
+                                method_import_mdevctl, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ProvisionParent",
+                                SD_BUS_ARGS("s", parent),
+                                SD_BUS_RESULT("ao", started),
+                                method_provision_parent, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListDevices",
                                 SD_BUS_ARGS("s", parent, "s", type),
                                 SD_BUS_RESULT("a(osssssbbsa(ss)sssbas)", devices),

@@ -6,12 +6,15 @@
 #include <libudev.h>
 
 #include "device.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "manager.h"
 #include "parent.h"
+#include "polkit.h"
+#include "vm.h"
 #include "siov-names.h"
 
-int manager_new(Manager **ret, const char *sysfs_root, UeventSource source) {
+int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_dir, UeventSource source) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
 
@@ -19,6 +22,9 @@ int manager_new(Manager **ret, const char *sysfs_root, UeventSource source) {
         if (!m)
                 return -ENOMEM;
         m->uevent_source = source;
+        m->definitions_dir = strdup(definitions_dir);
+        if (!m->definitions_dir)
+                return -ENOMEM;
 
         r = siov_ctx_new(&m->ctx, sysfs_root);
         if (r < 0)
@@ -60,23 +66,42 @@ Manager *manager_free(Manager *m) {
         hashmap_free(m->parents);
         hashmap_free(m->vf_owners);
 
+        m->polkit_registry = siov_polkit_registry_free(m->polkit_registry);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         siov_ctx_unref(m->ctx);
+        free(m->definitions_dir);
+        free(m->libvirt_uri);
+        vm_close();
         free(m);
         return NULL;
 }
 
-static void manager_set_parent(Manager *m, struct siov_parent *snap) {
+void manager_set_parent(Manager *m, struct siov_parent *snap) {
         Parent *p = hashmap_get(m->parents, siov_parent_get_name(snap));
         int r;
 
-        if (p)
+        if (p) {
                 r = parent_update(p, snap);
-        else
-                r = parent_new(m, snap, NULL);
-        if (r < 0)
+                if (r < 0)
+                        log_warning_errno(r, "Cannot update parent %s: %m", siov_parent_get_name(snap));
+                return;
+        }
+        r = parent_new(m, snap, &p);
+        if (r < 0) {
                 log_warning_errno(r, "Cannot track parent %s: %m", siov_parent_get_name(snap));
+                return;
+        }
+        /* A parent that appears while siovd runs (hotplug, a module loaded
+         * later) gets its autostart devices now. At start-up this is left
+         * to the udev rule's ProvisionParent call: restarting siovd must
+         * not re-create devices an admin stopped. */
+        if (m->exported) {
+                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                if (lifecycle_provision(m, p->name, NULL, &e) < 0)
+                        log_warning("Cannot provision parent %s: %s", p->name, e.message);
+        }
 }
 
 static void manager_set_mdev(Manager *m, struct siov_mdev *mdev) {
@@ -116,11 +141,11 @@ static int manager_reconcile(Manager *m, struct siov_model *model) {
                 if (!siov_model_find_parent(model, p->name))
                         gone_parents[n_gone_parents++] = p;
         HASHMAP_FOREACH(d, m->devices, i)
-                if (d->kind == DEVICE_KIND_MDEV && !siov_model_find_mdev(model, d->uuid))
+                if (d->kind == DEVICE_KIND_MDEV && d->mdev && !siov_model_find_mdev(model, d->uuid))
                         gone_devices[n_gone_devices++] = d;
 
         for (size_t i = 0; i < n_gone_devices; i++)
-                device_remove(gone_devices[i]);
+                device_update_mdev(gone_devices[i], NULL);
         for (size_t i = 0; i < n_gone_parents; i++)
                 parent_remove(gone_parents[i]);
 
@@ -128,6 +153,66 @@ static int manager_reconcile(Manager *m, struct siov_model *model) {
                 manager_set_parent(m, siov_model_get_parent(model, i));
         for (size_t i = 0; i < siov_model_get_n_mdevs(model); i++)
                 manager_set_mdev(m, siov_model_get_mdev(model, i));
+        return 0;
+}
+
+static void on_definition_error(const char *path, const char *reason, void *userdata) {
+        /* Reported and skipped, never deleted: it may be an admin's file
+         * in the making, or a newer siovd's. */
+        log_warning("Ignoring definition %s: %s", path, reason);
+}
+
+static int cmp_definition(const void *key, const void *elem) {
+        return strcmp(key, siov_definition_get_uuid(*(struct siov_definition * const *) elem));
+}
+
+int manager_load_definitions(Manager *m) {
+        struct siov_definition **defs = NULL;
+        _cleanup_free_ Device **dropped = NULL;
+        size_t n = 0, n_dropped = 0;
+        Device *d;
+        int r;
+
+        r = siov_definitions_load(m->definitions_dir, &defs, &n, on_definition_error, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read definitions in %s: %m", m->definitions_dir);
+
+        /* Persistent devices whose file went away (removed by hand). */
+        dropped = calloc(hashmap_size(m->devices) + 1, sizeof(Device *));
+        if (!dropped) {
+                siov_definitions_free(defs, n);
+                return -ENOMEM;
+        }
+        HASHMAP_FOREACH(d, m->devices, i)
+                if (d->persistent && !bsearch(d->uuid, defs, n, sizeof(defs[0]), cmp_definition))
+                        dropped[n_dropped++] = d;
+        for (size_t i = 0; i < n_dropped; i++)
+                device_set_spec(dropped[i], NULL, false);
+
+        for (size_t i = 0; i < n; i++) {
+                const char *uuid = siov_definition_get_uuid(defs[i]);
+
+                d = hashmap_get(m->devices, uuid);
+                if (d) {
+                        if (device_is_active(d) && (!streq(device_get_parent(d), siov_definition_get_parent(defs[i])) ||
+                                                    !streq(device_get_type(d), siov_definition_get_type(defs[i]))))
+                                /* sysfs wins for what exists; the definition is kept for
+                                 * the next start, and the mismatch is said. */
+                                log_warning("Device %s is active as %s on %s but defined as %s on %s.",
+                                            uuid, device_get_type(d), device_get_parent(d),
+                                            siov_definition_get_type(defs[i]), siov_definition_get_parent(defs[i]));
+                        if (!d->persistent || !siov_definition_equal(d->spec, defs[i]))
+                                device_set_spec(d, defs[i], true);
+                        continue;
+                }
+                r = device_new_defined(m, defs[i], &d);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot track definition %s: %m", uuid);
+                        continue;
+                }
+                manager_emit_added(m, d->path);
+        }
+        siov_definitions_free(defs, n);
         return 0;
 }
 
@@ -142,6 +227,10 @@ int manager_rescan(Manager *m) {
         siov_model_unref(model);
         if (r < 0)
                 return log_error_errno(r, "Cannot reconcile the device model: %m");
+        /* sysfs first, then definitions: what exists is never doubted. */
+        r = manager_load_definitions(m);
+        if (r < 0)
+                return r;
         log_debug("Rescan: %zu parents, %zu devices.", hashmap_size(m->parents), hashmap_size(m->devices));
         return 0;
 }
@@ -176,7 +265,7 @@ int manager_startup(Manager *m) {
         return 0;
 }
 
-static void manager_refresh_parent(Manager *m, const char *name) {
+void manager_refresh_parent(Manager *m, const char *name) {
         struct siov_parent *snap = NULL;
         Parent *p = hashmap_get(m->parents, name);
         int r;
@@ -195,7 +284,7 @@ static void manager_refresh_parent(Manager *m, const char *name) {
         siov_parent_unref(snap);
 }
 
-static void manager_refresh_mdev(Manager *m, const char *uuid) {
+void manager_refresh_mdev(Manager *m, const char *uuid) {
         struct siov_mdev *mdev = NULL;
         Device *d = hashmap_get(m->devices, uuid);
         int r;
@@ -203,7 +292,7 @@ static void manager_refresh_mdev(Manager *m, const char *uuid) {
         r = siov_mdev_read(m->ctx, uuid, &mdev);
         if (r == -ENODEV) {
                 if (d && d->kind == DEVICE_KIND_MDEV)
-                        device_remove(d);
+                        device_update_mdev(d, NULL);
                 return;
         }
         if (r < 0) {
@@ -253,7 +342,7 @@ void manager_handle_uevent(Manager *m, const char *action, const char *devpath, 
                                  * event, the folder may linger a moment. */
                                 Device *d = hashmap_get(m->devices, uuid);
                                 if (d && d->kind == DEVICE_KIND_MDEV)
-                                        device_remove(d);
+                                        device_update_mdev(d, NULL);
                         } else
                                 manager_refresh_mdev(m, uuid);
                 }

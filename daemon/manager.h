@@ -35,12 +35,16 @@ struct Manager {
         Hashmap *devices;       /* uuid → Device (mdevs and VFs) */
         Hashmap *vf_owners;     /* VF PCI address → Parent (its PF) */
 
+        char *definitions_dir;  /* one <uuid>.json per persistent device */
+        Hashmap *polkit_registry; /* pending and answered polkit queries */
+        char *libvirt_uri;      /* NULL: $SIOV_LIBVIRT_URI or qemu:///system */
+
         /* Objects are exported and the name is owned: changes are signalled.
          * During the first scan nobody can be listening, so no signals. */
         bool exported;
 };
 
-int manager_new(Manager **ret, const char *sysfs_root, UeventSource source);
+int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_dir, UeventSource source);
 Manager *manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
@@ -51,6 +55,12 @@ int manager_rescan(Manager *m);
 /* The one handler for uevents, from the monitor (and tests). */
 void manager_handle_uevent(Manager *m, const char *action, const char *devpath, const char *subsystem);
 int manager_request_rescan(Manager *m);
+/* Re-read one object from sysfs and update (or drop) its D-Bus object. */
+void manager_refresh_parent(Manager *m, const char *name);
+void manager_refresh_mdev(Manager *m, const char *uuid);
+void manager_set_parent(Manager *m, struct siov_parent *snap);
+/* Makes the objects match the definitions on disk. */
+int manager_load_definitions(Manager *m);
 
 /* monitor.c */
 int manager_monitor_start(Manager *m);

@@ -232,7 +232,7 @@ static void parent_sync_vfs(Parent *p, struct siov_parent *old) {
                                 hashmap_remove(m->vf_owners, siov_vf_get_address(vf));
                         d = hashmap_get(m->devices, siov_vf_get_uuid(vf));
                         if (d && d->kind == DEVICE_KIND_VF)
-                                device_remove(d);
+                                device_update_vf(d, NULL, 0);
                 }
 
         for (size_t i = 0; i < n; i++) {
@@ -400,7 +400,7 @@ void parent_remove(Parent *p) {
                 if (hashmap_get(m->vf_owners, siov_vf_get_address(vf)) == p)
                         hashmap_remove(m->vf_owners, siov_vf_get_address(vf));
                 if (d && d->kind == DEVICE_KIND_VF)
-                        device_remove(d);
+                        device_update_vf(d, NULL, 0);
         }
         for (size_t i = 0; i < p->n_types; i++)
                 manager_emit_removed(m, p->types[i]->path);

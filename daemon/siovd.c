@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
@@ -13,6 +14,8 @@
 #include "siov-names.h"
 
 static const char *arg_sysfs_root = NULL;
+static const char *arg_definitions_dir = NULL;
+static const char *arg_libvirt_uri = NULL;
 static UeventSource arg_uevent_source = UEVENT_SOURCE_AUTO;
 
 static void help(void) {
@@ -22,6 +25,10 @@ static void help(void) {
                "  -h --help                 Show this help\n"
                "     --version              Show the version\n"
                "     --sysfs-root=DIR       Read sysfs under DIR (default: $%s or /)\n"
+               "     --definitions-dir=DIR  Persistent definitions (default: $SIOV_DEFINITIONS_DIR\n"
+               "                            or " SIOV_DEFINITIONS_DIR ")\n"
+               "     --libvirt-uri=URI      libvirt connection for VM assignment (default:\n"
+               "                            $SIOV_LIBVIRT_URI or qemu:///system)\n"
                "     --uevent-source=SRC    udev, kernel or auto (default: udev when\n"
                "                            systemd-udevd runs, else kernel)\n"
                "     --log-level=LEVEL      err, warning, notice, info, debug\n"
@@ -31,11 +38,13 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_SYSFS_ROOT, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL };
+        enum { ARG_VERSION = 0x100, ARG_SYSFS_ROOT, ARG_DEFINITIONS_DIR, ARG_LIBVIRT_URI, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL };
         static const struct option options[] = {
                 { "help",          no_argument,       NULL, 'h'               },
                 { "version",       no_argument,       NULL, ARG_VERSION       },
                 { "sysfs-root",    required_argument, NULL, ARG_SYSFS_ROOT    },
+                { "definitions-dir", required_argument, NULL, ARG_DEFINITIONS_DIR },
+                { "libvirt-uri",   required_argument, NULL, ARG_LIBVIRT_URI   },
                 { "uevent-source", required_argument, NULL, ARG_UEVENT_SOURCE },
                 { "log-level",     required_argument, NULL, ARG_LOG_LEVEL     },
                 {}
@@ -52,6 +61,12 @@ static int parse_argv(int argc, char *argv[]) {
                         return 0;
                 case ARG_SYSFS_ROOT:
                         arg_sysfs_root = optarg;
+                        break;
+                case ARG_DEFINITIONS_DIR:
+                        arg_definitions_dir = optarg;
+                        break;
+                case ARG_LIBVIRT_URI:
+                        arg_libvirt_uri = optarg;
                         break;
                 case ARG_UEVENT_SOURCE:
                         if (streq(optarg, "udev"))
@@ -104,9 +119,16 @@ static int run(int argc, char *argv[]) {
         if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
                 return log_error_errno(errno, "Cannot block signals: %m");
 
-        r = manager_new(&m, arg_sysfs_root, arg_uevent_source);
+        if (!arg_definitions_dir)
+                arg_definitions_dir = getenv("SIOV_DEFINITIONS_DIR") ?: SIOV_DEFINITIONS_DIR;
+        r = manager_new(&m, arg_sysfs_root, arg_definitions_dir, arg_uevent_source);
         if (r < 0)
                 return r;
+        if (arg_libvirt_uri) {
+                m->libvirt_uri = strdup(arg_libvirt_uri);
+                if (!m->libvirt_uri)
+                        return log_oom();
+        }
         r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);

@@ -5,15 +5,16 @@ dist_dbusinterface_DATA = \
 	dbus/org.siov1.Type.xml \
 	dbus/org.siov1.Device.xml
 dbussystemservice_DATA = dbus/org.siov1.service
-systemdsystemunit_DATA = dbus/siovd.service
-EXTRA_DIST += dbus/org.siov1.service.in dbus/siovd.service.in
+systemdsystemunit_DATA = dbus/siovd.service dbus/siovd-provision@.service
+EXTRA_DIST += dbus/org.siov1.service.in dbus/siovd.service.in dbus/siovd-provision@.service.in
 CLEANFILES += $(dbussystemservice_DATA) $(systemdsystemunit_DATA)
 
 siov_subst = $(SED) \
 	-e 's|@sbindir[@]|$(sbindir)|g' \
 	-e 's|@bindir[@]|$(bindir)|g' \
 	-e 's|@libexecdir[@]|$(libexecdir)|g' \
-	-e 's|@definitionsdir[@]|$(definitionsdir)|g'
+	-e 's|@definitionsdir[@]|$(definitionsdir)|g' \
+	-e 's|@systemctl[@]|$(SYSTEMCTL)|g'
 
 dbus/%.service: $(srcdir)/dbus/%.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) dbus && $(siov_subst) $< > $@.tmp && mv $@.tmp $@

@@ -173,6 +173,99 @@ int siov_parse_u32(const char *s, uint32_t *ret);
  * one trailing newline. */
 int siov_read_attr_at(int dirfd, const char *name, char **ret);
 
+/* ---- changing sysfs (every name validated; errors carry context) ------ */
+
+/* On failure these return a negative errno and, when error_msg is not NULL,
+ * a message naming the sysfs file, the value written and the errno text,
+ * e.g. "writing '5f2c…' to /sys/class/mdev_bus/siov0/mdev_supported_types/
+ * idxd-1dwq/create failed: No space left on device". Paths in messages are
+ * the host paths ("/sys/…"), without the root prefix. */
+
+/* Writes uuid to <parent>/mdev_supported_types/<type>/create. -EINVAL for
+ * an invalid name or UUID, -ENODEV no such parent, -ENOENT no such type. */
+int siov_mdev_create(struct siov_ctx *ctx, const char *parent, const char *type,
+                     const char *uuid, char **error_msg);
+/* Writes "1" to /sys/bus/mdev/devices/<uuid>/remove; -ENODEV if absent. */
+int siov_mdev_remove(struct siov_ctx *ctx, const char *uuid, char **error_msg);
+/* Writes value to /sys/bus/mdev/devices/<uuid>/<name>; name must be a valid
+ * single component (no '/'), and must already exist as a regular file. */
+int siov_mdev_write_attr(struct siov_ctx *ctx, const char *uuid, const char *name,
+                         const char *value, char **error_msg);
+/* Gives a VF to VFIO: driver_override=vfio-pci, unbind from its current
+ * driver, drivers_probe. Undone by siov_vf_release (driver_override cleared,
+ * unbound from vfio, drivers_probe so a host driver may take it back). */
+int siov_vf_bind_vfio(struct siov_ctx *ctx, const char *vf_address, char **error_msg);
+int siov_vf_release(struct siov_ctx *ctx, const char *vf_address, char **error_msg);
+
+/* ---- persistent definitions -------------------------------------------- */
+
+/* One file per device, <dir>/<uuid>.json:
+ *   {"uuid": "…", "parent": "siov0", "type": "idxd-1dwq",
+ *    "autostart": true, "vm": "vm1", "attrs": [{"name": "value"}, …]}
+ * "vm" and "attrs" are optional. Unknown keys are kept and written back
+ * unchanged (a newer siovd may add some). */
+struct siov_definition;
+
+#define SIOV_DEFINITION_MAX_SIZE (64 * 1024)
+#define SIOV_ATTR_VALUE_MAX 4096
+#define SIOV_ATTRS_MAX 64
+
+int siov_definition_new(struct siov_definition **ret, const char *uuid, const char *parent, const char *type);
+struct siov_definition *siov_definition_ref(struct siov_definition *d);
+struct siov_definition *siov_definition_unref(struct siov_definition *d);
+int siov_definition_copy(const struct siov_definition *d, struct siov_definition **ret);
+const char *siov_definition_get_uuid(const struct siov_definition *d);
+const char *siov_definition_get_parent(const struct siov_definition *d);
+const char *siov_definition_get_type(const struct siov_definition *d);
+bool siov_definition_get_autostart(const struct siov_definition *d);
+const char *siov_definition_get_vm(const struct siov_definition *d);      /* "" when none */
+size_t siov_definition_get_n_attrs(const struct siov_definition *d);
+const char *siov_definition_get_attr_name(const struct siov_definition *d, size_t i);
+const char *siov_definition_get_attr_value(const struct siov_definition *d, size_t i);
+void siov_definition_set_autostart(struct siov_definition *d, bool b);
+int siov_definition_set_vm(struct siov_definition *d, const char *vm);    /* "" or NULL clears */
+/* Appends; -EINVAL for a bad name or a value over SIOV_ATTR_VALUE_MAX,
+ * -E2BIG past SIOV_ATTRS_MAX. */
+int siov_definition_add_attr(struct siov_definition *d, const char *name, const char *value);
+void siov_definition_clear_attrs(struct siov_definition *d);
+bool siov_definition_equal(const struct siov_definition *a, const struct siov_definition *b);
+
+/* Strict parser: size-bounded, types checked, names validated. -EINVAL
+ * (or -EFBIG over SIOV_DEFINITION_MAX_SIZE) with a reason in error_msg. */
+int siov_definition_parse(const char *json, size_t len, struct siov_definition **ret, char **error_msg);
+int siov_definition_to_json(const struct siov_definition *d, char **ret);
+
+/* Writes <dir>/<uuid>.json atomically: temporary file, fsync, rename,
+ * fsync of the folder. Creates dir (0755) if missing. */
+int siov_definition_save(const char *dir, const struct siov_definition *d, char **error_msg);
+/* -ENOENT if there is no such file. */
+int siov_definition_delete(const char *dir, const char *uuid, char **error_msg);
+/* Loads every <uuid>.json of dir (a missing dir is empty). A file that is
+ * corrupt, foreign (not <uuid>.json, or its uuid key differs from its name)
+ * or unreadable is reported through on_error and skipped, never deleted.
+ * Returns the definitions sorted by UUID. */
+typedef void (*siov_definition_error_t)(const char *path, const char *reason, void *userdata);
+int siov_definitions_load(const char *dir, struct siov_definition ***ret, size_t *n_ret,
+                          siov_definition_error_t on_error, void *userdata);
+void siov_definitions_free(struct siov_definition **l, size_t n);
+
+/* ---- mdevctl import ---------------------------------------------------- */
+
+/* Parses one mdevctl definition (/etc/mdevctl.d/<parent>/<uuid>):
+ *   {"mdev_type": "T", "start": "auto"|"manual", "attrs": [{"name": "value"}, …]}
+ * into a definition (autostart = start == "auto"). Strict like
+ * siov_definition_parse; unknown keys are kept. */
+int siov_mdevctl_parse(const char *parent, const char *uuid, const char *json, size_t len,
+                       struct siov_definition **ret, char **error_msg);
+/* Walks dir/<parent>/<uuid> (dir is usually /etc/mdevctl.d; scripts.d and
+ * other non-definition entries are skipped silently) and calls cb for
+ * every candidate file: with a definition, or with NULL and the reason it
+ * was refused. Returns the number of files seen, or a negative errno when
+ * dir cannot be read. */
+typedef void (*siov_mdevctl_cb_t)(const char *path, const char *parent, const char *uuid,
+                                  struct siov_definition *def, const char *reason, void *userdata);
+int siov_mdevctl_import_dir(const char *dir, siov_mdevctl_cb_t cb, void *userdata);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,9 +12,12 @@ lib_libsiov_la_SOURCES = \
 	lib/validate.c \
 	lib/util.c \
 	lib/sha1.c \
-	lib/accel.c
-lib_libsiov_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(ACCFG_CFLAGS)
-lib_libsiov_la_LIBADD = $(ACCFG_LIBS)
+	lib/accel.c \
+	lib/sysfs-write.c \
+	lib/definition.c \
+	lib/mdevctl.c
+lib_libsiov_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(ACCFG_CFLAGS) $(JSONC_CFLAGS)
+lib_libsiov_la_LIBADD = $(ACCFG_LIBS) $(JSONC_LIBS)
 lib_libsiov_la_LDFLAGS = $(AM_LDFLAGS) -version-info $(LIBSIOV_LT_VERSION) \
 	-Wl,--version-script=$(top_srcdir)/lib/libsiov.sym
 EXTRA_lib_libsiov_la_DEPENDENCIES = lib/libsiov.sym

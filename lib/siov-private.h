@@ -150,6 +150,29 @@ void siov_utf8_sanitize(char *s);
  * returns a negative errno (-ENOMEM is the only one a caller must pass on). */
 int siov_read_u32_reason(int dirfd, const char *attr, const char *label, uint32_t *ret, char **reasons);
 
+/* Reads the regular file dirfd/name (never through a symlink, never
+ * blocking on a FIFO) into a NUL-terminated buffer; -EFBIG when it holds
+ * more than max bytes, -EINVAL when it is not a regular file. */
+int siov_read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len);
+/* True for valid UTF-8 (no overlongs, surrogates or code points past
+ * U+10FFFF) of exactly len bytes. */
+bool siov_utf8_is_valid(const char *s, size_t len);
+/* Length of the longest valid UTF-8 prefix of s[0..len). */
+size_t siov_utf8_valid_prefix(const char *s, size_t len);
+/* Sets *error_msg (when not NULL) to the formatted message; returns r so
+ * that callers can "return siov_error(error_msg, r, ...)". The message is
+ * made valid UTF-8. */
+_printf_(3, 4) int siov_error(char **error_msg, int r, const char *fmt, ...);
+
+/* Every entry of dirfd but "." and "..", whatever the name (unlike
+ * siov_list_names_at()), sorted, in a NULL-terminated strv (strv_free()). */
+int siov_list_dir_sorted(int dirfd, char ***ret);
+
+/* False for names that are not valid single components and for the
+ * entries of an mdev folder that are no device attributes (remove,
+ * mdev_type, driver, subsystem, uevent, power, iommu_group, ...). */
+bool siov_mdev_attr_name_is_writable(const char *name);
+
 /* ---- sha1.c ---------------------------------------------------------- */
 
 struct siov_sha1 {
@@ -204,3 +227,45 @@ void siov_accel_free(struct siov_accel *a);
 /* Enabled user-type work queues of the idxd device named name or sitting
  * directly below parent_fd; 0 when none or on any error. */
 uint32_t siov_accel_count_user_wqs(struct siov_accel *a, int parent_fd, const char *name);
+
+
+/* ---- definition.c ---------------------------------------------------- */
+
+struct json_object;
+
+struct siov_attr {
+        char *name;
+        char *value;
+};
+
+struct siov_definition {
+        unsigned n_ref;
+        char uuid[SIOV_UUID_STRING_MAX];
+        char *parent;
+        char *type;
+        bool autostart;
+        char *vm;                       /* NULL: none */
+        struct siov_attr *attrs;
+        size_t n_attrs;
+        struct json_object *extra;      /* unknown keys in file order, or NULL */
+};
+
+/* Nesting limit of every JSON document the library reads. */
+#define SIOV_JSON_MAX_DEPTH 16
+
+/* Strict JSON: RFC 8259 syntax only, valid UTF-8, no NUL, no lone
+ * surrogate escapes, no duplicate keys in any object, at most
+ * SIOV_JSON_MAX_DEPTH levels, nothing but white space after the value.
+ * *reason says what is wrong and where ("line 3, column 7: ..."). */
+int siov_json_parse_strict(const char *json, size_t len, struct json_object **ret, char **reason);
+/* Appends the {"name": "value"} entries of array a (the "attrs" of both
+ * formats) to d; reason like "attrs[2]: ...". */
+int siov_definition_attrs_from_json(struct siov_definition *d, struct json_object *a, char **reason);
+/* Takes a reference to an object holding the unknown keys (or NULL). */
+void siov_definition_set_extra(struct siov_definition *d, struct json_object *extra);
+
+/* Test hook: when set, siov_definition_save() calls it after each step
+ * ("created", "written", "synced", "closed", "renamed"); a negative return
+ * makes the save fail right there, as if that step had failed. Never set
+ * outside tests (hidden; the installed library has no way to reach it). */
+extern int (*siov_definition_save_fault)(const char *step);

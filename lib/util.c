@@ -522,3 +522,194 @@ bool siov_is_device_path(const char *canon) {
                         return false;
         return true;
 }
+
+/* Length of the valid UTF-8 sequence at p (at most left bytes), 0 if it
+ * is not one: truncated, overlong, surrogate or past U+10FFFF. */
+static size_t utf8_sequence_length(const unsigned char *p, size_t left) {
+        unsigned c = p[0];
+        uint32_t cp;
+        size_t n;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf) {
+                n = 1;
+                cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+                n = 2;
+                cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+                n = 3;
+                cp = c & 0x07;
+        } else
+                return 0;
+        if (n >= left)
+                return 0;
+        for (size_t i = 1; i <= n; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return n + 1;
+}
+
+size_t siov_utf8_valid_prefix(const char *s, size_t len) {
+        const unsigned char *p = (const unsigned char *) s;
+        size_t i = 0;
+
+        while (i < len) {
+                size_t n = utf8_sequence_length(p + i, len - i);
+
+                if (n == 0)
+                        break;
+                i += n;
+        }
+        return i;
+}
+
+bool siov_utf8_is_valid(const char *s, size_t len) {
+        return siov_utf8_valid_prefix(s, len) == len;
+}
+
+int siov_read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t n = 0, size;
+        struct stat st;
+
+        *ret = NULL;
+        if (ret_len)
+                *ret_len = 0;
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        if (!S_ISREG(st.st_mode))
+                return -EINVAL;
+        if ((uint64_t) st.st_size > max)
+                return -EFBIG;
+
+        /* The size may change under us: read until EOF, one byte past max
+         * at most so that a grown file is still caught. */
+        size = (size_t) st.st_size + 1;
+        buf = malloc(size + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t k;
+
+                if (n == size) {
+                        char *m;
+
+                        if (size > max)
+                                return -EFBIG;
+                        size = size * 2 > max + 1 ? max + 1 : size * 2;
+                        m = realloc(buf, size + 1);
+                        if (!m)
+                                return -ENOMEM;
+                        buf = m;
+                }
+                k = read(fd, buf + n, size - n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+        }
+        if (n > max)
+                return -EFBIG;
+        buf[n] = '\0';
+        *ret = TAKE_PTR(buf);
+        if (ret_len)
+                *ret_len = n;
+        return 0;
+}
+
+int siov_error(char **error_msg, int r, const char *fmt, ...) {
+        va_list ap;
+        char *s;
+
+        if (!error_msg)
+                return r;
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        if (s)
+                siov_utf8_sanitize(s);
+        free(*error_msg);
+        *error_msg = s;
+        return r;
+}
+
+/* Entries of an mdev folder that are not device attributes: the core's
+ * own files, links, and the folders every device has. */
+static const char * const mdev_reserved[] = {
+        "remove", "mdev_type", "driver", "subsystem", "uevent",
+        "power", "iommu_group", "driver_override", "modalias", "vfio-dev", "firmware_node",
+        "consumers", "suppliers", "waiting_for_supplier",
+};
+
+bool siov_mdev_attr_name_is_writable(const char *name) {
+        if (!siov_name_is_valid(name))
+                return false;
+        for (size_t i = 0; i < ELEMENTSOF(mdev_reserved); i++)
+                if (streq(name, mdev_reserved[i]))
+                        return false;
+        return true;
+}
+
+int siov_list_dir_sorted(int dirfd, char ***ret) {
+        _cleanup_closedir_ DIR *d = NULL;
+        char **l = NULL;
+        size_t n = 0, allocated = 0;
+        struct dirent *de;
+        int fd;
+
+        *ret = NULL;
+        fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        FOREACH_DIRENT(de, d) {
+                if (n + 1 >= allocated) {
+                        size_t a = allocated ? allocated * 2 : 16;
+                        char **m = realloc(l, a * sizeof(char *));
+                        if (!m) {
+                                strv_free(l);
+                                return -ENOMEM;
+                        }
+                        l = m;
+                        allocated = a;
+                }
+                l[n] = strdup(de->d_name);
+                if (!l[n]) {
+                        strv_free(l);
+                        return -ENOMEM;
+                }
+                l[++n] = NULL;
+        }
+        if (errno != 0) {
+                int r = -errno;
+                strv_free(l);
+                return r;
+        }
+        if (n > 1)
+                qsort(l, n, sizeof(char *), siov_strcmp_ptr);
+        *ret = l;
+        return 0;
+}

@@ -33,6 +33,10 @@
  *                                          H: malloc'd KiB the model holds,
  *                                          meaningless under ASan);
  *                                          --verbose also dumps the model
+ *   kernel-write PATH VALUE [--raw]        write VALUE (+ "\n" unless --raw) to ROOT/PATH
+ *                                          through the fake kernel (fake-kernel.h): what
+ *                                          another tool writing sysfs directly would get;
+ *                                          the kernel's errno is printed and exits 1
  *   rm                                     rm -rf ROOT
  *
  * Every command but scan refuses a ROOT that resolves to "/".
@@ -50,6 +54,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fake-kernel.h"
 #include "fake-sysfs.h"
 #include "libsiov.h"
 
@@ -188,6 +193,61 @@ static int do_scan(const char *root, unsigned repeat, bool verbose) {
                parents, types, mdevs, pfs, vfs, t[0], t[repeat / 2], heap / 1024);
         free(t);
         return 0;
+}
+
+/* One write through the fake kernel; a file it does not know is written
+ * plainly, as a shell redirection would. */
+static int kernel_write(const char *root, const char *path, const char *value, bool raw) {
+        char *real_root = NULL, *abs = NULL, *real = NULL, *data = NULL;
+        size_t rl;
+        int r;
+
+        real_root = realpath(root, NULL);
+        if (!real_root)
+                return -errno;
+        if (asprintf(&abs, "%s/%s", real_root, path) < 0) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        real = realpath(abs, NULL);
+        if (!real) {
+                r = -errno;
+                fprintf(stderr, "%s: %s\n", abs, strerror(errno));
+                goto finish;
+        }
+        rl = strlen(real_root);
+        if (strncmp(real, real_root, rl) != 0 || real[rl] != '/') {
+                fprintf(stderr, "%s resolves to %s, outside %s\n", path, real, real_root);
+                r = -EXDEV;
+                goto finish;
+        }
+        if (asprintf(&data, raw ? "%s" : "%s\n", value) < 0) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        r = fake_kernel_write(real_root, real, data, strlen(data));
+        if (r == 0) {
+                FILE *fp = fopen(real, "we");
+
+                if (!fp)
+                        r = -errno;
+                else {
+                        bool ok = fputs(data, fp) >= 0;
+
+                        if (fclose(fp) != 0)
+                                ok = false;
+                        r = ok ? 0 : -EIO;
+                }
+        } else if (r < 0)
+                fprintf(stderr, "write error: %s (%s)\n", strerror(-r), fake_kernel_errno_name(-r));
+        else
+                r = 0;
+finish:
+        free(real_root);
+        free(abs);
+        free(real);
+        free(data);
+        return r;
 }
 
 static int run(struct fake_sysfs *f, const char *root, const char *cmd, int argc, char **argv) {
@@ -393,6 +453,9 @@ static int run(struct fake_sysfs *f, const char *root, const char *cmd, int argc
                 printf("bench: parents=%u mdevs_per_parent=%u pfs=%u vfs_per_pf=%u ms=%.0f\n",
                        parents, mdevs, pfs, vfs, now_ms() - start);
                 return 0;
+        } else if (strcmp(cmd, "kernel-write") == 0) {
+                NEED_ARGS(2);
+                return kernel_write(root, argv[optind], argv[optind + 1], raw);
         } else if (strcmp(cmd, "scan") == 0) {
                 NEED_ARGS(0);
                 return do_scan(root, repeat, verbose);

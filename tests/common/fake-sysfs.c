@@ -15,7 +15,12 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "fake-kernel.h"
 #include "fake-sysfs.h"
+
+/* The builder is the test's own hand, never a write to the "kernel": its
+ * writes pass the fake kernel's write() wrappers untouched. */
+__thread int fake_kernel_busy;
 
 struct fake_sysfs {
         char *root;
@@ -78,6 +83,7 @@ static int write_at(int dirfd, const char *rel, const char *data, int extra_flag
         }
         if (fd < 0)
                 return -errno;
+        fake_kernel_busy++;
         while (len > 0) {
                 ssize_t k = write(fd, data, len);
                 if (k < 0) {
@@ -89,6 +95,7 @@ static int write_at(int dirfd, const char *rel, const char *data, int extra_flag
                 data += k;
                 len -= (size_t) k;
         }
+        fake_kernel_busy--;
         close(fd);
         return r;
 }

@@ -21,3 +21,36 @@ AM_TESTS_ENVIRONMENT = \
 	export TOP_SRCDIR='$(abs_top_srcdir)'; \
 	export TOP_BUILDDIR='$(abs_top_builddir)'; \
 	export UMOCKDEV_PRELOAD='$(UMOCKDEV_PRELOAD)';
+
+# Authorization (issue 6): daemon/polkit.c against Debian's real polkitd
+# (test-polkit-helper.sh), siovd called by an unprivileged user
+# (test-auth.sh). polkit-lib.sh runs them in a private mount namespace
+# (root needed).
+check_PROGRAMS += tests/integration/test-polkit-helper
+tests_integration_test_polkit_helper_SOURCES = tests/integration/test-polkit-helper.c \
+	daemon/polkit.c daemon/polkit.h daemon/hashmap.c daemon/hashmap.h \
+	daemon/log.c daemon/log.h daemon/siov-errors.c daemon/siov-errors.h
+tests_integration_test_polkit_helper_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
+tests_integration_test_polkit_helper_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_integration_test_polkit_helper_LDADD = $(SYSTEMD_LIBS)
+INTEGRATION_TESTS += \
+	tests/integration/test-polkit-helper.sh \
+	tests/integration/test-auth.sh
+EXTRA_DIST += tests/integration/polkit-lib.sh
+
+# libvirt (issue 5): daemon/vm.c on libvirt's test driver (test-libvirt, one
+# process), against a real libvirtd with the qemu driver in a private mount
+# namespace (test-libvirtd.sh, root needed), and the libvirt hook run the way
+# libvirt runs it against a stub siovctl (test-hook.sh).
+check_PROGRAMS += tests/integration/test-libvirt
+tests_integration_test_libvirt_SOURCES = tests/integration/test-libvirt.c
+tests_integration_test_libvirt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
+tests_integration_test_libvirt_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS)
+tests_integration_test_libvirt_LDADD = $(LIBVIRT_LIBS) $(LIBXML_LIBS)
+INTEGRATION_TESTS += \
+	tests/integration/test-libvirt.sh \
+	tests/integration/test-hook.sh \
+	tests/integration/test-libvirtd.sh
+EXTRA_DIST += \
+	tests/integration/libvirtd-ns.sh \
+	tests/integration/hook-stub-siovctl

@@ -1,13 +1,31 @@
-# cmocka unit tests of libsiov, and the fake sysfs builder (tests/common)
-# that unit tests, integration tests and the benchmark share.
+# cmocka unit tests of libsiov, and the fake sysfs builder and fake kernel
+# (tests/common) that unit tests, integration tests and the benchmark share.
 
 # Fake sysfs trees in the kernel's layout (C API: tests/common/fake-sysfs.h)
+# and the fake kernel's answers to writes (tests/common/fake-kernel.h)
 noinst_LTLIBRARIES += tests/common/libfakesysfs.la
 tests_common_libfakesysfs_la_SOURCES = \
 	tests/common/fake-sysfs.c \
-	tests/common/fake-sysfs.h
+	tests/common/fake-sysfs.h \
+	tests/common/fake-kernel-core.c \
+	tests/common/fake-kernel.h
 
-# ... and the same from shell scripts; "scan" times libsiov on a tree.
+# The fake kernel as an LD_PRELOAD object for whole processes (siovd under
+# test): tests/common/.libs/fake-kernel.so. Built without sanitizers so that
+# it loads into any program (see the top of tests/common/fake-kernel.c).
+check_LTLIBRARIES = tests/common/fake-kernel.la
+tests_common_fake_kernel_la_SOURCES = \
+	tests/common/fake-kernel.c \
+	tests/common/fake-kernel-core.c \
+	tests/common/fake-kernel.h \
+	tests/common/fake-sysfs.c \
+	tests/common/fake-sysfs.h
+tests_common_fake_kernel_la_CFLAGS = -std=gnu11 $(WARN_CFLAGS) -pthread
+tests_common_fake_kernel_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere -pthread
+tests_common_fake_kernel_la_LIBADD = -ldl
+
+# ... and the same from shell scripts; "scan" times libsiov on a tree,
+# "kernel-write" writes through the fake kernel.
 check_PROGRAMS += tests/common/fake-sysfs-tool
 tests_common_fake_sysfs_tool_SOURCES = tests/common/fake-sysfs-tool.c
 tests_common_fake_sysfs_tool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common
@@ -15,15 +33,21 @@ tests_common_fake_sysfs_tool_LDADD = tests/common/libfakesysfs.la lib/libsiov.la
 
 unit_tests = \
 	tests/unit/test-validate \
-	tests/unit/test-scan
+	tests/unit/test-scan \
+	tests/unit/test-definition \
+	tests/unit/test-sysfs-write
+unit_scripts = \
+	tests/unit/check-fake-sysfs-tool.sh \
+	tests/unit/check-fake-kernel.sh
 check_PROGRAMS += $(unit_tests)
-TESTS += $(unit_tests)
-UNIT_TESTS += $(unit_tests) tests/unit/check-fake-sysfs-tool.sh
+TESTS += $(unit_tests) $(unit_scripts)
+UNIT_TESTS += $(unit_tests) $(unit_scripts)
 
-# every fake-sysfs-tool command, checked against the kernel's link texts
-# and read back through libsiov
-dist_check_SCRIPTS += tests/unit/check-fake-sysfs-tool.sh
-TESTS += tests/unit/check-fake-sysfs-tool.sh
+# check-fake-sysfs-tool.sh: every fake-sysfs-tool command, checked against
+# the kernel's link texts and read back through libsiov.
+# check-fake-kernel.sh: the fake kernel through kernel-write and through
+# LD_PRELOAD into a shell, across processes.
+dist_check_SCRIPTS += $(unit_scripts)
 
 # test-validate also checks the internal SHA-1, compiled in directly.
 tests_unit_test_validate_SOURCES = tests/unit/test-validate.c lib/sha1.c
@@ -35,3 +59,27 @@ tests_unit_test_scan_SOURCES = tests/unit/test-scan.c
 tests_unit_test_scan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common
 tests_unit_test_scan_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_scan_LDADD = tests/common/libfakesysfs.la lib/libsiov.la $(CMOCKA_LIBS)
+
+# Definitions and mdevctl import. The library sources are compiled in (not
+# linked from libsiov.so) so that the test reaches the hidden fault hook of
+# siov_definition_save().
+tests_unit_test_definition_SOURCES = \
+	tests/unit/test-definition.c \
+	lib/definition.c \
+	lib/mdevctl.c \
+	lib/util.c \
+	lib/validate.c
+tests_unit_test_definition_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common
+tests_unit_test_definition_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_definition_LDADD = tests/common/libfakesysfs.la $(CMOCKA_LIBS) $(JSONC_LIBS)
+
+# sysfs writes through libsiov.so, answered by the fake kernel whose write()
+# wrappers are linked into the test binary (they interpose libc's for the
+# library too).
+tests_unit_test_sysfs_write_SOURCES = \
+	tests/unit/test-sysfs-write.c \
+	tests/common/fake-kernel.c
+tests_unit_test_sysfs_write_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common
+tests_unit_test_sysfs_write_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -pthread
+tests_unit_test_sysfs_write_LDADD = tests/common/libfakesysfs.la lib/libsiov.la $(CMOCKA_LIBS) -ldl
+tests_unit_test_sysfs_write_LDFLAGS = $(AM_LDFLAGS) -pthread

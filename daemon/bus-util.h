@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "lifecycle.h"
+
+/* Longest string siovd accepts from a caller where no tighter rule
+ * applies: names go through libsiov's validators (≤ 255 bytes). */
+#define SIOV_BUS_STRING_MAX 4096
+
+/* Reads an a{sv} of options into o. Known keys: persistent (b), autostart
+ * (b), vm (s), force (b), attrs (a(ss)); `allowed` lists the keys this
+ * method takes. Unknown or disallowed keys and wrong types are
+ * InvalidArgument. Strings and attrs point into the message; free
+ * o->attrs with free(). */
+int bus_read_options(sd_bus_message *m, const char * const *allowed, LifecycleOptions *o, sd_bus_error *error);
+/* Reads an a(ss) into a malloc'd array. */
+int bus_read_attrs(sd_bus_message *m, LifecycleAttr **ret, size_t *n, sd_bus_error *error);
+
+/* Asks polkit for each action in order (NULL-terminated; NULL entries in
+ * the middle are skipped with `optional`). Returns 1 when all are granted,
+ * 0 when the handler must return 1 and wait to be called again, <0 with
+ * error set (NotAuthorized naming the action). No side effects may happen
+ * before this returns 1: the handler runs again for each action asked. */
+int bus_verify_actions(sd_bus_message *message, Manager *m, const char * const *actions, size_t n,
+                       sd_bus_error *error);

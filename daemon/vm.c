@@ -1,0 +1,802 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "siov-macro.h"
+#include "vm.h"
+
+#define VM_DEFAULT_URI "qemu:///system"
+#define VM_NAME_MAX 255
+#define UUID_STRING_LEN 36
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(virDomainPtr, virDomainFree);
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc);
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlNodePtr, xmlFreeNode);
+static inline void xml_freep(xmlChar **p) {
+        xmlFree(*p);
+}
+#define _cleanup_xml_free_ _cleanup_(xml_freep)
+
+/* A hostdev after validation: only these fields ever reach XML. */
+typedef struct Hostdev {
+        bool is_vf;
+        char uuid[UUID_STRING_LEN + 1];         /* mdev, lower case */
+        unsigned domain, bus, slot, function;   /* VF */
+        char what[64];                          /* "mdev <uuid>" / "VF <address>", for messages */
+} Hostdev;
+
+/* The cached connections, one per URI (see vm.h for why). */
+typedef struct VmConnection {
+        char *uri;
+        virConnectPtr conn;
+        struct VmConnection *next;
+} VmConnection;
+
+static VmConnection *connections;
+
+static int set_error(char **error_msg, int r, const char *format, ...) _printf_(3, 4);
+static int set_error(char **error_msg, int r, const char *format, ...) {
+        va_list ap;
+        char *m = NULL;
+
+        if (!error_msg)
+                return r;
+        va_start(ap, format);
+        if (vasprintf(&m, format, ap) < 0)
+                m = NULL;
+        va_end(ap);
+        free(*error_msg);
+        *error_msg = m;
+        return r;
+}
+
+static void libvirt_silent(void *userdata, virErrorPtr error) {
+        /* libvirt prints every error to stderr by default; we report them
+         * ourselves, with the VM's name. */
+}
+
+static void vm_init(void) {
+        static bool done = false;
+
+        if (done)
+                return;
+        (void) virInitialize();
+        virSetErrorFunc(NULL, libvirt_silent);
+        /* libvirt's client writes to its socket without MSG_NOSIGNAL: after
+         * a libvirtd restart the next call would kill us with SIGPIPE
+         * (measured) instead of failing. sd-bus does not need SIGPIPE. */
+        struct sigaction sa;
+        if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+                (void) signal(SIGPIPE, SIG_IGN);
+        xmlInitParser();
+        done = true;
+}
+
+static const char *libvirt_message(void) {
+        const char *m = virGetLastErrorMessage();
+
+        return isempty(m) ? "unknown libvirt error" : m;
+}
+
+/* The errno for libvirt's last error. */
+static int libvirt_errno(void) {
+        virErrorPtr e = virGetLastError();
+
+        if (!e)
+                return -EIO;
+        switch (e->code) {
+        case VIR_ERR_NO_DOMAIN:
+                return -ESRCH;
+        case VIR_ERR_NO_MEMORY:
+                return -ENOMEM;
+        case VIR_ERR_DEVICE_MISSING:
+                return -ENOENT;
+        case VIR_ERR_AUTH_FAILED:
+        case VIR_ERR_AUTH_CANCELLED:
+        case VIR_ERR_AUTH_UNAVAILABLE:
+        case VIR_ERR_ACCESS_DENIED:
+        case VIR_ERR_OPERATION_DENIED:
+                return -EACCES;
+        case VIR_ERR_NO_CONNECT:
+        case VIR_ERR_RPC:
+                return -ENOTCONN;
+        case VIR_ERR_SYSTEM_ERROR:
+                return e->domain == VIR_FROM_RPC || e->domain == VIR_FROM_REMOTE ? -ENOTCONN : -EIO;
+        default:
+                return -EIO;
+        }
+}
+
+static bool libvirt_error_is(int code) {
+        virErrorPtr e = virGetLastError();
+
+        return e && e->code == code;
+}
+
+static const char *resolve_uri(const char *uri) {
+        const char *e;
+
+        if (uri)
+                return uri;
+        e = getenv("SIOV_LIBVIRT_URI");
+        return isempty(e) ? VM_DEFAULT_URI : e;
+}
+
+/* The cached connection for uri, checked with a cheap call: a remote
+ * connection whose daemon restarted only notices on its next call, and one
+ * stale failure per restart would reach the user. */
+static int vm_connect(const char *uri, virConnectPtr *ret, char **error_msg) {
+        VmConnection **p, *c;
+        unsigned long version;
+        virConnectPtr conn;
+
+        vm_init();
+        uri = resolve_uri(uri);
+
+        for (p = &connections; *p; p = &(*p)->next) {
+                c = *p;
+                if (!streq(c->uri, uri))
+                        continue;
+                if (virConnectIsAlive(c->conn) == 1 && virConnectGetLibVersion(c->conn, &version) == 0) {
+                        *ret = c->conn;
+                        return 0;
+                }
+                *p = c->next;
+                (void) virConnectClose(c->conn);
+                free(c->uri);
+                free(c);
+                break;
+        }
+
+        conn = virConnectOpen(uri);
+        if (!conn)
+                return set_error(error_msg, -ENOTCONN, "cannot connect to libvirt at %s: %s", uri, libvirt_message());
+
+        c = calloc(1, sizeof(*c));
+        if (!c || !(c->uri = strdup(uri))) {
+                free(c);
+                (void) virConnectClose(conn);
+                return set_error(error_msg, -ENOMEM, "out of memory");
+        }
+        c->conn = conn;
+        c->next = connections;
+        connections = c;
+        *ret = conn;
+        return 0;
+}
+
+void vm_close(void) {
+        while (connections) {
+                VmConnection *c = connections;
+
+                connections = c->next;
+                (void) virConnectClose(c->conn);
+                free(c->uri);
+                free(c);
+        }
+}
+
+/* ---- validation ---------------------------------------------------------- */
+
+bool vm_name_is_valid(const char *vm) {
+        const unsigned char *s = (const unsigned char *) vm;
+        size_t n;
+
+        if (isempty(vm))
+                return false;
+        n = strlen(vm);
+        if (n > VM_NAME_MAX)
+                return false;
+
+        /* UTF-8 without control characters (C0, DEL, C1). */
+        while (*s) {
+                unsigned cp;
+                int extra;
+
+                if (*s < 0x80) {
+                        if (*s < 0x20 || *s == 0x7f)
+                                return false;
+                        s++;
+                        continue;
+                }
+                if ((*s & 0xe0) == 0xc0) {
+                        cp = *s & 0x1f;
+                        extra = 1;
+                } else if ((*s & 0xf0) == 0xe0) {
+                        cp = *s & 0x0f;
+                        extra = 2;
+                } else if ((*s & 0xf8) == 0xf0) {
+                        cp = *s & 0x07;
+                        extra = 3;
+                } else
+                        return false;
+                s++;
+                for (int i = 0; i < extra; i++, s++) {
+                        if ((*s & 0xc0) != 0x80)
+                                return false;
+                        cp = (cp << 6) | (*s & 0x3f);
+                }
+                if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+                    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
+                        return false;
+        }
+        return true;
+}
+
+static int check_vm_name(const char *vm, char **error_msg) {
+        if (vm_name_is_valid(vm))
+                return 0;
+        return set_error(error_msg, -EINVAL,
+                         "invalid VM name: it must be 1 to %d bytes of UTF-8 without control characters",
+                         VM_NAME_MAX);
+}
+
+static int parse_hex(const char **p, size_t min, size_t max, unsigned *ret) {
+        const char *s = *p;
+        unsigned v = 0;
+        size_t n = 0;
+
+        while (n < max && isxdigit((unsigned char) s[n])) {
+                char c = (char) tolower((unsigned char) s[n]);
+
+                v = v * 16 + (unsigned) (isdigit((unsigned char) c) ? c - '0' : c - 'a' + 10);
+                n++;
+        }
+        if (n < min || isxdigit((unsigned char) s[n]))
+                return -EINVAL;
+        *p = s + n;
+        *ret = v;
+        return 0;
+}
+
+static int hostdev_parse(const VmHostdev *h, Hostdev *ret, char **error_msg) {
+        Hostdev d = { .is_vf = h && h->is_vf };
+
+        if (!h)
+                return set_error(error_msg, -EINVAL, "no device given");
+
+        if (!d.is_vf) {
+                const char *u = h->uuid;
+
+                if (!u || strlen(u) != UUID_STRING_LEN)
+                        goto bad_uuid;
+                for (size_t i = 0; i < UUID_STRING_LEN; i++) {
+                        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+                        if (dash ? u[i] != '-' : !isxdigit((unsigned char) u[i]))
+                                goto bad_uuid;
+                        d.uuid[i] = (char) tolower((unsigned char) u[i]);
+                }
+                snprintf(d.what, sizeof(d.what), "mdev %s", d.uuid);
+        } else {
+                const char *p = h->pci_address;
+
+                /* dddd:bb:ss.f, as in sysfs (the domain may be longer than 4). */
+                if (!p ||
+                    parse_hex(&p, 4, 8, &d.domain) < 0 || *p++ != ':' ||
+                    parse_hex(&p, 2, 2, &d.bus) < 0 || *p++ != ':' ||
+                    parse_hex(&p, 2, 2, &d.slot) < 0 || *p++ != '.' ||
+                    parse_hex(&p, 1, 1, &d.function) < 0 || *p != 0 ||
+                    d.slot > 0x1f || d.function > 7)
+                        return set_error(error_msg, -EINVAL,
+                                         "invalid PCI address for a VF: expected dddd:bb:ss.f (slot ≤ 1f, function ≤ 7)");
+                snprintf(d.what, sizeof(d.what), "VF %04x:%02x:%02x.%x", d.domain, d.bus, d.slot, d.function);
+        }
+        *ret = d;
+        return 0;
+
+bad_uuid:
+        return set_error(error_msg, -EINVAL, "invalid mdev UUID: expected xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hex)");
+}
+
+/* ---- XML ----------------------------------------------------------------- */
+
+static bool node_is(xmlNodePtr n, const char *name) {
+        return n && n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name);
+}
+
+static xmlNodePtr child_element(xmlNodePtr n, const char *name) {
+        for (xmlNodePtr c = n ? n->children : NULL; c; c = c->next)
+                if (node_is(c, name))
+                        return c;
+        return NULL;
+}
+
+static bool prop_equal(xmlNodePtr n, const char *name, const char *value, bool missing_matches) {
+        _cleanup_xml_free_ xmlChar *v = xmlGetProp(n, BAD_CAST name);
+
+        if (!v)
+                return missing_matches;
+        return strcasecmp((const char *) v, value) == 0;
+}
+
+/* libvirt writes "0x3b", but accepts decimal and octal in definitions. */
+static bool prop_number_equal(xmlNodePtr n, const char *name, unsigned value, bool missing_is_zero) {
+        _cleanup_xml_free_ xmlChar *v = xmlGetProp(n, BAD_CAST name);
+        unsigned long long x;
+        char *end;
+
+        if (!v)
+                return missing_is_zero && value == 0;
+        errno = 0;
+        x = strtoull((const char *) v, &end, 0);
+        return errno == 0 && end != (char *) v && *end == 0 && x == value;
+}
+
+static bool pci_address_matches(xmlNodePtr a, const Hostdev *h) {
+        return a &&
+                prop_number_equal(a, "domain", h->domain, true) &&
+                prop_number_equal(a, "bus", h->bus, false) &&
+                prop_number_equal(a, "slot", h->slot, false) &&
+                prop_number_equal(a, "function", h->function, false);
+}
+
+/* <hostdev> for this device? */
+static bool hostdev_matches(xmlNodePtr n, const Hostdev *h) {
+        xmlNodePtr a;
+
+        if (!node_is(n, "hostdev") || !prop_equal(n, "mode", "subsystem", true))
+                return false;
+        a = child_element(child_element(n, "source"), "address");
+        if (!a)
+                return false;
+        if (!h->is_vf)
+                return prop_equal(n, "type", "mdev", false) && prop_equal(a, "uuid", h->uuid, false);
+        return prop_equal(n, "type", "pci", false) && pci_address_matches(a, h);
+}
+
+/* <interface type='hostdev'> with this VF (SR-IOV network passthrough)? */
+static bool interface_matches(xmlNodePtr n, const Hostdev *h) {
+        xmlNodePtr a;
+
+        if (!h->is_vf || !node_is(n, "interface") || !prop_equal(n, "type", "hostdev", false))
+                return false;
+        a = child_element(child_element(n, "source"), "address");
+        return a && prop_equal(a, "type", "pci", true) && pci_address_matches(a, h);
+}
+
+static int xml_parse(const char *xml, const char *vm, xmlDocPtr *ret, char **error_msg) {
+        xmlDocPtr doc;
+
+        doc = xmlReadMemory(xml, (int) strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (!doc)
+                return set_error(error_msg, -EIO, "cannot parse the definition of VM '%s' that libvirt returned", vm);
+        if (!node_is(xmlDocGetRootElement(doc), "domain")) {
+                xmlFreeDoc(doc);
+                return set_error(error_msg, -EIO, "the definition of VM '%s' that libvirt returned has no <domain>", vm);
+        }
+        *ret = doc;
+        return 0;
+}
+
+typedef enum Found {
+        FOUND_NONE,
+        FOUND_HOSTDEV,
+        FOUND_INTERFACE,        /* only as <interface type='hostdev'> */
+} Found;
+
+static Found doc_find(xmlDocPtr doc, const Hostdev *h, xmlNodePtr *ret) {
+        xmlNodePtr devices = child_element(xmlDocGetRootElement(doc), "devices");
+        Found found = FOUND_NONE;
+
+        for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
+                if (hostdev_matches(c, h)) {
+                        if (ret)
+                                *ret = c;
+                        return FOUND_HOSTDEV;
+                }
+                if (interface_matches(c, h))
+                        found = FOUND_INTERFACE;
+        }
+        return found;
+}
+
+static xmlNodePtr hostdev_new_node(const Hostdev *h) {
+        xmlNodePtr hostdev, source, address;
+        char b[4][16];
+
+        hostdev = xmlNewNode(NULL, BAD_CAST "hostdev");
+        if (!hostdev)
+                return NULL;
+        /* xmlNewProp() escapes values; they are validated hex anyway. */
+        if (!xmlNewProp(hostdev, BAD_CAST "mode", BAD_CAST "subsystem") ||
+            !(source = xmlNewChild(hostdev, NULL, BAD_CAST "source", NULL)) ||
+            !(address = xmlNewChild(source, NULL, BAD_CAST "address", NULL)))
+                goto fail;
+
+        if (!h->is_vf) {
+                if (!xmlNewProp(hostdev, BAD_CAST "type", BAD_CAST "mdev") ||
+                    !xmlNewProp(hostdev, BAD_CAST "model", BAD_CAST "vfio-pci") ||
+                    !xmlNewProp(address, BAD_CAST "uuid", BAD_CAST h->uuid))
+                        goto fail;
+        } else {
+                snprintf(b[0], sizeof(b[0]), "0x%04x", h->domain);
+                snprintf(b[1], sizeof(b[1]), "0x%02x", h->bus);
+                snprintf(b[2], sizeof(b[2]), "0x%02x", h->slot);
+                snprintf(b[3], sizeof(b[3]), "0x%x", h->function);
+                /* managed='no': siovd binds the VF to vfio-pci itself. */
+                if (!xmlNewProp(hostdev, BAD_CAST "type", BAD_CAST "pci") ||
+                    !xmlNewProp(hostdev, BAD_CAST "managed", BAD_CAST "no") ||
+                    !xmlNewProp(address, BAD_CAST "domain", BAD_CAST b[0]) ||
+                    !xmlNewProp(address, BAD_CAST "bus", BAD_CAST b[1]) ||
+                    !xmlNewProp(address, BAD_CAST "slot", BAD_CAST b[2]) ||
+                    !xmlNewProp(address, BAD_CAST "function", BAD_CAST b[3]))
+                        goto fail;
+        }
+        return hostdev;
+fail:
+        xmlFreeNode(hostdev);
+        return NULL;
+}
+
+static char *node_to_string(xmlNodePtr n) {
+        xmlBufferPtr buf = xmlBufferCreate();
+        char *s = NULL;
+
+        if (!buf)
+                return NULL;
+        if (xmlNodeDump(buf, NULL, n, 0, 0) >= 0)
+                s = strdup((const char *) xmlBufferContent(buf));
+        xmlBufferFree(buf);
+        return s;
+}
+
+static int hostdev_to_string(const Hostdev *h, char **ret) {
+        _cleanup_(xmlFreeNodep) xmlNodePtr n = hostdev_new_node(h);
+
+        if (!n || !(*ret = node_to_string(n)))
+                return -ENOMEM;
+        return 0;
+}
+
+/* ---- domains ------------------------------------------------------------- */
+
+static int vm_lookup(virConnectPtr conn, const char *vm, virDomainPtr *ret, char **error_msg) {
+        virDomainPtr dom;
+        int r;
+
+        dom = virDomainLookupByName(conn, vm);
+        if (!dom) {
+                r = libvirt_errno();
+                if (r == -ESRCH)
+                        return set_error(error_msg, r, "no VM '%s' (libvirt: %s)", vm, libvirt_message());
+                return set_error(error_msg, r, "cannot look up VM '%s': %s", vm, libvirt_message());
+        }
+        *ret = dom;
+        return 0;
+}
+
+static int vm_open(const char *uri, const char *vm, virConnectPtr *ret_conn, virDomainPtr *ret_dom, char **error_msg) {
+        int r;
+
+        r = check_vm_name(vm, error_msg);
+        if (r < 0)
+                return r;
+        r = vm_connect(uri, ret_conn, error_msg);
+        if (r < 0)
+                return r;
+        return vm_lookup(*ret_conn, vm, ret_dom, error_msg);
+}
+
+static int domain_xml(virDomainPtr dom, const char *vm, unsigned flags, xmlDocPtr *ret, char **error_msg) {
+        _cleanup_free_ char *xml = NULL;
+
+        xml = virDomainGetXMLDesc(dom, flags);
+        if (!xml)
+                return set_error(error_msg, libvirt_errno(), "cannot read the definition of VM '%s': %s",
+                                 vm, libvirt_message());
+        return xml_parse(xml, vm, ret, error_msg);
+}
+
+static int domain_is_active(virDomainPtr dom, const char *vm, char **error_msg) {
+        int r = virDomainIsActive(dom);
+
+        if (r < 0)
+                return set_error(error_msg, libvirt_errno(), "cannot read the state of VM '%s': %s", vm, libvirt_message());
+        return r;
+}
+
+static void clear_error(char **error_msg) {
+        if (error_msg) {
+                free(*error_msg);
+                *error_msg = NULL;
+        }
+}
+
+int vm_exists(const char *uri, const char *vm, char **error_msg) {
+        _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
+        virConnectPtr conn;
+        int r;
+
+        clear_error(error_msg);
+        r = vm_open(uri, vm, &conn, &dom, error_msg);
+        if (r == -ESRCH)
+                return 0;       /* error_msg says "no VM '…' (libvirt: …)" */
+        if (r < 0)
+                return r;
+        return 1;
+}
+
+int vm_is_running(const char *uri, const char *vm, char **error_msg) {
+        _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
+        virConnectPtr conn;
+        int r;
+
+        clear_error(error_msg);
+        r = vm_open(uri, vm, &conn, &dom, error_msg);
+        if (r < 0)
+                return r;
+        return domain_is_active(dom, vm, error_msg);
+}
+
+/* The fallback for drivers that cannot attach/detach (the test driver):
+ * define the edited persistent definition. */
+static int domain_redefine(virConnectPtr conn, const char *vm, xmlDocPtr doc, const char *action, char **error_msg) {
+        _cleanup_xml_free_ xmlChar *buf = NULL;
+        virDomainPtr dom;
+        int len = 0;
+
+        xmlDocDumpMemory(doc, &buf, &len);
+        if (!buf)
+                return set_error(error_msg, -ENOMEM, "out of memory");
+        dom = virDomainDefineXML(conn, (const char *) buf);
+        if (!dom)
+                return set_error(error_msg, libvirt_errno(), "cannot %s VM '%s': libvirt refused the new definition: %s",
+                                 action, vm, libvirt_message());
+        virDomainFree(dom);
+        return 0;
+}
+
+static int check_persistent(virDomainPtr dom, const char *vm, char **error_msg) {
+        int r = virDomainIsPersistent(dom);
+
+        if (r < 0)
+                return set_error(error_msg, libvirt_errno(), "cannot read VM '%s': %s", vm, libvirt_message());
+        if (r == 0)
+                return set_error(error_msg, -EINVAL, "VM '%s' is transient: it has no persistent definition to assign devices in", vm);
+        return 0;
+}
+
+/* VIR_DOMAIN_XML_SECURE: the definition may be written back whole, and
+ * without it libvirt leaves out passwords (e.g. VNC's). */
+#define DEFINITION_FLAGS (VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE)
+
+int vm_attach(const char *uri, const char *vm, const VmHostdev *h, char **error_msg) {
+        _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
+        _cleanup_(xmlFreeDocp) xmlDocPtr def = NULL, live = NULL;
+        _cleanup_free_ char *devxml = NULL;
+        unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+        virConnectPtr conn;
+        xmlNodePtr n;
+        Hostdev d;
+        int r;
+
+        clear_error(error_msg);
+        r = hostdev_parse(h, &d, error_msg);
+        if (r < 0)
+                return r;
+        r = vm_open(uri, vm, &conn, &dom, error_msg);
+        if (r < 0)
+                return r;
+        r = check_persistent(dom, vm, error_msg);
+        if (r < 0)
+                return r;
+
+        r = domain_xml(dom, vm, DEFINITION_FLAGS, &def, error_msg);
+        if (r < 0)
+                return r;
+        switch (doc_find(def, &d, NULL)) {
+        case FOUND_HOSTDEV:
+                return set_error(error_msg, -EEXIST, "VM '%s' already has %s in its definition", vm, d.what);
+        case FOUND_INTERFACE:
+                return set_error(error_msg, -EEXIST, "VM '%s' already has %s in its definition, as <interface type='hostdev'>",
+                                 vm, d.what);
+        case FOUND_NONE:
+                break;
+        }
+
+        r = domain_is_active(dom, vm, error_msg);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                r = domain_xml(dom, vm, 0, &live, error_msg);
+                if (r < 0)
+                        return r;
+                /* Already hot-plugged (by hand): only the definition is missing it. */
+                if (doc_find(live, &d, NULL) == FOUND_NONE)
+                        flags |= VIR_DOMAIN_AFFECT_LIVE;
+        }
+
+        if (hostdev_to_string(&d, &devxml) < 0)
+                return set_error(error_msg, -ENOMEM, "out of memory");
+
+        if (virDomainAttachDeviceFlags(dom, devxml, flags) == 0)
+                return 0;
+
+        if (libvirt_error_is(VIR_ERR_NO_SUPPORT)) {
+                if (flags & VIR_DOMAIN_AFFECT_LIVE)
+                        return set_error(error_msg, -EBUSY,
+                                         "VM '%s' is running and this libvirt driver cannot hot-plug %s (libvirt: %s); "
+                                         "stop the VM first", vm, d.what, libvirt_message());
+                n = hostdev_new_node(&d);
+                if (!n)
+                        return set_error(error_msg, -ENOMEM, "out of memory");
+                xmlNodePtr devices = child_element(xmlDocGetRootElement(def), "devices");
+                if (!devices)
+                        devices = xmlNewChild(xmlDocGetRootElement(def), NULL, BAD_CAST "devices", NULL);
+                if (!devices || !xmlAddChild(devices, n)) {
+                        xmlFreeNode(n);
+                        return set_error(error_msg, -ENOMEM, "out of memory");
+                }
+                return domain_redefine(conn, vm, def, "add the device to", error_msg);
+        }
+
+        r = set_error(error_msg, libvirt_errno(), "cannot add %s to VM '%s': %s", d.what, vm, libvirt_message());
+        if (r == -ENOENT)       /* VIR_ERR_DEVICE_MISSING means something else here */
+                r = -EIO;
+
+        /* libvirt's own drivers commit the definition only after a
+         * successful hot-plug; make sure of it for any driver. */
+        if (flags & VIR_DOMAIN_AFFECT_LIVE) {
+                _cleanup_(xmlFreeDocp) xmlDocPtr after = NULL;
+
+                if (domain_xml(dom, vm, VIR_DOMAIN_XML_INACTIVE, &after, NULL) == 0 &&
+                    doc_find(after, &d, NULL) == FOUND_HOSTDEV)
+                        (void) virDomainDetachDeviceFlags(dom, devxml, VIR_DOMAIN_AFFECT_CONFIG);
+        }
+        return r;
+}
+
+int vm_detach(const char *uri, const char *vm, const VmHostdev *h, char **error_msg) {
+        _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
+        _cleanup_(xmlFreeDocp) xmlDocPtr def = NULL, live = NULL;
+        _cleanup_free_ char *devxml = NULL;
+        unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+        xmlNodePtr n = NULL;
+        virConnectPtr conn;
+        Hostdev d;
+        int r;
+
+        clear_error(error_msg);
+        r = hostdev_parse(h, &d, error_msg);
+        if (r < 0)
+                return r;
+        r = vm_open(uri, vm, &conn, &dom, error_msg);
+        if (r < 0)
+                return r;
+        r = check_persistent(dom, vm, error_msg);
+        if (r < 0)
+                return r;
+
+        r = domain_xml(dom, vm, DEFINITION_FLAGS, &def, error_msg);
+        if (r < 0)
+                return r;
+        switch (doc_find(def, &d, &n)) {
+        case FOUND_NONE:
+                return set_error(error_msg, -ENOENT, "VM '%s' has no %s in its definition", vm, d.what);
+        case FOUND_INTERFACE:
+                return set_error(error_msg, -ENOENT,
+                                 "VM '%s' has %s only as <interface type='hostdev'>, which siovd does not manage", vm, d.what);
+        case FOUND_HOSTDEV:
+                break;
+        }
+
+        r = domain_is_active(dom, vm, error_msg);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                r = domain_xml(dom, vm, 0, &live, error_msg);
+                if (r < 0)
+                        return r;
+                if (doc_find(live, &d, NULL) == FOUND_HOSTDEV)
+                        flags |= VIR_DOMAIN_AFFECT_LIVE;
+        }
+
+        if (hostdev_to_string(&d, &devxml) < 0)
+                return set_error(error_msg, -ENOMEM, "out of memory");
+
+        /* With LIVE, libvirt asks the guest to release the device and waits a
+         * few seconds; the definition is changed only if that worked. */
+        if (virDomainDetachDeviceFlags(dom, devxml, flags) == 0)
+                return 0;
+
+        if (libvirt_error_is(VIR_ERR_NO_SUPPORT)) {
+                if (flags & VIR_DOMAIN_AFFECT_LIVE)
+                        return set_error(error_msg, -EBUSY,
+                                         "VM '%s' is running and this libvirt driver cannot hot-unplug %s (libvirt: %s); "
+                                         "stop the VM first", vm, d.what, libvirt_message());
+                xmlUnlinkNode(n);
+                xmlFreeNode(n);
+                return domain_redefine(conn, vm, def, "remove the device from", error_msg);
+        }
+
+        return set_error(error_msg, libvirt_errno(), "cannot remove %s from VM '%s': %s", d.what, vm, libvirt_message());
+}
+
+static int strv_compare(const void *a, const void *b) {
+        return strcmp(*(char * const *) a, *(char * const *) b);
+}
+
+static int find_users(const char *uri, const VmHostdev *h, bool running, char ***ret, char **error_msg) {
+        _cleanup_strv_free_ char **names = NULL;
+        virDomainPtr *doms = NULL;
+        virConnectPtr conn;
+        size_t n_names = 0;
+        Hostdev d;
+        int r, n;
+
+        clear_error(error_msg);
+        r = hostdev_parse(h, &d, error_msg);
+        if (r < 0)
+                return r;
+        r = vm_connect(uri, &conn, error_msg);
+        if (r < 0)
+                return r;
+
+        n = virConnectListAllDomains(conn, &doms,
+                                     running ? VIR_CONNECT_LIST_DOMAINS_ACTIVE : VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
+        if (n < 0)
+                return set_error(error_msg, libvirt_errno(), "cannot list the VMs: %s", libvirt_message());
+
+        names = calloc((size_t) n + 1, sizeof(char *));
+        if (!names) {
+                r = set_error(error_msg, -ENOMEM, "out of memory");
+                goto finish;
+        }
+
+        for (int i = 0; i < n; i++) {
+                _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
+                const char *name = virDomainGetName(doms[i]);
+                _cleanup_free_ char *xml = NULL;
+
+                xml = virDomainGetXMLDesc(doms[i], running ? 0 : VIR_DOMAIN_XML_INACTIVE);
+                if (!xml) {
+                        /* Undefined or stopped since the listing. */
+                        if (libvirt_error_is(VIR_ERR_NO_DOMAIN) || libvirt_error_is(VIR_ERR_OPERATION_INVALID))
+                                continue;
+                        r = set_error(error_msg, libvirt_errno(), "cannot read the definition of VM '%s': %s",
+                                      strempty(name), libvirt_message());
+                        goto finish;
+                }
+                r = xml_parse(xml, strempty(name), &doc, error_msg);
+                if (r < 0)
+                        goto finish;
+                if (doc_find(doc, &d, NULL) == FOUND_NONE)
+                        continue;
+                if (!name || !(names[n_names] = strdup(name))) {
+                        r = set_error(error_msg, -ENOMEM, "out of memory");
+                        goto finish;
+                }
+                n_names++;
+        }
+        qsort(names, n_names, sizeof(char *), strv_compare);
+        *ret = TAKE_PTR(names);
+        r = 0;
+
+finish:
+        for (int i = 0; i < n; i++)
+                virDomainFree(doms[i]);
+        free(doms);
+        return r;
+}
+
+int vm_find_users(const char *uri, const VmHostdev *h, char ***ret, char **error_msg) {
+        return find_users(uri, h, false, ret, error_msg);
+}
+
+int vm_find_running_users(const char *uri, const VmHostdev *h, char ***ret, char **error_msg) {
+        return find_users(uri, h, true, ret, error_msg);
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* Assigning devices to libvirt domains ("VMs") through the libvirt C API.
+ *
+ * A device is a <hostdev> in the domain's persistent definition:
+ *   mdev: <hostdev mode='subsystem' type='mdev' model='vfio-pci'>
+ *           <source><address uuid='…'/></source></hostdev>
+ *   VF:   <hostdev mode='subsystem' type='pci' managed='no'>
+ *           <source><address domain='0x0000' bus='0x3b' slot='0x02' function='0x1'/></source></hostdev>
+ * (managed='no': siovd binds the VF to vfio-pci itself.)
+ *
+ * uri: NULL → $SIOV_LIBVIRT_URI if set, else "qemu:///system".
+ *
+ * Connections are opened on first use and CACHED per URI for the life of the
+ * process (re-opened when libvirt reports the connection dead). Besides
+ * saving a round trip, this is what makes libvirt's test driver usable: its
+ * state lives in the connection and is re-read from the file at every open.
+ * vm_close() drops them all (at exit, and in tests).
+ *
+ * Every call blocks until libvirt answers. Never call these from a libvirt
+ * hook's context (a hook must not call back into libvirt: the domain is
+ * locked while its hook runs, so any call that looks that domain up waits
+ * for the hook to finish).
+ *
+ * Errors: negative errno, and *error_msg (if error_msg is not NULL) gets a
+ * malloc'ed message naming the VM and quoting libvirt's own text:
+ *   -EINVAL     bad VM name, mdev UUID or PCI address (nothing sent to libvirt),
+ *               or a transient VM (no persistent definition to edit)
+ *   -ESRCH      no such VM
+ *   -EEXIST     vm_attach: the hostdev is already in the definition
+ *   -ENOENT     vm_detach: the hostdev is not in the definition
+ *   -EBUSY      the VM is running and the driver cannot hot-(un)plug the
+ *               device (the definition is left unchanged)
+ *   -ENOTCONN   cannot connect to libvirt at that URI
+ *   -EACCES     libvirt denied the operation
+ *   -EIO        any other libvirt failure
+ *   -ENOMEM
+ * On success *error_msg is set to NULL (or, for vm_exists() == 0 only, to the
+ * reason). */
+
+typedef struct VmHostdev {
+        bool is_vf;
+        const char *uuid;               /* mdev: required; VF: only used in messages (may be NULL) */
+        const char *pci_address;        /* VF: required, "dddd:bb:ss.f"; mdev: ignored */
+} VmHostdev;
+
+/* 1 yes, 0 no (error_msg says "no VM 'x' (libvirt: …)"), <0 error. */
+int vm_exists(const char *uri, const char *vm, char **error_msg);
+/* 1 running (or paused: anything but shut off), 0 not, <0 error (-ESRCH: no such VM). */
+int vm_is_running(const char *uri, const char *vm, char **error_msg);
+/* Adds the hostdev to the persistent definition, and to the live domain if it
+ * runs, atomically: if the hot-plug fails the definition is left unchanged.
+ * Drivers without attach support (the test driver) get the definition
+ * rewritten with virDomainDefineXML() instead; a running VM on such a driver
+ * is refused with -EBUSY. */
+int vm_attach(const char *uri, const char *vm, const VmHostdev *h, char **error_msg);
+/* Removes the hostdev from the persistent definition, and from the live
+ * domain if it runs and has it there. */
+int vm_detach(const char *uri, const char *vm, const VmHostdev *h, char **error_msg);
+/* The names of the VMs whose persistent definitions contain this device,
+ * sorted, as a NULL-terminated strv (empty when none; free with strv_free). */
+int vm_find_users(const char *uri, const VmHostdev *h, char ***ret, char **error_msg);
+
+/* The names of the running (or paused) VMs whose LIVE definitions contain
+ * this device (also catches transient VMs and live-only hot-plugs), sorted. */
+int vm_find_running_users(const char *uri, const VmHostdev *h, char ***ret, char **error_msg);
+
+/* No libvirt call: non-empty, at most 255 bytes, valid UTF-8, no control
+ * characters. Every function above checks it too (-EINVAL). */
+bool vm_name_is_valid(const char *vm);
+
+/* Closes every cached connection. */
+void vm_close(void);
