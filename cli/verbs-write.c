@@ -128,7 +128,8 @@ static int method_call(Context *c, const Options *o, sd_bus_message *m, const ch
 
         if (interactive)
                 polkit_agent_open_if_enabled(true);
-        r = sd_bus_call(c->bus, m, interactive ? INTERACTIVE_TIMEOUT_USEC : 0, &error, &reply);
+        /* root is never asked: no reason to wait longer for a stuck siovd. */
+        r = sd_bus_call(c->bus, m, interactive && geteuid() != 0 ? INTERACTIVE_TIMEOUT_USEC : 0, &error, &reply);
         polkit_agent_close();
         if (r < 0)
                 return bus_log_call_error_object(c, &error, r, what, object, object_id);

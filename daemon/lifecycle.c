@@ -10,7 +10,9 @@
  * definition if sysfs refused → update the objects → signal.
  */
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -813,6 +815,9 @@ int lifecycle_assign(Device *d, const char *vm, sd_bus_error *error) {
                         goto finish;
         }
         device_hostdev(d, &h);
+        /* A device that is not active cannot be hot-plugged: its definition
+         * gets it, QEMU opens it at the next start (the hook starts it). */
+        h.config_only = !device_is_active(d);
         r = vm_attach(m->libvirt_uri, vm, &h, &msg);
         if (r < 0) {
                 if (d->persistent)
@@ -862,53 +867,112 @@ int lifecycle_unassign(Device *d, sd_bus_error *error) {
         return 0;
 }
 
-/* 1 when the VM siovd assigned the device to is running. A libvirt that
- * cannot be asked is reported, not guessed. */
-static int assigned_vm_running(Device *d, sd_bus_error *error) {
-        _cleanup_free_ char *msg = NULL;
-        const char *vm = device_get_vm(d);
+/* Whether a process (QEMU) holds the device's VFIO group open, and which.
+ * Asked of /proc rather than libvirt: Stop is called by siovd's libvirt
+ * hook while libvirt holds the domain's lock, and any libvirt call about
+ * that domain would wait for the hook, which waits for us. */
+static int vfio_holder(Manager *m, Device *d, char *group, size_t group_size, pid_t *ret_pid) {
+        _cleanup_free_ char *link = NULL, *rel = NULL;
+        _cleanup_closedir_ DIR *proc = NULL;
+        char target[PATH_MAX], want[64];
+        struct dirent *de;
+        ssize_t n;
+
+        if (asprintf(&rel, d->kind == DEVICE_KIND_VF ? "sys/bus/pci/devices/%s/iommu_group"
+                                                   : "sys/bus/mdev/devices/%s/iommu_group",
+                     d->kind == DEVICE_KIND_VF ? device_get_address(d) : d->uuid) < 0)
+                return -ENOMEM;
+        link = siov_ctx_path(m->ctx, rel);
+        if (!link)
+                return -ENOMEM;
+        n = readlink(link, target, sizeof(target) - 1);
+        if (n <= 0)
+                return 0;       /* no IOMMU group: nothing can have it open */
+        target[n] = 0;
+        {
+                const char *g = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+
+                /* IOMMU groups are numbers; anything else is not ours to chase. */
+                if (strlen(g) >= group_size || strspn(g, "0123456789") != strlen(g))
+                        return 0;
+                memcpy(group, g, strlen(g) + 1);
+                snprintf(want, sizeof(want), "/dev/vfio/%.32s", group);
+        }
+
+        proc = opendir("/proc");
+        if (!proc)
+                return -errno;
+        FOREACH_DIRENT(de, proc) {
+                _cleanup_closedir_ DIR *fds = NULL;
+                struct dirent *fe;
+                char path[300];
+
+                if (de->d_name[0] < '0' || de->d_name[0] > '9')
+                        continue;
+                snprintf(path, sizeof(path), "/proc/%.32s/fd", de->d_name);
+                fds = opendir(path);
+                if (!fds)
+                        continue;
+                FOREACH_DIRENT(fe, fds) {
+                        char fd_path[600];
+
+                        snprintf(fd_path, sizeof(fd_path), "%s/%.255s", path, fe->d_name);
+                        n = readlink(fd_path, target, sizeof(target) - 1);
+                        if (n <= 0)
+                                continue;
+                        target[n] = 0;
+                        if (streq(target, want)) {
+                                *ret_pid = (pid_t) atoi(de->d_name);
+                                return 1;
+                        }
+                }
+        }
+        return 0;
+}
+
+static int check_not_in_use(Device *d, sd_bus_error *error) {
+        char group[64] = "";
+        pid_t pid = 0;
         int r;
 
-        if (isempty(vm))
+        if (!device_is_active(d))
                 return 0;
-        r = vm_is_running(d->manager->libvirt_uri, vm, &msg);
-        if (r == -ESRCH)
+        r = vfio_holder(d->manager, d, group, sizeof(group), &pid);
+        if (r <= 0)
                 return 0;
-        if (r < 0)
-                return vm_error(error, r, msg, vm);
-        return r;
+        if (!isempty(device_get_vm(d)))
+                return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
+                                         "device %s is in use by VM %s (process %d has /dev/vfio/%s open): "
+                                         "shut the VM down first", d->uuid, device_get_vm(d), (int) pid, group);
+        return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
+                                 "device %s is in use: process %d has /dev/vfio/%s open", d->uuid, (int) pid, group);
 }
 
 int lifecycle_stop_checked(Device *d, bool force, sd_bus_error *error) {
         int r;
 
-        if (device_is_active(d)) {
-                r = assigned_vm_running(d, error);
+        if (!force) {
+                r = check_not_in_use(d, error);
                 if (r < 0)
                         return r;
-                if (r > 0 && !force)
-                        return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
-                                                 "device %s is in use by the running VM %s: shut it down first",
-                                                 d->uuid, device_get_vm(d));
         }
         return lifecycle_stop(d, error);
 }
 
 int lifecycle_destroy_checked(Device *d, bool force, sd_bus_error *error) {
-        _cleanup_free_ char *msg = NULL;
-        const char *vm = device_get_vm(d);
+        _cleanup_free_ char *msg = NULL, *vm = strdup(device_get_vm(d));
         int r;
 
+        if (!vm)
+                return -ENOMEM;
+        if (!force) {
+                r = check_not_in_use(d, error);
+                if (r < 0)
+                        return r;
+        }
         if (!isempty(vm)) {
                 VmHostdev h;
 
-                r = assigned_vm_running(d, error);
-                if (r < 0)
-                        return r;
-                if (r > 0 && !force)
-                        return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
-                                                 "device %s is in use by the running VM %s: shut it down first, "
-                                                 "or destroy with force", d->uuid, vm);
                 /* The VM's definition must not keep a hostdev that is gone. */
                 device_hostdev(d, &h);
                 r = vm_detach(d->manager->libvirt_uri, vm, &h, &msg);

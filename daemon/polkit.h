@@ -17,7 +17,9 @@
  *         // authorized: change things, reply
  *
  * A handler needing several actions calls it once per action, in the same
- * order each time; every action is asked at most once per call. Validate the
+ * order each time; every action is asked at most once per call. Answers
+ * are matched by action and details: derive details from the call only,
+ * or each run would ask polkit again. Validate the
  * arguments first (cheap refusals need no polkit round trip), and keep the
  * handler free of side effects before the last verify: it runs once more per
  * action asked. The bus must be attached to an sd-event loop, and the method

@@ -33,6 +33,7 @@ static inline void xml_freep(xmlChar **p) {
 /* A hostdev after validation: only these fields ever reach XML. */
 typedef struct Hostdev {
         bool is_vf;
+        bool config_only;
         char uuid[UUID_STRING_LEN + 1];         /* mdev, lower case */
         unsigned domain, bus, slot, function;   /* VF */
         char what[64];                          /* "mdev <uuid>" / "VF <address>", for messages */
@@ -70,6 +71,7 @@ static void libvirt_silent(void *userdata, virErrorPtr error) {
 
 static void vm_init(void) {
         static bool done = false;
+        struct sigaction sa;
 
         if (done)
                 return;
@@ -78,7 +80,6 @@ static void vm_init(void) {
         /* libvirt's client writes to its socket without MSG_NOSIGNAL: after
          * a libvirtd restart the next call would kill us with SIGPIPE
          * (measured) instead of failing. sd-bus does not need SIGPIPE. */
-        struct sigaction sa;
         if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
                 (void) signal(SIGPIPE, SIG_IGN);
         xmlInitParser();
@@ -129,7 +130,7 @@ static bool libvirt_error_is(int code) {
 static const char *resolve_uri(const char *uri) {
         const char *e;
 
-        if (uri)
+        if (!isempty(uri))
                 return uri;
         e = getenv("SIOV_LIBVIRT_URI");
         return isempty(e) ? VM_DEFAULT_URI : e;
@@ -263,7 +264,7 @@ static int parse_hex(const char **p, size_t min, size_t max, unsigned *ret) {
 }
 
 static int hostdev_parse(const VmHostdev *h, Hostdev *ret, char **error_msg) {
-        Hostdev d = { .is_vf = h && h->is_vf };
+        Hostdev d = { .is_vf = h && h->is_vf, .config_only = h && h->config_only };
 
         if (!h)
                 return set_error(error_msg, -EINVAL, "no device given");
@@ -608,7 +609,7 @@ int vm_attach(const char *uri, const char *vm, const VmHostdev *h, char **error_
                 break;
         }
 
-        r = domain_is_active(dom, vm, error_msg);
+        r = d.config_only ? 0 : domain_is_active(dom, vm, error_msg);
         if (r < 0)
                 return r;
         if (r > 0) {
@@ -694,7 +695,7 @@ int vm_detach(const char *uri, const char *vm, const VmHostdev *h, char **error_
                 break;
         }
 
-        r = domain_is_active(dom, vm, error_msg);
+        r = d.config_only ? 0 : domain_is_active(dom, vm, error_msg);
         if (r < 0)
                 return r;
         if (r > 0) {

@@ -12,7 +12,11 @@
  *           <source><address domain='0x0000' bus='0x3b' slot='0x02' function='0x1'/></source></hostdev>
  * (managed='no': siovd binds the VF to vfio-pci itself.)
  *
- * uri: NULL → $SIOV_LIBVIRT_URI if set, else "qemu:///system".
+ * uri: NULL or "" → $SIOV_LIBVIRT_URI if set, else "qemu:///system".
+ *
+ * Not thread-safe (one connection cache, libvirt's thread-local last error
+ * read right after each call): call from siovd's event loop only. The first
+ * call sets SIGPIPE to ignored if it was at its default (see vm.c).
  *
  * Connections are opened on first use and CACHED per URI for the life of the
  * process (re-opened when libvirt reports the connection dead). Besides
@@ -20,10 +24,14 @@
  * state lives in the connection and is re-read from the file at every open.
  * vm_close() drops them all (at exit, and in tests).
  *
- * Every call blocks until libvirt answers. Never call these from a libvirt
- * hook's context (a hook must not call back into libvirt: the domain is
- * locked while its hook runs, so any call that looks that domain up waits
- * for the hook to finish).
+ * Every call blocks until libvirt answers. While a VM's libvirt hook runs,
+ * libvirt holds that VM locked: vm_exists/vm_is_running/vm_attach/vm_detach
+ * on that VM and vm_find_users/vm_find_running_users (they list all VMs)
+ * wait until the hook has finished (measured with libvirt 9.0; other VMs
+ * answer at once). So what siovd's libvirt hook calls (Device.Start at
+ * prepare, Device.Stop at release) must not call these, or the hook waits
+ * for siovd waiting for libvirt waiting for the hook, until the hook's
+ * timeout.
  *
  * Errors: negative errno, and *error_msg (if error_msg is not NULL) gets a
  * malloc'ed message naming the VM and quoting libvirt's own text:
@@ -45,6 +53,8 @@ typedef struct VmHostdev {
         bool is_vf;
         const char *uuid;               /* mdev: required; VF: only used in messages (may be NULL) */
         const char *pci_address;        /* VF: required, "dddd:bb:ss.f"; mdev: ignored */
+        bool config_only;               /* attach/detach: the persistent definition only, even
+                                         * if the VM runs (e.g. the device is not active) */
 } VmHostdev;
 
 /* 1 yes, 0 no (error_msg says "no VM 'x' (libvirt: …)"), <0 error. */
@@ -52,13 +62,16 @@ int vm_exists(const char *uri, const char *vm, char **error_msg);
 /* 1 running (or paused: anything but shut off), 0 not, <0 error (-ESRCH: no such VM). */
 int vm_is_running(const char *uri, const char *vm, char **error_msg);
 /* Adds the hostdev to the persistent definition, and to the live domain if it
- * runs, atomically: if the hot-plug fails the definition is left unchanged.
+ * runs (unless config_only), atomically: if the hot-plug fails the definition
+ * is left unchanged.
  * Drivers without attach support (the test driver) get the definition
  * rewritten with virDomainDefineXML() instead; a running VM on such a driver
  * is refused with -EBUSY. */
 int vm_attach(const char *uri, const char *vm, const VmHostdev *h, char **error_msg);
 /* Removes the hostdev from the persistent definition, and from the live
- * domain if it runs and has it there. */
+ * domain if it runs and has it there (unless config_only). With the live
+ * domain, libvirt asks the guest to release the device and waits up to a few
+ * seconds; the guest may still hold it when this returns. */
 int vm_detach(const char *uri, const char *vm, const VmHostdev *h, char **error_msg);
 /* The names of the VMs whose persistent definitions contain this device,
  * sorted, as a NULL-terminated strv (empty when none; free with strv_free). */

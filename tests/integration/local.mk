@@ -9,7 +9,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-tree.sh \
 	tests/integration/test-uevent.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) \
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/test-lifecycle.sh \
 	tests/integration/bus-conf \
 	tests/integration/lib.sh \
 	tests/integration/check-introspection.py
@@ -40,8 +40,9 @@ EXTRA_DIST += tests/integration/polkit-lib.sh
 
 # libvirt (issue 5): daemon/vm.c on libvirt's test driver (test-libvirt, one
 # process), against a real libvirtd with the qemu driver in a private mount
-# namespace (test-libvirtd.sh, root needed), and the libvirt hook run the way
-# libvirt runs it against a stub siovctl (test-hook.sh).
+# namespace (test-libvirtd.sh, root needed), the libvirt hook run the way
+# libvirt runs it against a stub siovctl (test-hook.sh), and all of it
+# together: siovd + real libvirtd + the hook (test-libvirt-siovd.sh).
 check_PROGRAMS += tests/integration/test-libvirt
 tests_integration_test_libvirt_SOURCES = tests/integration/test-libvirt.c
 tests_integration_test_libvirt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
@@ -50,7 +51,8 @@ tests_integration_test_libvirt_LDADD = $(LIBVIRT_LIBS) $(LIBXML_LIBS)
 INTEGRATION_TESTS += \
 	tests/integration/test-libvirt.sh \
 	tests/integration/test-hook.sh \
-	tests/integration/test-libvirtd.sh
+	tests/integration/test-libvirtd.sh \
+	tests/integration/test-libvirt-siovd.sh
 EXTRA_DIST += \
 	tests/integration/libvirtd-ns.sh \
 	tests/integration/hook-stub-siovctl

@@ -92,8 +92,13 @@ pk_users_setup() {
                 while getent group "$sgid" >/dev/null; do sgid=$((sgid + 1)); done
                 echo "$PK_GROUP:x:$sgid:" >>"$IT_DIR/etc/group"
         fi
-        mount --bind "$IT_DIR/etc/passwd" /etc/passwd
-        mount --bind "$IT_DIR/etc/group" /etc/group
+        # Never go on without the copies: the group file is rewritten below.
+        if ! mount --bind "$IT_DIR/etc/passwd" /etc/passwd || ! mount --bind "$IT_DIR/etc/group" /etc/group ||
+           [ "$(stat -c %i /etc/group)" != "$(stat -c %i "$IT_DIR/etc/group")" ]; then
+                fail "private copies of /etc/passwd and /etc/group"
+                it_summary
+                exit 1
+        fi
         PK_UID=$(id -u "$PK_USER")
         PK_GID=$(id -g "$PK_USER")
         # Not in the group yet (a host that has it already gets it removed,
@@ -117,10 +122,13 @@ pk_polkit_setup() {
         # must reach the bus socket and the polkit folders.
         chmod 755 "$IT_DIR"
         chmod -R a+rX "$PK_DIR"
-        mount --bind "$PK_DIR/actions" /usr/share/polkit-1/actions
-        mount --bind "$PK_DIR/rules.d" /etc/polkit-1/rules.d
-        [ -d /usr/share/polkit-1/rules.d ] && mount --bind "$PK_DIR/usr-rules.d" /usr/share/polkit-1/rules.d
-        return 0
+        if ! mount --bind "$PK_DIR/actions" /usr/share/polkit-1/actions ||
+           ! mount --bind "$PK_DIR/rules.d" /etc/polkit-1/rules.d ||
+           { [ -d /usr/share/polkit-1/rules.d ] && ! mount --bind "$PK_DIR/usr-rules.d" /usr/share/polkit-1/rules.d; }; then
+                fail "polkit's folders replaced by the test's"
+                it_summary
+                exit 1
+        fi
 }
 
 pk_add_rule() {

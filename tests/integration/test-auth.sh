@@ -6,7 +6,8 @@
 #   1. no rule: every mutating call is refused with NotAuthorized naming its
 #      action (siovctl exit 5), and nothing changed: not the sysfs tree, not
 #      the definitions, not what the fake kernel was asked, not the model;
-#      every read works and shows what root sees;
+#      every read works and shows what root sees; while polkit is paused,
+#      siovd keeps serving reads and root;
 #   2. a rule granting only org.siov1.manage: a plain create works, a
 #      persistent one (manage + define) is refused naming org.siov1.define
 #      and leaves nothing behind;
@@ -195,6 +196,28 @@ case $(raw_call user /org/siov1 org.freedesktop.DBus.Properties.Get ss '["org.si
 OK*) pass "user: Properties.Get";; *) fail "user: Properties.Get";;
 esac
 check_eq "user reads: still nothing changed" "$before" "$(snapshot)"
+
+# While polkit has not answered, siovd serves everyone else.
+U_ROOT=11111111-2222-3333-4444-555555555506
+asked() { grep -c "polkit: asking org.siov1.manage for" "$IT_DIR/siovd.log"; }
+n_asked=$(asked)
+kill -STOP "$PK_PID"
+usiovctl create -t idxd-1dwq -p siov0 >"$IT_DIR/slow.out" 2>&1 &
+slow=$!
+for _ in $(seq 100); do [ "$(asked)" -gt "$n_asked" ] && break; sleep 0.05; done
+check_eq "polkit paused: siovd asked it" "$((n_asked + 1))" "$(asked)"
+check "polkit paused: the user's reads are served" as_user timeout 5 "$SIOVCTL" --address="$ADDR" list
+check "polkit paused: root creates a device (no polkit needed)" \
+        timeout 5 "$SIOVCTL" --address="$ADDR" create -t idxd-1dwq -p siov0 --uuid "$U_ROOT"
+if kill -0 "$slow" 2>/dev/null; then pass "polkit paused: the user's create still waits"; else fail "polkit paused: the user's create still waits"; fi
+kill -CONT "$PK_PID"
+wait "$slow"; rc=$?
+if [ $rc -eq 5 ] && grep -q org.siov1.manage "$IT_DIR/slow.out"; then
+        pass "polkit resumed: the user's create refused (exit 5)"
+else
+        fail "polkit resumed: the user's create refused (exit 5)" "exit $rc: $(cat "$IT_DIR/slow.out")"
+fi
+check "root: destroy $U_ROOT" siovctl destroy "$U_ROOT"
 
 # --- 2. only org.siov1.manage granted ---------------------------------------
 pk_add_rule 40-manage-only.rules "

@@ -163,6 +163,19 @@ check_eq "release, a stop fails: non-zero exit" "1" "$rc"
 check "release failure: message" grep -q "cannot stop device $A of VM 'vm1': siovctl exit status 1: Failed to stop $A: device $A is busy" "$IT_DIR/err"
 check_eq "release failure: the others are still stopped" "both both defined" "$(state $A) $(state $B) $(state $C)"
 
+reset_stub
+run vm1 prepare begin "$A"
+echo "$A" >"$STUB_DIR/hang-stop"
+: >"$STUB_DIR/calls"
+SIOV_HOOK_TIMEOUT=1 run vm1 release end "$A"
+check_eq "release, siovd does not answer a stop: non-zero exit" "1" "$rc"
+check "release timeout: says so and gives up on the rest" \
+        grep -q "cannot stop device $A of VM 'vm1': no answer from siovd within 1s" "$IT_DIR/err"
+check_eq "release timeout: only one stop tried" \
+        "--no-ask-password --json=short list --defined --vm vm1
+--no-ask-password stop $A" "$calls"
+check "release timeout: in time (${ms} ms)" test "$ms" -lt 4500
+
 # --- names ---------------------------------------------------------------------------
 reset_stub
 run "my vm 'x'" prepare begin "$F"

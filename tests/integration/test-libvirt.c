@@ -9,6 +9,7 @@
  *                                default ($SIOV_LIBVIRT_URI, qemu:///system)
  *     exists VM | running VM | attach VM mdev UUID | attach VM vf ADDRESS
  *     detach VM mdev UUID | detach VM vf ADDRESS | users mdev UUID | users vf ADDRESS
+ *     attach-config …, detach-config …: the same with config_only
  *     running-users mdev UUID | running-users vf ADDRESS | reconnect VM FILE
  *   prints "rc=N ERRNO-NAME" then the message (or the VM names, one a line).
  *
@@ -315,6 +316,15 @@ static void suite_testdriver(void) {
         CHECK_RC("detach from a running VM whose driver cannot hot-unplug → -EBUSY",
                  vm_detach(uri, "vmrun", &m4, &msg), -EBUSY);
         CHECK("running: still there", xpath_count("vmrun", true, "count(//hostdev)") == 1);
+        VmHostdev m1_config = { .uuid = U1, .config_only = true };
+        CHECK_RC("config_only: attach to the running VM's definition", vm_attach(uri, "vmrun", &m1_config, &msg), 0);
+        CHECK("config_only: in the definition, not in the live domain",
+              xpath_count("vmrun", true, "count(//hostdev/source/address[@uuid='" U1 "'])") == 1 &&
+              xpath_count("vmrun", false, "count(//hostdev/source/address[@uuid='" U1 "'])") == 0);
+        CHECK_RC("config_only: detach from the running VM's definition", vm_detach(uri, "vmrun", &m1_config, &msg), 0);
+        CHECK("config_only: gone from the definition, U4 kept",
+              xpath_count("vmrun", true, "count(//hostdev/source/address[@uuid='" U1 "'])") == 0 &&
+              xpath_count("vmrun", true, "count(//hostdev)") == 1 && xpath_count("vmrun", false, "count(//hostdev)") == 1);
         CHECK_RC("running users of U4", vm_find_running_users(uri, &m4, &users, &msg), 0);
         CHECK("running users of U4: vmrun", strv_equal_to(users, "vmrun"));
         users = strv_free(users);
@@ -334,6 +344,12 @@ static void suite_testdriver(void) {
 
         (void) unlink(path);
         (void) rmdir(tmpl);
+}
+
+static bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+
+        return a >= b && streq(s + a - b, suffix);
 }
 
 static int run_verb(int argc, char **argv) {
@@ -368,10 +384,11 @@ static int run_verb(int argc, char **argv) {
                 for (int k = 0; k < 1200 && access(argv[4], F_OK) < 0; k++)
                         usleep(100 * 1000);
                 r = vm_exists(uri, argv[3], &msg);
-        } else if (STR_IN_SET(verb, "attach", "detach", "users", "running-users")) {
+        } else if (STR_IN_SET(verb, "attach", "detach", "attach-config", "detach-config", "users", "running-users")) {
                 const char *vm = NULL;
 
-                if (STR_IN_SET(verb, "attach", "detach"))
+                h.config_only = endswith(verb, "-config");
+                if (STR_IN_SET(verb, "attach", "detach", "attach-config", "detach-config"))
                         vm = argv[i++];
                 if (argc != i + 2)
                         goto usage;
@@ -382,9 +399,9 @@ static int run_verb(int argc, char **argv) {
                         h.uuid = argv[i + 1];
                 else
                         goto usage;
-                if (streq(verb, "attach"))
+                if (STR_IN_SET(verb, "attach", "attach-config"))
                         r = vm_attach(uri, vm, &h, &msg);
-                else if (streq(verb, "detach"))
+                else if (STR_IN_SET(verb, "detach", "detach-config"))
                         r = vm_detach(uri, vm, &h, &msg);
                 else if (streq(verb, "users"))
                         r = vm_find_users(uri, &h, &users, &msg);
@@ -404,12 +421,14 @@ static int run_verb(int argc, char **argv) {
 usage:
         fprintf(stderr, "usage: test-libvirt URI|- exists|running VM\n"
                         "       test-libvirt URI|- reconnect VM FILE\n"
-                        "       test-libvirt URI|- attach|detach VM mdev UUID|vf ADDRESS\n"
+                        "       test-libvirt URI|- attach|detach|attach-config|detach-config VM mdev UUID|vf ADDRESS\n"
                         "       test-libvirt URI|- users|running-users mdev UUID|vf ADDRESS\n");
         return 2;
 }
 
 int main(int argc, char **argv) {
+        /* Whole lines: libvirt's parser may warn on stderr in between. */
+        setvbuf(stdout, NULL, _IOLBF, 0);
         if (argc >= 3)
                 return run_verb(argc, argv);
         if (argc != 1) {

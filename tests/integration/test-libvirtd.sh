@@ -130,6 +130,13 @@ check "attach to the running VM fails (the mdev does not exist)" grep -q "^rc=-"
 check "… message names VM and device, quotes libvirt" grep -q "cannot add mdev $U2 to VM 'vm1': ." <<<"$out"
 check_eq "… the definition is unchanged" "0" "$(count ./devices/hostdev)"
 check_eq "… the live domain is unchanged" "0" "$(count ./devices/hostdev live)"
+check_eq "config_only: attach to the running VM's definition" "rc=0 OK" "$(tv attach-config vm1 mdev $U2)"
+check_eq "… in the definition" "1" "$(count "./devices/hostdev/source/address[@uuid='$U2']")"
+check_eq "… not in the live domain" "0" "$(count ./devices/hostdev live)"
+check_eq "… a user of U2, but not a running one" "rc=0 OK
+vm1|rc=0 OK" "$(tv users mdev $U2)|$(tv running-users mdev $U2)"
+check_eq "config_only: detach from the running VM's definition" "rc=0 OK" "$(tv detach-config vm1 mdev $U2)"
+check_eq "… gone" "0" "$(count ./devices/hostdev)"
 check "destroy vm1" lvd_virsh destroy vm1
 
 # --- libvirtd restarts under a long-lived client (siovd): the cached -----------------------------

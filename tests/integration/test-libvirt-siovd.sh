@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The whole chain on one host: the real siovd (fake tree, kernel acted out by
+# tests/common/fake-kernel.so) and siovctl on a private bus, a real libvirtd
+# (qemu driver) in a private mount namespace (libvirtd-ns.sh), and siovd's
+# libvirt hook (as built) installed in that libvirtd, calling the real
+# siovctl. Checks create --vm / destroy / assign / unassign as `virsh
+# dumpxml` shows them, the rollbacks, and the hook's prepare/release flow
+# run by `virsh start` — including that siovd answers the hook while libvirt
+# holds the VM (a Stop that asks libvirt about that VM would hang until the
+# hook's timeout). Needs root; fails, never skips.
+. "$(dirname "$0")/libvirtd-ns.sh"
+lvd_enter_namespace "$@"
+. "$(dirname "$0")/lib.sh"
+trap 'lvd_stop; it_cleanup' EXIT
+
+HOOK=${SIOV_HOOK:-$TOP_BUILDDIR/daemon/qemu.d/siovd}
+FAKE_KERNEL=$TOP_BUILDDIR/tests/common/.libs/fake-kernel.so
+HOOK_TIMEOUT=5
+for f in "$HOOK" "$FAKE_KERNEL"; do
+        [ -e "$f" ] || { fail "$f built"; it_summary; exit 1; }
+done
+unset SIOV_LIBVIRT_URI          # siovd's default: qemu:///system, ours here
+export SIOV_DEFINITIONS_DIR=$IT_DIR/defs
+LV=$IT_DIR/libvirt
+ADDR=unix:path=$IT_DIR/system_bus_socket        # what it_bus_start will use
+
+# The hook with a clean environment, as libvirt runs it, plus the test bus;
+# its calls, exit codes and stderr recorded.
+mkdir -p "$LV/etc/hooks/qemu.d"
+cat >"$LV/etc/hooks/qemu.d/siovd" <<EOF
+#!/bin/bash
+start=\$(date +%s%N)
+DBUS_SYSTEM_BUS_ADDRESS="$ADDR" SIOV_HOOK_SIOVCTL="$SIOVCTL" SIOV_HOOK_TIMEOUT=$HOOK_TIMEOUT \\
+        "$HOOK" "\$@" 2> >(tee -a "$IT_DIR/hook.err" >&2)
+rc=\$?
+echo "\$2 \$3 rc=\$rc \$(( (\$(date +%s%N) - start) / 1000000 ))ms" >>"$IT_DIR/hook.log"
+exit \$rc
+EOF
+chmod +x "$LV/etc/hooks/qemu.d/siovd"
+
+lvd_start "$LV" || { fail "libvirtd starts"; it_summary; exit 1; }
+domain() {
+        cat <<-EOF
+	<domain type='qemu'>
+	  <name>$1</name>
+	  <memory unit='MiB'>64</memory>
+	  <vcpu>1</vcpu>
+	  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+	  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
+	</domain>
+	EOF
+}
+for v in vm1 vm2; do
+        domain $v >"$IT_DIR/$v.xml"
+        lvd_virsh define "$IT_DIR/$v.xml" >/dev/null || fail "define $v"
+done
+
+fake init
+fake add-siov-parent siov0 --total 8 --free 8 --swq-slots 4
+fake add-type siov0 idxd-1dwq --available 8 --name "1 dedicated WQ"
+it_bus_start || { it_summary; exit 1; }
+LD_PRELOAD=$FAKE_KERNEL SIOV_FAKE_KERNEL_ROOT=$ROOT it_siovd_start || { it_summary; exit 1; }
+
+# hostdevs VM [UUID]: how many mdev hostdevs (with that UUID) the definition has
+hostdevs() {
+        local sel=
+        [ -n "${2-}" ] && sel="[@uuid='$2']"
+        lvd_virsh dumpxml --inactive "$1" |
+                python3 -c 'import sys, xml.etree.ElementTree as E; print(len(E.fromstring(sys.stdin.read()).findall(sys.argv[1])))' \
+                        "./devices/hostdev[@type='mdev']/source/address$sel"
+}
+state() { siovctl --json list | jq -r ".[] | select(.uuid == \"$1\") | .state"; }
+n_devices() { siovctl --json list | jq length; }
+in_sysfs() { test -d "$ROOT/sys/bus/mdev/devices/$1" && echo yes || echo no; }
+
+# --- create --vm / destroy --------------------------------------------------------------------
+U=$(siovctl create --type idxd-1dwq --vm vm1 2>"$IT_DIR/err"); rc=$?
+check_eq "create --type idxd-1dwq --vm vm1: exit 0" "0" "$rc"
+check_eq "… virsh dumpxml vm1 shows its hostdev" "1" "$(hostdevs vm1 "$U")"
+check_eq "… the device's VM" "vm1" "$(siovctl --json list | jq -r ".[] | select(.uuid == \"$U\") | .vm")"
+check_eq "… list --vm vm1" "$U" "$(siovctl --json list --vm vm1 | jq -r '.[].uuid')"
+check "destroy" siovctl destroy "$U"
+check_eq "… removes the device and the hostdev" "no 0 0" "$(in_sysfs "$U") $(hostdevs vm1) $(n_devices)"
+
+out=$(siovctl create --type idxd-1dwq --vm ghost 2>&1); rc=$?
+check "create --vm ghost fails" test "$rc" -ne 0
+check "… naming the VM with libvirt's message" grep -q "no VM 'ghost' (libvirt: Domain not found" <<<"$out"
+check_eq "… and leaves no device" "0 " "$(n_devices) $(ls "$ROOT/sys/bus/mdev/devices" 2>/dev/null)"
+
+# libvirt refuses after the device exists: the hostdev is there already.
+U3=33333333-0000-4000-8000-000000000003
+echo "<hostdev mode='subsystem' type='mdev' model='vfio-pci'><source><address uuid='$U3'/></source></hostdev>" >"$IT_DIR/h.xml"
+lvd_virsh attach-device vm1 "$IT_DIR/h.xml" --config >/dev/null || fail "virsh attach-device"
+out=$(siovctl create --type idxd-1dwq --uuid "$U3" --vm vm1 2>&1); rc=$?
+check "create --vm when libvirt refuses the hostdev: fails" test "$rc" -ne 0
+check "… message names the VM" grep -q "VM 'vm1'" <<<"$out"
+check_eq "… the device is destroyed again, the definition as before" "no 0 1" \
+        "$(in_sysfs "$U3") $(n_devices) $(hostdevs vm1 "$U3")"
+lvd_virsh detach-device vm1 "$IT_DIR/h.xml" --config >/dev/null || fail "virsh detach-device"
+
+# A running VM: the hot-plug of a (fake) mdev fails, everything is undone.
+check "start vm2" lvd_virsh start vm2
+out=$(siovctl create --type idxd-1dwq --vm vm2 2>&1); rc=$?
+check "create --vm for a running VM whose hot-plug fails: fails" test "$rc" -ne 0
+check "… message names VM and libvirt's reason" grep -q "VM 'vm2': ." <<<"$out"
+check_eq "… no device, no hostdev" "0 0 " "$(n_devices) $(hostdevs vm2) $(ls "$ROOT/sys/bus/mdev/devices" 2>/dev/null)"
+check "destroy vm2" lvd_virsh destroy vm2
+
+# --- assign / unassign ------------------------------------------------------------------------
+U=$(siovctl create --type idxd-1dwq 2>/dev/null)
+check "assign" siovctl assign "$U" --vm vm1
+check_eq "… hostdev added, VM recorded" "1 vm1" "$(hostdevs vm1 "$U") $(siovctl --json list | jq -r ".[] | select(.uuid == \"$U\") | .vm")"
+check "unassign" siovctl unassign "$U"
+check_eq "… hostdev removed, VM cleared" "0 " "$(hostdevs vm1) $(siovctl --json list | jq -r ".[] | select(.uuid == \"$U\") | .vm")"
+check "destroy" siovctl destroy "$U"
+
+# --- the hook, run by libvirt, talking to siovd ---------------------------------------------
+# A per-VM definition (not autostart) assigned to vm1: started at prepare,
+# stopped at release. QEMU cannot open the fake mdev, so libvirt fails the
+# start after prepare and runs release right away: both halves in one start.
+D=$(siovctl define --type idxd-1dwq --parent siov0 --vm vm1 2>/dev/null)
+check_eq "define --vm vm1: defined, hostdev in vm1" "defined 1" "$(state "$D") $(hostdevs vm1 "$D")"
+# siovd's events show the device coming and going.
+"$SIOVCTL" --address="$ADDR" --json=short monitor >"$IT_DIR/monitor" 2>"$IT_DIR/monitor.err" &
+MON=$!
+for _ in $(seq 100); do grep -q monitoring "$IT_DIR/monitor.err" && break; sleep 0.05; done
+: >"$IT_DIR/hook.log"
+: >"$IT_DIR/hook.err"
+t0=$(date +%s%N)
+lvd_virsh start vm1 >/dev/null 2>"$IT_DIR/start.err"
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "virsh start vm1 reached QEMU and failed there (no VFIO for a fake mdev)" \
+        grep -qv "siovd hook" "$IT_DIR/start.err"
+check_eq "prepare begin: the hook succeeded" "rc=0" "$(awk '$1 == "prepare" && $2 == "begin" {print $3}' "$IT_DIR/hook.log")"
+kill $MON; wait $MON 2>/dev/null
+check_eq "… and started the device: siovd's State changes" "both defined" \
+        "$(jq -r --arg u "$D" 'select(.event == "changed" and .uuid == $u and .properties.state != null) | .properties.state' "$IT_DIR/monitor" | xargs)"
+check_eq "release end: the hook succeeded" "rc=0" "$(awk '$1 == "release" && $2 == "end" {print $3}' "$IT_DIR/hook.log")"
+check_eq "… and stopped the device again" "defined no" "$(state "$D") $(in_sysfs "$D")"
+check_eq "the hook said nothing" "" "$(cat "$IT_DIR/hook.err")"
+check "siovd answered the hook without waiting for libvirt (start took ${ms} ms, hook timeout ${HOOK_TIMEOUT} s)" \
+        test "$ms" -lt $((HOOK_TIMEOUT * 1000))
+
+# An autostart definition is started at prepare but kept at release.
+check "modify --autostart" siovctl modify "$D" --autostart
+lvd_virsh start vm1 >/dev/null 2>&1
+check_eq "autostart device: kept after release" "both yes" "$(state "$D") $(in_sysfs "$D")"
+check "stop it" siovctl stop "$D"
+
+# A device that can't be provided fails the VM's start with siovd's reason.
+fake set-type-attr siov0 idxd-1dwq available_instances 0
+siovctl rescan >/dev/null 2>&1
+lvd_virsh start vm1 >/dev/null 2>"$IT_DIR/start.err"
+check "no capacity: virsh start fails with the hook's message" \
+        grep -q "siovd hook: cannot start device $D for VM 'vm1'" "$IT_DIR/start.err"
+check_eq "… nothing left active" "defined no" "$(state "$D") $(in_sysfs "$D")"
+
+it_summary
