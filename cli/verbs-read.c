@@ -477,15 +477,43 @@ static int object_add(json_object *o, const char *key, json_object *v) {
         return 0;
 }
 
+/* A definition whose parent is absent (not present now, or never seen):
+ * it is started when the parent appears. */
+static bool device_waits_for_parent(const Model *m, const Device *d) {
+        return streq(d->state, "defined") && !model_find_parent(m, d->parent);
+}
+
+static json_object *waiting_to_json(const Device *d) {
+        json_object *o = json_object_new_object();
+
+        if (!o)
+                return NULL;
+        if (object_add(o, "uuid", json_object_new_string(d->uuid)) < 0 ||
+            object_add(o, "parent", json_object_new_string(d->parent)) < 0 ||
+            object_add(o, "type", json_object_new_string(d->type)) < 0 ||
+            object_add(o, "autostart", json_object_new_boolean(d->autostart)) < 0 ||
+            object_add(o, "vm", json_object_new_string(d->vm)) < 0) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
 static int status_json(Context *c, const Model *m, const Counter *parent_kinds,
                        const Counter *kinds, const Counter *states) {
-        json_object *o = NULL, *broken = NULL, *details = NULL;
+        json_object *o = NULL, *broken = NULL, *details = NULL, *waiting = NULL;
 
         o = json_object_new_object();
         broken = json_object_new_array();
         details = json_object_new_array_ext(m->n_parents);
-        if (!o || !broken || !details)
+        waiting = json_object_new_array();
+        if (!o || !broken || !details || !waiting)
                 goto oom;
+
+        for (size_t i = 0; i < m->n_devices; i++)
+                if (device_waits_for_parent(m, &m->devices[i]) &&
+                    array_add(waiting, waiting_to_json(&m->devices[i])) < 0)
+                        goto fail;
 
         for (size_t i = 0; i < m->n_parents; i++) {
                 const Parent *p = &m->parents[i];
@@ -520,6 +548,7 @@ static int status_json(Context *c, const Model *m, const Counter *parent_kinds,
             object_add(o, "devices_by_kind", counter_to_json(kinds)) < 0 ||
             object_add(o, "devices_by_state", counter_to_json(states)) < 0 ||
             object_add(o, "broken", TAKE_PTR(broken)) < 0 ||
+            object_add(o, "waiting_for_parent", TAKE_PTR(waiting)) < 0 ||
             object_add(o, "parents_detail", TAKE_PTR(details)) < 0)
                 goto oom;
 
@@ -531,6 +560,7 @@ fail:
         json_object_put(o);
         json_object_put(broken);
         json_object_put(details);
+        json_object_put(waiting);
         return -ENOMEM;
 }
 
@@ -604,6 +634,28 @@ static int status_table(Context *c, const Model *m, const Counter *parent_kinds,
 
         if (print_broken(m, "Warning: broken parents and types:") == 0)
                 printf("\nNo broken parents or types.\n");
+
+        t = table_free(t);
+        for (size_t i = 0; i < m->n_devices; i++) {
+                const Device *d = &m->devices[i];
+
+                if (!device_waits_for_parent(m, d))
+                        continue;
+                if (!t) {
+                        t = table_new("UUID", "PARENT", "TYPE", "VM", "DETAILS", NULL);
+                        if (!t)
+                                return log_error_errno(-ENOMEM, "out of memory");
+                }
+                TABLE_ADD(t, d->uuid);
+                TABLE_ADD(t, d->parent);
+                TABLE_ADD(t, d->type);
+                TABLE_ADD(t, d->vm);
+                TABLE_ADD(t, d->autostart ? "autostart" : "");
+        }
+        if (t) {
+                printf("\nDefined devices waiting for their parent:\n");
+                table_print(t, stdout);
+        }
         return 0;
 }
 

@@ -7,9 +7,10 @@ tests_integration_test_uevent_LDADD = $(SYSTEMD_LIBS) $(UMOCKDEV_LIBS)
 
 INTEGRATION_TESTS += \
 	tests/integration/test-tree.sh \
-	tests/integration/test-uevent.sh
+	tests/integration/test-uevent.sh \
+	tests/integration/test-lifecycle.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/test-lifecycle.sh \
+EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/bus-conf \
 	tests/integration/lib.sh \
 	tests/integration/check-introspection.py

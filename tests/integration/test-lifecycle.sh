@@ -136,10 +136,12 @@ rm -f "$DEFS/55555555-0000-4000-8000-000000000005.json" "$DEFS/notes.json"
 fake add-siov-parent siov3 --total 5 --free 5
 bus call org.siov1 /org/siov1 org.siov1.Manager Rescan
 echo 20 > "$ROOT/fake-kernel/delay-ms"
+pids=()
 for i in $(seq 16); do
         ( "$SIOVCTL" --address="$ADDR" create --type idxd-1dwq --parent siov3 >/dev/null 2>"$IT_DIR/race.$i"; echo $? > "$IT_DIR/race.$i.rc" ) &
+        pids+=($!)
 done
-wait
+wait "${pids[@]}"
 rm -f "$ROOT/fake-kernel/delay-ms"
 ok=$(cat "$IT_DIR"/race.*.rc | grep -cx 0)
 nocap=$(cat "$IT_DIR"/race.*.rc | grep -cx 6)

@@ -47,7 +47,7 @@ pool_adds_up() {
 
 # Every D-Bus error siovd sends, for the error names.
 dbus_monitor_start() {
-        dbus-monitor --system "type='error',sender='org.siov1'" >/tmp/errors.log 2>&1 &
+        dbus-monitor --system "type='error'" >/tmp/errors.log 2>&1 &
         MON_PID=$!
         sleep 0.5
 }
@@ -131,16 +131,18 @@ t_eq "availability back after the persistent device" "$a0" "$(avail siov0 idxd-1
 t_log "32 concurrent siovctl create for 8 free WQs"
 R=/tmp/race
 mkdir -p $R
+pids=
 for i in $(seq 32); do
         (
                 while [ ! -e $R/go ]; do sleep 0.01; done
                 siovctl create --type idxd-1dwq --parent siov0 >$R/$i.out 2>$R/$i.err
                 echo $? >$R/$i.rc
         ) &
+        pids="$pids $!"
 done
 sleep 1
 touch $R/go
-wait
+wait $pids
 rcs=$(cat $R/*.rc | sort | uniq -c | awk '{ printf "%s×%s ", $2, $1 }')
 t_log "exit statuses: $rcs"
 t_eq "exactly 8 clients succeed" 8 "$(grep -lx 0 $R/*.rc | wc -l)"
@@ -174,8 +176,9 @@ t_check "pool counters of siov0 add up" pool_adds_up siov0
 t_eq "siov1 untouched" 8 "$(pool siov1 free)"
 t_eq "available_instances of siov0 is 0" 0 "$(avail siov0 idxd-1dwq)"
 # 8 concurrent destroys
-for u in $won; do siovctl destroy "$u" >$R/d-$u.out 2>&1 & done
-wait
+pids=
+for u in $won; do siovctl destroy "$u" >$R/d-$u.out 2>&1 & pids="$pids $!"; done
+wait $pids
 t_eq "8 concurrent destroys leave no mdev" 0 "$(n_mdevs)"
 t_eq "pool/free of siov0 back to 8" 8 "$(pool siov0 free)"
 t_check "siovd lists no device" t_wait_for 5 sh -c '[ -z "$(siovctl --json list | jq -r ".[] | select(.kind == \"mdev\") | .uuid")" ]'
