@@ -8,10 +8,12 @@ tests_integration_test_uevent_LDADD = $(SYSTEMD_LIBS) $(UMOCKDEV_LIBS)
 INTEGRATION_TESTS += \
 	tests/integration/test-tree.sh \
 	tests/integration/test-uevent.sh \
-	tests/integration/test-lifecycle.sh
+	tests/integration/test-lifecycle.sh \
+	tests/integration/test-hostile.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/bus-conf \
+	tests/integration/dbus-call \
 	tests/integration/lib.sh \
 	tests/integration/check-introspection.py
 
