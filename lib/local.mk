@@ -1,6 +1,7 @@
 # libsiov: the model, no D-Bus. Versioned symbols via lib/libsiov.sym.
 lib_LTLIBRARIES += lib/libsiov.la
 include_HEADERS = lib/libsiov.h lib/siov-names.h
+noinst_HEADERS = lib/siov-macro.h
 lib_libsiov_la_SOURCES = \
 	lib/libsiov.h \
 	lib/siov-names.h \
