@@ -9,14 +9,18 @@
 
 #include "siovctl.h"
 
+_printf_(1, 0) static void log_printv(const char *fmt, va_list ap) {
+        fputs(PROGRAM ": ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+}
+
 int log_error_errno(int r, const char *fmt, ...) {
         va_list ap;
 
-        fputs(PROGRAM ": ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        log_printv(fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
         return r < 0 ? r : -r;
 }
 
@@ -42,9 +46,7 @@ int exit_code_from_errno(int r) {
 void log_info(const char *fmt, ...) {
         va_list ap;
 
-        fputs(PROGRAM ": ", stderr);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        log_printv(fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
 }

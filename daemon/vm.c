@@ -575,28 +575,69 @@ static int check_persistent(virDomainPtr dom, const char *vm, char **error_msg) 
  * without it libvirt leaves out passwords (e.g. VNC's). */
 #define DEFINITION_FLAGS (VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE)
 
+/* What attach and detach start with: the device checked, the VM opened
+ * (persistent ones only) and its definition read. */
+static int edit_begin(const char *uri, const char *vm, const VmHostdev *h, Hostdev *ret_d, virConnectPtr *ret_conn,
+                      virDomainPtr *ret_dom, xmlDocPtr *ret_def, char **error_msg) {
+        int r;
+
+        clear_error(error_msg);
+        r = hostdev_parse(h, ret_d, error_msg);
+        if (r < 0)
+                return r;
+        r = vm_open(uri, vm, ret_conn, ret_dom, error_msg);
+        if (r < 0)
+                return r;
+        r = check_persistent(*ret_dom, vm, error_msg);
+        if (r < 0)
+                return r;
+        return domain_xml(*ret_dom, vm, DEFINITION_FLAGS, ret_def, error_msg);
+}
+
+/* libvirt's flags for the change, and the device as XML. The running VM
+ * is changed too (LIVE) when its live definition has the device as
+ * live_when says; never for a config-only change. */
+static int edit_prepare(virDomainPtr dom, const char *vm, const Hostdev *d, Found live_when,
+                        unsigned *ret_flags, char **ret_devxml, char **error_msg) {
+        _cleanup_(xmlFreeDocp) xmlDocPtr live = NULL;
+        unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+        int r;
+
+        r = d->config_only ? 0 : domain_is_active(dom, vm, error_msg);
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                r = domain_xml(dom, vm, 0, &live, error_msg);
+                if (r < 0)
+                        return r;
+                if (doc_find(live, d, NULL) == live_when)
+                        flags |= VIR_DOMAIN_AFFECT_LIVE;
+        }
+        if (hostdev_to_string(d, ret_devxml) < 0)
+                return set_error(error_msg, -ENOMEM, "out of memory");
+        *ret_flags = flags;
+        return 0;
+}
+
+/* The driver cannot change the running VM; its definition alone would
+ * then differ from what runs. action: "hot-plug", "hot-unplug". */
+static int refuse_running(const char *vm, const Hostdev *d, const char *action, char **error_msg) {
+        return set_error(error_msg, -EBUSY,
+                         "VM '%s' is running and this libvirt driver cannot %s %s (libvirt: %s); "
+                         "stop the VM first", vm, action, d->what, libvirt_message());
+}
+
 int vm_attach(const char *uri, const char *vm, const VmHostdev *h, char **error_msg) {
         _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
-        _cleanup_(xmlFreeDocp) xmlDocPtr def = NULL, live = NULL;
+        _cleanup_(xmlFreeDocp) xmlDocPtr def = NULL;
         _cleanup_free_ char *devxml = NULL;
-        unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
         virConnectPtr conn;
+        unsigned flags;
         xmlNodePtr n;
         Hostdev d;
         int r;
 
-        clear_error(error_msg);
-        r = hostdev_parse(h, &d, error_msg);
-        if (r < 0)
-                return r;
-        r = vm_open(uri, vm, &conn, &dom, error_msg);
-        if (r < 0)
-                return r;
-        r = check_persistent(dom, vm, error_msg);
-        if (r < 0)
-                return r;
-
-        r = domain_xml(dom, vm, DEFINITION_FLAGS, &def, error_msg);
+        r = edit_begin(uri, vm, h, &d, &conn, &dom, &def, error_msg);
         if (r < 0)
                 return r;
         switch (doc_find(def, &d, NULL)) {
@@ -609,29 +650,17 @@ int vm_attach(const char *uri, const char *vm, const VmHostdev *h, char **error_
                 break;
         }
 
-        r = d.config_only ? 0 : domain_is_active(dom, vm, error_msg);
+        /* Already hot-plugged (by hand): only the definition is missing it. */
+        r = edit_prepare(dom, vm, &d, FOUND_NONE, &flags, &devxml, error_msg);
         if (r < 0)
                 return r;
-        if (r > 0) {
-                r = domain_xml(dom, vm, 0, &live, error_msg);
-                if (r < 0)
-                        return r;
-                /* Already hot-plugged (by hand): only the definition is missing it. */
-                if (doc_find(live, &d, NULL) == FOUND_NONE)
-                        flags |= VIR_DOMAIN_AFFECT_LIVE;
-        }
-
-        if (hostdev_to_string(&d, &devxml) < 0)
-                return set_error(error_msg, -ENOMEM, "out of memory");
 
         if (virDomainAttachDeviceFlags(dom, devxml, flags) == 0)
                 return 0;
 
         if (libvirt_error_is(VIR_ERR_NO_SUPPORT)) {
                 if (flags & VIR_DOMAIN_AFFECT_LIVE)
-                        return set_error(error_msg, -EBUSY,
-                                         "VM '%s' is running and this libvirt driver cannot hot-plug %s (libvirt: %s); "
-                                         "stop the VM first", vm, d.what, libvirt_message());
+                        return refuse_running(vm, &d, "hot-plug", error_msg);
                 n = hostdev_new_node(&d);
                 if (!n)
                         return set_error(error_msg, -ENOMEM, "out of memory");
@@ -663,26 +692,15 @@ int vm_attach(const char *uri, const char *vm, const VmHostdev *h, char **error_
 
 int vm_detach(const char *uri, const char *vm, const VmHostdev *h, char **error_msg) {
         _cleanup_(virDomainFreep) virDomainPtr dom = NULL;
-        _cleanup_(xmlFreeDocp) xmlDocPtr def = NULL, live = NULL;
+        _cleanup_(xmlFreeDocp) xmlDocPtr def = NULL;
         _cleanup_free_ char *devxml = NULL;
-        unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
         xmlNodePtr n = NULL;
         virConnectPtr conn;
+        unsigned flags;
         Hostdev d;
         int r;
 
-        clear_error(error_msg);
-        r = hostdev_parse(h, &d, error_msg);
-        if (r < 0)
-                return r;
-        r = vm_open(uri, vm, &conn, &dom, error_msg);
-        if (r < 0)
-                return r;
-        r = check_persistent(dom, vm, error_msg);
-        if (r < 0)
-                return r;
-
-        r = domain_xml(dom, vm, DEFINITION_FLAGS, &def, error_msg);
+        r = edit_begin(uri, vm, h, &d, &conn, &dom, &def, error_msg);
         if (r < 0)
                 return r;
         switch (doc_find(def, &d, &n)) {
@@ -695,19 +713,9 @@ int vm_detach(const char *uri, const char *vm, const VmHostdev *h, char **error_
                 break;
         }
 
-        r = d.config_only ? 0 : domain_is_active(dom, vm, error_msg);
+        r = edit_prepare(dom, vm, &d, FOUND_HOSTDEV, &flags, &devxml, error_msg);
         if (r < 0)
                 return r;
-        if (r > 0) {
-                r = domain_xml(dom, vm, 0, &live, error_msg);
-                if (r < 0)
-                        return r;
-                if (doc_find(live, &d, NULL) == FOUND_HOSTDEV)
-                        flags |= VIR_DOMAIN_AFFECT_LIVE;
-        }
-
-        if (hostdev_to_string(&d, &devxml) < 0)
-                return set_error(error_msg, -ENOMEM, "out of memory");
 
         /* With LIVE, libvirt asks the guest to release the device and waits a
          * few seconds; the definition is changed only if that worked. */
@@ -716,9 +724,7 @@ int vm_detach(const char *uri, const char *vm, const VmHostdev *h, char **error_
 
         if (libvirt_error_is(VIR_ERR_NO_SUPPORT)) {
                 if (flags & VIR_DOMAIN_AFFECT_LIVE)
-                        return set_error(error_msg, -EBUSY,
-                                         "VM '%s' is running and this libvirt driver cannot hot-unplug %s (libvirt: %s); "
-                                         "stop the VM first", vm, d.what, libvirt_message());
+                        return refuse_running(vm, &d, "hot-unplug", error_msg);
                 xmlUnlinkNode(n);
                 xmlFreeNode(n);
                 return domain_redefine(conn, vm, def, "remove the device from", error_msg);

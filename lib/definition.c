@@ -721,6 +721,10 @@ _public_ bool siov_definition_equal(const struct siov_definition *a, const struc
         return json_object_equal(a->extra, b->extra);
 }
 
+bool siov_definition_key_is_reserved(const char *key) {
+        return STR_IN_SET(key, KEY_UUID, KEY_PARENT, KEY_TYPE, KEY_AUTOSTART, KEY_VM, KEY_ATTRS);
+}
+
 void siov_definition_set_extra(struct siov_definition *d, struct json_object *extra) {
         json_object_putp(&d->extra);
         d->extra = extra ? json_object_get(extra) : NULL;
@@ -823,6 +827,30 @@ int siov_definition_attrs_from_json(struct siov_definition *d, struct json_objec
         return 0;
 }
 
+int siov_definition_json_parse(const char *json, size_t len, struct json_object **ret, char **error_msg) {
+        _cleanup_free_ char *reason = NULL;
+        int r;
+
+        if (len > SIOV_DEFINITION_MAX_SIZE)
+                return siov_error(error_msg, -EFBIG, "%zu bytes, more than the %d a definition may have",
+                                  len, SIOV_DEFINITION_MAX_SIZE);
+        r = siov_json_parse_strict(json, len, ret, &reason);
+        if (r == -EINVAL)
+                return siov_error(error_msg, r, "%s", reason);
+        return r;
+}
+
+int siov_definition_extra_add(struct json_object **extra, const char *key, struct json_object *v) {
+        if (!*extra) {
+                *extra = json_object_new_object();
+                if (!*extra)
+                        return -ENOMEM;
+        }
+        if (json_object_object_add(*extra, key, json_object_get(v)) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
 _public_ int siov_definition_parse(const char *json, size_t len, struct siov_definition **ret, char **error_msg) {
         _cleanup_(siov_definition_unrefp) struct siov_definition *d = NULL;
         _cleanup_json_ struct json_object *o = NULL, *extra = NULL;
@@ -834,13 +862,7 @@ _public_ int siov_definition_parse(const char *json, size_t len, struct siov_def
                 *error_msg = NULL;
         if (!json || !ret)
                 return -EINVAL;
-        if (len > SIOV_DEFINITION_MAX_SIZE)
-                return siov_error(error_msg, -EFBIG, "%zu bytes, more than the %d a definition may have",
-                                  len, SIOV_DEFINITION_MAX_SIZE);
-
-        r = siov_json_parse_strict(json, len, &o, &reason);
-        if (r == -EINVAL)
-                return siov_error(error_msg, r, "%s", reason);
+        r = siov_definition_json_parse(json, len, &o, error_msg);
         if (r < 0)
                 return r;
 
@@ -904,13 +926,9 @@ _public_ int siov_definition_parse(const char *json, size_t len, struct siov_def
                                 goto fail;
                 } else {
                         /* A newer siovd's key: kept, written back as is. */
-                        if (!extra) {
-                                extra = json_object_new_object();
-                                if (!extra)
-                                        return -ENOMEM;
-                        }
-                        if (json_object_object_add(extra, key, json_object_get(v)) < 0)
-                                return -ENOMEM;
+                        r = siov_definition_extra_add(&extra, key, v);
+                        if (r < 0)
+                                return r;
                 }
         }
 
@@ -985,9 +1003,14 @@ _public_ int siov_definition_to_json(const struct siov_definition *d, char **ret
                         return r;
         }
         if (d->extra) {
-                json_object_object_foreach(d->extra, key, v)
+                json_object_object_foreach(d->extra, key, v) {
+                        /* An extra key never overrides a checked one, whoever
+                         * put it there (an import, a newer file). */
+                        if (siov_definition_key_is_reserved(key))
+                                continue;
                         if (json_object_object_add(o, key, json_object_get(v)) < 0)
                                 return -ENOMEM;
+                }
         }
 
         s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

@@ -51,13 +51,7 @@ _public_ int siov_mdevctl_parse(const char *parent, const char *uuid, const char
                 e = siov_escape_value(strempty(uuid));
                 return siov_error(error_msg, -EINVAL, "not a UUID: '%s'", strempty(e));
         }
-        if (len > SIOV_DEFINITION_MAX_SIZE)
-                return siov_error(error_msg, -EFBIG, "%zu bytes, more than the %d a definition may have",
-                                  len, SIOV_DEFINITION_MAX_SIZE);
-
-        r = siov_json_parse_strict(json, len, &o, &reason);
-        if (r == -EINVAL)
-                return siov_error(error_msg, r, "%s", reason);
+        r = siov_definition_json_parse(json, len, &o, error_msg);
         if (r < 0)
                 return r;
 
@@ -71,14 +65,15 @@ _public_ int siov_mdevctl_parse(const char *parent, const char *uuid, const char
                                 start = json_object_get_string(v);
                 } else if (streq(key, MDEVCTL_KEY_ATTRS))
                         attrs = v;
+                else if (siov_definition_key_is_reserved(key))
+                        /* Not an mdevctl key but one of siovd's: taking it
+                         * along would smuggle an unchecked parent, type or
+                         * VM into the definition. */
+                        return siov_error(error_msg, -EINVAL, "'%s' is not an mdevctl key (it is one of siovd's)", key);
                 else {
-                        if (!extra) {
-                                extra = json_object_new_object();
-                                if (!extra)
-                                        return -ENOMEM;
-                        }
-                        if (json_object_object_add(extra, key, json_object_get(v)) < 0)
-                                return -ENOMEM;
+                        r = siov_definition_extra_add(&extra, key, v);
+                        if (r < 0)
+                                return r;
                 }
         }
 
@@ -229,6 +224,7 @@ _public_ int siov_mdevctl_import_dir(const char *dir, siov_mdevctl_cb_t cb, void
 
         for (char **name = names; name && *name; name++) {
                 _cleanup_free_ char *path = NULL;
+                const char *refused = NULL;
                 struct stat st;
 
                 if (streq(*name, MDEVCTL_SCRIPTS) || (*name)[0] == '.')
@@ -237,27 +233,19 @@ _public_ int siov_mdevctl_import_dir(const char *dir, siov_mdevctl_cb_t cb, void
                         continue;       /* gone meanwhile */
                 if (asprintf(&path, "%s/%s", dir, *name) < 0)
                         return -ENOMEM;
-                if (S_ISLNK(st.st_mode)) {
-                        _cleanup_free_ char *e = siov_escape_value(*name);
-                        if (!e)
-                                return -ENOMEM;
-                        r = import_report(&im, path, e, "", NULL, "the parent folder is a symbolic link, not followed");
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (!S_ISDIR(st.st_mode))
+                if (S_ISLNK(st.st_mode))
+                        refused = "the parent folder is a symbolic link, not followed";
+                else if (!S_ISDIR(st.st_mode))
                         continue;       /* not a parent folder: nothing mdevctl reads */
-                if (!siov_name_is_valid(*name)) {
+                else if (!siov_name_is_valid(*name))
+                        refused = "the parent folder name is not a valid device name";
+                if (refused) {
                         _cleanup_free_ char *e = siov_escape_value(*name);
                         if (!e)
                                 return -ENOMEM;
-                        r = import_report(&im, path, e, "", NULL, "the parent folder name is not a valid device name");
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                r = import_parent(&im, fd, dir, *name);
+                        r = import_report(&im, path, e, "", NULL, "%s", refused);
+                } else
+                        r = import_parent(&im, fd, dir, *name);
                 if (r < 0)
                         return r;
         }

@@ -261,7 +261,15 @@ int siov_json_parse_strict(const char *json, size_t len, struct json_object **re
 /* Appends the {"name": "value"} entries of array a (the "attrs" of both
  * formats) to d; reason like "attrs[2]: ...". */
 int siov_definition_attrs_from_json(struct siov_definition *d, struct json_object *a, char **reason);
+/* The start of reading either format: json (len bytes) within the size
+ * limit, parsed strictly; *error_msg says why not. */
+int siov_definition_json_parse(const char *json, size_t len, struct json_object **ret, char **error_msg);
+/* Adds a reference to v as key to *extra (made on first use): an unknown
+ * key, kept to be written back as it was. */
+int siov_definition_extra_add(struct json_object **extra, const char *key, struct json_object *v);
 /* Takes a reference to an object holding the unknown keys (or NULL). */
+/* uuid, parent, type, autostart, vm, attrs: the keys siovd checks. */
+bool siov_definition_key_is_reserved(const char *key);
 void siov_definition_set_extra(struct siov_definition *d, struct json_object *extra);
 
 /* Test hook: when set, siov_definition_save() calls it after each step

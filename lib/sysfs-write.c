@@ -97,6 +97,16 @@ static int open_device_link(const struct siov_ctx *ctx, const char *what, const 
         return fd;
 }
 
+/* uuid normalized into id; a refused one is named in the message. */
+static int uuid_arg(const char *uuid, char id[static SIOV_UUID_STRING_MAX], char **error_msg) {
+        _cleanup_free_ char *e = NULL;
+
+        if (siov_uuid_normalize(uuid, id) >= 0)
+                return 0;
+        e = siov_escape_value(strempty(uuid));
+        return siov_error(error_msg, -EINVAL, "invalid UUID '%s'", strempty(e));
+}
+
 /* An mdev folder: /sys/bus/mdev/devices/<uuid> with an mdev_type link. */
 static int open_mdev(const struct siov_ctx *ctx, const char *id, char **error_msg) {
         _cleanup_close_ int fd = -1;
@@ -120,6 +130,7 @@ _public_ int siov_mdev_create(struct siov_ctx *ctx, const char *parent, const ch
         _cleanup_close_ int pfd = -1, tsfd = -1, tfd = -1;
         _cleanup_free_ char *shown = NULL, *ep = NULL, *et = NULL;
         char id[SIOV_UUID_STRING_MAX];
+        int r;
 
         if (error_msg)
                 *error_msg = NULL;
@@ -133,10 +144,9 @@ _public_ int siov_mdev_create(struct siov_ctx *ctx, const char *parent, const ch
                 et = siov_escape_value(strempty(type));
                 return siov_error(error_msg, -EINVAL, "invalid mdev type name '%s'", strempty(et));
         }
-        if (siov_uuid_normalize(uuid, id) < 0) {
-                ep = siov_escape_value(strempty(uuid));
-                return siov_error(error_msg, -EINVAL, "invalid UUID '%s'", strempty(ep));
-        }
+        r = uuid_arg(uuid, id, error_msg);
+        if (r < 0)
+                return r;
 
         pfd = open_device_link(ctx, "mdev parent", SIOV_SYSFS_MDEV_BUS_CLASS, parent, NULL, error_msg);
         if (pfd < 0)
@@ -162,17 +172,17 @@ _public_ int siov_mdev_create(struct siov_ctx *ctx, const char *parent, const ch
 
 _public_ int siov_mdev_remove(struct siov_ctx *ctx, const char *uuid, char **error_msg) {
         _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *shown = NULL, *e = NULL;
+        _cleanup_free_ char *shown = NULL;
         char id[SIOV_UUID_STRING_MAX];
+        int r;
 
         if (error_msg)
                 *error_msg = NULL;
         if (!ctx)
                 return -EINVAL;
-        if (siov_uuid_normalize(uuid, id) < 0) {
-                e = siov_escape_value(strempty(uuid));
-                return siov_error(error_msg, -EINVAL, "invalid UUID '%s'", strempty(e));
-        }
+        r = uuid_arg(uuid, id, error_msg);
+        if (r < 0)
+                return r;
         fd = open_mdev(ctx, id, error_msg);
         if (fd < 0)
                 return fd;
@@ -187,15 +197,15 @@ _public_ int siov_mdev_write_attr(struct siov_ctx *ctx, const char *uuid, const 
         _cleanup_free_ char *shown = NULL, *e = NULL;
         char id[SIOV_UUID_STRING_MAX];
         struct stat st;
+        int r;
 
         if (error_msg)
                 *error_msg = NULL;
         if (!ctx || !value)
                 return -EINVAL;
-        if (siov_uuid_normalize(uuid, id) < 0) {
-                e = siov_escape_value(strempty(uuid));
-                return siov_error(error_msg, -EINVAL, "invalid UUID '%s'", strempty(e));
-        }
+        r = uuid_arg(uuid, id, error_msg);
+        if (r < 0)
+                return r;
         if (!siov_mdev_attr_name_is_writable(name)) {
                 e = siov_escape_value(strempty(name));
                 return siov_error(error_msg, -EINVAL, "'%s' is not an mdev attribute that may be written",
@@ -236,11 +246,17 @@ static void vf_done(struct vf *v) {
         v->canon = mfree(v->canon);
 }
 
+/* The start of each public VF call: error_msg cleared, ctx checked, the
+ * VF's folder opened into v. */
 static int vf_open(const struct siov_ctx *ctx, const char *address, struct vf *v, char **error_msg) {
         _cleanup_free_ char *e = NULL;
         char target[PATH_MAX];
         int r;
 
+        if (error_msg)
+                *error_msg = NULL;
+        if (!ctx)
+                return -EINVAL;
         *v = (struct vf) { .fd = -1, .address = address };
         if (!siov_pci_address_is_valid(address)) {
                 e = siov_escape_value(strempty(address));
@@ -348,10 +364,6 @@ _public_ int siov_vf_bind_vfio(struct siov_ctx *ctx, const char *vf_address, cha
         char driver[PATH_MAX];
         int r;
 
-        if (error_msg)
-                *error_msg = NULL;
-        if (!ctx)
-                return -EINVAL;
         r = vf_open(ctx, vf_address, &v, error_msg);
         if (r < 0)
                 return r;
@@ -405,10 +417,6 @@ _public_ int siov_vf_release(struct siov_ctx *ctx, const char *vf_address, char 
         char driver[PATH_MAX];
         int r;
 
-        if (error_msg)
-                *error_msg = NULL;
-        if (!ctx)
-                return -EINVAL;
         r = vf_open(ctx, vf_address, &v, error_msg);
         if (r < 0)
                 return r;

@@ -39,41 +39,50 @@ _public_ int siov_parse_u32(const char *s, uint32_t *ret) {
         return 0;
 }
 
+/* Skips the slashes at *c: the length of the path component there, 0 at
+ * the end. */
+static size_t path_next_component(const char **c) {
+        *c += strspn(*c, "/");
+        return strcspn(*c, "/");
+}
+
 static bool relative_path_is_safe(const char *p) {
+        size_t n;
+
         if (isempty(p) || p[0] == '/')
                 return false;
-        for (const char *c = p; *c; ) {
-                size_t n = strcspn(c, "/");
+        for (const char *c = p; (n = path_next_component(&c)) > 0; c += n)
                 if (n == 2 && c[0] == '.' && c[1] == '.')
                         return false;
-                c += n;
-                c += strspn(c, "/");
-        }
         return true;
 }
 
-_public_ int siov_read_attr_at(int dirfd, const char *name, char **ret) {
+/* Opens dirfd/name for reading, a regular file only. O_NOFOLLOW: a planted
+ * symlink is never read through. O_NONBLOCK: a planted FIFO must not hang
+ * us; fstat then rejects it. */
+static int open_regular_at(int dirfd, const char *name, struct stat *ret_st) {
         _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *heap = NULL;
-        char stack[4096 + 1];
-        char *buf = stack;
-        size_t size = sizeof(stack) - 1, n = 0;
-        struct stat st;
 
-        if (!ret || !relative_path_is_safe(name))
-                return -EINVAL;
-
-        /* O_NOFOLLOW: a planted symlink is never read through. O_NONBLOCK:
-         * a planted FIFO must not hang us; fstat then rejects it. */
         fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
-        if (fstat(fd, &st) < 0)
+        if (fstat(fd, ret_st) < 0)
                 return -errno;
-        if (S_ISDIR(st.st_mode))
+        if (S_ISDIR(ret_st->st_mode))
                 return -EISDIR;
-        if (!S_ISREG(st.st_mode))
+        if (!S_ISREG(ret_st->st_mode))
                 return -EINVAL;
+        return TAKE_FD(fd);
+}
+
+/* Reads fd to its end, NUL-terminated. The data starts in *heap when it is
+ * set, else in fixed (a caller's buffer, copied to the heap once it is
+ * outgrown); either holds size bytes and the NUL. A full buffer grows
+ * factor times, to max + 1 bytes at most: reading that far shows that the
+ * file is larger than max (-EFBIG). The data ends up in *heap ?: fixed. */
+static int read_to_end(int fd, char *fixed, char **heap, size_t size, size_t factor, size_t max, size_t *ret_len) {
+        char *buf = *heap ?: fixed;
+        size_t n = 0;
 
         for (;;) {
                 ssize_t k;
@@ -81,15 +90,15 @@ _public_ int siov_read_attr_at(int dirfd, const char *name, char **ret) {
                 if (n == size) {
                         char *m;
 
-                        if (size >= SIOV_ATTR_MAX + 1)
+                        if (size > max)
                                 return -EFBIG;
-                        size = size * 4 > SIOV_ATTR_MAX + 1 ? SIOV_ATTR_MAX + 1 : size * 4;
-                        m = realloc(heap, size + 1);
+                        size = size * factor > max + 1 ? max + 1 : size * factor;
+                        m = realloc(*heap, size + 1);
                         if (!m)
                                 return -ENOMEM;
-                        if (!heap)
-                                memcpy(m, stack, n);
-                        heap = buf = m;
+                        if (!*heap)
+                                memcpy(m, fixed, n);
+                        *heap = buf = m;
                 }
                 k = read(fd, buf + n, size - n);
                 if (k < 0) {
@@ -101,8 +110,32 @@ _public_ int siov_read_attr_at(int dirfd, const char *name, char **ret) {
                         break;
                 n += (size_t) k;
         }
-        if (n > SIOV_ATTR_MAX)
+        if (n > max)
                 return -EFBIG;
+        buf[n] = '\0';
+        *ret_len = n;
+        return 0;
+}
+
+_public_ int siov_read_attr_at(int dirfd, const char *name, char **ret) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *heap = NULL;
+        char stack[4096 + 1];
+        char *buf;
+        size_t n;
+        struct stat st;
+        int r;
+
+        if (!ret || !relative_path_is_safe(name))
+                return -EINVAL;
+
+        fd = open_regular_at(dirfd, name, &st);
+        if (fd < 0)
+                return fd;
+        r = read_to_end(fd, stack, &heap, sizeof(stack) - 1, 4, SIOV_ATTR_MAX, &n);
+        if (r < 0)
+                return r;
+        buf = heap ?: stack;
         if (n > 0 && buf[n - 1] == '\n')
                 n--;
         buf[n] = '\0';
@@ -179,7 +212,7 @@ int siov_open_in_root(const struct siov_ctx *ctx, int dirfd, const char *base,
 
 int siov_path_resolve_lexical(const struct siov_ctx *ctx, const char *base,
                               const char *target, char ret[static PATH_MAX]) {
-        size_t len = 0;
+        size_t len = 0, n;
 
         if (target[0] == '/') {
                 /* The kernel writes sysfs links relative; an absolute one in
@@ -196,13 +229,7 @@ int siov_path_resolve_lexical(const struct siov_ctx *ctx, const char *base,
         }
         ret[len] = '\0';
 
-        for (const char *c = target; *c; ) {
-                size_t n;
-
-                c += strspn(c, "/");
-                n = strcspn(c, "/");
-                if (n == 0)
-                        break;
+        for (const char *c = target; (n = path_next_component(&c)) > 0; c += n) {
                 if (n == 1 && c[0] == '.') {
                         /* nothing */
                 } else if (n == 2 && c[0] == '.' && c[1] == '.') {
@@ -221,7 +248,6 @@ int siov_path_resolve_lexical(const struct siov_ctx *ctx, const char *base,
                         len += n;
                         ret[len] = '\0';
                 }
-                c += n;
         }
         if (len == 0)
                 strcpy(ret, "/");
@@ -229,40 +255,25 @@ int siov_path_resolve_lexical(const struct siov_ctx *ctx, const char *base,
 }
 
 size_t siov_path_depth(const char *path) {
-        size_t d = 0;
+        size_t d = 0, n;
 
-        for (const char *c = path; *c; ) {
-                size_t n;
-
-                c += strspn(c, "/");
-                n = strcspn(c, "/");
-                if (n == 0)
-                        break;
+        for (const char *c = path; (n = path_next_component(&c)) > 0; c += n)
                 d++;
-                c += n;
-        }
         return d;
 }
 
 bool siov_link_stays_inside(const struct siov_ctx *ctx, size_t base_depth, const char *target) {
-        size_t d = base_depth;
+        size_t d = base_depth, n;
 
         if (target[0] == '/')
                 return isempty(ctx->root);
-        for (const char *c = target; *c; ) {
-                size_t n;
-
-                c += strspn(c, "/");
-                n = strcspn(c, "/");
-                if (n == 0)
-                        break;
+        for (const char *c = target; (n = path_next_component(&c)) > 0; c += n) {
                 if (n == 2 && c[0] == '.' && c[1] == '.') {
                         if (d == 0)
                                 return false;
                         d--;
                 } else if (!(n == 1 && c[0] == '.'))
                         d++;
-                c += n;
         }
         return true;
 }
@@ -444,46 +455,50 @@ char *siov_escape_value(const char *s) {
         return ret;
 }
 
+/* Length of the valid UTF-8 sequence at p (at most left bytes), 0 if it
+ * is not one: truncated, overlong, surrogate or past U+10FFFF. */
+static size_t utf8_sequence_length(const unsigned char *p, size_t left) {
+        unsigned c = p[0];
+        uint32_t cp;
+        size_t n;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf) {
+                n = 1;
+                cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+                n = 2;
+                cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+                n = 3;
+                cp = c & 0x07;
+        } else
+                return 0;
+        if (n >= left)
+                return 0;
+        for (size_t i = 1; i <= n; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) ||
+            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return n + 1;
+}
+
 void siov_utf8_sanitize(char *s) {
-        unsigned char *p = (unsigned char *) s;
+        size_t len = strlen(s);
 
-        while (*p) {
-                unsigned c = *p;
-                size_t n;
-                uint32_t cp;
+        for (size_t i = 0; i < len; ) {
+                size_t n = utf8_sequence_length((const unsigned char *) s + i, len - i);
 
-                if (c < 0x80) {
-                        p++;
-                        continue;
-                }
-                if (c >= 0xc2 && c <= 0xdf) {
-                        n = 1;
-                        cp = c & 0x1f;
-                } else if (c >= 0xe0 && c <= 0xef) {
-                        n = 2;
-                        cp = c & 0x0f;
-                } else if (c >= 0xf0 && c <= 0xf4) {
-                        n = 3;
-                        cp = c & 0x07;
-                } else {
-                        *p++ = '?';
-                        continue;
-                }
-                size_t i;
-                for (i = 1; i <= n; i++) {
-                        if ((p[i] & 0xc0) != 0x80)
-                                break;
-                        cp = (cp << 6) | (p[i] & 0x3f);
-                }
-                /* Truncated, overlong, surrogate or past U+10FFFF */
-                if (i <= n ||
-                    (n == 2 && cp < 0x800) ||
-                    (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-                    (cp >= 0xd800 && cp <= 0xdfff)) {
-                        *p++ = '?';
-                        continue;
-                }
-                p += n + 1;
+                if (n == 0)
+                        s[i++] = '?';
+                else
+                        i += n;
         }
 }
 
@@ -523,40 +538,6 @@ bool siov_is_device_path(const char *canon) {
         return true;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most left bytes), 0 if it
- * is not one: truncated, overlong, surrogate or past U+10FFFF. */
-static size_t utf8_sequence_length(const unsigned char *p, size_t left) {
-        unsigned c = p[0];
-        uint32_t cp;
-        size_t n;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xc2 && c <= 0xdf) {
-                n = 1;
-                cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-                n = 2;
-                cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-                n = 3;
-                cp = c & 0x07;
-        } else
-                return 0;
-        if (n >= left)
-                return 0;
-        for (size_t i = 1; i <= n; i++) {
-                if ((p[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) ||
-            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return n + 1;
-}
-
 size_t siov_utf8_valid_prefix(const char *s, size_t len) {
         const unsigned char *p = (const unsigned char *) s;
         size_t i = 0;
@@ -580,19 +561,14 @@ int siov_read_file_at(int dirfd, const char *name, size_t max, char **ret, size_
         _cleanup_free_ char *buf = NULL;
         size_t n = 0, size;
         struct stat st;
+        int r;
 
         *ret = NULL;
         if (ret_len)
                 *ret_len = 0;
-        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        fd = open_regular_at(dirfd, name, &st);
         if (fd < 0)
-                return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (S_ISDIR(st.st_mode))
-                return -EISDIR;
-        if (!S_ISREG(st.st_mode))
-                return -EINVAL;
+                return fd;
         if ((uint64_t) st.st_size > max)
                 return -EFBIG;
 
@@ -602,33 +578,9 @@ int siov_read_file_at(int dirfd, const char *name, size_t max, char **ret, size_
         buf = malloc(size + 1);
         if (!buf)
                 return -ENOMEM;
-        for (;;) {
-                ssize_t k;
-
-                if (n == size) {
-                        char *m;
-
-                        if (size > max)
-                                return -EFBIG;
-                        size = size * 2 > max + 1 ? max + 1 : size * 2;
-                        m = realloc(buf, size + 1);
-                        if (!m)
-                                return -ENOMEM;
-                        buf = m;
-                }
-                k = read(fd, buf + n, size - n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (k == 0)
-                        break;
-                n += (size_t) k;
-        }
-        if (n > max)
-                return -EFBIG;
-        buf[n] = '\0';
+        r = read_to_end(fd, NULL, &buf, size, 2, max, &n);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(buf);
         if (ret_len)
                 *ret_len = n;

@@ -12,3 +12,4 @@ check-integration:
 	@test -n "$(strip $(INTEGRATION_TESTS))" || { echo "check-integration: no integration tests defined" >&2; exit 1; }
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(INTEGRATION_TESTS)'
 .PHONY: check-unit check-integration
+include $(srcdir)/tests/fuzz/local.mk

@@ -111,37 +111,41 @@ static pwrite_fn real_pwrite(const char *name) {
         return (pwrite_fn) dlsym(RTLD_NEXT, name);
 }
 
-ssize_t write(int fd, const void *buf, size_t n) {
+/* Whether the fake kernel answered the write: then *ret is what the call
+ * returns, with errno as the kernel would leave it. Otherwise the write goes
+ * to libc, errno as the caller had it. */
+static bool faked(int fd, const void *buf, size_t n, ssize_t *ret) {
         int saved = errno, r;
 
         r = intercept(fd, buf, n);
-        if (r > 0) {
-                errno = saved;
-                return (ssize_t) r;
-        }
         if (r < 0) {
                 errno = -r;
-                return -1;
+                *ret = -1;
+                return true;
         }
         errno = saved;
+        if (r > 0) {
+                *ret = (ssize_t) r;
+                return true;
+        }
+        return false;
+}
+
+ssize_t write(int fd, const void *buf, size_t n) {
+        ssize_t k;
+
+        if (faked(fd, buf, n, &k))
+                return k;
         return real_write()(fd, buf, n);
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t offset) {
         static pwrite_fn fn;
-        int saved = errno, r;
+        ssize_t k;
 
         /* sysfs ignores the offset of a store: so does the fake kernel */
-        r = intercept(fd, buf, n);
-        if (r > 0) {
-                errno = saved;
-                return (ssize_t) r;
-        }
-        if (r < 0) {
-                errno = -r;
-                return -1;
-        }
-        errno = saved;
+        if (faked(fd, buf, n, &k))
+                return k;
         if (!fn)
                 fn = real_pwrite("pwrite");
         return fn(fd, buf, n, offset);
@@ -149,18 +153,10 @@ ssize_t pwrite(int fd, const void *buf, size_t n, off_t offset) {
 
 ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t offset) {
         static pwrite_fn fn;
-        int saved = errno, r;
+        ssize_t k;
 
-        r = intercept(fd, buf, n);
-        if (r > 0) {
-                errno = saved;
-                return (ssize_t) r;
-        }
-        if (r < 0) {
-                errno = -r;
-                return -1;
-        }
-        errno = saved;
+        if (faked(fd, buf, n, &k))
+                return k;
         if (!fn)
                 fn = real_pwrite("pwrite64");
         return fn(fd, buf, n, (off_t) offset);

@@ -957,6 +957,11 @@ static void test_mdevctl_parse(void **state) {
                 { "p", "not-a-uuid", "{\"mdev_type\": \"t\", \"start\": \"auto\"}", "not a UUID" },
                 { "..", U1, "{\"mdev_type\": \"t\", \"start\": \"auto\"}", "parent: not a valid device name" },
                 { "p", U1, "{\"mdev_type\": \"t\", \"start\": \"auto\"", "unexpected end of input" },
+                /* found by fuzz-mdevctl: siovd's own keys must not ride along
+                 * as "unknown" keys and override the checked values */
+                { "p", U1, "{\"mdev_type\": \"i\", \"start\": \"auto\", \"parent\": []}", "'parent' is not an mdevctl key" },
+                { "p", U1, "{\"mdev_type\": \"i\", \"start\": \"auto\", \"vm\": \"x\"}", "'vm' is not an mdevctl key" },
+                { "p", U1, "{\"mdev_type\": \"i\", \"start\": \"auto\", \"uuid\": \"x\"}", "'uuid' is not an mdevctl key" },
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 d = NULL;
