@@ -131,13 +131,13 @@ fail:
 }
 
 int bus_verify_actions(sd_bus_message *message, Manager *m, const char * const *actions, size_t n,
-                       sd_bus_error *error) {
+                       const char **details, sd_bus_error *error) {
         for (size_t i = 0; i < n; i++) {
                 int r;
 
                 if (!actions[i])
                         continue;
-                r = siov_polkit_verify(message, actions[i], NULL, &m->polkit_registry, error);
+                r = siov_polkit_verify(message, actions[i], details, &m->polkit_registry, error);
                 if (r <= 0)
                         return r;
         }

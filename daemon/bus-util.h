@@ -21,7 +21,8 @@ int bus_read_attrs(sd_bus_message *m, LifecycleAttr **ret, size_t *n, sd_bus_err
 /* Asks polkit for each action in order (NULL-terminated; NULL entries in
  * the middle are skipped with `optional`). Returns 1 when all are granted,
  * 0 when the handler must return 1 and wait to be called again, <0 with
- * error set (NotAuthorized naming the action). No side effects may happen
+ * error set (NotAuthorized naming the action). details: key, value, …,
+ * NULL for polkit rules (e.g. "parent", "siov0"), or NULL. No side effects may happen
  * before this returns 1: the handler runs again for each action asked. */
 int bus_verify_actions(sd_bus_message *message, Manager *m, const char * const *actions, size_t n,
-                       sd_bus_error *error);
+                       const char **details, sd_bus_error *error);

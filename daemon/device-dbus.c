@@ -158,13 +158,17 @@ int device_append_record(Device *d, sd_bus_message *m) {
 
 /* Device methods: no side effect before polkit said yes (the handler runs
  * again after each answer). */
-static int verify(sd_bus_message *message, Device *d, const char *action, bool also_define, sd_bus_error *error) {
-        const char *actions[] = { action, also_define ? SIOV_POLKIT_DEFINE : NULL };
-        return bus_verify_actions(message, d->manager, actions, ELEMENTSOF(actions), error);
+static int verify(sd_bus_message *message, Device *d, const char *action, bool also_define, bool also_assign,
+                  sd_bus_error *error) {
+        const char *actions[] = { action, also_define ? SIOV_POLKIT_DEFINE : NULL,
+                                  also_assign ? SIOV_POLKIT_ASSIGN : NULL };
+        const char *details[] = { "uuid", d->uuid, "parent", strempty(device_get_parent(d)),
+                                  "type", strempty(device_get_type(d)), "vm", strempty(device_get_vm(d)), NULL };
+        return bus_verify_actions(message, d->manager, actions, ELEMENTSOF(actions), details, error);
 }
 
 static int method_start(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        int r = verify(message, userdata, SIOV_POLKIT_MANAGE, false, error);
+        int r = verify(message, userdata, SIOV_POLKIT_MANAGE, false, false, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = lifecycle_start(userdata, error);
@@ -172,7 +176,7 @@ static int method_start(sd_bus_message *message, void *userdata, sd_bus_error *e
 }
 
 static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        int r = verify(message, userdata, SIOV_POLKIT_MANAGE, false, error);
+        int r = verify(message, userdata, SIOV_POLKIT_MANAGE, false, false, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = lifecycle_stop_checked(userdata, false, error);
@@ -180,7 +184,7 @@ static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *er
 }
 
 static int method_undefine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        int r = verify(message, userdata, SIOV_POLKIT_DEFINE, false, error);
+        int r = verify(message, userdata, SIOV_POLKIT_DEFINE, false, false, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = lifecycle_undefine(userdata, error);
@@ -196,8 +200,9 @@ static int method_destroy(sd_bus_message *message, void *userdata, sd_bus_error 
         r = bus_read_options(message, allowed, &o, error);
         if (r < 0)
                 return r;
-        /* Destroying a persistent device also drops its definition. */
-        r = verify(message, d, SIOV_POLKIT_MANAGE, d->persistent, error);
+        /* Destroying a persistent device also drops its definition, and an
+         * assigned one is taken out of its VM's definition. */
+        r = verify(message, d, SIOV_POLKIT_MANAGE, d->persistent, !isempty(device_get_vm(d)), error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = lifecycle_destroy_checked(d, o.force, error);
@@ -212,7 +217,7 @@ static int method_modify(sd_bus_message *message, void *userdata, sd_bus_error *
         r = bus_read_options(message, allowed, &o, error);
         if (r < 0)
                 return r;
-        r = verify(message, userdata, SIOV_POLKIT_DEFINE, false, error);
+        r = verify(message, userdata, SIOV_POLKIT_DEFINE, false, false, error);
         if (r <= 0) {
                 free((void *) o.attrs);
                 return r < 0 ? r : 1;
@@ -236,7 +241,7 @@ static int method_assign(sd_bus_message *message, void *userdata, sd_bus_error *
         r = bus_read_options(message, allowed, &o, error);
         if (r < 0)
                 return r;
-        r = verify(message, userdata, SIOV_POLKIT_ASSIGN, false, error);
+        r = verify(message, userdata, SIOV_POLKIT_ASSIGN, false, false, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = lifecycle_assign(userdata, vm, error);
@@ -251,7 +256,7 @@ static int method_unassign(sd_bus_message *message, void *userdata, sd_bus_error
         r = bus_read_options(message, allowed, &o, error);
         if (r < 0)
                 return r;
-        r = verify(message, userdata, SIOV_POLKIT_ASSIGN, false, error);
+        r = verify(message, userdata, SIOV_POLKIT_ASSIGN, false, false, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = lifecycle_unassign(userdata, error);

@@ -182,7 +182,9 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
                         !define && (o.persistent || o.autostart) ? SIOV_POLKIT_DEFINE : NULL,
                         !isempty(o.vm) ? SIOV_POLKIT_ASSIGN : NULL,
                 };
-                r = bus_verify_actions(message, m, actions, ELEMENTSOF(actions), error);
+                /* What the call is about, for narrower polkit rules. */
+                const char *details[] = { "parent", a[0], "type", a[1], "uuid", a[2], "vm", strempty(o.vm), NULL };
+                r = bus_verify_actions(message, m, actions, ELEMENTSOF(actions), details, error);
                 if (r <= 0) {
                         free((void *) o.attrs);
                         return r < 0 ? r : 1;
@@ -216,7 +218,8 @@ static int method_provision_parent(sd_bus_message *message, void *userdata, sd_b
         r = read_strings(message, 1, &parent, error);
         if (r < 0)
                 return r;
-        r = siov_polkit_verify(message, SIOV_POLKIT_MANAGE, NULL, &m->polkit_registry, error);
+        r = siov_polkit_verify(message, SIOV_POLKIT_MANAGE, (const char *[]) { "parent", parent, NULL },
+                               &m->polkit_registry, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = lifecycle_provision(m, parent, &started, error);
