@@ -174,6 +174,33 @@ int bus_call(Context *c, const char *path, const char *interface, const char *me
         return 0;
 }
 
+int bus_message_read_dict(sd_bus_message *m, const char *entry, bus_dict_cb_t cb, void *userdata) {
+        char array[64];
+        int r;
+
+        if ((size_t) snprintf(array, sizeof(array), "{%s}", entry) >= sizeof(array))
+                return -EINVAL;
+        r = sd_bus_message_enter_container(m, 'a', array);
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', entry)) > 0) {
+                const char *key;
+
+                r = sd_bus_message_read_basic(m, entry[0], &key);
+                if (r < 0)
+                        return r;
+                r = cb(m, key, userdata);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 /* ---- model ------------------------------------------------------------- */
 
 Model *model_free(Model *m) {
@@ -399,86 +426,84 @@ static const Property manager_properties[] = {
         {}
 };
 
+typedef struct PropertyReader {
+        const Property *table;
+        const Property *hint;
+        void *base;
+        const char *interface;
+        const char *path;
+} PropertyReader;
+
+static int read_property(sd_bus_message *m, const char *name, void *userdata) {
+        PropertyReader *pr = userdata;
+        const char *contents = NULL;
+        const Property *p;
+        char type;
+        int r;
+
+        /* siovd sends properties in table (XML) order: try the one after
+         * the last match first, the whole table otherwise. */
+        p = pr->hint && pr->hint->name && streq(pr->hint->name, name) ? pr->hint : NULL;
+        if (!p)
+                for (p = pr->table; p->name; p++)
+                        if (streq(p->name, name))
+                                break;
+        pr->hint = p->name ? p + 1 : pr->table;
+
+        if (!p->name)
+                return sd_bus_message_skip(m, "v");
+
+        r = sd_bus_message_enter_container(m, 'v', p->signature);
+        if (r == -ENXIO) {
+                /* Only now find out what was sent, for the message. */
+                (void) sd_bus_message_peek_type(m, &type, &contents);
+                log_error_errno(-EBADMSG, "siovd sent %s.%s of %s with signature '%s', expected '%s'",
+                                pr->interface, name, pr->path, strempty(contents), p->signature);
+                return -EPROTO;
+        }
+        if (r < 0)
+                return r;
+        r = p->read(m, (uint8_t *) pr->base + p->offset,
+                    p->count_offset ? (uint8_t *) pr->base + p->count_offset : NULL);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 /* Reads one a{sv} into the struct at base. Unknown properties are skipped
  * (a newer siovd may add some); a known one with the wrong signature is a
  * broken contract and fails. */
 static int read_properties(sd_bus_message *m, const Property *table, void *base,
                            const char *interface, const char *path) {
-        const Property *hint = table;
-        int r;
+        PropertyReader pr = {
+                .table = table, .hint = table, .base = base, .interface = interface, .path = path,
+        };
 
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const Property *p;
-                const char *name, *contents;
-                char type;
-
-                r = sd_bus_message_read_basic(m, 's', &name);
-                if (r < 0)
-                        return r;
-
-                /* siovd sends properties in table (XML) order: try the one
-                 * after the last match first, the whole table otherwise. */
-                p = hint && hint->name && streq(hint->name, name) ? hint : NULL;
-                if (!p)
-                        for (p = table; p->name; p++)
-                                if (streq(p->name, name))
-                                        break;
-                hint = p->name ? p + 1 : table;
-
-                if (!p->name) {
-                        r = sd_bus_message_skip(m, "v");
-                        if (r < 0)
-                                return r;
-                } else {
-                        r = sd_bus_message_enter_container(m, 'v', p->signature);
-                        if (r == -ENXIO) {
-                                /* Only now find out what was sent, for the message. */
-                                (void) sd_bus_message_peek_type(m, &type, &contents);
-                                log_error_errno(-EBADMSG, "siovd sent %s.%s of %s with signature '%s', expected '%s'",
-                                                interface, name, path, strempty(contents), p->signature);
-                                return -EPROTO;
-                        }
-                        if (r < 0)
-                                return r;
-                        r = p->read(m, (uint8_t *) base + p->offset,
-                                    p->count_offset ? (uint8_t *) base + p->count_offset : NULL);
-                        if (r < 0)
-                                return r;
-                        r = sd_bus_message_exit_container(m);
-                        if (r < 0)
-                                return r;
-                }
-
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-
-        return sd_bus_message_exit_container(m);
+        return bus_message_read_dict(m, "sv", read_property, &pr);
 }
 
 /* Every string field starts as "" so that absent properties print as "". */
-static void parent_init(Parent *p, const char *path) {
+static void parent_init(void *o, const char *path) {
+        Parent *p = o;
+
         *p = (Parent) {
                 .path = path, .name = "", .driver = "", .subsystem = "",
                 .sysfs_path = "", .broken = "",
         };
 }
 
-static void type_init(Type *t, const char *path) {
+static void type_init(void *o, const char *path) {
+        Type *t = o;
+
         *t = (Type) {
                 .path = path, .id = "", .kind = "", .parent = "", .name = "",
                 .description = "", .device_api = "", .broken = "",
         };
 }
 
-static void device_init(Device *d, const char *path) {
+static void device_init(void *o, const char *path) {
+        Device *d = o;
+
         *d = (Device) {
                 .path = path, .uuid = "", .kind = "", .parent = "", .type = "",
                 .state = "", .vm = "", .address = "", .sysfs_path = "",
@@ -504,101 +529,87 @@ static int model_fill_defaults(Model *m) {
         return 0;
 }
 
-int model_parse(Model *m, sd_bus_message *reply) {
-        size_t allocated_parents = 0, allocated_types = 0, allocated_devices = 0;
+typedef struct ModelParser {
+        Model *model;
+        const char *path;       /* of the object being read */
+        size_t allocated_parents, allocated_types, allocated_devices;
+} ModelParser;
+
+/* Appends an object of size bytes to *array, set up by init, and reads its
+ * properties into it. */
+static int model_add(sd_bus_message *reply, const ModelParser *mp, const char *interface,
+                     void **array, size_t *n, size_t *allocated, size_t size,
+                     void (*init)(void *o, const char *path), const Property *table) {
+        void *o;
         int r;
 
-        r = sd_bus_message_enter_container(reply, 'a', "{oa{sa{sv}}}");
+        r = grow(array, allocated, *n + 1, size);
         if (r < 0)
                 return r;
+        o = (uint8_t *) *array + *n * size;
+        init(o, mp->path);
+        /* Counted before reading, so model_free() sees arrays of a
+         * half-read object. */
+        (*n)++;
+        return read_properties(reply, table, o, interface, mp->path);
+}
 
-        while ((r = sd_bus_message_enter_container(reply, 'e', "oa{sa{sv}}")) > 0) {
-                const char *path;
+static int model_parse_interface(sd_bus_message *reply, const char *interface, void *userdata) {
+        ModelParser *mp = userdata;
+        Model *m = mp->model;
 
-                r = sd_bus_message_read_basic(reply, 'o', &path);
-                if (r < 0)
-                        return r;
-
-                r = sd_bus_message_enter_container(reply, 'a', "{sa{sv}}");
-                if (r < 0)
-                        return r;
-
-                while ((r = sd_bus_message_enter_container(reply, 'e', "sa{sv}")) > 0) {
-                        const char *interface;
-
-                        r = sd_bus_message_read_basic(reply, 's', &interface);
-                        if (r < 0)
-                                return r;
-
-                        if (streq(interface, SIOV_DBUS_PARENT_INTERFACE)) {
-                                r = grow((void **) &m->parents, &allocated_parents,
-                                         m->n_parents + 1, sizeof(Parent));
-                                if (r < 0)
-                                        return r;
-                                parent_init(&m->parents[m->n_parents], path);
-                                /* Counted before reading, so model_free() sees
-                                 * arrays of a half-read object. */
-                                m->n_parents++;
-                                r = read_properties(reply, parent_properties,
-                                                    &m->parents[m->n_parents - 1], interface, path);
-                        } else if (streq(interface, SIOV_DBUS_TYPE_INTERFACE)) {
-                                r = grow((void **) &m->types, &allocated_types,
-                                         m->n_types + 1, sizeof(Type));
-                                if (r < 0)
-                                        return r;
-                                type_init(&m->types[m->n_types], path);
-                                m->n_types++;
-                                r = read_properties(reply, type_properties,
-                                                    &m->types[m->n_types - 1], interface, path);
-                        } else if (streq(interface, SIOV_DBUS_DEVICE_INTERFACE)) {
-                                r = grow((void **) &m->devices, &allocated_devices,
-                                         m->n_devices + 1, sizeof(Device));
-                                if (r < 0)
-                                        return r;
-                                device_init(&m->devices[m->n_devices], path);
-                                m->n_devices++;
-                                r = read_properties(reply, device_properties,
-                                                    &m->devices[m->n_devices - 1], interface, path);
-                        } else if (streq(interface, SIOV_DBUS_MANAGER_INTERFACE)) {
-                                m->have_manager = true;
-                                r = read_properties(reply, manager_properties, m, interface, path);
-                        } else
-                                r = sd_bus_message_skip(reply, "a{sv}");
-                        if (r < 0)
-                                return r;
-
-                        r = sd_bus_message_exit_container(reply);
-                        if (r < 0)
-                                return r;
-                }
-                if (r < 0)
-                        return r;
-
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
+        if (streq(interface, SIOV_DBUS_PARENT_INTERFACE))
+                return model_add(reply, mp, interface, (void **) &m->parents, &m->n_parents,
+                                 &mp->allocated_parents, sizeof(Parent), parent_init, parent_properties);
+        if (streq(interface, SIOV_DBUS_TYPE_INTERFACE))
+                return model_add(reply, mp, interface, (void **) &m->types, &m->n_types,
+                                 &mp->allocated_types, sizeof(Type), type_init, type_properties);
+        if (streq(interface, SIOV_DBUS_DEVICE_INTERFACE))
+                return model_add(reply, mp, interface, (void **) &m->devices, &m->n_devices,
+                                 &mp->allocated_devices, sizeof(Device), device_init, device_properties);
+        if (streq(interface, SIOV_DBUS_MANAGER_INTERFACE)) {
+                m->have_manager = true;
+                return read_properties(reply, manager_properties, m, interface, mp->path);
         }
+        return sd_bus_message_skip(reply, "a{sv}");
+}
+
+static int model_parse_object(sd_bus_message *reply, const char *path, void *userdata) {
+        ModelParser *mp = userdata;
+
+        mp->path = path;
+        return bus_message_read_dict(reply, "sa{sv}", model_parse_interface, mp);
+}
+
+int model_parse(Model *m, sd_bus_message *reply) {
+        ModelParser mp = { .model = m };
+        int r;
+
+        r = bus_message_read_dict(reply, "oa{sa{sv}}", model_parse_object, &mp);
         if (r < 0)
                 return r;
-
-        r = sd_bus_message_exit_container(reply);
-        if (r < 0)
-                return r;
-
         return model_fill_defaults(m);
+}
+
+/* An empty model, its strings "" until read; out of memory is printed. */
+static int model_new(Model **ret) {
+        Model *m;
+
+        m = calloc(1, sizeof(Model));
+        if (!m)
+                return log_error_errno(-ENOMEM, "out of memory");
+        m->version = m->sysfs_root = "";
+        *ret = m;
+        return 0;
 }
 
 int model_fetch(Context *c, bool manager, Model **ret) {
         _cleanup_(model_freep) Model *m = NULL;
         int r;
 
-        m = calloc(1, sizeof(Model));
-        if (!m)
-                return log_error_errno(-ENOMEM, "out of memory");
-        m->version = m->sysfs_root = "";
+        r = model_new(&m);
+        if (r < 0)
+                return r;
 
         r = bus_call(c, SIOV_DBUS_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
                      "read siovd's objects", &m->reply, NULL);
@@ -649,10 +660,9 @@ int device_fetch(Context *c, const char *path, const char *object, Model **ret) 
         if (r < 0)
                 return r;
 
-        m = calloc(1, sizeof(Model));
-        if (!m)
-                return log_error_errno(-ENOMEM, "out of memory");
-        m->version = m->sysfs_root = "";
+        r = model_new(&m);
+        if (r < 0)
+                return r;
         m->devices = calloc(1, sizeof(Device));
         if (!m->devices)
                 return log_error_errno(-ENOMEM, "out of memory");
@@ -724,10 +734,9 @@ int device_list_fetch(Context *c, const char *parent, const char *type, Model **
         _cleanup_(model_freep) Model *m = NULL;
         int r;
 
-        m = calloc(1, sizeof(Model));
-        if (!m)
-                return log_error_errno(-ENOMEM, "out of memory");
-        m->version = m->sysfs_root = "";
+        r = model_new(&m);
+        if (r < 0)
+                return r;
 
         /* siovd checks the filters: an unknown parent or type comes back as
          * NoSuchParent/NoSuchType naming it (exit 4). */

@@ -431,6 +431,17 @@ fail:
         return NULL;
 }
 
+/* A new object appended to the array a; NULL when out of memory. */
+static json_object *array_add_object(json_object *a) {
+        json_object *o = json_object_new_object();
+
+        if (!o || json_object_array_add(a, o) < 0) {
+                json_object_put(o);
+                return NULL;
+        }
+        return o;
+}
+
 json_object *parent_to_json(const Parent *p) {
         json_object *o, *types = NULL;
 
@@ -442,12 +453,10 @@ json_object *parent_to_json(const Parent *p) {
         if (!types)
                 goto fail;
         for (size_t i = 0; i < p->n_types; i++) {
-                json_object *t = json_object_new_object();
+                json_object *t = array_add_object(types);
 
-                if (!t || json_object_array_add(types, t) < 0) {
-                        json_object_put(t);
+                if (!t)
                         goto fail;
-                }
                 if (add(t, "id", string(p->types[i]->id)) < 0 ||
                     add(t, "available_instances", u32(p->types[i]->available)) < 0 ||
                     add(t, "broken", string(p->types[i]->broken)) < 0)
@@ -505,12 +514,10 @@ json_object *device_to_json(const Device *d) {
         if (!attrs)
                 goto fail;
         for (size_t i = 0; i < d->n_attributes; i++) {
-                json_object *a = json_object_new_object();
+                json_object *a = array_add_object(attrs);
 
-                if (!a || json_object_array_add(attrs, a) < 0) {
-                        json_object_put(a);
+                if (!a)
                         goto fail;
-                }
                 if (add(a, "name", string(d->attributes[i].name)) < 0 ||
                     add(a, "value", string(d->attributes[i].value)) < 0)
                         goto fail;

@@ -173,6 +173,12 @@ int bus_log_call_error(Context *c, const sd_bus_error *error, int r, const char 
 int bus_call(Context *c, const char *path, const char *interface, const char *member,
              const char *what, sd_bus_message **ret_reply, const char *types, ...);
 
+/* Walks an array of dictionary entries with a string or object path key:
+ * entry is the entry's signature ("sv", "sa{sv}", "oa{sa{sv}}"). cb gets
+ * each key with the value next in m, and must read or skip that value. */
+typedef int (*bus_dict_cb_t)(sd_bus_message *m, const char *key, void *userdata);
+int bus_message_read_dict(sd_bus_message *m, const char *entry, bus_dict_cb_t cb, void *userdata);
+
 /* One GetManagedObjects call; with manager also the Manager properties. */
 int model_fetch(Context *c, bool manager, Model **ret);
 /* One Manager.ListDevices call: only m->devices is filled, sorted. The

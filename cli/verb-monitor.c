@@ -48,6 +48,70 @@ static ObjectKind object_kind_from_interface(const char *interface) {
         return OBJECT_NONE;
 }
 
+/* ---- reading values ------------------------------------------------------ */
+
+/* Any basic value, as sd_bus_message_read_basic() stores it. */
+typedef union BasicValue {
+        uint8_t u8;
+        int16_t i16;
+        uint16_t u16;
+        int32_t i32;
+        uint32_t u32;
+        int64_t i64;
+        uint64_t u64;
+        double d;
+        int b;
+        const char *s;
+} BasicValue;
+
+/* A value of the integer types that fit int64_t, widened ('t' does not). */
+static bool basic_to_int64(char type, const BasicValue *v, int64_t *ret) {
+        switch (type) {
+        case 'y':
+                *ret = v->u8;
+                return true;
+        case 'n':
+                *ret = v->i16;
+                return true;
+        case 'q':
+                *ret = v->u16;
+                return true;
+        case 'i':
+                *ret = v->i32;
+                return true;
+        case 'u':
+                *ret = v->u32;
+                return true;
+        case 'x':
+                *ret = v->i64;
+                return true;
+        default:
+                return false;
+        }
+}
+
+/* The type of the next value; -EBADMSG when the container has ended. */
+static int peek_value(sd_bus_message *m, char *ret_type, const char **ret_contents) {
+        int r;
+
+        r = sd_bus_message_peek_type(m, ret_type, ret_contents);
+        if (r < 0)
+                return r;
+        return r == 0 ? -EBADMSG : 0;
+}
+
+/* Enters the next value, a container (a dictionary entry). */
+static int enter_next(sd_bus_message *m) {
+        const char *contents;
+        char type;
+        int r;
+
+        r = peek_value(m, &type, &contents);
+        if (r < 0)
+                return r;
+        return sd_bus_message_enter_container(m, type, contents);
+}
+
 /* ---- values as text ------------------------------------------------------ */
 
 /* A string as one token: bare when it is plain, else quoted with C escapes
@@ -79,47 +143,23 @@ static void print_string(FILE *f, const char *s) {
 }
 
 static int basic_to_text(sd_bus_message *m, char type, FILE *f) {
-        union {
-                uint8_t u8;
-                int16_t i16;
-                uint16_t u16;
-                int32_t i32;
-                uint32_t u32;
-                int64_t i64;
-                uint64_t u64;
-                double d;
-                int b;
-                const char *s;
-        } v;
+        BasicValue v;
+        int64_t i;
         int r;
 
         r = sd_bus_message_read_basic(m, type, &v);
         if (r < 0)
                 return r;
+        if (basic_to_int64(type, &v, &i)) {
+                fprintf(f, "%lld", (long long) i);
+                return 0;
+        }
         switch (type) {
         case 's': case 'o': case 'g':
                 print_string(f, v.s);
                 break;
         case 'b':
                 fputs(v.b ? "true" : "false", f);
-                break;
-        case 'y':
-                fprintf(f, "%u", v.u8);
-                break;
-        case 'n':
-                fprintf(f, "%d", v.i16);
-                break;
-        case 'q':
-                fprintf(f, "%u", v.u16);
-                break;
-        case 'i':
-                fprintf(f, "%d", v.i32);
-                break;
-        case 'u':
-                fprintf(f, "%u", v.u32);
-                break;
-        case 'x':
-                fprintf(f, "%lld", (long long) v.i64);
                 break;
         case 't':
                 fprintf(f, "%llu", (unsigned long long) v.u64);
@@ -143,11 +183,9 @@ static int value_to_text(sd_bus_message *m, FILE *f) {
         char type;
         int r;
 
-        r = sd_bus_message_peek_type(m, &type, &contents);
+        r = peek_value(m, &type, &contents);
         if (r < 0)
                 return r;
-        if (r == 0)
-                return -EBADMSG;
 
         switch (type) {
         case 'v':
@@ -158,26 +196,23 @@ static int value_to_text(sd_bus_message *m, FILE *f) {
                         r = sd_bus_message_exit_container(m);
                 return r;
 
-        case 'a': {
-                bool dict = contents[0] == '{', pairs = streq(contents, "(ss)");
+        case 'a':
+        case 'r': {
+                /* A struct is a list of its members. */
+                bool dict = type == 'a' && contents[0] == '{', pairs = type == 'a' && streq(contents, "(ss)");
+                const char *brackets = type == 'r' ? "()" : dict ? "{}" : "[]";
                 bool first = true;
 
-                r = sd_bus_message_enter_container(m, 'a', contents);
+                r = sd_bus_message_enter_container(m, type, contents);
                 if (r < 0)
                         return r;
-                fputc(dict ? '{' : '[', f);
+                fputc(brackets[0], f);
                 while ((r = sd_bus_message_at_end(m, false)) == 0) {
                         if (!first)
                                 fputc(',', f);
                         first = false;
                         if (dict || pairs) {
-                                const char *inner;
-                                char t;
-
-                                r = sd_bus_message_peek_type(m, &t, &inner);
-                                if (r <= 0)
-                                        return r < 0 ? r : -EBADMSG;
-                                r = sd_bus_message_enter_container(m, t, inner);
+                                r = enter_next(m);
                                 if (r < 0)
                                         return r;
                                 r = value_to_text(m, f);
@@ -195,28 +230,7 @@ static int value_to_text(sd_bus_message *m, FILE *f) {
                 }
                 if (r < 0)
                         return r;
-                fputc(dict ? '}' : ']', f);
-                return sd_bus_message_exit_container(m);
-        }
-
-        case 'r': {
-                bool first = true;
-
-                r = sd_bus_message_enter_container(m, 'r', contents);
-                if (r < 0)
-                        return r;
-                fputc('(', f);
-                while ((r = sd_bus_message_at_end(m, false)) == 0) {
-                        if (!first)
-                                fputc(',', f);
-                        first = false;
-                        r = value_to_text(m, f);
-                        if (r < 0)
-                                return r;
-                }
-                if (r < 0)
-                        return r;
-                fputc(')', f);
+                fputc(brackets[1], f);
                 return sd_bus_message_exit_container(m);
         }
 
@@ -248,18 +262,8 @@ static char *snake_case(const char *s) {
 }
 
 static json_object *basic_to_json(sd_bus_message *m, char type, int *error) {
-        union {
-                uint8_t u8;
-                int16_t i16;
-                uint16_t u16;
-                int32_t i32;
-                uint32_t u32;
-                int64_t i64;
-                uint64_t u64;
-                double d;
-                int b;
-                const char *s;
-        } v;
+        BasicValue v;
+        int64_t i;
         int r;
 
         r = sd_bus_message_read_basic(m, type, &v);
@@ -268,23 +272,13 @@ static json_object *basic_to_json(sd_bus_message *m, char type, int *error) {
                 return NULL;
         }
         *error = -ENOMEM;
+        if (basic_to_int64(type, &v, &i))
+                return json_object_new_int64(i);
         switch (type) {
         case 's': case 'o': case 'g':
                 return json_object_new_string(v.s);
         case 'b':
                 return json_object_new_boolean(v.b);
-        case 'y':
-                return json_object_new_int64(v.u8);
-        case 'n':
-                return json_object_new_int64(v.i16);
-        case 'q':
-                return json_object_new_int64(v.u16);
-        case 'i':
-                return json_object_new_int64(v.i32);
-        case 'u':
-                return json_object_new_int64(v.u32);
-        case 'x':
-                return json_object_new_int64(v.i64);
         case 't':
                 return json_object_new_uint64(v.u64);
         case 'd':
@@ -320,11 +314,9 @@ static int value_to_json(sd_bus_message *m, json_object **ret) {
         char type;
         int r;
 
-        r = sd_bus_message_peek_type(m, &type, &contents);
+        r = peek_value(m, &type, &contents);
         if (r < 0)
                 return r;
-        if (r == 0)
-                return -EBADMSG;
 
         switch (type) {
         case 'v':
@@ -335,10 +327,12 @@ static int value_to_json(sd_bus_message *m, json_object **ret) {
                         r = sd_bus_message_exit_container(m);
                 break;
 
-        case 'a': {
-                bool dict = contents[0] == '{', pairs = streq(contents, "(ss)");
+        case 'a':
+        case 'r': {
+                /* A struct is an array of its members. */
+                bool dict = type == 'a' && contents[0] == '{', pairs = type == 'a' && streq(contents, "(ss)");
 
-                r = sd_bus_message_enter_container(m, 'a', contents);
+                r = sd_bus_message_enter_container(m, type, contents);
                 if (r < 0)
                         return r;
                 o = dict ? json_object_new_object() : json_object_new_array();
@@ -362,15 +356,7 @@ static int value_to_json(sd_bus_message *m, json_object **ret) {
                                 _cleanup_free_ char *key = NULL;
                                 json_object *k = NULL, *v = NULL;
 
-                                const char *inner;
-                                char t;
-
-                                r = sd_bus_message_peek_type(m, &t, &inner);
-                                if (r == 0)
-                                        r = -EBADMSG;
-                                if (r < 0)
-                                        break;
-                                r = sd_bus_message_enter_container(m, t, inner);
+                                r = enter_next(m);
                                 if (r < 0)
                                         break;
                                 r = value_to_json(m, &k);
@@ -399,26 +385,6 @@ static int value_to_json(sd_bus_message *m, json_object **ret) {
                         r = sd_bus_message_exit_container(m);
                 break;
         }
-
-        case 'r':
-                r = sd_bus_message_enter_container(m, 'r', contents);
-                if (r < 0)
-                        return r;
-                o = json_object_new_array();
-                if (!o)
-                        return -ENOMEM;
-                while ((r = sd_bus_message_at_end(m, false)) == 0) {
-                        json_object *v = NULL;
-
-                        r = value_to_json(m, &v);
-                        if (r >= 0)
-                                r = json_put(o, NULL, v);
-                        if (r < 0)
-                                break;
-                }
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(m);
-                break;
 
         default:
                 o = basic_to_json(m, type, &r);
@@ -463,10 +429,48 @@ static const char *props_get(const Props *p, const char *name) {
         return NULL;
 }
 
-/* Reads an a{sv}; skips it with p NULL. */
-static int props_read(sd_bus_message *m, bool json, Props *p) {
+static int prop_read_json(sd_bus_message *m, const char *name, void *userdata) {
+        Props *p = userdata;
+        _cleanup_free_ char *key = snake_case(name);
+        json_object *v = NULL;
         int r;
 
+        if (!key)
+                return -ENOMEM;
+        r = value_to_json(m, &v);
+        if (r < 0)
+                return r;
+        return json_put(p->json, key, v);
+}
+
+static int prop_read_text(sd_bus_message *m, const char *name, void *userdata) {
+        Props *p = userdata;
+        char *buf = NULL;
+        size_t size = 0;
+        Prop *n;
+        FILE *f;
+        int r;
+
+        n = reallocarray(p->props, p->n + 1, sizeof(Prop));
+        if (!n)
+                return -ENOMEM;
+        p->props = n;
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        r = value_to_text(m, f);
+        if (fclose(f) != 0 && r >= 0)
+                r = -ENOMEM;
+        if (r < 0) {
+                free(buf);
+                return r;
+        }
+        p->props[p->n++] = (Prop) { name, buf };
+        return 0;
+}
+
+/* Reads an a{sv}; skips it with p NULL. */
+static int props_read(sd_bus_message *m, bool json, Props *p) {
         if (!p)
                 return sd_bus_message_skip(m, "a{sv}");
 
@@ -475,56 +479,7 @@ static int props_read(sd_bus_message *m, bool json, Props *p) {
                 if (!p->json)
                         return -ENOMEM;
         }
-        r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-                const char *name;
-
-                r = sd_bus_message_read_basic(m, 's', &name);
-                if (r < 0)
-                        return r;
-                if (json) {
-                        _cleanup_free_ char *key = snake_case(name);
-                        json_object *v = NULL;
-
-                        if (!key)
-                                return -ENOMEM;
-                        r = value_to_json(m, &v);
-                        if (r < 0)
-                                return r;
-                        r = json_put(p->json, key, v);
-                        if (r < 0)
-                                return r;
-                } else {
-                        char *buf = NULL;
-                        size_t size = 0;
-                        Prop *n;
-                        FILE *f;
-
-                        n = reallocarray(p->props, p->n + 1, sizeof(Prop));
-                        if (!n)
-                                return -ENOMEM;
-                        p->props = n;
-                        f = open_memstream(&buf, &size);
-                        if (!f)
-                                return -ENOMEM;
-                        r = value_to_text(m, f);
-                        if (fclose(f) != 0 && r >= 0)
-                                r = -ENOMEM;
-                        if (r < 0) {
-                                free(buf);
-                                return r;
-                        }
-                        p->props[p->n++] = (Prop) { name, buf };
-                }
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
+        return bus_message_read_dict(m, "sv", json ? prop_read_json : prop_read_text, p);
 }
 
 /* ---- events --------------------------------------------------------------- */
@@ -593,38 +548,32 @@ static int event_decode_path(Event *e) {
         return 0;
 }
 
+typedef struct AddedParser {
+        Event *event;
+        bool json;
+} AddedParser;
+
+static int parse_added_interface(sd_bus_message *m, const char *interface, void *userdata) {
+        AddedParser *ap = userdata;
+        Event *e = ap->event;
+        ObjectKind k = object_kind_from_interface(interface);
+
+        /* One siov1 interface per object; others (Peer, Properties) are skipped. */
+        if (k != OBJECT_NONE && e->kind == OBJECT_NONE) {
+                e->kind = k;
+                return props_read(m, ap->json, &e->props);
+        }
+        return props_read(m, ap->json, NULL);
+}
+
 static int parse_interfaces_added(sd_bus_message *m, bool json, Event *e) {
+        AddedParser ap = { .event = e, .json = json };
         int r;
 
         r = sd_bus_message_read_basic(m, 'o', &e->path);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
-                const char *interface;
-                ObjectKind k;
-
-                r = sd_bus_message_read_basic(m, 's', &interface);
-                if (r < 0)
-                        return r;
-                k = object_kind_from_interface(interface);
-                /* One siov1 interface per object; others (Peer, Properties) are skipped. */
-                if (k != OBJECT_NONE && e->kind == OBJECT_NONE) {
-                        e->kind = k;
-                        r = props_read(m, json, &e->props);
-                } else
-                        r = props_read(m, json, NULL);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        if (r < 0)
-                return r;
-        return sd_bus_message_exit_container(m);
+        return bus_message_read_dict(m, "sa{sv}", parse_added_interface, &ap);
 }
 
 static int parse_interfaces_removed(sd_bus_message *m, Event *e) {

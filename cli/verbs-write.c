@@ -217,6 +217,21 @@ static int append_create_options(sd_bus_message *m, const Options *o, bool defin
         return sd_bus_message_close_container(m);
 }
 
+/* A Manager method that takes one string. */
+static int manager_call_string(Context *c, const Options *o, const char *member, const char *arg,
+                               const char *what, sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = method_new(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, member, &m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "s", arg);
+        if (r < 0)
+                return log_error_errno(r, "cannot build a call to %s: %s", member, strerror(-r));
+        return method_call(c, o, m, what, NULL, NULL, ret_reply);
+}
+
 /* ---- create, define ----------------------------------------------------- */
 
 static int create_or_define(Context *c, const Options *o, bool define) {
@@ -488,7 +503,7 @@ int import_results_print(const ImportResult *results, size_t n, FILE *f, JsonMod
 }
 
 int verb_import_mdevctl(Context *c, const Options *o, int argc, char **argv) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_free_ ImportResult *results = NULL;
         _cleanup_free_ char *dir = NULL;
         size_t n = 0, allocated = 0;
@@ -512,13 +527,7 @@ int verb_import_mdevctl(Context *c, const Options *o, int argc, char **argv) {
                         return log_error_errno(-ENOMEM, "out of memory");
         }
 
-        r = method_new(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ImportMdevctl", &m);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "s", strempty(dir));
-        if (r < 0)
-                return log_error_errno(r, "cannot build a call to ImportMdevctl: %s", strerror(-r));
-        r = method_call(c, o, m, "import mdevctl's definitions", NULL, NULL, &reply);
+        r = manager_call_string(c, o, "ImportMdevctl", strempty(dir), "import mdevctl's definitions", &reply);
         if (r < 0)
                 return r;
 
@@ -564,18 +573,12 @@ int verb_import_mdevctl(Context *c, const Options *o, int argc, char **argv) {
 /* ---- provision ---------------------------------------------------------- */
 
 int verb_provision(Context *c, const Options *o, int argc, char **argv) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(json_array_done) JsonArray a = {};
         const char *path;
         int r;
 
-        r = method_new(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ProvisionParent", &m);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "s", argv[1]);
-        if (r < 0)
-                return log_error_errno(r, "cannot build a call to ProvisionParent: %s", strerror(-r));
-        r = method_call(c, o, m, "provision the parent", NULL, NULL, &reply);
+        r = manager_call_string(c, o, "ProvisionParent", argv[1], "provision the parent", &reply);
         if (r < 0)
                 return r;
 

@@ -291,6 +291,23 @@ static int key_cmp(const void *a, const void *b) {
 
 static int scan_value(struct scanner *sc);
 
+/* After a member of an object or an array: 1 when ',' says another
+ * follows, 0 when close ends it. what: "an object", "an array". */
+static int scan_separator(struct scanner *sc, char close, const char *what) {
+        scan_ws(sc);
+        if (sc->pos < sc->len && sc->s[sc->pos] == ',') {
+                sc->pos++;
+                return 1;
+        }
+        if (sc->pos < sc->len && sc->s[sc->pos] == close) {
+                sc->pos++;
+                return 0;
+        }
+        if (sc->pos >= sc->len)
+                return scan_fail(sc, sc->pos, "unexpected end of input in %s", what);
+        return scan_fail(sc, sc->pos, "expected ',' or '%c' in %s", close, what);
+}
+
 static int scan_object(struct scanner *sc) {
         struct key *keys = NULL;
         size_t n = 0, allocated = 0;
@@ -346,18 +363,11 @@ static int scan_object(struct scanner *sc) {
                 r = scan_value(sc);
                 if (r < 0)
                         goto finish;
-                scan_ws(sc);
-                if (sc->pos < sc->len && sc->s[sc->pos] == ',') {
-                        sc->pos++;
-                        continue;
-                }
-                if (sc->pos < sc->len && sc->s[sc->pos] == '}') {
-                        sc->pos++;
+                r = scan_separator(sc, '}', "an object");
+                if (r < 0)
+                        goto finish;
+                if (r == 0)
                         break;
-                }
-                r = scan_fail(sc, sc->pos, sc->pos >= sc->len ? "unexpected end of input in an object" :
-                              "expected ',' or '}' in an object");
-                goto finish;
         }
 
         r = 0;
@@ -391,17 +401,9 @@ static int scan_array(struct scanner *sc) {
                 r = scan_value(sc);
                 if (r < 0)
                         return r;
-                scan_ws(sc);
-                if (sc->pos < sc->len && sc->s[sc->pos] == ',') {
-                        sc->pos++;
-                        continue;
-                }
-                if (sc->pos < sc->len && sc->s[sc->pos] == ']') {
-                        sc->pos++;
-                        return 0;
-                }
-                return scan_fail(sc, sc->pos, sc->pos >= sc->len ? "unexpected end of input in an array" :
-                                 "expected ',' or ']' in an array");
+                r = scan_separator(sc, ']', "an array");
+                if (r <= 0)
+                        return r;
         }
 }
 
@@ -851,6 +853,18 @@ int siov_definition_extra_add(struct json_object **extra, const char *key, struc
         return 0;
 }
 
+const char *siov_definition_read_error(int r, char buf[static 64]) {
+        if (r == -EFBIG) {
+                snprintf(buf, 64, "larger than %d bytes", SIOV_DEFINITION_MAX_SIZE);
+                return buf;
+        }
+        if (r == -ELOOP)
+                return "a symbolic link, not followed";
+        if (r == -EINVAL || r == -EISDIR)
+                return "not a regular file";
+        return strerror(-r);
+}
+
 _public_ int siov_definition_parse(const char *json, size_t len, struct siov_definition **ret, char **error_msg) {
         _cleanup_(siov_definition_unrefp) struct siov_definition *d = NULL;
         _cleanup_json_ struct json_object *o = NULL, *extra = NULL;
@@ -1256,7 +1270,7 @@ _public_ int siov_definitions_load(const char *dir, struct siov_definition ***re
         for (char **name = names; name && *name; name++) {
                 _cleanup_(siov_definition_unrefp) struct siov_definition *def = NULL;
                 _cleanup_free_ char *text = NULL, *msg = NULL;
-                char id[SIOV_UUID_STRING_MAX];
+                char id[SIOV_UUID_STRING_MAX], why[64];
                 size_t len;
 
                 /* our own temporary files (and editors' backups) */
@@ -1272,17 +1286,8 @@ _public_ int siov_definitions_load(const char *dir, struct siov_definition ***re
                 r = siov_read_file_at(fd, *name, SIOV_DEFINITION_MAX_SIZE, &text, &len);
                 if (r == -ENOMEM)
                         goto fail;
-                if (r == -EFBIG) {
-                        r = report(on_error, userdata, dir, *name, "larger than %d bytes",
-                                   SIOV_DEFINITION_MAX_SIZE);
-                        if (r < 0)
-                                goto fail;
-                        continue;
-                }
                 if (r < 0) {
-                        r = report(on_error, userdata, dir, *name, "%s",
-                                   r == -ELOOP ? "a symbolic link, not followed" :
-                                   r == -EINVAL || r == -EISDIR ? "not a regular file" : strerror(-r));
+                        r = report(on_error, userdata, dir, *name, "%s", siov_definition_read_error(r, why));
                         if (r < 0)
                                 goto fail;
                         continue;

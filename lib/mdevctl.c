@@ -166,7 +166,7 @@ static int import_parent(struct import *im, int top_fd, const char *dir, const c
         for (char **name = names; name && *name; name++) {
                 _cleanup_(siov_definition_unrefp) struct siov_definition *def = NULL;
                 _cleanup_free_ char *path = NULL, *text = NULL, *msg = NULL;
-                char id[SIOV_UUID_STRING_MAX];
+                char id[SIOV_UUID_STRING_MAX], why[64];
                 size_t len;
 
                 if ((*name)[0] == '.')
@@ -185,13 +185,8 @@ static int import_parent(struct import *im, int top_fd, const char *dir, const c
                 r = siov_read_file_at(pfd, *name, SIOV_DEFINITION_MAX_SIZE, &text, &len);
                 if (r == -ENOMEM)
                         return r;
-                if (r == -EFBIG)
-                        r = import_report(im, path, parent, id, NULL, "larger than %d bytes",
-                                          SIOV_DEFINITION_MAX_SIZE);
-                else if (r < 0)
-                        r = import_report(im, path, parent, id, NULL, "%s",
-                                          r == -ELOOP ? "a symbolic link, not followed" :
-                                          r == -EINVAL || r == -EISDIR ? "not a regular file" : strerror(-r));
+                if (r < 0)
+                        r = import_report(im, path, parent, id, NULL, "%s", siov_definition_read_error(r, why));
                 else {
                         r = siov_mdevctl_parse(parent, id, text, len, &def, &msg);
                         if (r == -ENOMEM)

@@ -267,6 +267,9 @@ int siov_definition_json_parse(const char *json, size_t len, struct json_object 
 /* Adds a reference to v as key to *extra (made on first use): an unknown
  * key, kept to be written back as it was. */
 int siov_definition_extra_add(struct json_object **extra, const char *key, struct json_object *v);
+/* Why siov_read_file_at() refused a definition file (r < 0), as reports
+ * say it; buf holds the text when it had to be formatted. */
+const char *siov_definition_read_error(int r, char buf[static 64]);
 /* Takes a reference to an object holding the unknown keys (or NULL). */
 /* uuid, parent, type, autostart, vm, attrs: the keys siovd checks. */
 bool siov_definition_key_is_reserved(const char *key);
