@@ -11,6 +11,7 @@
  */
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -288,11 +289,15 @@ static int materialize(Manager *m, const struct siov_definition *spec, sd_bus_er
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_TYPE,
                                          "parent %s has no type '%s'", parent, type);
 
-        /* A fresh look first: a clear NoCapacity beats a kernel errno, and
-         * the cached value may lag a uevent still in the socket. */
-        if (siov_parent_read(m->ctx, parent, &fresh) >= 0) {
-                manager_set_parent(m, fresh);
-                siov_parent_unref(fresh);
+        /* The model is current (uevents are handled before calls). When it
+         * says 0, look again before refusing: mdevctl's check, which a
+         * driver without its own accounting relies on. Otherwise the
+         * kernel's answer to the write is the check. */
+        if (!isempty(type_get_broken(t)) || type_get_available(t) == 0) {
+                if (siov_parent_read(m->ctx, parent, &fresh) >= 0) {
+                        manager_set_parent(m, fresh);
+                        siov_parent_unref(fresh);
+                }
                 p = hashmap_get(m->parents, parent);
                 t = p ? parent_find_type(p, type) : NULL;
                 if (!t)
@@ -337,8 +342,10 @@ static int materialize(Manager *m, const struct siov_definition *spec, sd_bus_er
                                          strempty(msg), uuid);
         }
 
+        /* The device now; its parent's counters with the uevents the
+         * kernel just queued. */
         manager_refresh_mdev(m, uuid);
-        manager_refresh_parent(m, parent);
+        manager_mark_parent(m, parent);
         if (!hashmap_get(m->devices, uuid) || !((Device *) hashmap_get(m->devices, uuid))->mdev)
                 return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR,
                                          "the kernel accepted device %s on %s but it is not in %s",
@@ -368,7 +375,7 @@ static int dematerialize(Manager *m, Device *d, sd_bus_error *error) {
                 return kernel_error(error, r, msg, NULL);
         /* d may be freed here (a transient device goes with its mdev). */
         manager_refresh_mdev(m, uuid);
-        manager_refresh_parent(m, parent);
+        manager_mark_parent(m, parent);
         return 0;
 }
 
@@ -867,41 +874,14 @@ int lifecycle_unassign(Device *d, sd_bus_error *error) {
         return 0;
 }
 
-/* Whether a process (QEMU) holds the device's VFIO group open, and which.
- * Asked of /proc rather than libvirt: Stop is called by siovd's libvirt
- * hook while libvirt holds the domain's lock, and any libvirt call about
- * that domain would wait for the hook, which waits for us. */
-static int vfio_holder(Manager *m, Device *d, char *group, size_t group_size, pid_t *ret_pid) {
-        _cleanup_free_ char *link = NULL, *rel = NULL;
-        _cleanup_closedir_ DIR *proc = NULL;
-        char target[PATH_MAX], want[64];
+/* The process holding /dev/vfio/<group> open, for the message: slow (all
+ * of /proc), so only asked once the group is known to be busy. */
+static pid_t vfio_holder_pid(const char *want) {
+        _cleanup_closedir_ DIR *proc = opendir("/proc");
         struct dirent *de;
-        ssize_t n;
 
-        if (asprintf(&rel, d->kind == DEVICE_KIND_VF ? "sys/bus/pci/devices/%s/iommu_group"
-                                                   : "sys/bus/mdev/devices/%s/iommu_group",
-                     d->kind == DEVICE_KIND_VF ? device_get_address(d) : d->uuid) < 0)
-                return -ENOMEM;
-        link = siov_ctx_path(m->ctx, rel);
-        if (!link)
-                return -ENOMEM;
-        n = readlink(link, target, sizeof(target) - 1);
-        if (n <= 0)
-                return 0;       /* no IOMMU group: nothing can have it open */
-        target[n] = 0;
-        {
-                const char *g = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
-
-                /* IOMMU groups are numbers; anything else is not ours to chase. */
-                if (strlen(g) >= group_size || strspn(g, "0123456789") != strlen(g))
-                        return 0;
-                memcpy(group, g, strlen(g) + 1);
-                snprintf(want, sizeof(want), "/dev/vfio/%.32s", group);
-        }
-
-        proc = opendir("/proc");
         if (!proc)
-                return -errno;
+                return 0;
         FOREACH_DIRENT(de, proc) {
                 _cleanup_closedir_ DIR *fds = NULL;
                 struct dirent *fe;
@@ -914,20 +894,62 @@ static int vfio_holder(Manager *m, Device *d, char *group, size_t group_size, pi
                 if (!fds)
                         continue;
                 FOREACH_DIRENT(fe, fds) {
-                        char fd_path[600];
+                        char fd_path[600], target[PATH_MAX];
+                        ssize_t n;
 
                         snprintf(fd_path, sizeof(fd_path), "%s/%.255s", path, fe->d_name);
                         n = readlink(fd_path, target, sizeof(target) - 1);
                         if (n <= 0)
                                 continue;
                         target[n] = 0;
-                        if (streq(target, want)) {
-                                *ret_pid = (pid_t) atoi(de->d_name);
-                                return 1;
-                        }
+                        if (streq(target, want))
+                                return (pid_t) atoi(de->d_name);
                 }
         }
         return 0;
+}
+
+/* Whether a process (QEMU) holds the device's VFIO group open. Asked of the
+ * kernel, not libvirt: Stop is called by siovd's libvirt hook while
+ * libvirt holds the domain's lock, and any libvirt call about that domain
+ * would wait for the hook, which waits for us. A VFIO group can be open
+ * once: our own open fails with EBUSY exactly when someone has it. */
+static int vfio_holder(Manager *m, Device *d, char *group, size_t group_size, pid_t *ret_pid) {
+        _cleanup_free_ char *link = NULL, *rel = NULL;
+        char target[PATH_MAX], dev[64];
+        const char *g;
+        ssize_t n;
+        int fd;
+
+        if (asprintf(&rel, d->kind == DEVICE_KIND_VF ? "sys/bus/pci/devices/%s/iommu_group"
+                                                   : "sys/bus/mdev/devices/%s/iommu_group",
+                     d->kind == DEVICE_KIND_VF ? device_get_address(d) : d->uuid) < 0)
+                return -ENOMEM;
+        link = siov_ctx_path(m->ctx, rel);
+        if (!link)
+                return -ENOMEM;
+        n = readlink(link, target, sizeof(target) - 1);
+        if (n <= 0)
+                return 0;       /* no IOMMU group: nothing can have it open */
+        target[n] = 0;
+        g = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+        /* IOMMU groups are numbers; anything else is not ours to chase. */
+        if (strlen(g) >= group_size || strlen(g) > 16 || strspn(g, "0123456789") != strlen(g))
+                return 0;
+        memcpy(group, g, strlen(g) + 1);
+        /* Under a test root the group belongs to the fake tree, not /dev. */
+        if (!isempty(siov_ctx_get_root(m->ctx)))
+                return 0;
+        snprintf(dev, sizeof(dev), "/dev/vfio/%s", group);
+        fd = open(dev, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+        if (fd >= 0) {
+                close(fd);
+                return 0;
+        }
+        if (errno != EBUSY)
+                return 0;       /* no node (no vfio module), no permission: not ours to judge */
+        *ret_pid = vfio_holder_pid(dev);
+        return 1;
 }
 
 static int check_not_in_use(Device *d, sd_bus_error *error) {

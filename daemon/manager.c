@@ -36,7 +36,9 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
         m->parents = hashmap_new();
         m->devices = hashmap_new();
         m->vf_owners = hashmap_new();
-        if (!m->parents || !m->devices || !m->vf_owners)
+        m->dirty_parents = hashmap_new();
+        m->dirty_mdevs = hashmap_new();
+        if (!m->parents || !m->devices || !m->vf_owners || !m->dirty_parents || !m->dirty_mdevs)
                 return -ENOMEM;
 
         r = sd_event_default(&m->event);
@@ -55,6 +57,17 @@ Manager *manager_free(Manager *m) {
                 return NULL;
         manager_monitor_stop(m);
         sd_event_source_unref(m->rescan_source);
+        sd_event_source_unref(m->refresh_source);
+        {
+                char *name;
+
+                HASHMAP_FOREACH(name, m->dirty_parents, i)
+                        free(name);
+                HASHMAP_FOREACH(name, m->dirty_mdevs, i)
+                        free(name);
+                hashmap_free(m->dirty_parents);
+                hashmap_free(m->dirty_mdevs);
+        }
 
         /* No signals while tearing down. */
         m->exported = false;
@@ -303,6 +316,69 @@ void manager_refresh_mdev(Manager *m, const char *uuid) {
         siov_mdev_unref(mdev);
 }
 
+/* Empties a set of malloc'd names into a NULL-terminated array. */
+static char **take_names(Hashmap *h) {
+        char **l = calloc(hashmap_size(h) + 1, sizeof(char *)), *name;
+        size_t n = 0;
+
+        if (!l)
+                return NULL;
+        HASHMAP_FOREACH(name, h, i)
+                l[n++] = name;
+        for (size_t i = 0; i < n; i++)
+                hashmap_remove(h, l[i]);
+        return l;
+}
+
+static int on_refresh(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_strv_free_ char **mdevs = take_names(m->dirty_mdevs), **parents = take_names(m->dirty_parents);
+
+        if (!mdevs || !parents) {
+                log_oom();
+                return manager_request_rescan(m);
+        }
+        /* mdevs first: a parent's update then finds its devices current. */
+        for (char **u = mdevs; *u; u++)
+                manager_refresh_mdev(m, *u);
+        for (char **p = parents; *p; p++)
+                manager_refresh_parent(m, *p);
+        return 0;
+}
+
+static void manager_mark(Manager *m, Hashmap *set, const char *name) {
+        char *copy;
+        int r;
+
+        if (hashmap_get(set, name))
+                return;
+        copy = strdup(name);
+        if (!copy || hashmap_put(set, copy, copy) < 0) {
+                free(copy);
+                log_oom();
+                (void) manager_request_rescan(m);
+                return;
+        }
+        if (!m->refresh_source) {
+                r = sd_event_add_defer(m->event, &m->refresh_source, on_refresh, m);
+                if (r >= 0)
+                        r = sd_event_source_set_priority(m->refresh_source, SIOV_PRIORITY_REFRESH);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot schedule a refresh: %m");
+                        return;
+                }
+        }
+        (void) sd_event_source_set_enabled(m->refresh_source, SD_EVENT_ONESHOT);
+}
+
+void manager_mark_parent(Manager *m, const char *name) {
+        manager_mark(m, m->dirty_parents, name);
+}
+
+void manager_mark_mdev(Manager *m, const char *uuid) {
+        manager_mark(m, m->dirty_mdevs, uuid);
+}
+
 static bool startswith_devices(const char *devpath) {
         return strncmp(devpath, "/devices/", strlen("/devices/")) == 0 && !strstr(devpath, "/../");
 }
@@ -344,13 +420,13 @@ void manager_handle_uevent(Manager *m, const char *action, const char *devpath, 
                                 if (d && d->kind == DEVICE_KIND_MDEV)
                                         device_update_mdev(d, NULL);
                         } else
-                                manager_refresh_mdev(m, uuid);
+                                manager_mark_mdev(m, uuid);
                 }
                 snprintf(path, sizeof(path), "%s", devpath);
                 *strrchr(path, '/') = 0;
                 devpath_basename(path, name, sizeof(name));
                 if (hashmap_get(m->parents, name))
-                        manager_refresh_parent(m, name);
+                        manager_mark_parent(m, name);
                 return;
         }
 
@@ -363,12 +439,12 @@ void manager_handle_uevent(Manager *m, const char *action, const char *devpath, 
 
                 devpath_basename(path, name, sizeof(name));
                 if (hashmap_get(m->parents, name)) {
-                        manager_refresh_parent(m, name);
+                        manager_mark_parent(m, name);
                         return;
                 }
                 owner = hashmap_get(m->vf_owners, name);
                 if (owner) {
-                        manager_refresh_parent(m, owner->name);
+                        manager_mark_parent(m, owner->name);
                         return;
                 }
                 slash = strrchr(path, '/');
@@ -410,6 +486,6 @@ void manager_handle_uevent(Manager *m, const char *action, const char *devpath, 
                 link[n] = 0;
                 devpath_basename(link, name, sizeof(name));
                 if (siov_pci_address_is_valid(name))
-                        manager_refresh_parent(m, name);
+                        manager_mark_parent(m, name);
         }
 }

@@ -31,6 +31,13 @@ struct Manager {
         UeventSource uevent_source;
         sd_event_source *rescan_source;   /* deferred full rescan after lost uevents */
 
+        /* Objects to re-read from sysfs once the queued uevents are all in:
+         * a create sends three (the mdev's add and bind, the parent's
+         * change), which then cost one read of the parent, not three. */
+        Hashmap *dirty_parents;           /* name → malloc'd name */
+        Hashmap *dirty_mdevs;             /* uuid → malloc'd uuid */
+        sd_event_source *refresh_source;
+
         Hashmap *parents;       /* name → Parent */
         Hashmap *devices;       /* uuid → Device (mdevs and VFs) */
         Hashmap *vf_owners;     /* VF PCI address → Parent (its PF) */
@@ -59,6 +66,15 @@ int manager_request_rescan(Manager *m);
 void manager_refresh_parent(Manager *m, const char *name);
 void manager_refresh_mdev(Manager *m, const char *uuid);
 void manager_set_parent(Manager *m, struct siov_parent *snap);
+/* Re-read soon: after every queued uevent is seen, before the next D-Bus
+ * call is dispatched. */
+void manager_mark_parent(Manager *m, const char *name);
+void manager_mark_mdev(Manager *m, const char *uuid);
+
+/* Event priorities: uevents are drained first, then the re-reads they
+ * asked for, then D-Bus calls, which then see an up-to-date model. */
+#define SIOV_PRIORITY_UEVENTS  (-100)
+#define SIOV_PRIORITY_REFRESH  (-50)
 /* Makes the objects match the definitions on disk. */
 int manager_load_definitions(Manager *m);
 

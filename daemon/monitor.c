@@ -72,6 +72,9 @@ int manager_monitor_start(Manager *m) {
         r = sd_event_add_io(m->event, &m->monitor_source, fd, EPOLLIN, on_monitor, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch uevents: %m");
+        r = sd_event_source_set_priority(m->monitor_source, SIOV_PRIORITY_UEVENTS);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set the uevent priority: %m");
         log_debug("Listening to %s uevents.", name);
         return 0;
 }

@@ -416,11 +416,38 @@ static int query_send(PolkitQuery *q, const char *action, const char **details) 
         return 0;
 }
 
+/* The euid of each sender seen: asking the bus driver is a round trip per
+ * call otherwise. A unique name is never reused while the bus runs and a
+ * connection's credentials are fixed when it connects, so the answer
+ * stays true; the table is emptied when it grows large. */
+typedef struct SenderUid {
+        char *name;
+        uid_t euid;
+} SenderUid;
+
+static Hashmap *sender_uids;
+
+static void sender_uids_clear(void) {
+        SenderUid *e;
+
+        HASHMAP_FOREACH(e, sender_uids, i) {
+                free(e->name);
+                free(e);
+        }
+        sender_uids = hashmap_free(sender_uids);
+}
+
 /* 1 if the sender's effective uid is 0, 0 if not, <0 if unknown. */
 static int sender_is_root(sd_bus_message *call) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const char *sender = sd_bus_message_get_sender(call);
+        SenderUid *e;
         uid_t euid;
         int r;
+
+        e = sender ? hashmap_get(sender_uids, sender) : NULL;
+        if (e)
+                return e->euid == 0;
 
         r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID, &creds);
         if (r < 0)
@@ -428,6 +455,23 @@ static int sender_is_root(sd_bus_message *call) {
         r = sd_bus_creds_get_euid(creds, &euid);
         if (r < 0)
                 return r;
+
+        if (sender && sender[0] == ':') {
+                if (hashmap_size(sender_uids) >= 4096)
+                        sender_uids_clear();
+                if (!sender_uids)
+                        sender_uids = hashmap_new();
+                e = calloc(1, sizeof(SenderUid));
+                if (sender_uids && e && (e->name = strdup(sender))) {
+                        e->euid = euid;
+                        if (hashmap_put(sender_uids, e->name, e) >= 0)
+                                e = NULL;
+                }
+                if (e) {
+                        free(e->name);
+                        free(e);
+                }
+        }
         return euid == 0;
 }
 
@@ -538,6 +582,7 @@ int siov_polkit_verify_method(sd_bus_message *call, const char **details, Hashma
 }
 
 Hashmap *siov_polkit_registry_free(Hashmap *registry) {
+        sender_uids_clear();
         PolkitQuery *q;
 
         /* query_free() removes from the map, which iteration forbids: take
