@@ -30,7 +30,7 @@ domain() {
 	  <memory unit='MiB'>64</memory>
 	  <vcpu>1</vcpu>
 	  <os><type arch='x86_64' machine='q35'>hvm</type></os>
-	  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
+	  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator>${2:-}</devices>
 	</domain>
 	EOF
 }
@@ -69,7 +69,10 @@ getent passwd libvirt-qemu >/dev/null || {
 t_check "libvirtd starts" libvirtd -d
 t_check "qemu:///system answers (capability probe)" t_wait_for 120 V version
 domain vm1 >/tmp/vm1.xml
-domain vm2 >/tmp/vm2.xml
+# vm2 has free PCIe root ports for hot-plugs; vm1 has none to spare.
+ports="<controller type='pci' index='0' model='pcie-root'/>"
+for i in 1 2 3 4 5; do ports+="<controller type='pci' index='$i' model='pcie-root-port'/>"; done
+domain vm2 "$ports" >/tmp/vm2.xml
 t_check "define vm1" V define /tmp/vm1.xml
 t_check "define vm2" V define /tmp/vm2.xml
 V dumpxml --inactive vm1 >/tmp/vm1.orig.xml
@@ -118,6 +121,7 @@ V dumpxml --inactive vm1 >/tmp/vm1.before.xml
 for p in "" --persistent; do
         out=$(siovctl create --type idxd-1dwq --vm ghost $p 2>&1); rc=$?
         t_check "create ${p:+$p }--vm ghost fails" test $rc -ne 0 -a $rc -ne 3
+        t_log "exit $rc: $out"
         t_match "... naming the VM and libvirt's reason" "ghost.*(not found|no domain)" "$out"
         t_eq "... no mdev left" 0 "$(n_mdevs)"
         t_eq "... no definition left" 0 "$(n_defs)"
@@ -135,6 +139,7 @@ t_check "virsh attach-device --config a hostdev for $X" V attach-device vm1 /tmp
 V dumpxml --inactive vm1 >/tmp/vm1.before.xml
 out=$(siovctl create --type idxd-1dwq --uuid $X --vm vm1 2>&1); rc=$?
 t_check "create --uuid X --vm vm1 fails" test $rc -ne 0 -a $rc -ne 3
+t_log "exit $rc: $out"
 t_match "... naming vm1 and libvirt's message" "vm1.*(already|exists)" "$out"
 t_check "... the mdev created for it is gone" test ! -e "/sys/bus/mdev/devices/$X"
 t_eq "... vm1's XML unchanged" "" "$(V dumpxml --inactive vm1 | diff /tmp/vm1.before.xml -)"
@@ -172,6 +177,7 @@ t_check "siovd sees the pool drained" t_wait_for 5 sh -c \
         "siovctl --json types --parent siov0 | jq -e '.[] | select(.id == \"idxd-1dwq\") | .available_instances == 0'"
 out=$(hook vm1 prepare begin 2>&1); rc=$?
 t_check "hook vm1 prepare begin: non-zero" test $rc -ne 0
+t_log "exit $rc: $out"
 t_match "... saying which device, which VM and why" "$D1.*vm1.*(capacity|available|host netdev)" "$out"
 t_check "... D1 not active" test ! -e "/sys/bus/mdev/devices/$D1"
 t_check "... D2 (active before) left alone" active "$D2"
@@ -185,20 +191,40 @@ t_check "... QEMU holds the mdev" sh -c "grep -l 'sysfsdev.*$D1' /proc/[0-9]*/cm
 t_eq "... the live XML has D1" 1 "$(hostdevs vm1 "$D1" live)"
 out=$(siovctl destroy "$D1" 2>&1); rc=$?
 t_eq "destroy of a device the running vm1 uses: exit 1" 1 $rc
+t_log "exit $rc: $out"
 t_match "... refused, naming vm1" "in use by VM vm1" "$out"
 t_check "... D1 still active" active "$D1"
 t_eq "... still in vm1's definition" 1 "$(hostdevs vm1 "$D1")"
-# Hot-plug into the running VM.
-H=$(siovctl create --type idxd-1dwq --vm vm1 2>/tmp/err); rc=$?
-t_eq "create --vm vm1 while it runs: exit 0" 0 $rc
-[ $rc -eq 0 ] || t_log "stderr: $(cat /tmp/err)"
-t_eq "... the live XML has it (hot-plugged)" 1 "$(hostdevs vm1 "$H" live)"
-t_eq "... the persistent XML has it" 1 "$(hostdevs vm1 "$H")"
+# vm1 has no free PCIe slot for a hot-plug: libvirt refuses, nothing stays.
+V dumpxml --inactive vm1 >/tmp/vm1.before.xml
+V dumpxml vm1 >/tmp/vm1.live.xml
+n0=$(n_mdevs)
+out=$(siovctl create --type idxd-1dwq --vm vm1 2>&1); rc=$?
+t_check "create --vm vm1 (running, no free slot) fails" test $rc -ne 0 -a $rc -ne 3
+t_log "exit $rc: $out"
+t_match "... naming vm1 and libvirt's message" "vm1.*PCI slot" "$out"
+t_eq "... no new mdev" "$n0" "$(n_mdevs)"
+t_eq "... vm1's definition unchanged" "" "$(V dumpxml --inactive vm1 | diff /tmp/vm1.before.xml -)"
+t_eq "... vm1's live XML unchanged" "" "$(V dumpxml vm1 | diff /tmp/vm1.live.xml -)"
 t_check "virsh destroy vm1" V destroy vm1
 t_check "... libvirt's release end stopped D1" t_wait_for 20 test ! -e "/sys/bus/mdev/devices/$D1"
 t_check "... D2 (autostart) still active" active "$D2"
-t_check "destroy the hot-plugged device now vm1 is off" siovctl destroy "$H"
-t_eq "... gone from vm1's definition" 0 "$(hostdevs vm1 "$H")"
+
+t_log "hot-plug into a running VM with a free slot (vm2)"
+t_check "virsh start --paused vm2" V start --paused vm2
+H=$(siovctl create --type idxd-1dwq --vm vm2 2>/tmp/err); rc=$?
+t_eq "create --vm vm2 while it runs: exit 0" 0 $rc
+[ $rc -eq 0 ] || t_log "stderr: $(cat /tmp/err)"
+t_eq "... the live XML has it (hot-plugged)" 1 "$(hostdevs vm2 "$H" live)"
+t_eq "... the persistent XML has it" 1 "$(hostdevs vm2 "$H")"
+g=$(basename "$(readlink "/sys/bus/mdev/devices/$H/iommu_group")")
+t_check "... QEMU opened it (/dev/vfio/$g)" t_wait_for 10 sh -c "ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q ' /dev/vfio/$g\$'"
+out=$(siovctl destroy "$H" 2>&1); rc=$?
+t_eq "destroy it while vm2 runs: exit 1 (busy)" 1 $rc
+t_match "... naming vm2" "in use by VM vm2" "$out"
+t_check "virsh destroy vm2" V destroy vm2
+t_check "destroy the hot-plugged device now vm2 is off" siovctl destroy "$H"
+t_eq "... gone from vm2's definition" 0 "$(hostdevs vm2 "$H")"
 t_check "siovctl destroy D1 (vm1 off)" siovctl destroy "$D1"
 t_eq "... gone from vm1's definition" 0 "$(hostdevs vm1 "$D1")"
 t_check "siovctl destroy D2" siovctl destroy "$D2"
@@ -206,6 +232,7 @@ t_eq "... gone from vm1's definition" 0 "$(hostdevs vm1 "$D2")"
 t_eq "no mdev left" 0 "$(n_mdevs)"
 t_eq "no definition left" 0 "$(n_defs)"
 t_eq "no hostdev left in vm1" 0 "$(V dumpxml --inactive vm1 | grep -c '<hostdev')"
+t_eq "no hostdev left in vm2" 0 "$(V dumpxml --inactive vm2 | grep -c '<hostdev')"
 t_eq "pool back" "$free0" "$(free_wqs)"
 if ! t_summary; then
         echo "--- journal (siovd, libvirtd)"

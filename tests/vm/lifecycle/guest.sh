@@ -164,6 +164,7 @@ done
 t_eq "every NoCapacity names parent, type and the pool's users" 24 $n_named
 t_eq "every NoCapacity's numbers add up to the pool" 24 $n_sum
 t_eq "every NoCapacity says: 8 idxd-1dwq mdevs, 0 free" 24 $n_exact
+t_log "e.g. $(grep -h . $R/*.err | head -n 1)"
 [ $n_exact -eq 24 ] || { t_log "messages seen:"; cat $R/*.err | sort | uniq -c | sed 's/^/#   /'; }
 t_eq "as org.siov1.Error.NoCapacity" org.siov1.Error.NoCapacity "$(error_name_for "parent siov0 has 0 available")"
 won=$(cat $R/*.out | sort)
@@ -189,6 +190,7 @@ t_check "siovd sees the pool drained" t_wait_for 5 sh -c \
         "siovctl --json types --parent siov0 | jq -e '.[] | select(.id == \"idxd-1dwq\") | .available_instances == 0'"
 out=$(siovctl create --type idxd-1dwq --parent siov0 2>&1); rc=$?
 t_eq "create on siov0: exit 6" 6 $rc
+t_log "exit $rc: $out"
 t_match "... naming the 8 host netdevs" "parent siov0 has 0 available idxd-1dwq instances: .*8 host netdevs" "$out"
 t_eq "... nothing created" 0 "$(n_mdevs)"
 t_check "6 host netdevs and 1 host WQ" sh -c "echo 6 > $I/siov0/host_netdevs && echo 1 > $I/siov0/host_wqs"
@@ -196,6 +198,7 @@ U=$(siovctl create --type idxd-1dwq --parent siov0 2>/dev/null)
 t_match "the one free WQ can be had" "$UUID_RE" "$U"
 out=$(siovctl create --type idxd-1dwq --parent siov0 2>&1); rc=$?
 t_eq "the next create: exit 6" 6 $rc
+t_log "exit $rc: $out"
 t_match "... naming the mdev, 6 host netdevs and 1 host WQ" \
         "its 8 work queues are used by 1 idxd-1dwq mdev, 6 host netdevs, 1 host work queue; 0 free" "$out"
 t_check "pool counters add up with host users" pool_adds_up siov0
@@ -208,6 +211,7 @@ t_log "KernelError"
 free0=$(pool siov0 free)
 out=$(siovctl create --type idxd-1dwq --parent siov0 --persistent --attr nosuch=1 2>&1); rc=$?
 t_eq "--attr nosuch=1: exit 1" 1 $rc
+t_log "exit $rc: $out"
 t_match "... the message names the sysfs file" "/sys/bus/mdev/devices/[0-9a-f-]{36}/nosuch" "$out"
 t_eq "... as org.siov1.Error.KernelError" org.siov1.Error.KernelError "$(error_name_for "/nosuch")"
 t_eq "... no mdev left" 0 "$(n_mdevs)"
@@ -215,6 +219,7 @@ t_eq "... no definition left" "" "$(ls -A "$DEFS")"
 t_eq "... pool unchanged" "$free0" "$(pool siov0 free)"
 out=$(siovctl create --type idxd-1dwq --parent siov0 --attr wq=5 2>&1); rc=$?
 t_eq "--attr wq=5 (a read-only file): exit 1" 1 $rc
+t_log "exit $rc: $out"
 t_match "... names the file, the value and the errno text" "/sys/bus/mdev/devices/[0-9a-f-]{36}/wq.*'5'.*(Permission denied|Read-only|Input/output)" "$out"
 t_eq "... no mdev left" 0 "$(n_mdevs)"
 t_eq "... as org.siov1.Error.KernelError" org.siov1.Error.KernelError "$(error_name_for "/wq")"
@@ -223,6 +228,7 @@ t_eq "... pool unchanged" "$free0" "$(pool siov0 free)"
 U=$(siovctl create --type idxd-1dwq --parent siov1 2>/dev/null)
 out=$(siovctl create --type idxd-1dwq --parent siov0 --uuid "$U" 2>&1); rc=$?
 t_eq "a UUID active on siov1, again on siov0: exit 1" 1 $rc
+t_log "exit $rc: $out"
 t_match "... saying it exists" "$U.*(exists|already)" "$out"
 t_eq "... as org.siov1.Error.AlreadyExists" org.siov1.Error.AlreadyExists "$(error_name_for "$U")"
 t_eq "... still one mdev, on siov1" "1 siov1" "$(n_mdevs) $(basename "$(readlink -f "/sys/bus/mdev/devices/$U/..")")"
