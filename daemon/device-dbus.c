@@ -167,28 +167,30 @@ static int verify(sd_bus_message *message, Device *d, const char *action, bool a
         return bus_verify_actions(message, d->manager, actions, ELEMENTSOF(actions), details, error);
 }
 
-static int method_start(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        int r = verify(message, userdata, SIOV_POLKIT_MANAGE, false, false, error);
+static int lifecycle_stop_unforced(Device *d, sd_bus_error *error) {
+        return lifecycle_stop_checked(d, false, error);
+}
+
+/* Start, Stop, Undefine: no arguments, one action, one operation. */
+static int run_simple(sd_bus_message *message, Device *d, const char *action,
+                      int (*op)(Device *d, sd_bus_error *error), sd_bus_error *error) {
+        int r = verify(message, d, action, false, false, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = lifecycle_start(userdata, error);
+        r = op(d, error);
         return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_start(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return run_simple(message, userdata, SIOV_POLKIT_MANAGE, lifecycle_start, error);
 }
 
 static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        int r = verify(message, userdata, SIOV_POLKIT_MANAGE, false, false, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        r = lifecycle_stop_checked(userdata, false, error);
-        return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+        return run_simple(message, userdata, SIOV_POLKIT_MANAGE, lifecycle_stop_unforced, error);
 }
 
 static int method_undefine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        int r = verify(message, userdata, SIOV_POLKIT_DEFINE, false, false, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        r = lifecycle_undefine(userdata, error);
-        return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+        return run_simple(message, userdata, SIOV_POLKIT_DEFINE, lifecycle_undefine, error);
 }
 
 static int method_destroy(sd_bus_message *message, void *userdata, sd_bus_error *error) {
