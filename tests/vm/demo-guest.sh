@@ -18,7 +18,7 @@ show siovctl types --parent siov0
 
 # The host takes 7 of siov0's 8 work queues for netdevs: siovd sees it.
 t_check "host netdevs take 7 work queues of siov0" sh -c 'echo 7 > /sys/class/idxd/siov0/host_netdevs'
-show ip -brief link show
+show ip link show
 show siovctl types --parent siov0
 
 U1=$(siovctl create --type idxd-1dwq 2>/tmp/create.err)
