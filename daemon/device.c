@@ -7,6 +7,7 @@
 
 #include "device.h"
 #include "log.h"
+#include "parent.h"
 #include "siov-names.h"
 
 const char *device_kind_to_string(DeviceKind k) {
@@ -95,7 +96,13 @@ const struct siov_vf *device_get_vf(const Device *d) {
 }
 
 bool device_is_active(const Device *d) {
-        return d->kind == DEVICE_KIND_VF ? !!d->pf : !!d->mdev;
+        if (d->kind == DEVICE_KIND_MDEV)
+                return !!d->mdev;
+        /* A VF exists while its PF has it; one that siovd keeps a definition
+         * of is active only while it is given to VFIO, as Start leaves it. */
+        if (!d->pf)
+                return false;
+        return !d->persistent || siov_vf_get_usage(device_get_vf(d)) == SIOV_VF_VFIO;
 }
 
 const char *device_get_parent(const Device *d) {
@@ -300,6 +307,16 @@ bool device_set_spec(Device *d, struct siov_definition *spec, bool persistent) {
         }
         b = device_values(d);
         device_signal_diff(d, &a, &b);
+        /* A VF siovd holds is not available to others: its PF's "vf" type
+         * changes with the spec, not with sysfs. */
+        if (d->kind == DEVICE_KIND_VF && !old != !spec) {
+                Parent *p = hashmap_get(d->manager->parents, device_get_parent(d));
+                Type *t = p ? parent_find_type(p, SIOV_VF_TYPE_ID) : NULL;
+
+                if (t)
+                        manager_emit_changed(d->manager, t->path, SIOV_DBUS_TYPE_INTERFACE,
+                                             (char *[]) { (char *) "AvailableInstances", NULL });
+        }
         siov_definition_unref(old);
         return true;
 }

@@ -711,14 +711,16 @@ int lifecycle_start(Device *d, sd_bus_error *error) {
         if (!d->persistent)
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_DEVICE,
                                          "device %s has no definition to start from", d->uuid);
-        if (device_is_active(d) && (d->kind == DEVICE_KIND_MDEV ||
-                                    streq(device_get_driver(d), "vfio-pci")))
+        if (device_is_active(d))
                 return sd_bus_error_setf(error, SIOV_ERROR_ALREADY_EXISTS, "device %s is already active", d->uuid);
         return materialize(d->manager, d->spec, error);
 }
 
 int lifecycle_stop(Device *d, sd_bus_error *error) {
-        if (!device_is_active(d) || (d->kind == DEVICE_KIND_VF && !d->spec))
+        if (d->kind == DEVICE_KIND_VF && !d->spec)
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                         "VF %s was not made by siovd; create it with --type vf first", d->uuid);
+        if (!device_is_active(d) || (d->kind == DEVICE_KIND_VF && siov_vf_get_usage(device_get_vf(d)) != SIOV_VF_VFIO))
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_DEVICE, "device %s is not active", d->uuid);
         return dematerialize(d->manager, d, error);
 }
@@ -1020,8 +1022,7 @@ int lifecycle_provision(Manager *m, const char *parent, char ***ret_started, sd_
         if (!todo || !started)
                 return -ENOMEM;
         HASHMAP_FOREACH(d, m->devices, i)
-                if (device_get_autostart(d) && streq(device_get_parent(d), parent) &&
-                    !(device_is_active(d) && (d->kind == DEVICE_KIND_MDEV || streq(device_get_driver(d), "vfio-pci"))))
+                if (device_get_autostart(d) && streq(device_get_parent(d), parent) && !device_is_active(d))
                         todo[n++] = d;
 
         /* Already active ones are skipped: the kernel announces an mdev

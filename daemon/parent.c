@@ -65,11 +65,15 @@ uint32_t type_get_available(const Type *t) {
         if (t->kind == TYPE_KIND_MDEV)
                 return siov_type_get_available(t->snap);
 
-        /* A VF is available when the host does not hold it: unbound or
-         * bound to VFIO. */
-        for (size_t i = 0; i < siov_parent_get_n_vfs(t->parent->snap); i++)
-                if (siov_vf_get_usage(siov_parent_get_vf(t->parent->snap, i)) != SIOV_VF_HOST)
+        /* A VF is available when neither the host (a host driver) nor
+         * siovd (a device made of it) holds it. */
+        for (size_t i = 0; i < siov_parent_get_n_vfs(t->parent->snap); i++) {
+                const struct siov_vf *vf = siov_parent_get_vf(t->parent->snap, i);
+                const Device *d = hashmap_get(t->parent->manager->devices, siov_vf_get_uuid(vf));
+
+                if (siov_vf_get_usage(vf) != SIOV_VF_HOST && !(d && d->spec))
                         n++;
+        }
         return n;
 }
 

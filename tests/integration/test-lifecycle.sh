@@ -175,6 +175,30 @@ check_eq "after SIGKILL + restart: same devices, states and definitions" "$S1" "
 check_eq "after restart: sysfs unchanged (nothing re-created)" "$A1" "$(active_mdevs)"
 check_eq "after restart: definition files unchanged" "$D1" "$(ls "$DEFS")"
 
+# --- VFs: a free VF is given to vfio-pci and taken back -----------------------------
+fake add-pf 0000:3b:00.0 --total-vfs 4 --driver mlx5_core
+fake add-vf 0000:3b:00.0 0 0000:3b:00.2 --driver mlx5_core --netdev eth5
+fake add-vf 0000:3b:00.0 1 0000:3b:00.3
+mkdir -p "$ROOT/sys/bus/pci/drivers/vfio-pci"
+bus call org.siov1 /org/siov1 org.siov1.Manager Rescan
+vfdrv() { readlink "$ROOT/sys/bus/pci/devices/$1/driver" | sed 's|.*/||'; }
+check_eq "vf type: the one VF no host driver holds" "1" "$(avail 0000:3b:00.0 vf)"
+UV=$(siovctl create --type vf --persistent 2>/dev/null); rc=$?
+check_eq "create --type vf" 0 $rc
+check_eq "the free VF is bound to vfio-pci, the host's VF untouched" "vfio-pci mlx5_core" "$(vfdrv 0000:3b:00.3) $(vfdrv 0000:3b:00.2)"
+check_eq "the VF is no longer available" "0" "$(avail 0000:3b:00.0 vf)"
+out=$(siovctl create --type vf 2>&1); rc=$?
+check_eq "no free VF left: NoCapacity (exit 6)" 6 $rc
+check "stop gives the VF back" siovctl stop "$UV"
+check_eq "stopped VF: defined, unbound" "defined " "$(state "$UV") $(vfdrv 0000:3b:00.3)"
+check "start binds it again" siovctl start "$UV"
+check_eq "started VF: both, vfio-pci" "both vfio-pci" "$(state "$UV") $(vfdrv 0000:3b:00.3)"
+check "destroy" siovctl destroy "$UV"
+check_eq "destroyed VF: no definition, unbound, available again" "no  1" \
+        "$(test -f "$DEFS/$UV.json" && echo yes || echo no) $(vfdrv 0000:3b:00.3) $(avail 0000:3b:00.0 vf)"
+out=$(siovctl stop "$(siovctl --json list | jq -r '.[] | select(.address == "0000:3b:00.2") | .uuid')" 2>&1); rc=$?
+check "a host VF siovd did not make cannot be stopped" bash -c '[ "$2" = 2 ] && grep -q "not made by siovd" <<<"$1"' _ "$out" "$rc"
+
 # --- monitor ---------------------------------------------------------------------
 "$SIOVCTL" --address="$ADDR" monitor >"$IT_DIR/monitor" 2>"$IT_DIR/monitor.err" &
 MON=$!
