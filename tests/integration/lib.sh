@@ -52,10 +52,12 @@ it_summary() {
 }
 
 # Starts a private system bus whose policy is the project's org.siov1.conf
-# on top of the same default-deny policy as Debian's system.conf.
+# on top of the same default-deny policy as Debian's system.conf; more bus
+# policy files to include may be given.
 it_bus_start() {
-        "$TOP_SRCDIR/tests/integration/bus-conf" "$IT_DIR/system_bus_socket" > "$IT_DIR/bus.conf"
-        dbus-daemon --config-file="$IT_DIR/bus.conf" --nofork --nopidfile --print-address=3 3>"$IT_DIR/bus.address" &
+        "$TOP_SRCDIR/tests/integration/bus-conf" "$IT_DIR/system_bus_socket" "$@" > "$IT_DIR/bus.conf"
+        dbus-daemon --config-file="$IT_DIR/bus.conf" --nofork --nopidfile --print-address=3 \
+                3>"$IT_DIR/bus.address" 2>>"$IT_DIR/bus.log" &
         BUS_PID=$!
         for _ in $(seq 100); do
                 [ -s "$IT_DIR/bus.address" ] && break

@@ -140,19 +140,7 @@ pk_add_rule() {
 # project's org.siov1.conf), plus polkit's own bus policy so polkitd may own
 # its name.
 pk_bus_start() {
-        "$TOP_SRCDIR/tests/integration/bus-conf" "$IT_DIR/system_bus_socket" |
-                sed 's|</busconfig>|  <include>/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf</include>\n</busconfig>|' \
-                >"$IT_DIR/bus.conf"
-        dbus-daemon --config-file="$IT_DIR/bus.conf" --nofork --nopidfile --print-address=3 \
-                3>"$IT_DIR/bus.address" 2>>"$IT_DIR/bus.log" &
-        BUS_PID=$!
-        for _ in $(seq 100); do
-                [ -s "$IT_DIR/bus.address" ] && break
-                sleep 0.05
-        done
-        [ -s "$IT_DIR/bus.address" ] || { fail "private bus starts"; return 1; }
-        ADDR=unix:path=$IT_DIR/system_bus_socket
-        export DBUS_SYSTEM_BUS_ADDRESS=$ADDR
+        it_bus_start /usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf
 }
 
 pk_polkitd_start() {
