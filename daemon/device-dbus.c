@@ -258,11 +258,7 @@ static int method_unassign(sd_bus_message *message, void *userdata, sd_bus_error
         r = bus_read_options(message, allowed, &o, error);
         if (r < 0)
                 return r;
-        r = verify(message, userdata, SIOV_POLKIT_ASSIGN, false, false, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        r = lifecycle_unassign(userdata, error);
-        return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+        return run_simple(message, userdata, SIOV_POLKIT_ASSIGN, lifecycle_unassign, error);
 }
 
 const sd_bus_vtable device_vtable[] = {

@@ -25,6 +25,19 @@ LVD_PID=
 LVD_DIR=
 LVD_LOG=
 
+# A minimal persistent domain NAME for the qemu driver (it need not start).
+lvd_domain_xml() {
+        cat <<-EOF
+	<domain type='qemu'>
+	  <name>$1</name>
+	  <memory unit='MiB'>64</memory>
+	  <vcpu>1</vcpu>
+	  <os><type arch='x86_64' machine='q35'>hvm</type></os>
+	  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
+	</domain>
+	EOF
+}
+
 lvd_die() {
         echo "libvirtd-ns: $*" >&2
         exit 1

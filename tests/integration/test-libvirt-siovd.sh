@@ -40,19 +40,8 @@ EOF
 chmod +x "$LV/etc/hooks/qemu.d/siovd"
 
 lvd_start "$LV" || { fail "libvirtd starts"; it_summary; exit 1; }
-domain() {
-        cat <<-EOF
-	<domain type='qemu'>
-	  <name>$1</name>
-	  <memory unit='MiB'>64</memory>
-	  <vcpu>1</vcpu>
-	  <os><type arch='x86_64' machine='q35'>hvm</type></os>
-	  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
-	</domain>
-	EOF
-}
 for v in vm1 vm2; do
-        domain $v >"$IT_DIR/$v.xml"
+        lvd_domain_xml $v >"$IT_DIR/$v.xml"
         lvd_virsh define "$IT_DIR/$v.xml" >/dev/null || fail "define $v"
 done
 

@@ -47,19 +47,8 @@ if ! lvd_start "$LV"; then
 fi
 pass "libvirtd starts in a private mount namespace ($(($(date +%s) - t0)) s)"
 
-domain() {
-        cat <<-EOF
-	<domain type='qemu'>
-	  <name>$1</name>
-	  <memory unit='MiB'>64</memory>
-	  <vcpu>1</vcpu>
-	  <os><type arch='x86_64' machine='q35'>hvm</type></os>
-	  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>
-	</domain>
-	EOF
-}
-domain vm1 >"$IT_DIR/vm1.xml"
-domain vm2 >"$IT_DIR/vm2.xml"
+lvd_domain_xml vm1 >"$IT_DIR/vm1.xml"
+lvd_domain_xml vm2 >"$IT_DIR/vm2.xml"
 check "define vm1" lvd_virsh define "$IT_DIR/vm1.xml"
 check "define vm2" lvd_virsh define "$IT_DIR/vm2.xml"
 
