@@ -15,7 +15,9 @@ lib_libsiov_la_SOURCES = \
 	lib/sha1.c \
 	lib/accel.c \
 	lib/sysfs-write.c \
+	lib/json-strict.c \
 	lib/definition.c \
+	lib/definition-store.c \
 	lib/mdevctl.c
 lib_libsiov_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(ACCFG_CFLAGS) $(JSONC_CFLAGS)
 lib_libsiov_la_LIBADD = $(ACCFG_LIBS) $(JSONC_LIBS)

@@ -28,8 +28,6 @@ static inline void json_object_putp(struct json_object **o) {
                 json_object_put(*o);
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct siov_definition *, siov_definition_unref);
-
 _public_ int siov_mdevctl_parse(const char *parent, const char *uuid, const char *json, size_t len,
                                 struct siov_definition **ret, char **error_msg) {
         _cleanup_(siov_definition_unrefp) struct siov_definition *d = NULL;

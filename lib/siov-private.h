@@ -229,9 +229,11 @@ void siov_accel_free(struct siov_accel *a);
 uint32_t siov_accel_count_user_wqs(struct siov_accel *a, int parent_fd, const char *name);
 
 
-/* ---- definition.c ---------------------------------------------------- */
+/* ---- json-strict.c, definition.c, definition-store.c ------------------ */
 
 struct json_object;
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct siov_definition *, siov_definition_unref);
 
 struct siov_attr {
         char *name;

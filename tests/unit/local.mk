@@ -65,7 +65,9 @@ tests_unit_test_scan_LDADD = tests/common/libfakesysfs.la lib/libsiov.la $(CMOCK
 # siov_definition_save().
 tests_unit_test_definition_SOURCES = \
 	tests/unit/test-definition.c \
+	lib/json-strict.c \
 	lib/definition.c \
+	lib/definition-store.c \
 	lib/mdevctl.c \
 	lib/util.c \
 	lib/validate.c
