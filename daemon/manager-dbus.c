@@ -62,6 +62,47 @@ static int error_no_such(sd_bus_error *error, const char *name, const char *what
                                  list ?: "none", n_known > 10 ? ", ..." : "");
 }
 
+static int error_limits_exceeded(sd_bus_error *error, const char *call, size_t n_devices, uint64_t size,
+                                 uint64_t limit, const char *how) {
+        return sd_bus_error_setf(error, SIOV_ERROR_LIMITS_EXCEEDED,
+                                 "the answer to %s (%zu devices, up to %.1f MiB) would exceed the bus's "
+                                 "message limit of %.1f MiB: %s",
+                                 call, n_devices, size / 1048576.0, limit / 1048576.0, how);
+}
+
+/* Every call to the root object comes here first. sd-bus answers
+ * GetManagedObjects itself, property by property; a reply over the bus's
+ * limit would make dbus-daemon drop siovd's connection, so a tree too large
+ * for one message is refused with the way to page it. */
+static int root_filter(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        uint64_t size = 4096;
+        Parent *p;
+        Device *d;
+
+        if (!sd_bus_message_is_method_call(message, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects"))
+                return 0;
+        HASHMAP_FOREACH(p, m->parents, i)
+                size += parent_reply_size(p);
+        HASHMAP_FOREACH(d, m->devices, i)
+                size += device_reply_size(d, true);
+        if (size <= m->max_reply_size)
+                return 0;
+        return error_limits_exceeded(error, "GetManagedObjects", hashmap_size(m->devices), size, m->max_reply_size,
+                                     "list devices with " SIOV_DBUS_MANAGER_INTERFACE ".ListDevices, one parent "
+                                     "at a time (siovctl list --parent P), and read single objects with "
+                                     "org.freedesktop.DBus.Properties.GetAll");
+}
+
+/* The bus is siovd's reason to run: without it nobody can reach it, and
+ * the name is gone. Exit, so that the service manager starts it again. */
+static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        log_error("Lost the connection to the bus; exiting so that the service manager restarts siovd.");
+        return sd_event_exit(m->event, -ENOTCONN);
+}
+
 static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char * const *) a, *(char * const *) b);
 }
@@ -128,6 +169,21 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
                         qsort(known, n_known, sizeof(char *), cmp_str);
                         return error_no_such(error, SIOV_ERROR_NO_SUCH_TYPE, "type", type, known, n_known);
                 }
+        }
+
+        if (isempty(parent)) {
+                uint64_t size = 0;
+                size_t n = 0;
+
+                HASHMAP_FOREACH(d, m->devices, i)
+                        if (isempty(type) || streq(device_get_type(d), type)) {
+                                size += device_reply_size(d, false);
+                                n++;
+                        }
+                if (size > m->max_reply_size)
+                        return error_limits_exceeded(error, "ListDevices", n, size, m->max_reply_size,
+                                                     "ask for one parent at a time: ListDevices(parent, type) "
+                                                     "(siovctl list --parent P)");
         }
 
         r = sd_bus_message_new_method_return(message, &reply);
@@ -385,6 +441,14 @@ int manager_connect_bus(Manager *m) {
         r = sd_bus_open_system(&m->bus);
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to the system bus: %m");
+
+        r = sd_bus_match_signal(m->bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch the bus connection: %m");
+        r = sd_bus_add_object(m->bus, NULL, SIOV_DBUS_PATH, root_filter, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot add the root object: %m");
 
         r = sd_bus_add_object_manager(m->bus, NULL, SIOV_DBUS_PATH);
         if (r < 0)

@@ -22,6 +22,7 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
         if (!m)
                 return -ENOMEM;
         m->uevent_source = source;
+        m->max_reply_size = SIOV_REPLY_SIZE_MAX;
         m->definitions_dir = strdup(definitions_dir);
         if (!m->definitions_dir)
                 return -ENOMEM;

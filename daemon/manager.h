@@ -45,6 +45,7 @@ struct Manager {
         char *definitions_dir;  /* one <uuid>.json per persistent device */
         Hashmap *polkit_registry; /* pending and answered polkit queries */
         char *libvirt_uri;      /* NULL: $SIOV_LIBVIRT_URI or qemu:///system */
+        uint64_t max_reply_size; /* the bus's message limit: larger answers are refused */
 
         /* Objects are exported and the name is owned: changes are signalled.
          * During the first scan nobody can be listening, so no signals. */
@@ -81,6 +82,10 @@ int manager_load_definitions(Manager *m);
 /* monitor.c */
 int manager_monitor_start(Manager *m);
 void manager_monitor_stop(Manager *m);
+
+/* dbus-daemon's default max_message_size: it drops a connection that sends
+ * a larger message. */
+#define SIOV_REPLY_SIZE_MAX (UINT64_C(32) * 1024 * 1024)
 
 /* manager-dbus.c */
 extern const sd_bus_vtable manager_vtable[];

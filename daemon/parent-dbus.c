@@ -80,6 +80,24 @@ int parent_node_enumerator(sd_bus *bus, const char *path, void *userdata, char *
         return 1;
 }
 
+/* An upper bound of what a parent and its types add to GetManagedObjects
+ * (measured: about 1.5 KiB for a parent, 700 bytes for a type; the fixed
+ * parts leave a margin). */
+size_t parent_reply_size(Parent *p) {
+        size_t n = 2048 + strlen(p->path) + strlen(strempty(siov_parent_get_syspath(p->snap))) +
+                   strlen(strempty(siov_parent_get_broken(p->snap)));
+
+        for (char * const *l = siov_parent_get_netdevs(p->snap); l && *l; l++)
+                n += 8 + strlen(*l);
+        for (size_t i = 0; i < p->n_types; i++) {
+                Type *t = p->types[i];
+
+                n += 1024 + strlen(t->path) + 2 * strlen(t->id) + strlen(strempty(type_get_name(t))) +
+                     strlen(strempty(type_get_description(t))) + strlen(strempty(type_get_broken(t)));
+        }
+        return n;
+}
+
 static int append_strv(sd_bus_message *reply, char * const *l) {
         int r;
 

@@ -51,3 +51,4 @@ int type_object_find(sd_bus *bus, const char *path, const char *interface, void 
 int parent_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
 int parent_path(const char *name, char **ret);
 int type_path(const char *parent, const char *id, char **ret);
+size_t parent_reply_size(Parent *p);

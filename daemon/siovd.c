@@ -17,6 +17,7 @@ static const char *arg_sysfs_root = NULL;
 static const char *arg_definitions_dir = NULL;
 static const char *arg_libvirt_uri = NULL;
 static UeventSource arg_uevent_source = UEVENT_SOURCE_AUTO;
+static uint64_t arg_max_reply_size = SIOV_REPLY_SIZE_MAX;
 
 static void help(void) {
         printf("Usage: siovd [OPTIONS]\n\n"
@@ -31,6 +32,9 @@ static void help(void) {
                "                            $SIOV_LIBVIRT_URI or qemu:///system)\n"
                "     --uevent-source=SRC    udev, kernel or auto (default: udev when\n"
                "                            systemd-udevd runs, else kernel)\n"
+               "     --max-reply-size=BYTES The bus's message limit (dbus-daemon's\n"
+               "                            max_message_size, default 32 MiB): larger answers\n"
+               "                            are refused with LimitsExceeded\n"
                "     --log-level=LEVEL      err, warning, notice, info, debug\n"
                "                            (default: info, or $SIOV_LOG_LEVEL)\n\n"
                "The bus is DBUS_SYSTEM_BUS_ADDRESS when set, else the system bus.\n",
@@ -38,7 +42,8 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_SYSFS_ROOT, ARG_DEFINITIONS_DIR, ARG_LIBVIRT_URI, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL };
+        enum { ARG_VERSION = 0x100, ARG_SYSFS_ROOT, ARG_DEFINITIONS_DIR, ARG_LIBVIRT_URI, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL,
+               ARG_MAX_REPLY_SIZE };
         static const struct option options[] = {
                 { "help",          no_argument,       NULL, 'h'               },
                 { "version",       no_argument,       NULL, ARG_VERSION       },
@@ -47,6 +52,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "libvirt-uri",   required_argument, NULL, ARG_LIBVIRT_URI   },
                 { "uevent-source", required_argument, NULL, ARG_UEVENT_SOURCE },
                 { "log-level",     required_argument, NULL, ARG_LOG_LEVEL     },
+                { "max-reply-size", required_argument, NULL, ARG_MAX_REPLY_SIZE },
                 {}
         };
         int c;
@@ -89,6 +95,17 @@ static int parse_argv(int argc, char *argv[]) {
                         log_max_level = l;
                         break;
                 }
+                case ARG_MAX_REPLY_SIZE: {
+                        char *end;
+
+                        errno = 0;
+                        arg_max_reply_size = strtoull(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end || arg_max_reply_size < 4096) {
+                                log_error("Invalid --max-reply-size '%s': a number of bytes, at least 4096.", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                }
                 case '?':
                         return -EINVAL;
                 default:
@@ -124,6 +141,7 @@ static int run(int argc, char *argv[]) {
         r = manager_new(&m, arg_sysfs_root, arg_definitions_dir, arg_uevent_source);
         if (r < 0)
                 return r;
+        m->max_reply_size = arg_max_reply_size;
         if (arg_libvirt_uri) {
                 m->libvirt_uri = strdup(arg_libvirt_uri);
                 if (!m->libvirt_uri)
@@ -147,6 +165,8 @@ static int run(int argc, char *argv[]) {
 
         r = sd_event_loop(m->event);
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
+        if (r == -ENOTCONN)
+                return r;       /* said so already */
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
         log_info("Exiting.");

@@ -29,6 +29,7 @@
 #define SIOV_ERROR_INVALID_ARGUMENT     "org.siov1.Error.InvalidArgument"
 #define SIOV_ERROR_KERNEL_ERROR         "org.siov1.Error.KernelError"
 #define SIOV_ERROR_NOT_AUTHORIZED       "org.siov1.Error.NotAuthorized"
+#define SIOV_ERROR_LIMITS_EXCEEDED      "org.siov1.Error.LimitsExceeded"
 
 /* polkit actions */
 #define SIOV_POLKIT_MANAGE              "org.siov1.manage"

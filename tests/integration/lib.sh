@@ -53,9 +53,13 @@ it_summary() {
 
 # Starts a private system bus whose policy is the project's org.siov1.conf
 # on top of the same default-deny policy as Debian's system.conf; more bus
-# policy files to include may be given.
+# policy files to include may be given. IT_MAX_MESSAGE_SIZE, when set, is
+# the bus's max_message_size.
 it_bus_start() {
         "$TOP_SRCDIR/tests/integration/bus-conf" "$IT_DIR/system_bus_socket" "$@" > "$IT_DIR/bus.conf"
+        [ -n "${IT_MAX_MESSAGE_SIZE:-}" ] && sed -i \
+                "s|</busconfig>|  <limit name=\"max_message_size\">$IT_MAX_MESSAGE_SIZE</limit>\n</busconfig>|" \
+                "$IT_DIR/bus.conf"
         dbus-daemon --config-file="$IT_DIR/bus.conf" --nofork --nopidfile --print-address=3 \
                 3>"$IT_DIR/bus.address" 2>>"$IT_DIR/bus.log" &
         BUS_PID=$!

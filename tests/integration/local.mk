@@ -9,11 +9,13 @@ INTEGRATION_TESTS += \
 	tests/integration/test-tree.sh \
 	tests/integration/test-uevent.sh \
 	tests/integration/test-lifecycle.sh \
-	tests/integration/test-hostile.sh
+	tests/integration/test-hostile.sh \
+	tests/integration/test-limits.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/bus-conf \
 	tests/integration/dbus-call \
+	tests/integration/dbus-size \
 	tests/integration/lib.sh \
 	tests/integration/check-introspection.py
 
