@@ -28,3 +28,9 @@ cli_test_siovctl_SOURCES = \
 cli_test_siovctl_CPPFLAGS = $(AM_CPPFLAGS) -DSIOVCTL_NO_MAIN
 cli_test_siovctl_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
 cli_test_siovctl_LDADD = lib/libsiov.la $(SYSTEMD_LIBS) $(JSONC_LIBS)
+
+# siovctl(1) and bash completion (commands, options, live names from siovd).
+man1_MANS += cli/siovctl.1
+EXTRA_DIST += cli/siovctl.1.scd
+CLEANFILES += cli/siovctl.1
+dist_bashcompletion_DATA = cli/completion/siovctl

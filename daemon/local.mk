@@ -39,3 +39,7 @@ EXTRA_DIST += daemon/libvirt-hook.in
 CLEANFILES += daemon/qemu.d/siovd
 daemon/qemu.d/siovd: $(srcdir)/daemon/libvirt-hook.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) daemon/qemu.d && $(siov_subst) $< > $@.tmp && chmod +x $@.tmp && mv $@.tmp $@
+
+man8_MANS += daemon/siovd.8
+EXTRA_DIST += daemon/siovd.8.scd
+CLEANFILES += daemon/siovd.8

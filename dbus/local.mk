@@ -18,3 +18,8 @@ siov_subst = $(SED) \
 
 dbus/%.service: $(srcdir)/dbus/%.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) dbus && $(siov_subst) $< > $@.tmp && mv $@.tmp $@
+
+# org.siov1(5): the D-Bus API.
+man5_MANS += dbus/org.siov1.5
+EXTRA_DIST += dbus/org.siov1.5.scd
+CLEANFILES += dbus/org.siov1.5

@@ -38,7 +38,8 @@ unit_tests = \
 	tests/unit/test-sysfs-write
 unit_scripts = \
 	tests/unit/check-fake-sysfs-tool.sh \
-	tests/unit/check-fake-kernel.sh
+	tests/unit/check-fake-kernel.sh \
+	tests/unit/check-man.sh
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) $(unit_scripts)
 UNIT_TESTS += $(unit_tests) $(unit_scripts)
@@ -47,6 +48,8 @@ UNIT_TESTS += $(unit_tests) $(unit_scripts)
 # the kernel's link texts and read back through libsiov.
 # check-fake-kernel.sh: the fake kernel through kernel-write and through
 # LD_PRELOAD into a shell, across processes.
+# check-man.sh: the man pages render, and name every siovctl command and
+# option, siovd option and D-Bus member, error and polkit action.
 dist_check_SCRIPTS += $(unit_scripts)
 
 # test-validate also checks the internal SHA-1, compiled in directly.
