@@ -50,6 +50,7 @@
 #include <linux/device.h>
 #include <linux/etherdevice.h>
 #include <linux/eventfd.h>
+#include <linux/completion.h>
 #include <linux/idr.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
@@ -65,6 +66,7 @@
 #include <linux/uaccess.h>
 #include <linux/version.h>
 #include <linux/vfio.h>
+#include <linux/workqueue.h>
 
 /*
  * Kernel API differences, all checked here. checkpatch warns about
@@ -214,6 +216,10 @@ struct siov_parent {
 	unsigned int nr_netdevs;
 
 	struct mutex uevent_lock;	/* orders our KOBJ_CHANGE uevents */
+
+	/* remove_parent: destruction runs on siov_wq, the writer waits killable */
+	struct work_struct destroy_work;
+	struct completion destroyed;
 };
 
 struct siov_nd {
@@ -245,6 +251,8 @@ static DEFINE_MUTEX(siov_lock);
 static LIST_HEAD(siov_parents);
 static bool siov_unloading;
 static DEFINE_IDA(siov_ida);
+/* parent destruction, which can wait as long as a VFIO user keeps a device */
+static struct workqueue_struct *siov_wq;
 
 static struct mdev_driver siov_mdev_driver;
 static struct class siov_class;
@@ -536,7 +544,15 @@ static int siov_netdevs_set(struct siov_parent *p, unsigned int n)
 	if (n > p->nr_wqs)
 		return -ENOSPC;
 
-	mutex_lock(&p->host_lock);
+	ret = mutex_lock_killable(&p->host_lock);
+	if (ret)
+		return ret;
+	mutex_lock(&p->pool_lock);
+	if (p->dying)
+		ret = -ENODEV;	/* the removal unregisters them itself */
+	mutex_unlock(&p->pool_lock);
+	if (ret)
+		goto out;
 	cur = p->nr_netdevs;
 	if (n < cur) {
 		siov_netdevs_trim(p, n);
@@ -611,7 +627,9 @@ static int siov_host_wqs_set(struct siov_parent *p, unsigned int n)
 	if (n > p->nr_wqs)
 		return -ENOSPC;
 
-	mutex_lock(&p->pool_lock);
+	ret = mutex_lock_killable(&p->pool_lock);
+	if (ret)
+		return ret;
 	cur = p->count[SIOV_WQ_HOST_WQ];
 	if (p->dying) {
 		ret = -ENODEV;
@@ -1470,6 +1488,43 @@ static void siov_parent_release(struct device *dev)
 	kfree(p);
 }
 
+/* Claims on a dying parent (creates, host_netdevs, host_wqs) fail: ENODEV. */
+static void siov_parent_mark_dying(struct siov_parent *p)
+{
+	mutex_lock(&p->pool_lock);
+	p->dying = true;
+	mutex_unlock(&p->pool_lock);
+}
+
+/*
+ * Removes the mdevs (the mdev core calls siov_mdev_remove for each), then host
+ * use, then the parent. The caller took @p off siov_parents and does not hold
+ * siov_lock: mdev_unregister_parent() waits for every VFIO user of the
+ * parent's mdevs to close them, for as long as that user wants.
+ */
+static void siov_parent_destroy(struct siov_parent *p)
+{
+	siov_parent_mark_dying(p);
+	mdev_unregister_parent(&p->mdev_parent);
+
+	mutex_lock(&p->host_lock);
+	siov_netdevs_trim(p, 0);
+	mutex_unlock(&p->host_lock);
+
+	dev_info(&p->dev, "removed\n");
+	device_unregister(&p->dev);
+}
+
+static void siov_parent_destroy_work(struct work_struct *work)
+{
+	struct siov_parent *p = container_of(work, struct siov_parent,
+					     destroy_work);
+
+	siov_parent_destroy(p);
+	complete_all(&p->destroyed);
+	put_device(&p->dev);	/* the work's reference */
+}
+
 static struct siov_parent *siov_parent_create(unsigned int nr_wqs,
 					      unsigned int slots)
 {
@@ -1497,6 +1552,8 @@ static struct siov_parent *siov_parent_create(unsigned int nr_wqs,
 	mutex_init(&p->host_lock);
 	mutex_init(&p->uevent_lock);
 	INIT_LIST_HEAD(&p->node);
+	INIT_WORK(&p->destroy_work, siov_parent_destroy_work);
+	init_completion(&p->destroyed);
 	p->nr_wqs = nr_wqs;
 	p->slots = slots;
 	p->count[SIOV_WQ_FREE] = nr_wqs;
@@ -1538,23 +1595,6 @@ err_free:
 	kfree(p->wq);
 	kfree(p);
 	return ERR_PTR(ret);
-}
-
-/* Removes the mdevs (mdev core calls siov_mdev_remove), then host use. */
-static void siov_parent_destroy(struct siov_parent *p)
-{
-	lockdep_assert_held(&siov_lock);
-	mdev_unregister_parent(&p->mdev_parent);
-
-	mutex_lock(&p->host_lock);
-	mutex_lock(&p->pool_lock);
-	p->dying = true;	/* host_netdevs/host_wqs writes now fail */
-	mutex_unlock(&p->pool_lock);
-	siov_netdevs_trim(p, 0);
-	mutex_unlock(&p->host_lock);
-
-	dev_info(&p->dev, "removed\n");
-	device_unregister(&p->dev);
 }
 
 static struct siov_parent *siov_parent_find(const char *name)
@@ -1600,7 +1640,10 @@ static ssize_t add_parent_store(SIOV_CLASS_CONST struct class *cls,
 	if (!nr_wqs || nr_wqs > SIOV_MAX_WQS || !slots || slots > SIOV_MAX_SLOTS)
 		return -EINVAL;
 
-	mutex_lock(&siov_lock);
+	/* a writer killed while waiting for the lock returns having done nothing */
+	ret = mutex_lock_killable(&siov_lock);
+	if (ret)
+		return ret;
 	if (siov_unloading) {
 		ret = -ENODEV;
 	} else {
@@ -1631,15 +1674,29 @@ static ssize_t remove_parent_store(SIOV_CLASS_CONST struct class *cls,
 	tmp[count] = '\0';
 	name = strim(tmp);
 
-	mutex_lock(&siov_lock);
+	ret = mutex_lock_killable(&siov_lock);
+	if (ret)
+		return ret;
 	p = siov_unloading ? NULL : siov_parent_find(name);
 	if (p) {
-		list_del(&p->node);
-		siov_parent_destroy(p);
-	} else {
-		ret = -ENODEV;
+		/* off the list and dying under the lock, destroyed outside it */
+		list_del_init(&p->node);
+		siov_parent_mark_dying(p);
+		get_device(&p->dev);	/* the work's */
+		get_device(&p->dev);	/* ours, for p->destroyed */
+		queue_work(siov_wq, &p->destroy_work);
 	}
 	mutex_unlock(&siov_lock);
+	if (!p)
+		return -ENODEV;
+
+	/*
+	 * Removal waits until every VFIO user of the parent's mdevs has closed
+	 * them (they are asked through the REQ eventfd). Only this writer waits
+	 * for that; killed, it returns and the removal completes on its own.
+	 */
+	ret = wait_for_completion_killable(&p->destroyed);
+	put_device(&p->dev);
 	return ret ? ret : count;
 }
 static CLASS_ATTR_WO(remove_parent);
@@ -1662,17 +1719,25 @@ static struct class siov_class = {
 
 /* ---- module ------------------------------------------------------------ */
 
+/* Module unload (and a failed load): the list is moved out under the lock. */
 static void siov_destroy_all(void)
 {
 	struct siov_parent *p, *tmp;
+	LIST_HEAD(doomed);
 
 	mutex_lock(&siov_lock);
 	siov_unloading = true;
-	list_for_each_entry_safe_reverse(p, tmp, &siov_parents, node) {
-		list_del(&p->node);
+	list_splice_init(&siov_parents, &doomed);
+	list_for_each_entry(p, &doomed, node)
+		siov_parent_mark_dying(p);
+	mutex_unlock(&siov_lock);
+
+	list_for_each_entry_safe_reverse(p, tmp, &doomed, node) {
+		list_del_init(&p->node);
 		siov_parent_destroy(p);
 	}
-	mutex_unlock(&siov_lock);
+	/* removals started by remove_parent writers */
+	flush_workqueue(siov_wq);
 }
 
 static int __init siov_init(void)
@@ -1689,9 +1754,12 @@ static int __init siov_init(void)
 		return -EINVAL;
 	}
 
+	siov_wq = alloc_workqueue("siov_mdev", WQ_UNBOUND, 0);
+	if (!siov_wq)
+		return -ENOMEM;
 	ret = mdev_register_driver(&siov_mdev_driver);
 	if (ret)
-		return ret;
+		goto err_wq;
 	ret = class_register(&siov_class);
 	if (ret)
 		goto err_driver;
@@ -1714,6 +1782,8 @@ err_parents:
 	class_unregister(&siov_class);
 err_driver:
 	mdev_unregister_driver(&siov_mdev_driver);
+err_wq:
+	destroy_workqueue(siov_wq);
 	return ret;
 }
 
@@ -1728,6 +1798,7 @@ static void __exit siov_exit(void)
 	/* waits for add_parent/remove_parent writes still in flight */
 	class_unregister(&siov_class);
 	mdev_unregister_driver(&siov_mdev_driver);
+	destroy_workqueue(siov_wq);
 	ida_destroy(&siov_ida);
 }
 

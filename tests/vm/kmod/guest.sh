@@ -98,6 +98,10 @@ T_START=$(cut -d' ' -f1 /proc/uptime)
 section() { t_log "$* (at $(awk -v s="$T_START" '{ printf "%.0f", $1 - s }' /proc/uptime) s)"; }
 
 section "load"
+# Any task in D state for more than 15 s is reported by the kernel's hung-task
+# detector; the dmesg check at the end fails the run on such a report.
+echo 15 >/proc/sys/kernel/hung_task_timeout_secs
+t_eq "load: hung-task timeout lowered to 15 s" 15 "$(cat /proc/sys/kernel/hung_task_timeout_secs)"
 t_check "load: modprobe siov_mdev parents=2 wqs=$WQS swq_slots=$SLOTS" \
         modprobe siov_mdev parents=2 wqs=$WQS swq_slots=$SLOTS
 t_eq "load: parameter wqs" $WQS "$(cat /sys/module/siov_mdev/parameters/wqs)"
@@ -434,6 +438,61 @@ rmdev "$v1" >/dev/null
 rmdev "$v2" >/dev/null
 expect "vfio: siov0 back to initial" siov0 8 0 0 0 0 0 8 32
 expect "vfio: siov1 back to initial" siov1 8 0 0 0 0 0 8 32
+
+# --- removal held by a VFIO user that ignores REQ -------------------------------------
+
+section "held removal"
+# proc_gone PID: the process exited (gone or a zombie waiting to be reaped)
+proc_gone() { ! test -d "/proc/$1" || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"; }
+# enodev CMD...: the command fails with "No such device"
+enodev() {
+        local out
+        out=$("$@" 2>&1) && { echo "succeeded"; return 1; }
+        printf '%s' "$out" | grep -q "No such device" || { echo "$out"; return 1; }
+}
+H1=$(new_uuid)
+mk siov0 1dwq "$H1" >/dev/null
+rm -f /tmp/ign.ready
+vfio-test hold "$H1" /tmp/ign.ready ignore >/tmp/ign.out 2>&1 &
+IGN=$!
+t_check "held: a holder that ignores REQ has an mdev of siov0 open" t_wait_for 20 test -e /tmp/ign.ready
+swrite $CLS/remove_parent siov0 >/tmp/rp.out 2>&1 &
+RP=$!
+t_check "held: remove_parent siov0 asks the holder (REQ signalled)" t_wait_for 30 grep -q "^request" /tmp/ign.out
+t_check "held: remove_parent siov0 waits for the holder" kill -0 $RP
+t_check "held: host_netdevs on dying siov0 is ENODEV" enodev swrite $CLS/siov0/host_netdevs 1
+t_check "held: host_wqs on dying siov0 is ENODEV" enodev swrite $CLS/siov0/host_wqs 1
+# (the mdev core drops /sys/class/mdev_bus/siov0 first: use the device's own folder)
+t_check "held: create on dying siov0 is ENODEV" \
+        enodev swrite $CLS/siov0/mdev_supported_types/idxd-1dwq/create "$(new_uuid)"
+t_check_fails "held: a second remove_parent siov0 is refused at once" timeout 20 swrite $CLS/remove_parent siov0
+t_check "held: add_parent completes" timeout 20 swrite $CLS/add_parent 2
+t_check "held: the new parent is siov2" test -d $CLS/siov2
+t_check "held: remove_parent siov2 completes" timeout 20 swrite $CLS/remove_parent siov2
+t_check "held: host_netdevs=2 on siov1 completes" timeout 20 swrite $CLS/siov1/host_netdevs 2
+t_check "held: host_wqs=1 on siov1 completes" timeout 20 swrite $CLS/siov1/host_wqs 1
+H2=$(new_uuid)
+t_check "held: create on siov1 completes" timeout 20 swrite "$(tdir siov1 1swq)/create" "$H2"
+t_check "held: remove on siov1 completes" timeout 20 swrite "$MD/$H2/remove" 1
+expect "held: siov1 counts the host use" siov1 5 0 0 2 1 0 5 20
+t_check "held: siov1 consistent" consistent siov1
+t_check "held: remove_parent siov0 is still waiting" kill -0 $RP
+kill -9 $RP
+t_check "held: kill -9 of the waiting writer returns" t_wait_for 10 proc_gone $RP
+wait $RP 2>/dev/null
+t_check "held: siov0 stays until the holder lets go" test -d $CLS/siov0
+t_check "held: the holder still has the device" kill -0 $IGN
+kill $IGN
+wait $IGN 2>/dev/null
+t_check "held: removal completes once the holder exits" t_wait_for 30 test ! -e $CLS/siov0
+t_check "held: siov0's mdev is gone" test ! -e "$MD/$H1"
+wr $CLS/siov1/host_netdevs 0 >/dev/null
+wr $CLS/siov1/host_wqs 0 >/dev/null
+expect "held: siov1 back to initial" siov1 8 0 0 0 0 0 8 32
+t_check "held: siov1 consistent afterwards" consistent siov1
+t_check "held: add_parent brings siov0 back" wr $CLS/add_parent ""
+expect "held: siov0 has a fresh pool" siov0 8 0 0 0 0 0 8 32
+t_log "holder: $(tail -n 1 /tmp/ign.out)"
 
 # --- runtime parent add/remove --------------------------------------------------------
 

@@ -7,10 +7,12 @@
  *       KIND is dwq or swq; WQ, POOL, SLOTS are the values BAR0 must show.
  *       Prints "ok NAME" or "not ok NAME: reason" per check (the guest
  *       script turns them into PASS/FAIL lines); exit 1 if any failed.
- *   vfio-test hold UUID READYFILE [req]
+ *   vfio-test hold UUID READYFILE [req|ignore]
  *       Open the device, create READYFILE, and keep the device open until
  *       killed. With "req", register a REQ eventfd and close the device
- *       (and exit 0) when the kernel asks for it back.
+ *       (and exit 0) when the kernel asks for it back. With "ignore",
+ *       register one, print "request N" each time the kernel asks, and
+ *       keep the device anyway.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -418,8 +420,10 @@ out:
         return n_fail || !n_ok;
 }
 
-static int do_hold(const char *uuid, const char *ready, bool req)
+static int do_hold(const char *uuid, const char *ready, bool req, bool ignore)
 {
+        uint64_t n, total = 0;
+
         int efd = -1, r;
 
         r = open_device(uuid, false);
@@ -427,7 +431,7 @@ static int do_hold(const char *uuid, const char *ready, bool req)
                 fprintf(stderr, "vfio-test hold: cannot open %s: %s\n", uuid, strerror(-r));
                 return 1;
         }
-        if (req) {
+        if (req || ignore) {
                 efd = eventfd(0, EFD_CLOEXEC);
                 if (set_irq_eventfd(VFIO_PCI_REQ_IRQ_INDEX, efd) < 0) {
                         fprintf(stderr, "vfio-test hold: REQ eventfd: %m\n");
@@ -440,6 +444,14 @@ static int do_hold(const char *uuid, const char *ready, bool req)
                 return 1;
         }
         close(r);
+        if (ignore) {
+                for (;;) {
+                        n = wait_efd(efd, -1);
+                        total += n;
+                        printf("request %" PRIu64 "\n", total);
+                        fflush(stdout);
+                }
+        }
         if (!req) {
                 for (;;)
                         pause();
@@ -460,8 +472,9 @@ int main(int argc, char **argv)
                 return do_check(argv[2], argv[3], strtoul(argv[4], NULL, 0),
                                 strtoul(argv[5], NULL, 0), strtoul(argv[6], NULL, 0));
         if ((argc == 4 || argc == 5) && !strcmp(argv[1], "hold"))
-                return do_hold(argv[2], argv[3], argc == 5 && !strcmp(argv[4], "req"));
+                return do_hold(argv[2], argv[3], argc == 5 && !strcmp(argv[4], "req"),
+                               argc == 5 && !strcmp(argv[4], "ignore"));
         fprintf(stderr, "usage: %s check UUID dwq|swq WQ POOL SLOTS\n"
-                "       %s hold UUID READYFILE [req]\n", argv[0], argv[0]);
+                "       %s hold UUID READYFILE [req|ignore]\n", argv[0], argv[0]);
         return 2;
 }
