@@ -422,6 +422,7 @@ static const Property parent_properties[] = {
         PROP("TotalVFs",        "u",     read_u32,     Parent, total_vfs),
         PROP("NumVFs",          "u",     read_u32,     Parent, num_vfs),
         PROP("Broken",          "s",     read_string,  Parent, broken),
+        PROP("Autoprobe",       "b",     read_bool,    Parent, autoprobe),
         {}
 };
 

@@ -474,6 +474,7 @@ json_object *parent_to_json(const Parent *p) {
             add(o, "netdevs", strv(p->netdevs)) < 0 ||
             add(o, "total_vfs", u32(p->total_vfs)) < 0 ||
             add(o, "num_vfs", u32(p->num_vfs)) < 0 ||
+            add(o, "autoprobe", json_object_new_boolean(p->autoprobe)) < 0 ||
             add(o, "broken", string(p->broken)) < 0)
                 goto fail;
         return o;

@@ -31,6 +31,8 @@ enum {
         OPT_CLEAR_ATTRS = 1u << 9,
         OPT_DEFINED     = 1u << 10,
         OPT_ACTIVE      = 1u << 11,
+        OPT_NUMVFS      = 1u << 12,
+        OPT_AUTOPROBE   = 1u << 13,
 };
 
 enum {
@@ -48,6 +50,8 @@ enum {
         ARG_CLEAR_ATTRS,
         ARG_DEFINED,
         ARG_ACTIVE,
+        ARG_NUMVFS,
+        ARG_AUTOPROBE,
 };
 
 static const struct option long_options[] = {
@@ -68,6 +72,8 @@ static const struct option long_options[] = {
         { "clear-attrs",     no_argument,       NULL, ARG_CLEAR_ATTRS     },
         { "defined",         no_argument,       NULL, ARG_DEFINED         },
         { "active",          no_argument,       NULL, ARG_ACTIVE          },
+        { "numvfs",          required_argument, NULL, ARG_NUMVFS          },
+        { "autoprobe",       required_argument, NULL, ARG_AUTOPROBE       },
         {}
 };
 
@@ -103,10 +109,14 @@ static const OptionHelp option_help[] = {
         { OPT_MANUAL, "--manual", "   --manual", "Do not start the device at boot" },
         { OPT_VM, "--vm", "   --vm=NAME", "Only the devices assigned to this VM", " list " },
         { OPT_VM, "--vm", "   --vm=NAME", "Assign the device to this libvirt domain (VM)" },
+        { OPT_FORCE, "--force", "   --force", "Change the VF count even if the host uses a VF (never a VM's)", " sriov " },
         { OPT_FORCE, "--force", "   --force", "Destroy even if a running VM uses the device" },
         { OPT_CLEAR_ATTRS, "--clear-attrs", "   --clear-attrs", "Drop the existing attributes first" },
         { OPT_DEFINED, "--defined", "   --defined", "Only devices with a definition (state defined, both)" },
         { OPT_ACTIVE, "--active", "   --active", "Only active devices (state active, both)" },
+        { OPT_NUMVFS, "--numvfs", "   --numvfs=N", "Set the number of VFs (sriov_numvfs)" },
+        { OPT_AUTOPROBE, "--autoprobe", "   --autoprobe=yes|no",
+          "Whether host drivers probe new VFs (sriov_drivers_autoprobe)" },
         {}
 };
 
@@ -188,6 +198,15 @@ static const Verb verbs[] = {
           "Exit status 1 when any was refused. With --json: an array of\n"
           "{\"uuid\", \"parent\", \"result\": \"defined\"|\"refused\", \"reason\"}.\n",
           0, 0, 0, 0, 1, verb_import_mdevctl },
+        { "sriov", "PF [--numvfs N [--force]] [--autoprobe=yes|no]", "Set a PF's VF count and autoprobe",
+          "--numvfs N sets sriov_numvfs. The kernel removes every VF before it\n"
+          "makes a new count, so a change is refused, naming each VF in the way,\n"
+          "while a VF is assigned to a VM, held by siovd (a device made with\n"
+          "--type vf) or used by the host (a netdev up, a block device mounted);\n"
+          "--force ignores host use only. N over sriov_totalvfs is refused.\n"
+          "--autoprobe=no keeps new VFs unbound, so no host driver takes a VF\n"
+          "meant for a VM; it is applied before --numvfs.\n",
+          OPT_NUMVFS | OPT_AUTOPROBE | OPT_FORCE, 0, OPT_NUMVFS | OPT_AUTOPROBE, 1, 1, verb_sriov },
         { "provision", "PARENT", "Start the autostart devices of a parent",
           "Starts every autostart definition of PARENT that is not active and\n"
           "prints their UUIDs; already active ones are skipped. Run at boot and\n"
@@ -311,6 +330,7 @@ static int parse_argv(int argc, char *argv[], Arguments *a) {
         int c, r;
 
         a->options.ask_password = true;
+        a->options.autoprobe = -1;
         a->positional = calloc(argc + 1, sizeof(char *));
         if (!a->positional)
                 return log_error_errno(-ENOMEM, "out of memory");
@@ -412,6 +432,26 @@ static int parse_argv(int argc, char *argv[], Arguments *a) {
                 case ARG_ACTIVE:
                         a->options.active = true;
                         a->options_used |= OPT_ACTIVE;
+                        break;
+                case ARG_NUMVFS: {
+                        uint32_t n;
+
+                        if (siov_parse_u32(optarg, &n) < 0 || strchr(optarg, '\n') || n > 65535)
+                                return log_error_errno(-ERRNO_USAGE, "--numvfs takes a number of VFs (0-65535), not '%s'",
+                                                       optarg);
+                        a->options.numvfs = n;
+                        a->options.numvfs_set = true;
+                        a->options_used |= OPT_NUMVFS;
+                        break;
+                }
+                case ARG_AUTOPROBE:
+                        if (STR_IN_SET(optarg, "yes", "1", "true", "on"))
+                                a->options.autoprobe = 1;
+                        else if (STR_IN_SET(optarg, "no", "0", "false", "off"))
+                                a->options.autoprobe = 0;
+                        else
+                                return log_error_errno(-ERRNO_USAGE, "--autoprobe takes 'yes' or 'no', not '%s'", optarg);
+                        a->options_used |= OPT_AUTOPROBE;
                         break;
                 case ':':
                 case '?': {

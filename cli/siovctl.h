@@ -88,6 +88,7 @@ typedef struct Parent {
         uint32_t total_vfs;
         uint32_t num_vfs;
         const char *broken;
+        int autoprobe;
 
         /* Filled by model_link(): this parent's types, sorted by id. */
         Type **types;
@@ -280,6 +281,9 @@ typedef struct Options {
         bool defined;           /* --defined */
         bool active;            /* --active */
         bool ask_password;      /* false with --no-ask-password */
+        uint32_t numvfs;        /* --numvfs */
+        bool numvfs_set;
+        int autoprobe;          /* --autoprobe: 1, 0; -1 not given */
         char uuid_buf[SIOV_UUID_STRING_MAX];
 } Options;
 
@@ -330,6 +334,7 @@ int verb_assign(Context *c, const Options *o, int argc, char **argv);
 int verb_unassign(Context *c, const Options *o, int argc, char **argv);
 int verb_import_mdevctl(Context *c, const Options *o, int argc, char **argv);
 int verb_provision(Context *c, const Options *o, int argc, char **argv);
+int verb_sriov(Context *c, const Options *o, int argc, char **argv);
 int verb_monitor(Context *c, const Options *o, int argc, char **argv);
 
 /* ---- write helpers, exposed for the unit tests ------------------------- */

@@ -225,7 +225,7 @@ int verb_parents(Context *c, const Options *o, int argc, char **argv) {
                 return print_empty("parents");
 
         /* The long, variable columns last, so the others stay aligned. */
-        t = table_new("NAME", "KINDS", "DRIVER", ">VFS", "HOST-USE", "AVAILABLE", NULL);
+        t = table_new("NAME", "KINDS", "DRIVER", ">VFS", "AUTOPROBE", "HOST-USE", "AVAILABLE", NULL);
         if (!t)
                 return log_error_errno(-ENOMEM, "out of memory");
         for (size_t i = 0; i < m->n_parents; i++) {
@@ -235,6 +235,7 @@ int verb_parents(Context *c, const Options *o, int argc, char **argv) {
                 TABLE_ADD_FREE(t, strv_join_const(p->kinds, ","));
                 TABLE_ADD(t, p->driver);
                 TABLE_ADD_FREE(t, vfs_to_string(p));
+                TABLE_ADD(t, !strv_contains_const(p->kinds, "sriov") ? "" : p->autoprobe ? "yes" : "no");
                 TABLE_ADD_FREE(t, key_values_to_string(p->host_usage, p->n_host_usage));
                 TABLE_ADD_FREE(t, parent_available_to_string(p));
         }

@@ -613,3 +613,52 @@ bad:
         log_error_errno(r, "cannot parse siovd's answer to ProvisionParent: %s", strerror(-r));
         return -EPROTO;
 }
+
+/* ---- sriov -------------------------------------------------------------- */
+
+/* Autoprobe first: VFs made by the count change then stay unbound. */
+int verb_sriov(Context *c, const Options *o, int argc, char **argv) {
+        const char *pf = argv[1];
+        _cleanup_free_ char *path = NULL, *object = NULL;
+        int r;
+
+        if (!siov_pci_address_is_valid(pf))
+                return log_error_errno(-ERRNO_USAGE, "'%s' is not a PCI address (dddd:bb:dd.f)", pf);
+        r = sd_bus_path_encode(SIOV_DBUS_PARENT_PREFIX, pf, &path);
+        if (r < 0 || asprintf(&object, "parent %s", pf) < 0)
+                return log_error_errno(-ENOMEM, "out of memory");
+
+        if (o->autoprobe >= 0) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+                r = method_new(c, path, SIOV_DBUS_PARENT_INTERFACE, "SetAutoprobe", &m);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_append(m, "ba{sv}", o->autoprobe, 0);
+                if (r < 0)
+                        return log_error_errno(r, "cannot build a call to SetAutoprobe: %s", strerror(-r));
+                r = method_call(c, o, m, "set autoprobe", object, pf, NULL);
+                if (r < 0)
+                        return r;
+        }
+        if (o->numvfs_set) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+                r = method_new(c, path, SIOV_DBUS_PARENT_INTERFACE, "SetNumVFs", &m);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_append(m, "u", o->numvfs);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', "{sv}");
+                if (r >= 0 && o->force)
+                        r = sd_bus_message_append(m, "{sv}", "force", "b", 1);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r < 0)
+                        return log_error_errno(r, "cannot build a call to SetNumVFs: %s", strerror(-r));
+                r = method_call(c, o, m, "set the VF count", object, pf, NULL);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

@@ -952,7 +952,7 @@ static pid_t vfio_holder_pid(const char *want) {
  * libvirt holds the domain's lock, and any libvirt call about that domain
  * would wait for the hook, which waits for us. A VFIO group can be open
  * once: our own open fails with EBUSY exactly when someone has it. */
-static int vfio_holder(Manager *m, Device *d, char *group, size_t group_size, pid_t *ret_pid) {
+int lifecycle_vfio_holder(Manager *m, Device *d, char *group, size_t group_size, pid_t *ret_pid) {
         _cleanup_free_ char *link = NULL, *rel = NULL;
         char target[PATH_MAX], dev[64];
         const char *g;
@@ -997,7 +997,7 @@ static int check_not_in_use(Device *d, sd_bus_error *error) {
 
         if (!device_is_active(d))
                 return 0;
-        r = vfio_holder(d->manager, d, group, sizeof(group), &pid);
+        r = lifecycle_vfio_holder(d->manager, d, group, sizeof(group), &pid);
         if (r <= 0)
                 return 0;
         if (!isempty(device_get_vm(d)))

@@ -53,3 +53,7 @@ int lifecycle_destroy_checked(Device *d, bool force, sd_bus_error *error);
 /* Starts the autostart definitions of a present parent that are not
  * active; ret_started: their object paths. */
 int lifecycle_provision(Manager *m, const char *parent, char ***ret_started, sd_bus_error *error);
+
+/* 1 when a process (QEMU) holds the device's VFIO group open: group set to
+ * its number, *ret_pid to the holder (0 when not found); 0 when not. */
+int lifecycle_vfio_holder(Manager *m, Device *d, char *group, size_t group_size, pid_t *ret_pid);

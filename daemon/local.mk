@@ -16,6 +16,8 @@ siovd_SOURCES = \
 	daemon/monitor.c \
 	daemon/lifecycle.c \
 	daemon/lifecycle.h \
+	daemon/sriov.c \
+	daemon/sriov.h \
 	daemon/bus-util.c \
 	daemon/bus-util.h \
 	daemon/hashmap.c \

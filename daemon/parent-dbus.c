@@ -4,9 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus-util.h"
 #include "log.h"
 #include "parent.h"
+#include "polkit.h"
 #include "siov-names.h"
+#include "sriov.h"
 
 int parent_path(const char *name, char **ret) {
         return sd_bus_path_encode(SIOV_DBUS_PARENT_PREFIX, name, ret);
@@ -219,6 +222,73 @@ static int property_get_netdevs(sd_bus *bus, const char *path, const char *inter
         return append_strv(reply, siov_parent_get_netdevs(p->snap));
 }
 
+static int property_get_autoprobe(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Parent *p = userdata;
+        int b = siov_parent_get_autoprobe(p->snap) > 0;
+        return sd_bus_message_append_basic(reply, 'b', &b);
+}
+
+static int method_set_numvfs(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        static const char * const allowed[] = { "force", NULL };
+        Parent *p = userdata;
+        LifecycleOptions o;
+        char num[16];
+        uint32_t n;
+        int r;
+
+        r = sd_bus_message_read(message, "u", &n);
+        if (r < 0)
+                return r;
+        r = bus_read_options(message, allowed, &o, error);
+        if (r < 0)
+                return r;
+        /* Cheap refusals before asking anyone. */
+        if (!(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV))
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                         "parent %s is not an SR-IOV physical function", p->name);
+        if (n > siov_parent_get_total_vfs(p->snap))
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                         "PF %s supports at most %u VFs (sriov_totalvfs); %u asked",
+                                         p->name, siov_parent_get_total_vfs(p->snap), n);
+        snprintf(num, sizeof(num), "%u", n);
+        r = siov_polkit_verify(message, SIOV_POLKIT_MANAGE,
+                               (const char *[]) { "pf", p->name, "numvfs", num, NULL },
+                               &p->manager->polkit_registry, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = sriov_set_numvfs(p, n, o.force, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_set_autoprobe(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        static const char * const allowed[] = { NULL };
+        Parent *p = userdata;
+        LifecycleOptions o;
+        int b, r;
+
+        r = sd_bus_message_read(message, "b", &b);
+        if (r < 0)
+                return r;
+        r = bus_read_options(message, allowed, &o, error);
+        if (r < 0)
+                return r;
+        if (!(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV))
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                         "parent %s is not an SR-IOV physical function", p->name);
+        r = siov_polkit_verify(message, SIOV_POLKIT_MANAGE,
+                               (const char *[]) { "pf", p->name, "autoprobe", b ? "yes" : "no", NULL },
+                               &p->manager->polkit_registry, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = sriov_set_autoprobe(p, b, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
 const sd_bus_vtable parent_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", property_get_parent_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -232,6 +302,15 @@ const sd_bus_vtable parent_vtable[] = {
         SD_BUS_PROPERTY("TotalVFs", "u", property_get_total_vfs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("NumVFs", "u", property_get_num_vfs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Broken", "s", property_get_parent_broken, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Autoprobe", "b", property_get_autoprobe, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("SetNumVFs",
+                                SD_BUS_ARGS("u", numvfs, "a{sv}", options),
+                                SD_BUS_NO_RESULT,
+                                method_set_numvfs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetAutoprobe",
+                                SD_BUS_ARGS("b", autoprobe, "a{sv}", options),
+                                SD_BUS_NO_RESULT,
+                                method_set_autoprobe, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

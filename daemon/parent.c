@@ -144,6 +144,7 @@ static void parent_diff(const struct siov_parent *a, const struct siov_parent *b
                 changed[n++] = "Netdevs";
         DIFF_NUM("TotalVFs", siov_parent_get_total_vfs);
         DIFF_NUM("NumVFs", siov_parent_get_num_vfs);
+        DIFF_NUM("Autoprobe", siov_parent_get_autoprobe);
         DIFF_STR("Broken", siov_parent_get_broken);
         changed[n] = NULL;
 #undef DIFF_STR

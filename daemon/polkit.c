@@ -82,6 +82,8 @@ static const struct method_action method_actions[] = {
         { SIOV_DBUS_DEVICE_INTERFACE,  "Modify",          SIOV_POLKIT_DEFINE },
         { SIOV_DBUS_DEVICE_INTERFACE,  "Assign",          SIOV_POLKIT_ASSIGN },
         { SIOV_DBUS_DEVICE_INTERFACE,  "Unassign",        SIOV_POLKIT_ASSIGN },
+        { SIOV_DBUS_PARENT_INTERFACE,  "SetNumVFs",       SIOV_POLKIT_MANAGE },
+        { SIOV_DBUS_PARENT_INTERFACE,  "SetAutoprobe",    SIOV_POLKIT_MANAGE },
 };
 
 static bool interface_is_ours(const char *interface) {

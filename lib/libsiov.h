@@ -107,6 +107,9 @@ uint32_t siov_parent_get_total_vfs(const struct siov_parent *p);
 uint32_t siov_parent_get_num_vfs(const struct siov_parent *p);
 size_t siov_parent_get_n_vfs(const struct siov_parent *p);        /* sorted by index */
 struct siov_vf *siov_parent_get_vf(const struct siov_parent *p, size_t i);
+/* sriov_drivers_autoprobe: 1 (new VFs go to host drivers), 0 (they stay
+ * unbound), -1 when not an SR-IOV PF or unreadable. */
+int siov_parent_get_autoprobe(const struct siov_parent *p);
 /* Reason an SR-IOV attribute could not be read, or NULL. */
 const char *siov_parent_get_broken(const struct siov_parent *p);
 
@@ -139,6 +142,21 @@ enum siov_vf_usage siov_vf_get_usage(const struct siov_vf *vf);
 char * const *siov_vf_get_netdevs(const struct siov_vf *vf);      /* NULL-terminated, sorted */
 /* Stable name-based UUID (v5) for a VF, derived from its PF and index. */
 const char *siov_vf_get_uuid(const struct siov_vf *vf);
+/* NVIDIA SR-IOV vGPU VFs (Ampere and later: <VF>/nvidia/current_vgpu_type
+ * and creatable_vgpu_types). Read only. */
+bool siov_vf_is_vgpu(const struct siov_vf *vf);
+uint32_t siov_vf_get_vgpu_current(const struct siov_vf *vf);      /* type id, 0: none */
+size_t siov_vf_get_n_vgpu_types(const struct siov_vf *vf);        /* creatable types, file order */
+uint32_t siov_vf_get_vgpu_type_id(const struct siov_vf *vf, size_t i);
+const char *siov_vf_get_vgpu_type_name(const struct siov_vf *vf, size_t i);
+
+/* Why the host uses a VF in a way that removing it would break: bound to a
+ * host driver AND a netdev of it is up, or a block device of it is mounted
+ * (per /proc/self/mountinfo; <root>/proc/self/mountinfo under a test root)
+ * or held (holders/: LVM, md, dm). Returns 1 and *ret_reason ("netdev eth4
+ * is up, block device nvme1n1 is mounted on /srv"), 0 (and NULL) when
+ * nothing of the host would notice, or a negative errno. */
+int siov_vf_get_host_use(struct siov_ctx *ctx, const char *vf_address, char **ret_reason);
 
 /* ---- active mdevs ----------------------------------------------------- */
 
@@ -196,6 +214,11 @@ int siov_mdev_write_attr(struct siov_ctx *ctx, const char *uuid, const char *nam
  * unbound from vfio, drivers_probe so a host driver may take it back). */
 int siov_vf_bind_vfio(struct siov_ctx *ctx, const char *vf_address, char **error_msg);
 int siov_vf_release(struct siov_ctx *ctx, const char *vf_address, char **error_msg);
+/* Writes n to <pf>/sriov_numvfs: -ENODEV not an SR-IOV PF, -ERANGE over
+ * sriov_totalvfs; the kernel refuses N→M with both non-zero (EBUSY). */
+int siov_pf_set_numvfs(struct siov_ctx *ctx, const char *pf, uint32_t n, char **error_msg);
+/* Writes 0/1 to <pf>/sriov_drivers_autoprobe. */
+int siov_pf_set_autoprobe(struct siov_ctx *ctx, const char *pf, bool on, char **error_msg);
 
 /* ---- persistent definitions -------------------------------------------- */
 

@@ -16,6 +16,7 @@ lib_libsiov_la_SOURCES = \
 	lib/accel.c \
 	lib/sysfs-write.c \
 	lib/json-strict.c \
+	lib/sriov.c \
 	lib/definition.c \
 	lib/definition-store.c \
 	lib/mdevctl.c

@@ -36,6 +36,7 @@ static void vf_done(struct siov_vf *vf) {
         free(vf->address);
         free(vf->driver);
         free(vf->netdevs);
+        siov_vgpu_types_free(vf->vgpu_types, vf->n_vgpu_types);
 }
 
 static struct siov_parent *parent_free(struct siov_parent *p) {
@@ -243,6 +244,35 @@ static int vf_cmp(const void *a, const void *b) {
         return x->index < y->index ? -1 : x->index > y->index;
 }
 
+/* NVIDIA SR-IOV vGPU (Ampere and later): the VF's nvidia/ folder holds
+ * current_vgpu_type (a type id, 0 for none) and creatable_vgpu_types. Read
+ * only: siovd shows them, the vGPU manager owns them. A VF without the
+ * folder, or with unreadable files, is simply no vGPU. */
+static int vf_load_vgpu(struct siov_vf *vf, int vfd) {
+        _cleanup_close_ int nfd = -1;
+        _cleanup_free_ char *cur = NULL, *types = NULL;
+        int r;
+
+        nfd = openat(vfd, SIOV_ATTR_NVIDIA_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (nfd < 0)
+                return errno == ENOMEM ? -ENOMEM : 0;
+        r = siov_read_attr_at(nfd, SIOV_ATTR_NVIDIA_CURRENT_VGPU, &cur);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 || siov_parse_u32(cur, &vf->vgpu_current) < 0)
+                return 0;
+        r = siov_read_attr_at(nfd, SIOV_ATTR_NVIDIA_CREATABLE_VGPUS, &types);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0) {
+                r = siov_vgpu_types_parse(types, &vf->vgpu_types, &vf->n_vgpu_types);
+                if (r < 0)
+                        return r;
+        }
+        vf->vgpu = true;
+        return 0;
+}
+
 /* Reads the VF behind pf_fd/<link>. 0 and vf->address == NULL: skipped. */
 static int vf_load(const struct siov_ctx *ctx, struct siov_parent *p, int pf_fd,
                    const char *link, uint32_t index, struct siov_vf *vf) {
@@ -286,6 +316,9 @@ static int vf_load(const struct siov_ctx *ctx, struct siov_parent *p, int pf_fd,
         r = siov_list_names_at(vfd, SIOV_ATTR_NET, NULL, &vf->netdevs);
         if (r < 0)
                 return r;
+        r = vf_load_vgpu(vf, vfd);
+        if (r < 0)
+                return r;
 
         if (!vf->driver)
                 vf->usage = SIOV_VF_UNBOUND;
@@ -311,6 +344,18 @@ static int parent_load_sriov(const struct siov_ctx *ctx, struct siov_parent *p, 
         r = siov_read_u32_reason(fd, SIOV_ATTR_SRIOV_NUMVFS, SIOV_ATTR_SRIOV_NUMVFS, &p->num_vfs, &p->broken);
         if (r == -ENOMEM)
                 return r;
+        {
+                _cleanup_free_ char *v = NULL;
+                uint32_t u;
+
+                /* Optional (not every PF driver lets it be read): unknown, not broken. */
+                p->autoprobe = -1;
+                r = siov_read_attr_at(fd, SIOV_ATTR_SRIOV_AUTOPROBE, &v);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0 && siov_parse_u32(v, &u) >= 0 && u <= 1)
+                        p->autoprobe = (int) u;
+        }
 
         dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
@@ -677,6 +722,10 @@ _public_ struct siov_vf *siov_parent_get_vf(const struct siov_parent *p, size_t 
         return p && i < p->n_vfs ? &p->vfs[i] : NULL;
 }
 
+_public_ int siov_parent_get_autoprobe(const struct siov_parent *p) {
+        return p && (p->kinds & SIOV_KIND_SRIOV) ? p->autoprobe : -1;
+}
+
 _public_ const char *siov_parent_get_broken(const struct siov_parent *p) {
         return p ? p->broken : NULL;
 }
@@ -731,4 +780,24 @@ _public_ char * const *siov_vf_get_netdevs(const struct siov_vf *vf) {
 
 _public_ const char *siov_vf_get_uuid(const struct siov_vf *vf) {
         return vf ? vf->uuid : NULL;
+}
+
+_public_ bool siov_vf_is_vgpu(const struct siov_vf *vf) {
+        return vf && vf->vgpu;
+}
+
+_public_ uint32_t siov_vf_get_vgpu_current(const struct siov_vf *vf) {
+        return vf ? vf->vgpu_current : 0;
+}
+
+_public_ size_t siov_vf_get_n_vgpu_types(const struct siov_vf *vf) {
+        return vf ? vf->n_vgpu_types : 0;
+}
+
+_public_ uint32_t siov_vf_get_vgpu_type_id(const struct siov_vf *vf, size_t i) {
+        return vf && i < vf->n_vgpu_types ? vf->vgpu_types[i].id : 0;
+}
+
+_public_ const char *siov_vf_get_vgpu_type_name(const struct siov_vf *vf, size_t i) {
+        return vf && i < vf->n_vgpu_types ? vf->vgpu_types[i].name : NULL;
 }

@@ -64,6 +64,10 @@
 #define SIOV_ATTR_DRIVER                "driver"
 #define SIOV_ATTR_DRIVER_OVERRIDE       "driver_override"
 #define SIOV_ATTR_NET                   "net"
+/* NVIDIA SR-IOV vGPU: <VF>/nvidia/{current_vgpu_type,creatable_vgpu_types} */
+#define SIOV_ATTR_NVIDIA_DIR            "nvidia"
+#define SIOV_ATTR_NVIDIA_CURRENT_VGPU   "current_vgpu_type"
+#define SIOV_ATTR_NVIDIA_CREATABLE_VGPUS "creatable_vgpu_types"
 
 /*
  * The bundled kernel driver (kernel-module/siov_mdev.c). Parents are class

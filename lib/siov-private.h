@@ -46,6 +46,11 @@ struct siov_type {
         char **devices;         /* NULL-terminated, pointers and strings in one block */
 };
 
+struct siov_vgpu_type {
+        uint32_t id;
+        char *name;
+};
+
 struct siov_vf {
         uint32_t index;
         enum siov_vf_usage usage;
@@ -53,6 +58,11 @@ struct siov_vf {
         char *driver;           /* NULL: unbound */
         char **netdevs;         /* NULL-terminated or NULL */
         char uuid[SIOV_UUID_STRING_MAX];
+        /* NVIDIA SR-IOV vGPU (nvidia/ folder of the VF), else false */
+        bool vgpu;
+        uint32_t vgpu_current;          /* 0: none */
+        struct siov_vgpu_type *vgpu_types;
+        size_t n_vgpu_types;
 };
 
 struct siov_parent {
@@ -72,6 +82,7 @@ struct siov_parent {
         char **netdevs;         /* NULL-terminated or NULL */
 
         uint32_t total_vfs, num_vfs;
+        int autoprobe;          /* sriov_drivers_autoprobe: 1, 0, -1 unreadable */
         struct siov_vf *vfs;
         size_t n_vfs;
 
@@ -209,6 +220,14 @@ int siov_parent_load(struct siov_ctx *ctx, const struct siov_parent_scan *s,
                      const char *name, struct siov_parent **ret);
 void siov_parent_scan_done(struct siov_parent_scan *s);
 int siov_parent_scan_init(struct siov_ctx *ctx, struct siov_parent_scan *s);
+
+/* ---- sriov.c -------------------------------------------------------- */
+
+/* Parses the text of a VF's nvidia/creatable_vgpu_types into types (a
+ * header line "ID : vGPU Name", then one "<id> : <name>" per line).
+ * Malformed lines are skipped. */
+int siov_vgpu_types_parse(const char *text, struct siov_vgpu_type **ret, size_t *ret_n);
+void siov_vgpu_types_free(struct siov_vgpu_type *t, size_t n);
 
 /* ---- mdev.c ---------------------------------------------------------- */
 

@@ -435,3 +435,50 @@ _public_ int siov_vf_release(struct siov_ctx *ctx, const char *vf_address, char 
                 return 0;       /* a host driver has it already */
         return pci_drivers_probe(ctx, vf_address, error_msg);
 }
+
+/* ---- SR-IOV physical functions --------------------------------------- */
+
+/* The PF's folder, checked to be one (sriov_totalvfs is a regular file). */
+static int pf_open(const struct siov_ctx *ctx, const char *pf, char shown[static 128], char **error_msg) {
+        _cleanup_free_ char *e = NULL;
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (error_msg)
+                *error_msg = NULL;
+        if (!ctx)
+                return -EINVAL;
+        if (!siov_pci_address_is_valid(pf)) {
+                e = siov_escape_value(strempty(pf));
+                return siov_error(error_msg, -EINVAL, "invalid PCI address '%s'", strempty(e));
+        }
+        snprintf(shown, 128, "/%s/%s", SIOV_SYSFS_PCI_DEVICES, pf);
+        fd = open_device_link(ctx, "PCI device", SIOV_SYSFS_PCI_DEVICES, pf, NULL, error_msg);
+        if (fd < 0)
+                return fd;
+        if (fstatat(fd, SIOV_ATTR_SRIOV_TOTALVFS, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                return siov_error(error_msg, -ENODEV, "%s is not an SR-IOV physical function (no %s/%s)",
+                                  pf, shown, SIOV_ATTR_SRIOV_TOTALVFS);
+        return TAKE_FD(fd);
+}
+
+_public_ int siov_pf_set_numvfs(struct siov_ctx *ctx, const char *pf, uint32_t n, char **error_msg) {
+        _cleanup_close_ int fd = -1;
+        char shown[128], value[16];
+
+        fd = pf_open(ctx, pf, shown, error_msg);
+        if (fd < 0)
+                return fd;
+        snprintf(value, sizeof(value), "%" PRIu32, n);
+        return write_value_at(fd, shown, SIOV_ATTR_SRIOV_NUMVFS, value, error_msg);
+}
+
+_public_ int siov_pf_set_autoprobe(struct siov_ctx *ctx, const char *pf, bool on, char **error_msg) {
+        _cleanup_close_ int fd = -1;
+        char shown[128];
+
+        fd = pf_open(ctx, pf, shown, error_msg);
+        if (fd < 0)
+                return fd;
+        return write_value_at(fd, shown, SIOV_ATTR_SRIOV_AUTOPROBE, on ? "1" : "0", error_msg);
+}

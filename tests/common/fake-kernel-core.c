@@ -588,16 +588,162 @@ static int do_drivers_probe(const struct op *o) {
         return fake_set_driver(o->f, o->value, ovr);
 }
 
+/* ---- SR-IOV: sriov_numvfs, sriov_drivers_autoprobe --------------------- */
+
+/* VF i of a PF: routing ID = the PF's + offset 1 + i (stride 1), as QEMU's
+ * NVMe and many NICs lay them out. */
+static int vf_address(const char *pf, uint32_t i, char out[static 32]) {
+        unsigned dom, bus, dev, fn;
+        uint32_t rid;
+
+        if (sscanf(pf, "%4x:%2x:%2x.%1x", &dom, &bus, &dev, &fn) != 4)
+                return -EINVAL;
+        rid = ((bus << 8) | (dev << 3) | fn) + 1 + i;
+        if (rid > 0xffff)
+                return -ERANGE;
+        snprintf(out, 32, "%04x:%02x:%02x.%x", dom, rid >> 8, (rid >> 3) & 0x1f, rid & 7);
+        return 0;
+}
+
+/* Removes every VF of the PF folder dev, as pci_iov_remove_virtfn() does:
+ * the VF's netdevs and the device go, then the virtfn link. */
+static int remove_vfs(const struct op *o, const char *dev) {
+        char rel[PATH_MAX], target[PATH_MAX], vf[PATH_MAX];
+        struct dirent *de;
+        DIR *d;
+        int fd, r = 0;
+
+        fd = openat(o->rootfd, dev, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -ENOMEM;
+        }
+        while ((de = readdir(d))) {
+                const char *name;
+                ssize_t n;
+
+                if (strncmp(de->d_name, "virtfn", 6) != 0)
+                        continue;
+                n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+                if (n <= 0)
+                        continue;
+                target[n] = '\0';
+                name = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+                /* VFs are siblings of their PF */
+                relf(vf, "%.*s/%s", (int) (strrchr(dev, '/') ? strrchr(dev, '/') - dev : 0), dev, name);
+                /* its netdevs' class links */
+                relf(rel, "%s/net", vf);
+                {
+                        DIR *nd;
+                        int nfd = openat(o->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        struct dirent *ne;
+
+                        if (nfd >= 0 && (nd = fdopendir(nfd))) {
+                                while ((ne = readdir(nd)))
+                                        if (ne->d_name[0] != '.') {
+                                                relf(rel, "sys/class/net/%s", ne->d_name);
+                                                (void) unlinkat(o->rootfd, rel, 0);
+                                        }
+                                closedir(nd);
+                        } else if (nfd >= 0)
+                                close(nfd);
+                }
+                relf(rel, "sys/bus/pci/devices/%s", name);
+                (void) unlinkat(o->rootfd, rel, 0);
+                r = fake_remove(o->f, vf);
+                if (r < 0)
+                        break;
+                relf(rel, "%s/%s", dev, de->d_name);
+                (void) unlinkat(o->rootfd, rel, 0);
+        }
+        closedir(d);
+        return r;
+}
+
+/* pci sriov_numvfs_store(): ERANGE over sriov_totalvfs, nothing for the
+ * same count, ENOENT without a PF driver, 0 removes every VF, N > 0 only
+ * from 0 (EBUSY otherwise). New VFs bind to fake-kernel/vf-driver (a
+ * driver name) when sriov_drivers_autoprobe is 1 and that file exists. */
+static int do_numvfs(const struct op *o, const char *dev, const char *pf) {
+        char rel[PATH_MAX], drv[PATH_MAX], vfname[32];
+        uint32_t n, total, cur, autoprobe = 1;
+        char *end;
+        unsigned long v;
+        int r;
+
+        r = injected_failure(o, "numvfs");
+        if (r > 0)
+                return -r;
+        errno = 0;
+        v = strtoul(o->value, &end, 10);
+        if (errno != 0 || end == o->value || *end != '\0' || v > 0xffff)
+                return -EINVAL;
+        n = (uint32_t) v;
+        relf(rel, "%s/sriov_totalvfs", dev);
+        if (read_u32(o->rootfd, rel, &total) < 0)
+                return -EIO;
+        if (n > total)
+                return -ERANGE;
+        relf(rel, "%s/sriov_numvfs", dev);
+        if (read_u32(o->rootfd, rel, &cur) < 0)
+                return -EIO;
+        if (n == cur)
+                return 0;
+        pci_driver(o->rootfd, pf, drv);
+        if (!*drv)
+                return -ENOENT;
+        delay(o);
+        if (n == 0) {
+                r = remove_vfs(o, dev);
+                if (r < 0)
+                        return r;
+                return write_u32(o->f, rel, 0);
+        }
+        if (cur != 0)
+                return -EBUSY;
+        relf(rel, "%s/sriov_drivers_autoprobe", dev);
+        (void) read_u32(o->rootfd, rel, &autoprobe);
+        drv[0] = '\0';
+        if (autoprobe && read_small(o->rootfd, CONTROL_DIR "/vf-driver", drv, sizeof(drv)) > 0)
+                drv[strcspn(drv, "\n")] = '\0';
+        for (uint32_t i = 0; i < n; i++) {
+                r = vf_address(pf, i, vfname);
+                if (r < 0)
+                        return r;
+                r = fake_add_vf(o->f, pf, i, vfname, *drv ? drv : NULL, NULL);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int do_autoprobe(const struct op *o) {
+        int r;
+
+        r = injected_failure(o, "autoprobe");
+        if (r > 0)
+                return -r;
+        /* kstrtobool */
+        if (strchr("1yY", o->value[0]))
+                return fake_set_attr(o->f, o->rel, "1\n");
+        if (strchr("0nN", o->value[0]) && o->value[0])
+                return fake_set_attr(o->f, o->rel, "0\n");
+        return -EINVAL;
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 enum kind {
-        K_NONE, K_CREATE, K_REMOVE, K_ATTR, K_OVERRIDE, K_UNBIND, K_BIND, K_PROBE,
+        K_NONE, K_CREATE, K_REMOVE, K_ATTR, K_OVERRIDE, K_UNBIND, K_BIND, K_PROBE, K_NUMVFS, K_AUTOPROBE,
 };
 
 static const char * const kind_names[] = {
         [K_CREATE] = "create", [K_REMOVE] = "remove", [K_ATTR] = "attr",
         [K_OVERRIDE] = "driver_override", [K_UNBIND] = "unbind", [K_BIND] = "bind",
-        [K_PROBE] = "drivers_probe",
+        [K_PROBE] = "drivers_probe", [K_NUMVFS] = "numvfs", [K_AUTOPROBE] = "autoprobe",
 };
 
 struct target {
@@ -653,6 +799,14 @@ static int classify(int rootfd, const char *rel, struct target *t) {
                                 COPY(t->a, n - 3);
                                 return 0;
                         }
+                }
+        }
+        if (n >= 4 && (IS(n - 1, "sriov_numvfs") || IS(n - 1, "sriov_drivers_autoprobe"))) {
+                COPY(t->a, n - 2);
+                if (pci_device_exists(rootfd, t->a)) {
+                        t->kind = IS(n - 1, "sriov_numvfs") ? K_NUMVFS : K_AUTOPROBE;
+                        DEV(n - 2);
+                        return 0;
                 }
         }
         if (n >= 4 && IS(n - 1, "driver_override")) {
@@ -741,6 +895,12 @@ int fake_kernel_write(const char *root, const char *path, const void *buf, size_
                 break;
         case K_PROBE:
                 r = do_drivers_probe(&o);
+                break;
+        case K_NUMVFS:
+                r = do_numvfs(&o, t.dev, t.a);
+                break;
+        case K_AUTOPROBE:
+                r = do_autoprobe(&o);
                 break;
         default:
                 r = 0;

@@ -36,6 +36,15 @@
  *       exists (the "module" is loaded); without an override, to the host
  *       driver it was last unbound from (that driver's ID table matches
  *       it; remembered in fake-kernel/match-<address>); else it stays unbound.
+ *   <pf>/sriov_numvfs                             value: a number
+ *       EINVAL not a number; ERANGE over sriov_totalvfs; the same count does
+ *       nothing; ENOENT when no driver is bound to the PF; 0 removes every VF
+ *       (its netdevs, its folder, the virtfn link); N > 0 from 0 adds VFs
+ *       0..N-1 at the PF's routing ID + 1 + i (0000:01:00.0 → 0000:01:00.1,
+ *       .2, ...), bound to the driver named in fake-kernel/vf-driver when
+ *       sriov_drivers_autoprobe is 1 and that file exists; N > 0 from M > 0
+ *       is EBUSY, as the kernel says.
+ *   <pf>/sriov_drivers_autoprobe                  kstrtobool: 1/y/Y, 0/n/N, else EINVAL
  * Any other file is written as a normal file. Only the write is faked, not
  * the open: a shell's ">" (O_TRUNC) empties a fake tree's file before the
  * kernel sees the write, where real sysfs ignores O_TRUNC; shell tests use
@@ -54,11 +63,12 @@
  *   lock              flock()ed around every operation: processes and
  *                     threads sharing a tree never see half an operation
  *   fail-<op>         op = create, remove, attr, driver_override, unbind,
- *                     bind, drivers_probe: the next such write fails with
+ *                     bind, drivers_probe, numvfs, autoprobe: the next such write fails with
  *                     the errno named in the file ("EIO", "ENOSPC", or a
  *                     number); "EIO 2" lets two such writes pass first (to
  *                     fail a rollback); the file is removed when it fires
- *   delay-ms          each create sleeps this long inside the lock (races)
+ *   delay-ms          each create (and numvfs change) sleeps this long
+ *                     inside the lock (races)
  *   short-write       the next write the kernel takes reports only this
  *                     many bytes written (the file is removed when used)
  *   log               one line appended per operation:

@@ -39,6 +39,9 @@ fake add-siov-parent siov0 --total 8 --free 7 --mdev-dwq 1 --swq-slots 4
 fake add-type siov0 idxd-1dwq --available 7 --name "1 dedicated WQ"
 fake add-type siov0 idxd-1swq --available 28 --name "1 shared WQ slot"
 fake add-mdev siov0 idxd-1dwq "$U_ACTIVE"
+PF=0000:01:00.0
+PF_PATH=/org/siov1/parent/_30000_3a01_3a00_2e0
+fake add-pf $PF --total-vfs 2 --driver nvme
 mkdir -p "$DEFS" "$MDEVCTL_DIR/siov0"
 printf '{"mdev_type": "idxd-1dwq", "start": "manual", "attrs": []}\n' >"$MDEVCTL_DIR/siov0/$U_MDEVCTL"
 cat >"$IT_DIR/libvirt.xml" <<'EOF'
@@ -131,6 +134,8 @@ org.siov1.assign|assign $U_ACTIVE --vm vm1
 org.siov1.assign|unassign $U_DEF
 org.siov1.define|import-mdevctl $MDEVCTL_DIR
 org.siov1.manage|provision siov0
+org.siov1.manage|sriov $PF --numvfs 1
+org.siov1.manage|sriov $PF --autoprobe=no
 EOF
 
 # Raw calls: the error's name, for every mutating method of the XML.
@@ -154,10 +159,12 @@ org.siov1.define|$(dev "$U_DEF")|org.siov1.Device.Undefine||[]
 org.siov1.define|$(dev "$U_DEF")|org.siov1.Device.Modify|a{sv}|[{"autostart": true}]
 org.siov1.assign|$(dev "$U_ACTIVE")|org.siov1.Device.Assign|sa{sv}|["vm1", {}]
 org.siov1.assign|$(dev "$U_DEF")|org.siov1.Device.Unassign|a{sv}|[{}]
+org.siov1.manage|$PF_PATH|org.siov1.Parent.SetNumVFs|ua{sv}|[1, {}]
+org.siov1.manage|$PF_PATH|org.siov1.Parent.SetAutoprobe|ba{sv}|[false, {}]
 EOF
 # Every mutating method of the published interfaces was called above.
 while read -r iface member; do
-        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices Rescan " in
+        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices Rescan SetNumVFs SetAutoprobe " in
         *" $member "*) ;;
         *) fail "test covers $iface.$member" "a method this test does not call";;
         esac
@@ -277,6 +284,8 @@ ok "destroy" destroy "$U_NEW"
 ok "define" define -t idxd-1dwq -p siov0 --uuid "$U_NEW"
 ok "provision" provision siov0
 check_eq "group siov: provision started the autostart definition" "both" "$(state "$U_AUTO")"
+ok "sriov --autoprobe=no --numvfs 2" sriov $PF --autoprobe=no --numvfs 2
+check_eq "group siov: 2 VFs, autoprobe 0" "2 0" "$(cat "$ROOT/sys/bus/pci/devices/$PF/sriov_numvfs" "$ROOT/sys/bus/pci/devices/$PF/sriov_drivers_autoprobe" | tr '\n' ' ' | sed 's/ $//')"
 ok "import-mdevctl" import-mdevctl "$MDEVCTL_DIR"
 check_eq "group siov: imported $U_MDEVCTL" "defined" "$(state "$U_MDEVCTL")"
 case $(raw_call user /org/siov1 org.siov1.Manager.CreateDevice sssa{sv} "[\"siov0\", \"idxd-1dwq\", \"\", {\"persistent\": true, \"vm\": \"vm1\"}]") in

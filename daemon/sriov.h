@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include "parent.h"
+
+/* SR-IOV physical functions: the VF count, autoprobe and their persistent
+ * configuration. Every function sets `error` to a named org.siov1.Error
+ * and returns its errno; a refusal changes nothing. */
+
+/* Changes sriov_numvfs to n. The kernel only goes 0→N and N→0, so any
+ * change from N > 0 removes every VF first: refused (Busy, listing each VF
+ * and why) while a VF is assigned to a VM, held by siovd or opened through
+ * VFIO, or used by the host (a netdev up, a block device mounted or held);
+ * force skips only the host use. n over sriov_totalvfs is InvalidArgument.
+ * After a change the PF's autostart VF devices are started. */
+int sriov_set_numvfs(Parent *p, uint32_t n, bool force, sd_bus_error *error);
+/* Writes sriov_drivers_autoprobe (no write when it already has that value). */
+int sriov_set_autoprobe(Parent *p, bool on, sd_bus_error *error);
