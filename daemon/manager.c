@@ -9,6 +9,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 #include "parent.h"
 #include "polkit.h"
 #include "vm.h"
@@ -57,6 +58,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         manager_monitor_stop(m);
+        m->metrics = metrics_free(m->metrics);
         sd_event_source_unref(m->rescan_source);
         sd_event_source_unref(m->refresh_source);
         {
