@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bus-util.h"
+#include "metrics.h"
 #include "polkit.h"
 #include "siov-names.h"
 
@@ -142,4 +143,17 @@ int bus_verify_actions(sd_bus_message *message, Manager *m, const char * const *
                         return r;
         }
         return 1;
+}
+
+int bus_method_counted(sd_bus_message *message, Manager *m, sd_bus_message_handler_t handler, void *userdata,
+                       sd_bus_error *error) {
+        int r = handler(message, userdata, error);
+
+        if (r >= 0 && siov_polkit_call_waiting(m->polkit_registry, message))
+                return r;
+        /* What sd-bus would reply for a bare errno (the org.siov1 errno map). */
+        if (r < 0 && !sd_bus_error_is_set(error))
+                (void) sd_bus_error_set_errno(error, r);
+        metrics_count_call(m, sd_bus_message_get_member(message), error);
+        return r;
 }

@@ -26,3 +26,15 @@ int bus_read_attrs(sd_bus_message *m, LifecycleAttr **ret, size_t *n, sd_bus_err
  * before this returns 1: the handler runs again for each action asked. */
 int bus_verify_actions(sd_bus_message *message, Manager *m, const char * const *actions, size_t n,
                        const char **details, sd_bus_error *error);
+
+/* Runs a changing method's handler and counts its outcome in the metrics
+ * (metrics.c) by member and error name, once per call: a call waiting for
+ * polkit is counted when it comes back. Every method that changes
+ * something goes through it: define a counted handler with
+ * BUS_METHOD_COUNTED and put that in the vtable. */
+int bus_method_counted(sd_bus_message *message, Manager *m, sd_bus_message_handler_t handler, void *userdata,
+                       sd_bus_error *error);
+#define BUS_METHOD_COUNTED(handler, manager_of)                                                    \
+        static int handler##_counted(sd_bus_message *message, void *userdata, sd_bus_error *error) { \
+                return bus_method_counted(message, manager_of(userdata), handler, userdata, error);  \
+        }

@@ -282,6 +282,17 @@ static int method_unassign(sd_bus_message *message, void *userdata, sd_bus_error
         return run_simple(message, userdata, SIOV_POLKIT_ASSIGN, lifecycle_unassign, error);
 }
 
+static Manager *device_manager(void *userdata) {
+        return ((Device *) userdata)->manager;
+}
+BUS_METHOD_COUNTED(method_start, device_manager)
+BUS_METHOD_COUNTED(method_stop, device_manager)
+BUS_METHOD_COUNTED(method_destroy, device_manager)
+BUS_METHOD_COUNTED(method_undefine, device_manager)
+BUS_METHOD_COUNTED(method_modify, device_manager)
+BUS_METHOD_COUNTED(method_assign, device_manager)
+BUS_METHOD_COUNTED(method_unassign, device_manager)
+
 const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Uuid", "s", property_get_uuid, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -298,16 +309,16 @@ const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Driver", "s", property_get_driver, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("HostUsed", "b", property_get_host_used, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Netdevs", "as", property_get_netdevs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_stop, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start_counted, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_stop_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Destroy", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
-                                method_destroy, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("Undefine", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_undefine, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_destroy_counted, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Undefine", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_undefine_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Modify", SD_BUS_ARGS("a{sv}", changes), SD_BUS_NO_RESULT,
-                                method_modify, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_modify_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Assign", SD_BUS_ARGS("s", vm, "a{sv}", options), SD_BUS_NO_RESULT,
-                                method_assign, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_assign_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unassign", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
-                                method_unassign, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_unassign_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

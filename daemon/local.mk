@@ -27,7 +27,9 @@ siovd_SOURCES = \
 	daemon/siov-errors.c \
 	daemon/siov-errors.h \
 	daemon/polkit.c \
-	daemon/polkit.h
+	daemon/polkit.h \
+	daemon/metrics.c \
+	daemon/metrics.h
 siovd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(JSONC_CFLAGS)
 siovd_LDADD = lib/libsiov.la $(SYSTEMD_LIBS) $(UDEV_LIBS) $(JSONC_LIBS)
 

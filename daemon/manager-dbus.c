@@ -13,6 +13,7 @@
 #include "polkit.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 #include "parent.h"
 #include "siov-errors.h"
 #include "siov-names.h"
@@ -403,6 +404,14 @@ static int method_import_mdevctl(sd_bus_message *message, void *userdata, sd_bus
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static Manager *manager_of(void *userdata) {
+        return userdata;
+}
+BUS_METHOD_COUNTED(method_create_device, manager_of)
+BUS_METHOD_COUNTED(method_define_device, manager_of)
+BUS_METHOD_COUNTED(method_import_mdevctl, manager_of)
+BUS_METHOD_COUNTED(method_provision_parent, manager_of)
+
 const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -417,19 +426,19 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("CreateDevice",
                                 SD_BUS_ARGS("s", parent, "s", type, "s", uuid, "a{sv}", options),
                                 SD_BUS_RESULT("o", device),
-                                method_create_device, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_create_device_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("DefineDevice",
                                 SD_BUS_ARGS("s", parent, "s", type, "s", uuid, "a{sv}", options),
                                 SD_BUS_RESULT("o", device),
-                                method_define_device, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_define_device_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ImportMdevctl",
                                 SD_BUS_ARGS("s", dir),
                                 SD_BUS_RESULT("a(ssss)", results),
-                                method_import_mdevctl, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_import_mdevctl_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ProvisionParent",
                                 SD_BUS_ARGS("s", parent),
                                 SD_BUS_RESULT("ao", started),
-                                method_provision_parent, SD_BUS_VTABLE_UNPRIVILEGED),
+                                method_provision_parent_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListDevices",
                                 SD_BUS_ARGS("s", parent, "s", type),
                                 SD_BUS_RESULT("a(osssssbbsa(ss)sssbas)", devices),
@@ -441,6 +450,7 @@ const sd_bus_vtable manager_vtable[] = {
 void manager_emit_added(Manager *m, const char *path) {
         int r;
 
+        metrics_changed(m);
         if (!m->exported)
                 return;
         r = sd_bus_emit_object_added(m->bus, path);
@@ -451,6 +461,7 @@ void manager_emit_added(Manager *m, const char *path) {
 void manager_emit_removed(Manager *m, const char *path) {
         int r;
 
+        metrics_changed(m);
         if (!m->exported)
                 return;
         r = sd_bus_emit_object_removed(m->bus, path);
@@ -461,6 +472,7 @@ void manager_emit_removed(Manager *m, const char *path) {
 void manager_emit_changed(Manager *m, const char *path, const char *interface, char **names) {
         int r;
 
+        metrics_changed(m);
         if (!m->exported)
                 return;
         r = sd_bus_emit_properties_changed_strv(m->bus, path, interface, names);

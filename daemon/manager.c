@@ -10,6 +10,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 #include "parent.h"
 #include "polkit.h"
 #include "vm.h"
@@ -64,6 +65,7 @@ Manager *manager_free(Manager *m) {
         manager_monitor_stop(m);
         definitions_free(m);
         free(m->refusals);
+        m->metrics = metrics_free(m->metrics);
         sd_event_source_unref(m->rescan_source);
         sd_event_source_unref(m->refresh_source);
         {

@@ -13,6 +13,7 @@ typedef struct Manager Manager;
 typedef struct Parent Parent;
 typedef struct Type Type;
 typedef struct Device Device;
+typedef struct Metrics Metrics;
 
 typedef enum UeventSource {
         UEVENT_SOURCE_AUTO,     /* udev when systemd-udevd runs, else kernel */
@@ -56,6 +57,7 @@ struct Manager {
         Hashmap *polkit_registry; /* pending and answered polkit queries */
         char *libvirt_uri;      /* NULL: $SIOV_LIBVIRT_URI or qemu:///system */
         uint64_t max_reply_size; /* the bus's message limit: larger answers are refused */
+        Metrics *metrics;       /* --metrics=FILE, or NULL */
 
         /* Objects are exported and the name is owned: changes are signalled.
          * During the first scan nobody can be listening, so no signals. */

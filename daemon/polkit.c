@@ -583,6 +583,15 @@ int siov_polkit_verify_method(sd_bus_message *call, const char **details, Hashma
         return siov_polkit_verify(call, action, details, registry, error);
 }
 
+bool siov_polkit_call_waiting(Hashmap *registry, sd_bus_message *call) {
+        char key[sizeof(((PolkitQuery *) NULL)->key)];
+        PolkitQuery *q;
+
+        (void) snprintf(key, sizeof(key), "%p", (void *) call);
+        q = registry ? hashmap_get(registry, key) : NULL;
+        return q && q->slot;
+}
+
 Hashmap *siov_polkit_registry_free(Hashmap *registry) {
         sender_uids_clear();
         PolkitQuery *q;

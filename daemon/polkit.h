@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
 
 #include "hashmap.h"
@@ -56,6 +57,10 @@ int siov_polkit_verify(sd_bus_message *call, const char *action, const char **de
  * member from the table: 1 at once for reads. */
 int siov_polkit_verify_method(sd_bus_message *call, const char **details, Hashmap **registry,
                               sd_bus_error *error);
+
+/* True while the call waits for a polkit answer (its handler returned 1
+ * without replying and runs again when polkit answers). */
+bool siov_polkit_call_waiting(Hashmap *registry, sd_bus_message *call);
 
 /* Cancels pending queries, drops answers and frees the registry. Returns
  * NULL. */

@@ -10,12 +10,14 @@
 
 #include "log.h"
 #include "manager.h"
+#include "metrics.h"
 #include "siov-errors.h"
 #include "siov-names.h"
 
 static const char *arg_sysfs_root = NULL;
 static const char *arg_definitions_dir = NULL;
 static const char *arg_libvirt_uri = NULL;
+static const char *arg_metrics = NULL;
 static UeventSource arg_uevent_source = UEVENT_SOURCE_AUTO;
 static uint64_t arg_max_reply_size = SIOV_REPLY_SIZE_MAX;
 
@@ -35,6 +37,9 @@ static void help(void) {
                "     --max-reply-size=BYTES The bus's message limit (dbus-daemon's\n"
                "                            max_message_size, default 32 MiB): larger answers\n"
                "                            are refused with LimitsExceeded\n"
+               "     --metrics=FILE         Keep FILE up to date with metrics for node_exporter's\n"
+               "                            textfile collector (default: $SIOV_METRICS_FILE,\n"
+               "                            else none)\n"
                "     --log-level=LEVEL      err, warning, notice, info, debug\n"
                "                            (default: info, or $SIOV_LOG_LEVEL)\n\n"
                "The bus is DBUS_SYSTEM_BUS_ADDRESS when set, else the system bus.\n",
@@ -43,7 +48,7 @@ static void help(void) {
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_SYSFS_ROOT, ARG_DEFINITIONS_DIR, ARG_LIBVIRT_URI, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL,
-               ARG_MAX_REPLY_SIZE };
+               ARG_MAX_REPLY_SIZE, ARG_METRICS };
         static const struct option options[] = {
                 { "help",          no_argument,       NULL, 'h'               },
                 { "version",       no_argument,       NULL, ARG_VERSION       },
@@ -53,6 +58,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "uevent-source", required_argument, NULL, ARG_UEVENT_SOURCE },
                 { "log-level",     required_argument, NULL, ARG_LOG_LEVEL     },
                 { "max-reply-size", required_argument, NULL, ARG_MAX_REPLY_SIZE },
+                { "metrics",       required_argument, NULL, ARG_METRICS       },
                 {}
         };
         int c;
@@ -73,6 +79,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_LIBVIRT_URI:
                         arg_libvirt_uri = optarg;
+                        break;
+                case ARG_METRICS:
+                        arg_metrics = optarg;
                         break;
                 case ARG_UEVENT_SOURCE:
                         if (streq(optarg, "udev"))
@@ -142,6 +151,13 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return r;
         m->max_reply_size = arg_max_reply_size;
+        if (!arg_metrics)
+                arg_metrics = getenv("SIOV_METRICS_FILE");
+        if (!isempty(arg_metrics)) {
+                r = metrics_new(m, arg_metrics, &m->metrics);
+                if (r < 0)
+                        return r;
+        }
         if (arg_libvirt_uri) {
                 m->libvirt_uri = strdup(arg_libvirt_uri);
                 if (!m->libvirt_uri)
@@ -159,6 +175,7 @@ static int run(int argc, char *argv[]) {
         r = manager_connect_bus(m);
         if (r < 0)
                 return r;
+        (void) metrics_write(m);
 
         (void) sd_notifyf(false, "READY=1\nSTATUS=Tracking %zu parents, %zu devices.",
                           hashmap_size(m->parents), hashmap_size(m->devices));

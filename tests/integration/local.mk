@@ -14,7 +14,8 @@ INTEGRATION_TESTS += \
 	tests/integration/test-sriov.sh \
 	tests/integration/test-hostile.sh \
 	tests/integration/test-limits.sh \
-	tests/integration/test-completion.sh
+	tests/integration/test-completion.sh \
+	tests/integration/test-metrics.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/bus-conf \
