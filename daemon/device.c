@@ -301,6 +301,8 @@ bool device_set_spec(Device *d, struct siov_definition *spec, bool persistent) {
         a = device_values(d);
         d->spec = siov_definition_ref(spec);
         d->persistent = spec && persistent;
+        if (!d->persistent)
+                d->stamp = (siov_definition_stamp) {};
         if (device_gc(d)) {
                 siov_definition_unref(old);
                 return false;

@@ -31,6 +31,9 @@ struct Device {
 
         struct siov_definition *spec;
         bool persistent;
+        /* What <uuid>.json held when siovd last loaded or wrote it: the
+         * file is replaced or removed only while it still holds that. */
+        siov_definition_stamp stamp;
 };
 
 int device_new_mdev(Manager *m, struct siov_mdev *mdev, Device **ret);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <systemd/sd-id128.h>
 
+#include "definitions.h"
 #include "device.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -379,28 +380,6 @@ static int dematerialize(Manager *m, Device *d, sd_bus_error *error) {
         return 0;
 }
 
-static int save_definition(Manager *m, const struct siov_definition *def, sd_bus_error *error) {
-        _cleanup_free_ char *msg = NULL;
-        int r;
-
-        r = siov_definition_save(m->definitions_dir, def, &msg);
-        if (r < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_IO_ERROR, "cannot save the definition of %s: %s",
-                                         siov_definition_get_uuid(def), msg ?: strerror(-r));
-        return 0;
-}
-
-static int delete_definition(Manager *m, const char *uuid, sd_bus_error *error) {
-        _cleanup_free_ char *msg = NULL;
-        int r;
-
-        r = siov_definition_delete(m->definitions_dir, uuid, &msg);
-        if (r < 0 && r != -ENOENT)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_IO_ERROR, "cannot delete the definition of %s: %s",
-                                         uuid, msg ?: strerror(-r));
-        return 0;
-}
-
 static int spec_new(const char *uuid, const char *parent, const char *type, const LifecycleOptions *o,
                     struct siov_definition **ret, sd_bus_error *error) {
         struct siov_definition *spec = NULL;
@@ -540,6 +519,7 @@ static int spec_with_vm(Device *d, const char *vm, struct siov_definition **ret)
 int lifecycle_create(Manager *m, const char *parent, const char *type, const char *uuid,
                      const LifecycleOptions *o, Device **ret, sd_bus_error *error) {
         struct siov_definition *spec = NULL;
+        siov_definition_stamp stamp = {};
         char id[SIOV_UUID_STRING_MAX];
         const char *type_id;
         bool persistent = o->persistent || o->autostart;
@@ -578,14 +558,20 @@ int lifecycle_create(Manager *m, const char *parent, const char *type, const cha
         if (r < 0)
                 return r;
         if (persistent) {
-                r = save_definition(m, spec, error);
+                /* Refused before anything changes: a definition that could
+                 * not be loaded back, a degraded folder, a file there that
+                 * siovd did not write (never replaced, never rolled back). */
+                r = definitions_check_limits(m, spec, error);
+                if (r < 0)
+                        goto fail;
+                r = definitions_save(m, spec, NULL, &stamp, error);
                 if (r < 0)
                         goto fail;
         }
         r = materialize(m, spec, error);
         if (r < 0) {
                 if (persistent)
-                        (void) delete_definition(m, id, NULL);
+                        definitions_rollback(m, id, &stamp, error);
                 goto fail;
         }
         d = hashmap_get(m->devices, id);
@@ -594,6 +580,8 @@ int lifecycle_create(Manager *m, const char *parent, const char *type, const cha
                 goto fail;
         }
         device_set_spec(d, spec, persistent);
+        if (persistent)
+                d->stamp = stamp;
         if (!isempty(o->vm)) {
                 _cleanup_free_ char *msg = NULL;
                 VmHostdev h;
@@ -608,7 +596,7 @@ int lifecycle_create(Manager *m, const char *parent, const char *type, const cha
                         if (device_is_active(d) && dematerialize(m, d, &e) < 0)
                                 log_error("Rolling back %s after libvirt refused it: %s", id, e.message);
                         if (persistent)
-                                (void) delete_definition(m, id, NULL);
+                                definitions_rollback(m, id, &stamp, error);
                         d = hashmap_get(m->devices, id);
                         if (d)
                                 device_set_spec(d, NULL, false);
@@ -627,6 +615,7 @@ fail:
 int lifecycle_define(Manager *m, const char *parent, const char *type, const char *uuid,
                      const LifecycleOptions *o, Device **ret, sd_bus_error *error) {
         struct siov_definition *spec = NULL;
+        siov_definition_stamp stamp = {};
         char id[SIOV_UUID_STRING_MAX];
         const char *type_id = type;
         Parent *p;
@@ -671,7 +660,9 @@ int lifecycle_define(Manager *m, const char *parent, const char *type, const cha
         r = spec_new(id, parent, type_id, o, &spec, error);
         if (r < 0)
                 return r;
-        r = save_definition(m, spec, error);
+        r = definitions_check_limits(m, spec, error);
+        if (r >= 0)
+                r = definitions_save(m, spec, NULL, &stamp, error);
         if (r < 0) {
                 siov_definition_unref(spec);
                 return r;
@@ -684,9 +675,10 @@ int lifecycle_define(Manager *m, const char *parent, const char *type, const cha
 
                 r = vm_attach(m->libvirt_uri, o->vm, &h, &msg);
                 if (r < 0) {
-                        (void) delete_definition(m, id, NULL);
+                        r = vm_error(error, r, msg, o->vm);
+                        definitions_rollback(m, id, &stamp, error);
                         siov_definition_unref(spec);
-                        return vm_error(error, r, msg, o->vm);
+                        return r;
                 }
         }
         if (d)
@@ -695,12 +687,13 @@ int lifecycle_define(Manager *m, const char *parent, const char *type, const cha
         else {
                 r = device_new_defined(m, spec, &d);
                 if (r < 0) {
-                        (void) delete_definition(m, id, NULL);
+                        definitions_rollback(m, id, &stamp, NULL);
                         siov_definition_unref(spec);
                         return r;
                 }
                 manager_emit_added(m, d->path);
         }
+        d->stamp = stamp;
         siov_definition_unref(spec);
         log_info("Defined %s %s on %s.", type_id, id, parent);
         *ret = d;
@@ -728,6 +721,7 @@ int lifecycle_stop(Device *d, sd_bus_error *error) {
 int lifecycle_destroy(Device *d, sd_bus_error *error) {
         Manager *m = d->manager;
         _cleanup_free_ char *uuid = strdup(d->uuid);
+        bool was_active = false;
         int r;
 
         if (!uuid)
@@ -735,16 +729,30 @@ int lifecycle_destroy(Device *d, sd_bus_error *error) {
         if (d->kind == DEVICE_KIND_VF && !d->spec)
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
                                          "VF %s was not made by siovd; change sriov_numvfs to remove VFs", uuid);
+        if (d->persistent) {
+                /* Asked before the device is stopped: a destroy that cannot
+                 * remove the definition is refused whole. */
+                r = definitions_verify(m, uuid, &d->stamp, error);
+                if (r < 0)
+                        return r;
+        }
         if (device_is_active(d)) {
+                was_active = true;
                 r = dematerialize(m, d, error);
                 if (r < 0)
                         return r;
         }
         d = hashmap_get(m->devices, uuid);
         if (d && d->persistent) {
-                r = delete_definition(m, uuid, error);
-                if (r < 0)
+                r = definitions_delete(m, uuid, &d->stamp, error);
+                if (r < 0) {
+                        if (was_active)
+                                /* Say exactly what was done. */
+                                (void) bus_error_prefix(error, "device %s was stopped (it is no longer active), "
+                                                        "but its definition could not be removed, it stays "
+                                                        "defined", uuid);
                         return r;
+                }
         }
         if (d)
                 device_set_spec(d, NULL, false);
@@ -757,7 +765,7 @@ int lifecycle_undefine(Device *d, sd_bus_error *error) {
 
         if (!d->persistent)
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_DEVICE, "device %s is not defined", d->uuid);
-        r = delete_definition(d->manager, d->uuid, error);
+        r = definitions_delete(d->manager, d->uuid, &d->stamp, error);
         if (r < 0)
                 return r;
         /* An active device keeps running, now transient. */
@@ -768,6 +776,7 @@ int lifecycle_undefine(Device *d, sd_bus_error *error) {
 int lifecycle_modify(Device *d, int autostart, bool set_attrs, const LifecycleAttr *attrs, size_t n_attrs,
                      sd_bus_error *error) {
         struct siov_definition *spec = NULL;
+        siov_definition_stamp stamp = {};
         int r;
 
         if (!d->persistent)
@@ -793,9 +802,13 @@ int lifecycle_modify(Device *d, int autostart, bool set_attrs, const LifecycleAt
                 siov_definition_unref(spec);
                 return 0;
         }
-        r = save_definition(d->manager, spec, error);
+        r = definitions_check_limits(d->manager, spec, error);
         if (r >= 0)
+                r = definitions_save(d->manager, spec, &d->stamp, &stamp, error);
+        if (r >= 0) {
                 device_set_spec(d, spec, true);
+                d->stamp = stamp;
+        }
         siov_definition_unref(spec);
         return r;
 }
@@ -803,6 +816,7 @@ int lifecycle_modify(Device *d, int autostart, bool set_attrs, const LifecycleAt
 int lifecycle_assign(Device *d, const char *vm, sd_bus_error *error) {
         Manager *m = d->manager;
         struct siov_definition *spec = NULL;
+        siov_definition_stamp old_stamp, stamp = {};
         _cleanup_free_ char *msg = NULL;
         VmHostdev h;
         int r;
@@ -818,8 +832,11 @@ int lifecycle_assign(Device *d, const char *vm, sd_bus_error *error) {
         r = spec_with_vm(d, vm, &spec);
         if (r < 0)
                 return r;
+        old_stamp = d->stamp;
         if (d->persistent) {
-                r = save_definition(m, spec, error);
+                r = definitions_check_limits(m, spec, error);
+                if (r >= 0)
+                        r = definitions_save(m, spec, &old_stamp, &stamp, error);
                 if (r < 0)
                         goto finish;
         }
@@ -829,12 +846,20 @@ int lifecycle_assign(Device *d, const char *vm, sd_bus_error *error) {
         h.config_only = !device_is_active(d);
         r = vm_attach(m->libvirt_uri, vm, &h, &msg);
         if (r < 0) {
-                if (d->persistent)
-                        (void) save_definition(m, d->spec, NULL);
                 r = vm_error(error, r, msg, vm);
+                if (d->persistent) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                        /* Put back what was there. */
+                        if (definitions_save(m, d->spec, &stamp, &d->stamp, &e) < 0)
+                                (void) bus_error_append(error, "its definition names VM %s but could not be "
+                                                        "restored: %s", vm, e.message);
+                }
                 goto finish;
         }
         device_set_spec(d, spec, d->persistent);
+        if (d->persistent)
+                d->stamp = stamp;
         log_info("Assigned %s to VM %s.", d->uuid, vm);
 finish:
         siov_definition_unref(spec);
@@ -844,6 +869,7 @@ finish:
 int lifecycle_unassign(Device *d, sd_bus_error *error) {
         Manager *m = d->manager;
         struct siov_definition *spec = NULL;
+        siov_definition_stamp stamp = {};
         _cleanup_free_ char *msg = NULL, *vm = strdup(device_get_vm(d));
         VmHostdev h;
         int r;
@@ -852,6 +878,11 @@ int lifecycle_unassign(Device *d, sd_bus_error *error) {
                 return -ENOMEM;
         if (isempty(vm))
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "device %s is not assigned to a VM", d->uuid);
+        if (d->persistent) {
+                r = definitions_verify(m, d->uuid, &d->stamp, error);
+                if (r < 0)
+                        return r;
+        }
         device_hostdev(d, &h);
         r = vm_detach(m->libvirt_uri, vm, &h, &msg);
         if (r == -ENOENT || r == -ESRCH)
@@ -864,13 +895,18 @@ int lifecycle_unassign(Device *d, sd_bus_error *error) {
         if (r < 0)
                 return r;
         if (d->persistent) {
-                r = save_definition(m, spec, error);
+                r = definitions_save(m, spec, &d->stamp, &stamp, error);
                 if (r < 0) {
+                        /* Say exactly what was done. */
+                        (void) bus_error_prefix(error, "device %s was removed from VM %s, but its definition "
+                                                "still names the VM", d->uuid, vm);
                         siov_definition_unref(spec);
                         return r;
                 }
         }
         device_set_spec(d, spec, d->persistent);
+        if (d->persistent)
+                d->stamp = stamp;
         siov_definition_unref(spec);
         log_info("Unassigned %s from VM %s.", d->uuid, vm);
         return 0;

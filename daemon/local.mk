@@ -5,6 +5,8 @@ siovd_SOURCES = \
 	daemon/manager.c \
 	daemon/manager.h \
 	daemon/manager-dbus.c \
+	daemon/definitions.c \
+	daemon/definitions.h \
 	daemon/parent.c \
 	daemon/parent.h \
 	daemon/parent-dbus.c \

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "bus-util.h"
+#include "definitions.h"
 #include "device.h"
 #include "lifecycle.h"
 #include "polkit.h"
@@ -26,6 +27,32 @@ static int property_get_sysfs_root(sd_bus *bus, const char *path, const char *in
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "s", PACKAGE_VERSION);
+}
+
+static int property_get_definitions_dir(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply, void *userdata,
+                                       sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", m->definitions_dir);
+}
+
+static int property_get_definitions_problem(sd_bus *bus, const char *path, const char *interface,
+                                           const char *property, sd_bus_message *reply, void *userdata,
+                                           sd_bus_error *error) {
+        Manager *m = userdata;
+        return sd_bus_message_append(reply, "s", strempty(m->definitions_problem));
+}
+
+static int property_get_skipped_definitions(sd_bus *bus, const char *path, const char *interface,
+                                            const char *property, sd_bus_message *reply, void *userdata,
+                                            sd_bus_error *error) {
+        return definitions_append_skipped(userdata, reply);
+}
+
+static int property_get_refused_changes(sd_bus *bus, const char *path, const char *interface,
+                                        const char *property, sd_bus_message *reply, void *userdata,
+                                        sd_bus_error *error) {
+        return definitions_append_refusals(userdata, reply);
 }
 
 static int method_rescan(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -380,6 +407,13 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("SysfsRoot", "s", property_get_sysfs_root, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("DefinitionsDir", "s", property_get_definitions_dir, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("DefinitionsProblem", "s", property_get_definitions_problem, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("SkippedDefinitions", "a(ss)", property_get_skipped_definitions, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RefusedChanges", "a(tss)", property_get_refused_changes, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("CreateDevice",
                                 SD_BUS_ARGS("s", parent, "s", type, "s", uuid, "a{sv}", options),
                                 SD_BUS_RESULT("o", device),

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <libudev.h>
 
+#include "definitions.h"
 #include "device.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -39,7 +40,11 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
         m->vf_owners = hashmap_new();
         m->dirty_parents = hashmap_new();
         m->dirty_mdevs = hashmap_new();
-        if (!m->parents || !m->devices || !m->vf_owners || !m->dirty_parents || !m->dirty_mdevs)
+        m->skipped_definitions = hashmap_new();
+        m->dirty_definitions = hashmap_new();
+        m->refusals = calloc(DEFINITIONS_REFUSALS_MAX, sizeof(RefusedChange));
+        if (!m->parents || !m->devices || !m->vf_owners || !m->dirty_parents || !m->dirty_mdevs ||
+            !m->skipped_definitions || !m->dirty_definitions || !m->refusals)
                 return -ENOMEM;
 
         r = sd_event_default(&m->event);
@@ -57,6 +62,8 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         manager_monitor_stop(m);
+        definitions_free(m);
+        free(m->refusals);
         sd_event_source_unref(m->rescan_source);
         sd_event_source_unref(m->refresh_source);
         {
@@ -170,64 +177,8 @@ static int manager_reconcile(Manager *m, struct siov_model *model) {
         return 0;
 }
 
-static void on_definition_error(const char *path, const char *reason, void *userdata) {
-        /* Reported and skipped, never deleted: it may be an admin's file
-         * in the making, or a newer siovd's. */
-        log_warning("Ignoring definition %s: %s", path, reason);
-}
-
-static int cmp_definition(const void *key, const void *elem) {
-        return strcmp(key, siov_definition_get_uuid(*(struct siov_definition * const *) elem));
-}
-
 int manager_load_definitions(Manager *m) {
-        struct siov_definition **defs = NULL;
-        _cleanup_free_ Device **dropped = NULL;
-        size_t n = 0, n_dropped = 0;
-        Device *d;
-        int r;
-
-        r = siov_definitions_load(m->definitions_dir, &defs, &n, on_definition_error, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot read definitions in %s: %m", m->definitions_dir);
-
-        /* Persistent devices whose file went away (removed by hand). */
-        dropped = calloc(hashmap_size(m->devices) + 1, sizeof(Device *));
-        if (!dropped) {
-                siov_definitions_free(defs, n);
-                return -ENOMEM;
-        }
-        HASHMAP_FOREACH(d, m->devices, i)
-                if (d->persistent && !bsearch(d->uuid, defs, n, sizeof(defs[0]), cmp_definition))
-                        dropped[n_dropped++] = d;
-        for (size_t i = 0; i < n_dropped; i++)
-                device_set_spec(dropped[i], NULL, false);
-
-        for (size_t i = 0; i < n; i++) {
-                const char *uuid = siov_definition_get_uuid(defs[i]);
-
-                d = hashmap_get(m->devices, uuid);
-                if (d) {
-                        if (device_is_active(d) && (!streq(device_get_parent(d), siov_definition_get_parent(defs[i])) ||
-                                                    !streq(device_get_type(d), siov_definition_get_type(defs[i]))))
-                                /* sysfs wins for what exists; the definition is kept for
-                                 * the next start, and the mismatch is said. */
-                                log_warning("Device %s is active as %s on %s but defined as %s on %s.",
-                                            uuid, device_get_type(d), device_get_parent(d),
-                                            siov_definition_get_type(defs[i]), siov_definition_get_parent(defs[i]));
-                        if (!d->persistent || !siov_definition_equal(d->spec, defs[i]))
-                                device_set_spec(d, defs[i], true);
-                        continue;
-                }
-                r = device_new_defined(m, defs[i], &d);
-                if (r < 0) {
-                        log_warning_errno(r, "Cannot track definition %s: %m", uuid);
-                        continue;
-                }
-                manager_emit_added(m, d->path);
-        }
-        siov_definitions_free(defs, n);
-        return 0;
+        return definitions_load_all(m);
 }
 
 int manager_rescan(Manager *m) {
@@ -271,6 +222,9 @@ int manager_startup(Manager *m) {
         r = manager_monitor_start(m);
         if (r < 0)
                 return r;
+        /* An unusable definitions folder never stops siovd: it runs
+         * degraded (reads and transient devices only) and says so. */
+        definitions_startup(m);
         r = manager_rescan(m);
         if (r < 0)
                 return r;

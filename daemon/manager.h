@@ -43,6 +43,16 @@ struct Manager {
         Hashmap *vf_owners;     /* VF PCI address → Parent (its PF) */
 
         char *definitions_dir;  /* one <uuid>.json per persistent device */
+        /* definitions.c: NULL when the folder is usable, else why siovd
+         * runs degraded (reads and transient devices only). */
+        char *definitions_problem;
+        Hashmap *skipped_definitions;     /* file name → SkippedDefinition */
+        struct RefusedChange *refusals;   /* the latest, oldest first */
+        size_t n_refusals;
+        sd_event_source *definitions_watch;       /* inotify on the folder */
+        Hashmap *dirty_definitions;       /* uuid → malloc'd uuid: re-read soon */
+        bool definitions_reload_all;
+        sd_event_source *definitions_defer;
         Hashmap *polkit_registry; /* pending and answered polkit queries */
         char *libvirt_uri;      /* NULL: $SIOV_LIBVIRT_URI or qemu:///system */
         uint64_t max_reply_size; /* the bus's message limit: larger answers are refused */
@@ -76,7 +86,7 @@ void manager_mark_mdev(Manager *m, const char *uuid);
  * asked for, then D-Bus calls, which then see an up-to-date model. */
 #define SIOV_PRIORITY_UEVENTS  (-100)
 #define SIOV_PRIORITY_REFRESH  (-50)
-/* Makes the objects match the definitions on disk. */
+/* Makes the objects match the definitions on disk (definitions.c). */
 int manager_load_definitions(Manager *m);
 
 /* monitor.c */

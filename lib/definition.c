@@ -554,3 +554,42 @@ _public_ int siov_definition_to_json(const struct siov_definition *d, char **ret
         }
         return 0;
 }
+
+/* The limits are the loader's: the text is read back by the very parser
+ * that reads files at start-up, so what is written can always be loaded. */
+_public_ int siov_definition_check(const struct siov_definition *d, char **ret_json, char **error_msg) {
+        _cleanup_(siov_definition_unrefp) struct siov_definition *back = NULL;
+        _cleanup_free_ char *json = NULL, *reason = NULL;
+        size_t len, longest = 0;
+        int r;
+
+        if (error_msg)
+                *error_msg = NULL;
+        if (!d)
+                return -EINVAL;
+        r = siov_definition_to_json(d, &json);
+        if (r < 0)
+                return r;
+        len = strlen(json);
+        if (len > SIOV_DEFINITION_MAX_SIZE) {
+                for (size_t i = 0; i < d->n_attrs; i++)
+                        if (strlen(d->attrs[i].value) > longest)
+                                longest = strlen(d->attrs[i].value);
+                return siov_error(error_msg, -EFBIG,
+                                  "the definition of %s would be %zu bytes, more than the %d bytes a definition "
+                                  "file may have (%zu attributes, the longest value %zu bytes)",
+                                  d->uuid, len, SIOV_DEFINITION_MAX_SIZE, d->n_attrs, longest);
+        }
+        r = siov_definition_parse(json, len, &back, &reason);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return siov_error(error_msg, -EINVAL, "the definition of %s could not be read back: %s",
+                                  d->uuid, strempty(reason));
+        if (!siov_definition_equal(d, back))
+                return siov_error(error_msg, -EINVAL, "the definition of %s would not read back as it is",
+                                  d->uuid);
+        if (ret_json)
+                *ret_json = TAKE_PTR(json);
+        return 0;
+}

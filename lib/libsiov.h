@@ -240,6 +240,56 @@ int siov_definition_to_json(const struct siov_definition *d, char **ret);
 int siov_definition_save(const char *dir, const struct siov_definition *d, char **error_msg);
 /* -ENOENT if there is no such file. */
 int siov_definition_delete(const char *dir, const char *uuid, char **error_msg);
+/* The checked store (what siovd uses). The folder is the operator's: a
+ * file is replaced or removed only while it still holds the bytes siovd
+ * last loaded or wrote there, recorded as a stamp; that is compared under
+ * the store's lock (flock on the folder) right before the change. */
+typedef struct siov_definition_stamp {
+        uint64_t size;          /* 0: no file */
+        uint64_t hash;          /* FNV-1a 64 of the bytes */
+} siov_definition_stamp;
+
+/* 0 when definitions can be read and written in dir (or dir does not exist
+ * yet and will be made); else why not: -ENOTDIR (not a folder), -EACCES,
+ * -EROFS (cannot be read, or written), with a reason. */
+int siov_definition_store_check(const char *dir, char **reason);
+/* Serialises d and reads it back with the loader's parser: 0 when what
+ * would be written can be loaded (the JSON in *ret_json when not NULL);
+ * -EFBIG (over SIOV_DEFINITION_MAX_SIZE) or -EINVAL with a reason naming
+ * the limit. */
+int siov_definition_check(const struct siov_definition *d, char **ret_json, char **error_msg);
+/* Writes <dir>/<uuid>.json as siov_definition_save() does, only when the
+ * file holds what expected says: nothing (expected NULL), or the stamp's
+ * bytes; else -EEXIST (there, not siovd's, or changed) or -ENOENT
+ * (removed), and the file is untouched. The new stamp in *ret. */
+int siov_definition_store_save(const char *dir, const struct siov_definition *d,
+                               const siov_definition_stamp *expected, siov_definition_stamp *ret,
+                               char **error_msg);
+/* Removes <dir>/<uuid>.json only while it holds expected's bytes. */
+int siov_definition_store_delete(const char *dir, const char *uuid, const siov_definition_stamp *expected,
+                                 char **error_msg);
+/* 0 when <dir>/<uuid>.json holds what expected says (NULL: no file), else
+ * -EEXIST/-ENOENT as above: asked before a change that cannot be undone. */
+int siov_definition_store_verify(const char *dir, const char *uuid, const siov_definition_stamp *expected,
+                                 char **error_msg);
+/* One file: 1 with the definition and its stamp, 0 when there is none, a
+ * negative errno with the reason it is skipped. */
+int siov_definition_store_load_one(const char *dir, const char *uuid, struct siov_definition **ret,
+                                   siov_definition_stamp *ret_stamp, char **reason);
+/* Every entry of dir but dot files: cb gets the path and either the
+ * definition and its stamp, or the reason it was skipped (uuid is NULL when
+ * the name is not <uuid>.json). Returns the number of entries seen, 0 for
+ * a missing dir, a negative errno when dir cannot be read. */
+typedef void (*siov_definition_store_cb_t)(const char *path, const char *uuid, struct siov_definition *def,
+                                           const siov_definition_stamp *stamp, const char *reason,
+                                           void *userdata);
+int siov_definition_store_load(const char *dir, siov_definition_store_cb_t cb, void *userdata);
+/* Removes the temporary files a crash left (".<uuid>.json.<11 hex>",
+ * regular files only); cb is told each (r < 0 when it could not be
+ * removed). Returns the number removed. */
+typedef void (*siov_definition_clean_cb_t)(const char *path, int r, void *userdata);
+int siov_definition_store_clean(const char *dir, siov_definition_clean_cb_t cb, void *userdata);
+
 /* Loads every <uuid>.json of dir (a missing dir is empty). A file that is
  * corrupt, foreign (not <uuid>.json, or its uuid key differs from its name)
  * or unreadable is reported through on_error and skipped, never deleted.

@@ -30,6 +30,9 @@
 #define SIOV_ERROR_KERNEL_ERROR         "org.siov1.Error.KernelError"
 #define SIOV_ERROR_NOT_AUTHORIZED       "org.siov1.Error.NotAuthorized"
 #define SIOV_ERROR_LIMITS_EXCEEDED      "org.siov1.Error.LimitsExceeded"
+/* The definitions folder cannot be written (degraded mode, a full disk…);
+ * a partial operation says what was done before it. */
+#define SIOV_ERROR_DEFINITIONS_UNAVAILABLE "org.siov1.Error.DefinitionsUnavailable"
 
 /* polkit actions */
 #define SIOV_POLKIT_MANAGE              "org.siov1.manage"
