@@ -221,6 +221,8 @@ Model *model_free(Model *m) {
                 free(m->devices[i].netdevs);
         }
         free(m->devices);
+        free(m->skipped_definitions);
+        free(m->refused_changes);
         sd_bus_message_unref(m->reply);
         sd_bus_message_unref(m->manager_reply);
         free(m);
@@ -362,6 +364,39 @@ static int read_attributes(sd_bus_message *m, void *field, void *count) {
         return 0;
 }
 
+static int read_refusals(sd_bus_message *m, void *field, void *count) {
+        Refusal **ret = field;
+        _cleanup_free_ Refusal *a = NULL;
+        size_t n = 0, allocated = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "(tss)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *u, *why;
+                uint64_t t;
+
+                r = sd_bus_message_read(m, "(tss)", &t, &u, &why);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = grow((void **) &a, &allocated, n + 1, sizeof(*a));
+                if (r < 0)
+                        return r;
+                a[n++] = (Refusal) { t, u, why };
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        free(*ret);
+        *ret = TAKE_PTR(a);
+        *(size_t *) count = n;
+        return 0;
+}
+
 typedef struct Property {
         const char *name;
         const char *signature;
@@ -423,6 +458,10 @@ static const Property device_properties[] = {
 static const Property manager_properties[] = {
         PROP("Version",         "s", read_string, Model, version),
         PROP("SysfsRoot",       "s", read_string, Model, sysfs_root),
+        PROP("DefinitionsDir",  "s", read_string, Model, definitions_dir),
+        PROP("DefinitionsProblem", "s", read_string, Model, definitions_problem),
+        PROP_N("SkippedDefinitions", "a(ss)", read_attributes, Model, skipped_definitions, n_skipped_definitions),
+        PROP_N("RefusedChanges", "a(tss)", read_refusals, Model, refused_changes, n_refused_changes),
         {}
 };
 
@@ -598,7 +637,7 @@ static int model_new(Model **ret) {
         m = calloc(1, sizeof(Model));
         if (!m)
                 return log_error_errno(-ENOMEM, "out of memory");
-        m->version = m->sysfs_root = "";
+        m->version = m->sysfs_root = m->definitions_dir = m->definitions_problem = "";
         *ret = m;
         return 0;
 }

@@ -63,6 +63,12 @@ typedef struct Attribute {
         const char *value;
 } Attribute;
 
+typedef struct Refusal {
+        uint64_t usec;
+        const char *uuid;
+        const char *reason;
+} Refusal;
+
 typedef struct Type Type;
 
 /* All strings are borrowed from Model.reply and never NULL ("" when absent);
@@ -126,6 +132,12 @@ typedef struct Model {
         bool have_manager;
         const char *version;
         const char *sysfs_root;
+        const char *definitions_dir;
+        const char *definitions_problem;        /* "": usable */
+        Attribute *skipped_definitions;         /* path, reason */
+        size_t n_skipped_definitions;
+        struct Refusal *refused_changes;
+        size_t n_refused_changes;
 
         Parent *parents;
         size_t n_parents;

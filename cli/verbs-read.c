@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "siov-names.h"
 #include "siovctl.h"
@@ -499,6 +500,80 @@ static json_object *waiting_to_json(const Device *d) {
         return o;
 }
 
+static json_object *definitions_to_json(const Model *m) {
+        json_object *o = json_object_new_object(), *skipped = json_object_new_array(),
+                *refused = json_object_new_array();
+
+        if (!o || !skipped || !refused)
+                goto fail;
+        for (size_t i = 0; i < m->n_skipped_definitions; i++) {
+                json_object *e = json_object_new_object();
+
+                if (array_add(skipped, e) < 0 ||
+                    object_add(e, "path", json_object_new_string(m->skipped_definitions[i].name)) < 0 ||
+                    object_add(e, "reason", json_object_new_string(m->skipped_definitions[i].value)) < 0)
+                        goto fail;
+        }
+        for (size_t i = 0; i < m->n_refused_changes; i++) {
+                json_object *e = json_object_new_object();
+
+                if (array_add(refused, e) < 0 ||
+                    object_add(e, "time_usec", json_object_new_uint64(m->refused_changes[i].usec)) < 0 ||
+                    object_add(e, "uuid", json_object_new_string(m->refused_changes[i].uuid)) < 0 ||
+                    object_add(e, "reason", json_object_new_string(m->refused_changes[i].reason)) < 0)
+                        goto fail;
+        }
+        if (object_add(o, "dir", json_object_new_string(m->definitions_dir)) < 0 ||
+            object_add(o, "problem", json_object_new_string(m->definitions_problem)) < 0 ||
+            object_add(o, "skipped", TAKE_PTR(skipped)) < 0 ||
+            object_add(o, "refused", TAKE_PTR(refused)) < 0)
+                goto fail;
+        return o;
+fail:
+        json_object_put(skipped);
+        json_object_put(refused);
+        json_object_put(o);
+        return NULL;
+}
+
+static void print_definitions(const Model *m) {
+        if (isempty(m->definitions_dir))
+                return;
+        if (isempty(m->definitions_problem))
+                printf("Definitions: %s\n", m->definitions_dir);
+        else {
+                _cleanup_free_ char *p = strdup_printable(m->definitions_problem);
+
+                printf("Definitions: %s: DEGRADED: %s; persistent changes are refused\n",
+                       m->definitions_dir, p ?: "(out of memory)");
+        }
+}
+
+static void print_definition_problems(const Model *m) {
+        if (m->n_skipped_definitions > 0) {
+                printf("\nWarning: definition files siovd skipped (never changed by siovd):\n");
+                for (size_t i = 0; i < m->n_skipped_definitions; i++) {
+                        _cleanup_free_ char *p = strdup_printable(m->skipped_definitions[i].name),
+                                *r = strdup_printable(m->skipped_definitions[i].value);
+
+                        printf("  %s: %s\n", p ?: "?", r ?: "(out of memory)");
+                }
+        }
+        if (m->n_refused_changes > 0) {
+                printf("\nRefused changes of definitions (latest %zu):\n", m->n_refused_changes);
+                for (size_t i = 0; i < m->n_refused_changes; i++) {
+                        _cleanup_free_ char *r = strdup_printable(m->refused_changes[i].reason);
+                        char when[64] = "";
+                        time_t t = (time_t) (m->refused_changes[i].usec / 1000000u);
+                        struct tm tm;
+
+                        if (localtime_r(&t, &tm))
+                                strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+                        printf("  %s %s: %s\n", when, m->refused_changes[i].uuid, r ?: "(out of memory)");
+                }
+        }
+}
+
 static int status_json(Context *c, const Model *m, const Counter *parent_kinds,
                        const Counter *kinds, const Counter *states) {
         json_object *o = NULL, *broken = NULL, *details = NULL, *waiting = NULL;
@@ -549,7 +624,8 @@ static int status_json(Context *c, const Model *m, const Counter *parent_kinds,
             object_add(o, "devices_by_state", counter_to_json(states)) < 0 ||
             object_add(o, "broken", TAKE_PTR(broken)) < 0 ||
             object_add(o, "waiting_for_parent", TAKE_PTR(waiting)) < 0 ||
-            object_add(o, "parents_detail", TAKE_PTR(details)) < 0)
+            object_add(o, "parents_detail", TAKE_PTR(details)) < 0 ||
+            object_add(o, "definitions", definitions_to_json(m)) < 0)
                 goto oom;
 
         return json_print(o, stdout, c->json);
@@ -606,6 +682,7 @@ static int status_table(Context *c, const Model *m, const Counter *parent_kinds,
                strempty(c->bus_description),
                isempty(m->sysfs_root) ? "/" : m->sysfs_root);
 
+        print_definitions(m);
         printf("Parents:     %zu (", m->n_parents);
         print_counter(parent_kinds);
         printf(")\nTypes:       %zu\nDevices:     %zu (", m->n_types, m->n_devices);
@@ -656,6 +733,7 @@ static int status_table(Context *c, const Model *m, const Counter *parent_kinds,
                 printf("\nDefined devices waiting for their parent:\n");
                 table_print(t, stdout);
         }
+        print_definition_problems(m);
         return 0;
 }
 
