@@ -10,6 +10,8 @@ INTEGRATION_TESTS += \
 	tests/integration/test-uevent.sh \
 	tests/integration/test-lifecycle.sh \
 	tests/integration/test-definitions.sh \
+	tests/integration/test-definitions.sh \
+	tests/integration/test-definitions-random.sh \
 	tests/integration/test-hostile.sh \
 	tests/integration/test-limits.sh \
 	tests/integration/test-completion.sh
