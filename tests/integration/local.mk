@@ -10,7 +10,6 @@ INTEGRATION_TESTS += \
 	tests/integration/test-uevent.sh \
 	tests/integration/test-lifecycle.sh \
 	tests/integration/test-definitions.sh \
-	tests/integration/test-definitions.sh \
 	tests/integration/test-definitions-random.sh \
 	tests/integration/test-hostile.sh \
 	tests/integration/test-limits.sh \
