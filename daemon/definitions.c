@@ -252,17 +252,6 @@ static void mark_dirty(Manager *m, const char *uuid) {
         schedule(m);
 }
 
-/* "<lower-case uuid>.json" → uuid */
-static bool uuid_of_name(const char *name, char uuid[static SIOV_UUID_STRING_MAX]) {
-        char buf[SIOV_UUID_STRING_MAX];
-
-        if (strlen(name) != 36 + 5 || !streq(name + 36, ".json"))
-                return false;
-        memcpy(buf, name, 36);
-        buf[36] = '\0';
-        return siov_uuid_normalize(buf, uuid) >= 0 && streq(buf, uuid);
-}
-
 static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
         Manager *m = userdata;
         char uuid[SIOV_UUID_STRING_MAX];
@@ -278,7 +267,7 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
         }
         if (ev->len == 0 || ev->name[0] == '.')
                 return 0;       /* temporary files, siovd's and editors' */
-        if (uuid_of_name(ev->name, uuid))
+        if (siov_definition_file_name(ev->name, uuid))
                 mark_dirty(m, uuid);
         else {
                 /* a foreign file: listed as skipped */
@@ -601,7 +590,9 @@ int definitions_save(Manager *m, const struct siov_definition *def, const siov_d
         return 0;
 }
 
-int definitions_delete(Manager *m, const char *uuid, const siov_definition_stamp *expected, sd_bus_error *error) {
+/* Removes (or, verify_only, checks) the file while it holds expected. */
+static int delete_or_verify(Manager *m, const char *uuid, const siov_definition_stamp *expected, bool verify_only,
+                            sd_bus_error *error) {
         _cleanup_free_ char *msg = NULL;
         int r;
 
@@ -610,29 +601,21 @@ int definitions_delete(Manager *m, const char *uuid, const siov_definition_stamp
                 return r;
         if (!expected || !expected->size)
                 return 0;       /* siovd wrote nothing there */
-        r = siov_definition_store_delete(m->definitions_dir, uuid, expected, &msg);
+        r = verify_only ? siov_definition_store_verify(m->definitions_dir, uuid, expected, &msg) :
+                siov_definition_store_delete(m->definitions_dir, uuid, expected, &msg);
         if (r == -ENOENT)
                 return 0;       /* gone already: what was asked */
         if (r < 0)
-                return store_error(m, uuid, r, msg, "undefined", error);
+                return store_error(m, uuid, r, msg, verify_only ? "changed" : "undefined", error);
         return 0;
 }
 
-int definitions_verify(Manager *m, const char *uuid, const siov_definition_stamp *expected, sd_bus_error *error) {
-        _cleanup_free_ char *msg = NULL;
-        int r;
+int definitions_delete(Manager *m, const char *uuid, const siov_definition_stamp *expected, sd_bus_error *error) {
+        return delete_or_verify(m, uuid, expected, false, error);
+}
 
-        r = definitions_check_writable(m, uuid, error);
-        if (r < 0)
-                return r;
-        if (!expected || !expected->size)
-                return 0;
-        r = siov_definition_store_verify(m->definitions_dir, uuid, expected, &msg);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return store_error(m, uuid, r, msg, "changed", error);
-        return 0;
+int definitions_verify(Manager *m, const char *uuid, const siov_definition_stamp *expected, sd_bus_error *error) {
+        return delete_or_verify(m, uuid, expected, true, error);
 }
 
 void definitions_rollback(Manager *m, const char *uuid, const siov_definition_stamp *written, sd_bus_error *error) {

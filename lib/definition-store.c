@@ -347,8 +347,7 @@ static int definition_ptr_cmp(const void *a, const void *b) {
         return strcmp(x->uuid, y->uuid);
 }
 
-/* "<lower-case uuid>.json": true, and the uuid in id. */
-static bool definition_file_name(const char *name, char id[static SIOV_UUID_STRING_MAX]) {
+_public_ bool siov_definition_file_name(const char *name, char id[static SIOV_UUID_STRING_MAX]) {
         char buf[SIOV_UUID_STRING_MAX];
 
         if (strlen(name) != 36 + 5 || !streq(name + 36, ".json"))
@@ -443,7 +442,7 @@ _public_ int siov_definition_store_load(const char *dir, siov_definition_store_c
                         return -ENOMEM;
                 siov_utf8_sanitize(path);
                 n++;
-                if (!definition_file_name(*name, id)) {
+                if (!siov_definition_file_name(*name, id)) {
                         cb(path, NULL, NULL, NULL,
                            "not a definition: the name is not <uuid>.json with a lower-case UUID", userdata);
                         continue;

@@ -295,6 +295,8 @@ int siov_definition_store_delete(const char *dir, const char *uuid, const siov_d
  * -EEXIST/-ENOENT as above: asked before a change that cannot be undone. */
 int siov_definition_store_verify(const char *dir, const char *uuid, const siov_definition_stamp *expected,
                                  char **error_msg);
+/* "<lower-case uuid>.json": true, and the uuid in id. */
+bool siov_definition_file_name(const char *name, char id[static SIOV_UUID_STRING_MAX]);
 /* One file: 1 with the definition and its stamp, 0 when there is none, a
  * negative errno with the reason it is skipped. */
 int siov_definition_store_load_one(const char *dir, const char *uuid, struct siov_definition **ret,
