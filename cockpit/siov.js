@@ -543,6 +543,8 @@
         $("siov-create-persistent").checked = false;
         $("siov-create-persistent").disabled = false;
         $("siov-create-autostart").checked = false;
+        if ($("siov-create-vm"))
+            $("siov-create-vm").value = "";
         fillVmField("siov-create-vm-field", "siov-create-vm", true);
         refreshCreateChoices();
         $("siov-create").showModal();

@@ -17,6 +17,7 @@ itself never polls). Commands:
   attrs CSS NAME                 NAME of every match, as a list
   count CSS                      how many elements match
   click CSS                      click the first match
+  click-all CSS                  click every displayed match (how many)
   select CSS VALUE               choose the option with VALUE in a <select>
   type CSS TEXT                  clear an input and type TEXT
   check CSS true|false           set a checkbox
@@ -110,6 +111,11 @@ def run(drv, cmd, args):
         e = wait_until(args[0], lambda: displayed(drv, args[0]), 15)[0]
         e.click()
         return True
+    if cmd == "click-all":
+        found = displayed(drv, args[0])
+        for e in found:
+            e.click()
+        return len(found)
     if cmd == "select":
         Select(first(drv, args[0])).select_by_value(args[1])
         return True

@@ -66,4 +66,4 @@ EXTRA_DIST += \
 # The Cockpit page (issue 15) in headless Chromium against a real cockpit-ws,
 # siovd on this bus and polkitd (root needed: polkit-lib.sh).
 INTEGRATION_TESTS += tests/integration/test-cockpit.sh
-EXTRA_DIST += tests/integration/browser-driver.py
+EXTRA_DIST += tests/integration/browser-driver.py tests/integration/fake-libvirt-dbus.py

@@ -25,6 +25,7 @@ U_DEF=5eed0000-0000-4000-8000-000000000001      # defined, not active
 U_ACT=5eed0000-0000-4000-8000-000000000002      # active, persistent
 WS_PIDS=()
 BROWSER_PID=
+LIBVIRT_DBUS_PID=
 
 pk_setup
 missing=
@@ -41,9 +42,9 @@ fi
 
 cockpit_cleanup() {
         [ -n "$BROWSER_PID" ] && { echo '["quit"]' >&"$BR_IN"; wait "$BROWSER_PID"; } 2>/dev/null
-        for p in "${WS_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+        for p in "${WS_PIDS[@]}" $LIBVIRT_DBUS_PID; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
         if [ "$it_failed" -gt 0 ]; then
-                for f in "$IT_DIR"/ws-*.log "$IT_DIR/browser.log"; do
+                for f in "$IT_DIR"/ws-*.log "$IT_DIR/browser.log" "$IT_DIR/libvirt-dbus.log"; do
                         [ -s "$f" ] && { echo "--- $f ---"; tail -n 20 "$f"; }
                 done
         fi
@@ -71,8 +72,23 @@ cat >"$IT_DIR/libvirt.xml" <<'EOF'
 </node>
 EOF
 
-pk_bus_start || { it_summary; exit 1; }
+# libvirt-dbus's stand-in may own org.libvirt on this bus.
+cat >"$IT_DIR/org.libvirt.conf" <<'EOF'
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <policy user="root"><allow own="org.libvirt"/></policy>
+  <policy context="default"><allow send_destination="org.libvirt"/></policy>
+</busconfig>
+EOF
+it_bus_start /usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf "$IT_DIR/org.libvirt.conf" || { it_summary; exit 1; }
 pk_polkitd_start || { it_summary; exit 1; }
+# libvirt's domains as libvirt-dbus lists them: vm1 (which siovd's libvirt
+# knows) and vm2 (which it does not).
+coproc LIBVIRT_DBUS { exec "$PY" "$TOP_SRCDIR/tests/integration/fake-libvirt-dbus.py" vm1 vm2 2>>"$IT_DIR/libvirt-dbus.log"; }
+LIBVIRT_DBUS_PID=$!
+IFS= read -r -t 30 ready <&"${LIBVIRT_DBUS[0]}"
+check_eq "libvirt-dbus stand-in owns org.libvirt" "ready" "${ready:-}"
 env LD_PRELOAD="$FAKE_KERNEL" SIOV_FAKE_KERNEL_ROOT="$ROOT" SIOV_LIBVIRT_URI="test://$IT_DIR/libvirt.xml" \
         "$SIOVD" --sysfs-root="$ROOT" --definitions-dir="$DEFS" --log-level=debug >>"$IT_DIR/siovd.log" 2>&1 &
 SIOVD_PID=$!
@@ -192,10 +208,15 @@ before=$(uuids_siovctl)
 bcheck "root: create with \"most room\"" click '#siov-create-open'
 bcheck "root: type idxd-1dwq" select '#siov-create-type' idxd-1dwq
 bcheck "root: parent: most room" select '#siov-create-parent' ''
+check_eq "root: the VM is a choice of libvirt's domains (libvirt-dbus)" "SELECT: vm1 vm2" \
+        "$(b attr '#siov-create-vm' tagName): $(b attrs '#siov-create-vm option' value | grep . | tr '\n' ' ' | sed 's/ $//')"
+bcheck "root: VM vm1" select '#siov-create-vm' vm1
 bcheck "root: submit" click '#siov-create-submit'
 bcheck "root: dialog closes" wait-gone '#siov-create' 20
 MOST=$(comm -13 <(echo "$before") <(uuids_siovctl))
-check_eq "root: \"most room\" created on siov1" "siov1" "$(json_list | jq -r ".[] | select(.uuid == \"$MOST\") | .parent")"
+check_eq "root: \"most room\" created on siov1, assigned to vm1" "siov1 vm1" \
+        "$(json_list | jq -r ".[] | select(.uuid == \"$MOST\") | \"\(.parent) \(.vm)\"")"
+bcheck "root: the page shows it in vm1" wait "tr[data-uuid=\"$MOST\"][data-vm=vm1]"
 
 # --- 3. a live change from a terminal ------------------------------------------------------
 a_before=$(avail_page siov1 idxd-1dwq)
@@ -226,6 +247,10 @@ check "refusal: siovd's NoCapacity message, naming the host netdevs" \
 shot refusal
 b click '#siov-create-cancel' >/dev/null
 check_eq "refusal: nothing created" "$before" "$(uuids_siovctl)"
+check_eq "refusal: the dialog forgot the last create's VM: $SIOV0_U has none" "" \
+        "$(json_list | jq -r ".[] | select(.uuid == \"$SIOV0_U\") | .vm")"
+b click-all '.siov-alert-close' >/dev/null
+shot contention
 
 # --- 5. start/stop, assign/unassign, destroy --------------------------------------------------
 bcheck "start: click Start on $U_DEF" click "tr[data-uuid=\"$U_DEF\"] [data-action=start]"
@@ -236,16 +261,17 @@ bcheck "stop: the page shows it defined" wait "tr[data-uuid=\"$U_DEF\"][data-sta
 check_eq "stop: siovctl agrees" "defined" "$(json_list | jq -r ".[] | select(.uuid == \"$U_DEF\") | .state")"
 
 bcheck "assign: click Assign on $NEW" click "tr[data-uuid=\"$NEW\"] [data-action=assign]"
-bcheck "assign: type the VM" type '#siov-confirm-vm' vm1
+bcheck "assign: choose vm1" select '#siov-confirm-vm' vm1
 bcheck "assign: confirm" click '#siov-confirm-submit'
 bcheck "assign: the page shows vm1" wait "tr[data-uuid=\"$NEW\"][data-vm=vm1]"
 check_eq "assign: siovctl shows vm1" "vm1" "$(json_list | jq -r ".[] | select(.uuid == \"$NEW\") | .vm")"
 shot devices
 bcheck "assign again: click Assign on $U_ACT" click "tr[data-uuid=\"$U_ACT\"] [data-action=assign]"
-bcheck "assign to a VM libvirt does not know" type '#siov-confirm-vm' nosuchvm
+bcheck "assign to vm2, which siovd's libvirt does not know" select '#siov-confirm-vm' vm2
 bcheck "assign: confirm" click '#siov-confirm-submit'
 bcheck "assign: refused in the dialog" wait '#siov-confirm-error'
-check "assign: the refusal names the VM" bash -c '[[ $1 == *nosuchvm* ]]' _ "$(b text '#siov-confirm-error')"
+check "assign: the refusal is siovd's, naming the VM" bash -c '[[ $1 == *vm2* ]]' _ "$(b text '#siov-confirm-error')"
+check_eq "assign: refused, so $U_ACT has no VM" "" "$(json_list | jq -r ".[] | select(.uuid == \"$U_ACT\") | .vm")"
 b click '#siov-confirm-cancel' >/dev/null
 bcheck "unassign: click Unassign" click "tr[data-uuid=\"$NEW\"] [data-action=unassign]"
 bcheck "unassign: confirm" click '#siov-confirm-submit'
@@ -265,6 +291,9 @@ check "root: no JavaScript error or CSP violation in the console" \
         bash -c '! grep -Ei "Uncaught|TypeError|ReferenceError|Content Security Policy|Failed to load" <<<"$1"' _ "$console"
 
 # --- 6. an unprivileged user: read-only, refusals shown ----------------------------------------
+# Without libvirt-dbus the VM is a text field.
+kill -TERM "$LIBVIRT_DBUS_PID" && wait "$LIBVIRT_DBUS_PID" 2>/dev/null
+LIBVIRT_DBUS_PID=
 ws_start user as_user || { it_summary; exit 1; }
 bcheck "user: page loads" open "$URL"
 bcheck "user: page ready" wait 'body[data-siov-state=ready]' 30
@@ -274,6 +303,7 @@ bcheck "user: the limited-access notice" wait '#siov-access'
 check_eq "user: not admin" "false" "$(b attr body data-siov-admin)"
 before=$(uuids_siovctl)
 bcheck "user: open the create dialog" click '#siov-create-open'
+check_eq "user: no libvirt-dbus, so the VM is a text field" "INPUT" "$(b attr '#siov-create-vm' tagName)"
 b select '#siov-create-type' idxd-1dwq >/dev/null
 b select '#siov-create-parent' siov1 >/dev/null
 bcheck "user: submit" click '#siov-create-submit'
@@ -299,7 +329,7 @@ bcheck "siovd stopped: the page says so" wait 'body[data-siov-state=no-siovd]'
 bcheck "siovd stopped: and how to start it" wait-text '#siov-empty' 'systemctl start siovd'
 shot no-siovd
 
-for f in overview create-dialog refusal devices nonadmin-refusal no-siovd; do
+for f in overview create-dialog refusal contention devices nonadmin-refusal no-siovd; do
         check "screenshot $f.png is 1280x800" $PY -c '
 import struct, sys
 with open(sys.argv[1], "rb") as f:
