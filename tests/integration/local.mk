@@ -66,3 +66,8 @@ INTEGRATION_TESTS += \
 EXTRA_DIST += \
 	tests/integration/libvirtd-ns.sh \
 	tests/integration/hook-stub-siovctl
+
+# The Cockpit page (issue 15) in headless Chromium against a real cockpit-ws,
+# siovd on this bus and polkitd (root needed: polkit-lib.sh).
+INTEGRATION_TESTS += tests/integration/test-cockpit.sh
+EXTRA_DIST += tests/integration/browser-driver.py tests/integration/fake-libvirt-dbus.py

@@ -1,0 +1,8 @@
+# The Cockpit page (Tools → Assignable devices): plain files, no build step.
+# Cockpit finds packages in $(datadir)/cockpit/<name>/ (XDG data dirs).
+cockpitdir = $(datadir)/cockpit/siov
+dist_cockpit_DATA = \
+	cockpit/manifest.json \
+	cockpit/index.html \
+	cockpit/siov.js \
+	cockpit/siov.css
