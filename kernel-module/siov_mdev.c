@@ -50,13 +50,18 @@
 #include <linux/device.h>
 #include <linux/etherdevice.h>
 #include <linux/eventfd.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/anon_inodes.h>
 #include <linux/completion.h>
+#include <linux/crc32.h>
 #include <linux/idr.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/mdev.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/namei.h>
 #include <linux/netdevice.h>
 #include <linux/pci_regs.h>
 #include <linux/rtnetlink.h>
@@ -67,6 +72,11 @@
 #include <linux/version.h>
 #include <linux/vfio.h>
 #include <linux/workqueue.h>
+#if __has_include("linux/unaligned.h")
+#include <linux/unaligned.h>	/* 6.12 moved it from asm/ */
+#else
+#include <asm/unaligned.h>
+#endif
 
 /*
  * Kernel API differences, all checked here. checkpatch warns about
@@ -162,6 +172,10 @@ static unsigned int siov_def_wqs = 8;
 module_param_named(wqs, siov_def_wqs, uint, 0444);
 MODULE_PARM_DESC(wqs, "Work queues per parent (1-1024, default 8)");
 
+static bool siov_migration = true;
+module_param_named(migration, siov_migration, bool, 0444);
+MODULE_PARM_DESC(migration, "Offer VFIO migration v2 on mdevs (default 1)");
+
 static unsigned int siov_def_slots = 4;
 module_param_named(swq_slots, siov_def_slots, uint, 0444);
 MODULE_PARM_DESC(swq_slots, "idxd-1swq slots per shared work queue (1-64, default 4)");
@@ -227,24 +241,40 @@ struct siov_nd {
 	unsigned int wq;
 };
 
+/* no interrupt type armed (vfio-pci's value for it) */
+#define SIOV_IRQ_NONE		VFIO_PCI_NUM_IRQS
+
+struct siov_migf;
+
 struct siov_mdev {
 	struct vfio_device vdev;
-	struct siov_parent *parent;	/* outlives us: see siov_mdev_remove */
+	struct siov_parent *parent;	/* referenced from .init to .release */
+	struct mdev_device *mdev;
 	enum siov_kind kind;
 	unsigned int wq;
 	unsigned int slots;
 	unsigned int nr_wqs;
+	struct delayed_work announce;	/* the create's pool-change uevent */
+	unsigned int announce_tries;
+	bool announced;
+
+	/* SET_IRQS and close: irq_type changes, the INTx unmask irqfd */
+	struct mutex igate;
+	struct virqfd *intx_unmask;
 
 	struct mutex lock;		/* everything below */
 	u8 cfg[SIOV_CFG_SIZE];
 	u32 status;
 	u32 scratch;
 	u32 irq_count;
+	unsigned int irq_type;		/* also written under igate */
 	bool intx_masked;
 	bool intx_pending;
 	struct eventfd_ctx *intx_trigger;
 	struct eventfd_ctx *msi_trigger;
 	struct eventfd_ctx *req_trigger;
+	enum vfio_device_mig_state mig_state;
+	struct siov_migf *migf;		/* the save/resume session, if any */
 };
 
 static DEFINE_MUTEX(siov_lock);
@@ -449,6 +479,10 @@ static int siov_dev_uevent(SIOV_UEVENT_CONST struct device *cdev,
 
 /* ---- host netdevs ------------------------------------------------------ */
 
+/*
+ * Called with bottom halves disabled (from softirq, or from a process with
+ * BHs off), under the queue's xmit lock: it takes no lock and never sleeps.
+ */
 static netdev_tx_t siov_nd_xmit(struct sk_buff *skb, struct net_device *nd)
 {
 	/* There is no wire: account the packet as dropped. */
@@ -470,6 +504,12 @@ static void siov_nd_setup(struct net_device *nd)
 	nd->flags |= IFF_NOARP;
 	nd->flags &= ~IFF_MULTICAST;
 	nd->priv_flags |= IFF_LIVE_ADDR_CHANGE | IFF_NO_QUEUE;
+	/* accounting of this host's pool: it stays in the initial namespace */
+#ifdef NETIF_F_NETNS_LOCAL
+	nd->features |= NETIF_F_NETNS_LOCAL;
+#else
+	nd->netns_local = true;		/* 6.12 made the feature a field */
+#endif
 	eth_hw_addr_random(nd);
 }
 
@@ -814,12 +854,6 @@ static const struct attribute_group *siov_parent_groups[] = {
 
 /* ---- VFIO device: config space ----------------------------------------- */
 
-static void siov_put16(u8 *p, u16 v)
-{
-	p[0] = v & 0xff;
-	p[1] = v >> 8;
-}
-
 /* Writable bits of config space; everything else is read-only. */
 static const u8 siov_cfg_wmask[SIOV_CFG_SIZE] = {
 	/* memory space, bus master */
@@ -853,58 +887,109 @@ static void siov_cfg_init(struct siov_mdev *s)
 	u8 *c = s->cfg;
 
 	memset(c, 0, SIOV_CFG_SIZE);
-	siov_put16(c + PCI_VENDOR_ID, SIOV_PCI_VENDOR);
-	siov_put16(c + PCI_DEVICE_ID, SIOV_PCI_DEVICE);
-	siov_put16(c + PCI_STATUS, PCI_STATUS_CAP_LIST);
+	put_unaligned_le16(SIOV_PCI_VENDOR, c + PCI_VENDOR_ID);
+	put_unaligned_le16(SIOV_PCI_DEVICE, c + PCI_DEVICE_ID);
+	put_unaligned_le16(PCI_STATUS_CAP_LIST, c + PCI_STATUS);
 	c[PCI_REVISION_ID] = SIOV_PCI_REVISION;
 	c[PCI_CLASS_PROG] = 0;
 	c[PCI_CLASS_DEVICE] = SIOV_PCI_SUBCLASS;
 	c[PCI_CLASS_DEVICE + 1] = SIOV_PCI_CLASS;
 	c[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_NORMAL;
 	/* BAR0 type bits are all zero: 32-bit non-prefetchable memory */
-	siov_put16(c + PCI_SUBSYSTEM_VENDOR_ID, SIOV_PCI_SUBSYS_VENDOR);
-	siov_put16(c + PCI_SUBSYSTEM_ID, SIOV_PCI_SUBSYS_DEVICE);
+	put_unaligned_le16(SIOV_PCI_SUBSYS_VENDOR, c + PCI_SUBSYSTEM_VENDOR_ID);
+	put_unaligned_le16(SIOV_PCI_SUBSYS_DEVICE, c + PCI_SUBSYSTEM_ID);
 	c[PCI_CAPABILITY_LIST] = SIOV_MSI_CAP;
 	c[PCI_INTERRUPT_PIN] = 1;	/* INTA# */
 	c[SIOV_MSI_CAP + PCI_CAP_LIST_ID] = PCI_CAP_ID_MSI;
 	c[SIOV_MSI_CAP + PCI_CAP_LIST_NEXT] = 0;
 	/* one vector, 64-bit address */
-	siov_put16(c + SIOV_MSI_CAP + PCI_MSI_FLAGS, PCI_MSI_FLAGS_64BIT);
+	put_unaligned_le16(PCI_MSI_FLAGS_64BIT, c + SIOV_MSI_CAP + PCI_MSI_FLAGS);
 }
 
 /* ---- VFIO device: BAR0 registers and interrupts ------------------------ */
 
-/* Send the device interrupt: MSI if set up, else INTx (auto-masked). */
+/* RUNNING and RUNNING_P2P (no DMA here): the device works; else it is still */
+static bool siov_running(struct siov_mdev *s)
+{
+	return s->mig_state == VFIO_DEVICE_STATE_RUNNING ||
+	       s->mig_state == VFIO_DEVICE_STATE_RUNNING_P2P;
+}
+
+static bool siov_cfg_intx_disabled(struct siov_mdev *s)
+{
+	return get_unaligned_le16(s->cfg + PCI_COMMAND) &
+	       PCI_COMMAND_INTX_DISABLE;
+}
+
+static bool siov_cfg_msi_enabled(struct siov_mdev *s)
+{
+	return get_unaligned_le16(s->cfg + SIOV_MSI_CAP + PCI_MSI_FLAGS) &
+	       PCI_MSI_FLAGS_ENABLE;
+}
+
+static void siov_signal(struct siov_mdev *s, struct eventfd_ctx *ctx)
+{
+	lockdep_assert_held(&s->lock);
+	if (ctx) {
+		siov_eventfd_signal(ctx);
+		s->irq_count++;
+	}
+}
+
+/* INTx pending is also the config status register's interrupt bit */
+static void siov_intx_set_pending(struct siov_mdev *s, bool pending)
+{
+	u16 st = get_unaligned_le16(s->cfg + PCI_STATUS);
+
+	s->intx_pending = pending;
+	if (pending)
+		st |= PCI_STATUS_INTERRUPT;
+	else
+		st &= ~PCI_STATUS_INTERRUPT;
+	put_unaligned_le16(st, s->cfg + PCI_STATUS);
+}
+
+/*
+ * Deliver a pending INTx once nothing holds it back: INTx armed, not masked
+ * (SET_IRQS MASK or automask), INTx not disabled in the command register,
+ * and the device running.
+ */
+static void siov_intx_update(struct siov_mdev *s)
+{
+	lockdep_assert_held(&s->lock);
+	if (!s->intx_pending || s->intx_masked ||
+	    s->irq_type != VFIO_PCI_INTX_IRQ_INDEX ||
+	    siov_cfg_intx_disabled(s) || !siov_running(s))
+		return;
+	siov_intx_set_pending(s, false);
+	s->intx_masked = true;	/* level-triggered: the user unmasks */
+	siov_signal(s, s->intx_trigger);
+}
+
+/* The device interrupt: MSI if armed and enabled, INTx if armed. */
 static u32 siov_raise_irq(struct siov_mdev *s)
 {
 	lockdep_assert_held(&s->lock);
-	if (s->msi_trigger) {
-		siov_eventfd_signal(s->msi_trigger);
-		s->irq_count++;
+	switch (s->irq_type) {
+	case VFIO_PCI_MSI_IRQ_INDEX:
+		if (!siov_cfg_msi_enabled(s) || !s->msi_trigger)
+			return SIOV_RES_NO_IRQ;
+		siov_signal(s, s->msi_trigger);
 		return SIOV_RES_OK;
-	}
-	if (!s->intx_trigger)
+	case VFIO_PCI_INTX_IRQ_INDEX:
+		siov_intx_set_pending(s, true);
+		siov_intx_update(s);
+		return s->intx_pending ? SIOV_RES_IRQ_PENDING : SIOV_RES_OK;
+	default:
 		return SIOV_RES_NO_IRQ;
-	if (s->intx_masked) {
-		s->intx_pending = true;
-		return SIOV_RES_IRQ_PENDING;
 	}
-	siov_eventfd_signal(s->intx_trigger);
-	s->intx_masked = true;	/* level-triggered: user unmasks */
-	s->irq_count++;
-	return SIOV_RES_OK;
 }
 
 static void siov_intx_unmask(struct siov_mdev *s)
 {
 	lockdep_assert_held(&s->lock);
 	s->intx_masked = false;
-	if (s->intx_pending && s->intx_trigger) {
-		s->intx_pending = false;
-		siov_eventfd_signal(s->intx_trigger);
-		s->intx_masked = true;
-		s->irq_count++;
-	}
+	siov_intx_update(s);
 }
 
 /* Device reset: registers and config space; eventfds stay as set up. */
@@ -1008,6 +1093,9 @@ static int siov_access(struct siov_mdev *s, u8 *buf, size_t size,
 			else
 				buf[i] = *c;
 		}
+		/* clearing INTx disable lets a pending INTx out */
+		if (write)
+			siov_intx_update(s);
 		break;
 	case VFIO_PCI_BAR0_REGION_INDEX:
 		if (off + size > SIOV_BAR0_SIZE) {
@@ -1015,6 +1103,9 @@ static int siov_access(struct siov_mdev *s, u8 *buf, size_t size,
 			break;
 		}
 		shift = (off & 3) * 8;
+		/* a stopped device (migration) does not change: writes dropped */
+		if (write && !siov_running(s))
+			break;
 		if (write) {
 			val = 0;
 			for (i = 0; i < size; i++)
@@ -1092,105 +1183,629 @@ static ssize_t siov_write(struct vfio_device *vdev, const char __user *ubuf,
 static unsigned int siov_irq_count(unsigned int index)
 {
 	switch (index) {
-	case VFIO_PCI_INTX_IRQ_INDEX:
-	case VFIO_PCI_MSI_IRQ_INDEX:
+	case VFIO_PCI_INTX_IRQ_INDEX:	/* interrupt pin INTA */
+	case VFIO_PCI_MSI_IRQ_INDEX:	/* one vector */
 	case VFIO_PCI_REQ_IRQ_INDEX:
 		return 1;
-	default:
+	default:			/* no MSI-X; no ERR: not PCI Express */
 		return 0;
 	}
 }
 
-static int siov_set_trigger(struct eventfd_ctx **slot, s32 fd)
+/*
+ * SET_IRQS, with vfio-pci's semantics (drivers/vfio/pci/vfio_pci_intrs.c):
+ * VMMs are written against vfio-pci, so every answer, errno included, is
+ * the one vfio-pci gives for a conventional PCI device with INTx and one
+ * MSI vector. One interrupt type (INTx or MSI) is armed at a time. Called
+ * with s->igate held, which guards s->irq_type and the unmask irqfd; the
+ * state they change is also under s->lock, which the irqfd's thread takes,
+ * so vfio_virqfd_disable() (which waits for that thread) is called with
+ * igate only.
+ */
+static void siov_intx_disable(struct siov_mdev *s)
 {
-	struct eventfd_ctx *ctx = NULL;
+	struct eventfd_ctx *old;
 
-	if (fd >= 0) {
-		ctx = eventfd_ctx_fdget(fd);
-		if (IS_ERR(ctx))
-			return PTR_ERR(ctx);
+	vfio_virqfd_disable(&s->intx_unmask);
+	mutex_lock(&s->lock);
+	old = s->intx_trigger;
+	s->intx_trigger = NULL;
+	s->irq_type = SIOV_IRQ_NONE;
+	s->intx_masked = false;
+	siov_intx_set_pending(s, false);
+	mutex_unlock(&s->lock);
+	if (old)
+		eventfd_ctx_put(old);
+}
+
+static void siov_msi_disable(struct siov_mdev *s)
+{
+	struct eventfd_ctx *old;
+
+	mutex_lock(&s->lock);
+	old = s->msi_trigger;
+	s->msi_trigger = NULL;
+	s->irq_type = SIOV_IRQ_NONE;
+	mutex_unlock(&s->lock);
+	if (old)
+		eventfd_ctx_put(old);
+}
+
+/* The INTx unmask irqfd (QEMU's resample eventfd with KVM) fired. */
+static void siov_intx_unmask_thread(void *opaque, void *unused)
+{
+	struct siov_mdev *s = opaque;
+
+	mutex_lock(&s->lock);
+	if (s->irq_type == VFIO_PCI_INTX_IRQ_INDEX)
+		siov_intx_unmask(s);
+	mutex_unlock(&s->lock);
+}
+
+static int siov_set_intx_mask(struct siov_mdev *s, u32 start, u32 count,
+			      u32 flags, void *data, bool unmask)
+{
+	lockdep_assert_held(&s->igate);
+	if (s->irq_type != VFIO_PCI_INTX_IRQ_INDEX || start || count != 1)
+		return -EINVAL;
+	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+		s32 fd = *(s32 *)data;
+
+		if (!unmask)
+			return -ENOTTY;	/* vfio-pci has no mask irqfd */
+		if (fd >= 0)
+			return vfio_virqfd_enable(s, NULL, siov_intx_unmask_thread,
+						  NULL, &s->intx_unmask, fd);
+		vfio_virqfd_disable(&s->intx_unmask);
+		return 0;
 	}
-	if (*slot)
-		eventfd_ctx_put(*slot);
-	*slot = ctx;
+	if ((flags & VFIO_IRQ_SET_DATA_BOOL) && !*(u8 *)data)
+		return 0;
+	mutex_lock(&s->lock);
+	if (unmask)
+		siov_intx_unmask(s);
+	else
+		s->intx_masked = true;
+	mutex_unlock(&s->lock);
 	return 0;
 }
 
-static struct eventfd_ctx **siov_trigger_slot(struct siov_mdev *s,
-					      unsigned int index)
+static int siov_set_intx_trigger(struct siov_mdev *s, u32 start, u32 count,
+				 u32 flags, void *data)
 {
-	switch (index) {
-	case VFIO_PCI_INTX_IRQ_INDEX:
-		return &s->intx_trigger;
-	case VFIO_PCI_MSI_IRQ_INDEX:
-		return &s->msi_trigger;
-	case VFIO_PCI_REQ_IRQ_INDEX:
-		return &s->req_trigger;
-	default:
-		return NULL;
+	bool is_intx = s->irq_type == VFIO_PCI_INTX_IRQ_INDEX;
+
+	lockdep_assert_held(&s->igate);
+	if (is_intx && !count && (flags & VFIO_IRQ_SET_DATA_NONE)) {
+		siov_intx_disable(s);
+		return 0;
 	}
+	if (!(is_intx || s->irq_type == SIOV_IRQ_NONE) || start || count != 1)
+		return -EINVAL;
+	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+		struct eventfd_ctx *trigger = NULL, *old;
+		s32 fd = *(s32 *)data;
+
+		/* like vfio-pci, any negative fd arms INTx without a trigger */
+		if (fd >= 0) {
+			trigger = eventfd_ctx_fdget(fd);
+			if (IS_ERR(trigger))
+				return PTR_ERR(trigger);
+		}
+		mutex_lock(&s->lock);
+		old = s->intx_trigger;
+		s->intx_trigger = trigger;
+		if (!is_intx) {
+			s->irq_type = VFIO_PCI_INTX_IRQ_INDEX;
+			s->intx_masked = false;
+			siov_intx_set_pending(s, false);
+		}
+		mutex_unlock(&s->lock);
+		if (old) {
+			vfio_virqfd_flush_thread(&s->intx_unmask);
+			eventfd_ctx_put(old);
+		}
+		return 0;
+	}
+	if (!is_intx)
+		return -EINVAL;
+	if ((flags & VFIO_IRQ_SET_DATA_BOOL) && !*(u8 *)data)
+		return 0;
+	/* loopback */
+	mutex_lock(&s->lock);
+	siov_signal(s, s->intx_trigger);
+	mutex_unlock(&s->lock);
+	return 0;
+}
+
+static int siov_set_msi_trigger(struct siov_mdev *s, u32 start, u32 count,
+				u32 flags, void *data)
+{
+	bool is_msi = s->irq_type == VFIO_PCI_MSI_IRQ_INDEX;
+	struct eventfd_ctx *trigger, *old;
+	s32 fd;
+
+	lockdep_assert_held(&s->igate);
+	if (is_msi && !count && (flags & VFIO_IRQ_SET_DATA_NONE)) {
+		siov_msi_disable(s);
+		return 0;
+	}
+	if (!(is_msi || s->irq_type == SIOV_IRQ_NONE))
+		return -EINVAL;
+	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+		if (!count)
+			return -EINVAL;	/* no vector to enable */
+		/* MSI is armed first; like vfio-pci, a negative fd leaves it
+		 * armed without a trigger, a bad fd disarms a new arming
+		 */
+		mutex_lock(&s->lock);
+		old = s->msi_trigger;
+		s->msi_trigger = NULL;
+		s->irq_type = VFIO_PCI_MSI_IRQ_INDEX;
+		mutex_unlock(&s->lock);
+		if (old)
+			eventfd_ctx_put(old);
+		fd = *(s32 *)data;
+		if (fd < 0)
+			return 0;
+		trigger = eventfd_ctx_fdget(fd);
+		if (IS_ERR(trigger)) {
+			if (!is_msi)
+				siov_msi_disable(s);
+			return PTR_ERR(trigger);
+		}
+		mutex_lock(&s->lock);
+		s->msi_trigger = trigger;
+		mutex_unlock(&s->lock);
+		return 0;
+	}
+	if (!is_msi || start + count > 1)
+		return -EINVAL;
+	if (!count || ((flags & VFIO_IRQ_SET_DATA_BOOL) && !*(u8 *)data))
+		return 0;
+	/* loopback */
+	mutex_lock(&s->lock);
+	siov_signal(s, s->msi_trigger);
+	mutex_unlock(&s->lock);
+	return 0;
+}
+
+/* vfio_pci_set_ctx_trigger_single(), for the REQ index */
+static int siov_set_req_trigger(struct siov_mdev *s, u32 start, u32 count,
+				u32 flags, void *data)
+{
+	struct eventfd_ctx *ctx = NULL;
+	int ret = 0;
+
+	if (start || count > 1)
+		return -EINVAL;
+	if (flags & VFIO_IRQ_SET_DATA_EVENTFD) {
+		s32 fd;
+
+		if (!count)
+			return -EINVAL;
+		fd = *(s32 *)data;
+		if (fd >= 0) {
+			ctx = eventfd_ctx_fdget(fd);
+			if (IS_ERR(ctx))
+				return PTR_ERR(ctx);
+		} else if (fd != -1) {
+			return 0;	/* vfio-pci ignores fds below -1 here */
+		}
+		mutex_lock(&s->lock);
+		swap(ctx, s->req_trigger);
+		mutex_unlock(&s->lock);
+		if (ctx)
+			eventfd_ctx_put(ctx);
+		return 0;
+	}
+
+	mutex_lock(&s->lock);
+	if (flags & VFIO_IRQ_SET_DATA_NONE) {
+		if (!s->req_trigger) {
+			ret = -EINVAL;
+		} else if (count) {
+			siov_eventfd_signal(s->req_trigger);
+		} else {
+			ctx = s->req_trigger;
+			s->req_trigger = NULL;
+		}
+	} else if (flags & VFIO_IRQ_SET_DATA_BOOL) {
+		if (!count)
+			ret = -EINVAL;
+		else if (*(u8 *)data && s->req_trigger)
+			siov_eventfd_signal(s->req_trigger);
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&s->lock);
+	if (ctx)
+		eventfd_ctx_put(ctx);
+	return ret;
 }
 
 static int siov_set_irqs(struct siov_mdev *s, struct vfio_irq_set *hdr,
-			 u8 *data)
+			 void *data)
 {
-	u32 dtype = hdr->flags & VFIO_IRQ_SET_DATA_TYPE_MASK;
 	u32 action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
-	struct eventfd_ctx **slot = siov_trigger_slot(s, hdr->index);
-	bool on = dtype == VFIO_IRQ_SET_DATA_NONE ||
-		  (dtype == VFIO_IRQ_SET_DATA_BOOL && hdr->count && data[0]);
+
+	switch (hdr->index) {
+	case VFIO_PCI_INTX_IRQ_INDEX:
+		switch (action) {
+		case VFIO_IRQ_SET_ACTION_MASK:
+		case VFIO_IRQ_SET_ACTION_UNMASK:
+			return siov_set_intx_mask(s, hdr->start, hdr->count,
+						  hdr->flags, data,
+						  action == VFIO_IRQ_SET_ACTION_UNMASK);
+		case VFIO_IRQ_SET_ACTION_TRIGGER:
+			return siov_set_intx_trigger(s, hdr->start, hdr->count,
+						     hdr->flags, data);
+		}
+		break;
+	case VFIO_PCI_MSI_IRQ_INDEX:
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+			return siov_set_msi_trigger(s, hdr->start, hdr->count,
+						    hdr->flags, data);
+		break;	/* MSI cannot be masked: ENOTTY, as vfio-pci */
+	case VFIO_PCI_REQ_IRQ_INDEX:
+		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+			return siov_set_req_trigger(s, hdr->start, hdr->count,
+						    hdr->flags, data);
+		break;
+	}
+	return -ENOTTY;
+}
+
+/* ---- VFIO migration v2 ------------------------------------------------- */
+
+/*
+ * The device state stream: a header, then the payload; little-endian. The
+ * header names the state format and the geometry the guest can see (the
+ * kind, and for idxd-1swq the slots per shared WQ in the CAP register),
+ * which a destination must match. The WQ and POOL registers are not part
+ * of it: they are the destination's (the destination mdev holds its own WQ,
+ * claimed when it was created).
+ */
+#define SIOV_MIG_MAGIC		0x564f4953	/* "SIOV" */
+#define SIOV_MIG_FORMAT		1
+
+struct siov_mig_hdr {
+	__le32 magic;
+	__le16 format;
+	__le16 hdr_size;
+	__le32 kind;		/* SIOV_CAP_KIND_* */
+	__le32 slots;		/* slots per shared WQ; 0 for idxd-1dwq */
+	__le32 payload_size;
+	__le32 payload_crc;	/* crc32 (zlib's) of the payload */
+	__le32 reserved[2];
+};
+
+struct siov_mig_payload {
+	u8 cfg[SIOV_CFG_SIZE];
+	__le32 status;
+	__le32 scratch;
+	__le32 irq_count;
+	u8 intx_masked;
+	u8 intx_pending;
+	u8 reserved[2];
+};
+
+#define SIOV_MIG_SIZE	(sizeof(struct siov_mig_hdr) + \
+			 sizeof(struct siov_mig_payload))
+static_assert(sizeof(struct siov_mig_hdr) == 32);
+static_assert(sizeof(struct siov_mig_payload) == SIOV_CFG_SIZE + 16);
+
+/* One save or resume session: the data fd's file. */
+struct siov_migf {
+	struct file *filp;
+	struct mutex lock;	/* everything below */
+	bool disabled;		/* the session ended: the fd reads/writes fail */
+	size_t size;		/* bytes in buf */
+	size_t pos;		/* save: next byte read */
+	u8 buf[SIOV_MIG_SIZE];
+};
+
+static ssize_t siov_migf_read(struct file *filp, char __user *ubuf,
+			      size_t len, loff_t *pos)
+{
+	struct siov_migf *m = filp->private_data;
+	ssize_t n;
+
+	if (pos)
+		return -ESPIPE;
+	mutex_lock(&m->lock);
+	if (m->disabled) {
+		n = -ENODEV;
+		goto out;
+	}
+	n = min_t(size_t, len, m->size - m->pos);
+	if (n && copy_to_user(ubuf, m->buf + m->pos, n)) {
+		n = -EFAULT;
+		goto out;
+	}
+	m->pos += n;
+out:
+	mutex_unlock(&m->lock);
+	return n;
+}
+
+static ssize_t siov_migf_write(struct file *filp, const char __user *ubuf,
+			       size_t len, loff_t *pos)
+{
+	struct siov_migf *m = filp->private_data;
+	ssize_t n = len;
+
+	if (pos)
+		return -ESPIPE;
+	mutex_lock(&m->lock);
+	if (m->disabled)
+		n = -ENODEV;
+	else if (len > sizeof(m->buf) - m->size)
+		n = -EFBIG;	/* longer than any state of this device */
+	else if (copy_from_user(m->buf + m->size, ubuf, len))
+		n = -EFAULT;
+	else
+		m->size += len;
+	mutex_unlock(&m->lock);
+	return n;
+}
+
+static int siov_migf_release(struct inode *inode, struct file *filp)
+{
+	struct siov_migf *m = filp->private_data;
+
+	mutex_destroy(&m->lock);
+	kfree(m);
+	return 0;
+}
+
+static const struct file_operations siov_migf_fops = {
+	.owner		= THIS_MODULE,
+	.read		= siov_migf_read,
+	.write		= siov_migf_write,
+	.release	= siov_migf_release,
+	.llseek		= no_llseek,
+};
+
+/* A new session; s->migf keeps a file reference of its own. */
+static struct siov_migf *siov_migf_open(struct siov_mdev *s, bool save)
+{
+	struct siov_migf *m;
+
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		return ERR_PTR(-ENOMEM);
+	m->filp = anon_inode_getfile("siov_mdev_mig", &siov_migf_fops, m,
+				     save ? O_RDONLY : O_WRONLY);
+	if (IS_ERR(m->filp)) {
+		struct file *err = m->filp;
+
+		kfree(m);
+		return ERR_CAST(err);
+	}
+	stream_open(m->filp->f_inode, m->filp);
+	mutex_init(&m->lock);
+	get_file(m->filp);
+	s->migf = m;
+	return m;
+}
+
+/* End the session: its fd now fails reads and writes with ENODEV. */
+static void siov_migf_close(struct siov_mdev *s)
+{
+	struct siov_migf *m = s->migf;
+
+	if (!m)
+		return;
+	mutex_lock(&m->lock);
+	m->disabled = true;
+	mutex_unlock(&m->lock);
+	s->migf = NULL;
+	fput(m->filp);
+}
+
+static u32 siov_cap_kind(struct siov_mdev *s)
+{
+	return s->kind == SIOV_KIND_DWQ ? SIOV_CAP_KIND_DWQ : SIOV_CAP_KIND_SWQ;
+}
+
+static void siov_mig_save(struct siov_mdev *s, u8 *buf)
+{
+	struct siov_mig_hdr *h = (struct siov_mig_hdr *)buf;
+	struct siov_mig_payload *pl = (struct siov_mig_payload *)(h + 1);
+
+	lockdep_assert_held(&s->lock);
+	memset(buf, 0, SIOV_MIG_SIZE);
+	memcpy(pl->cfg, s->cfg, SIOV_CFG_SIZE);
+	pl->status = cpu_to_le32(s->status);
+	pl->scratch = cpu_to_le32(s->scratch);
+	pl->irq_count = cpu_to_le32(s->irq_count);
+	pl->intx_masked = s->intx_masked;
+	pl->intx_pending = s->intx_pending;
+
+	h->magic = cpu_to_le32(SIOV_MIG_MAGIC);
+	h->format = cpu_to_le16(SIOV_MIG_FORMAT);
+	h->hdr_size = cpu_to_le16(sizeof(*h));
+	h->kind = cpu_to_le32(siov_cap_kind(s));
+	h->slots = cpu_to_le32(s->kind == SIOV_KIND_SWQ ? s->slots : 0);
+	h->payload_size = cpu_to_le32(sizeof(*pl));
+	h->payload_crc = cpu_to_le32(crc32_le(~0, (u8 *)pl, sizeof(*pl)) ^ ~0);
+}
+
+/* Check a whole resume stream, then load it; nothing changes on error. */
+static int siov_mig_load(struct siov_mdev *s, const u8 *buf, size_t size)
+{
+	const struct siov_mig_hdr *h = (const struct siov_mig_hdr *)buf;
+	const struct siov_mig_payload *pl = (const void *)(h + 1);
+	struct device *dev = s->vdev.dev;
+	unsigned int i;
+
+	lockdep_assert_held(&s->lock);
+	if (size < sizeof(*h)) {
+		dev_notice(dev, "resume: truncated stream (%zu bytes)\n", size);
+		return -EINVAL;
+	}
+	if (le32_to_cpu(h->magic) != SIOV_MIG_MAGIC) {
+		dev_notice(dev, "resume: not a siov_mdev device state\n");
+		return -EINVAL;
+	}
+	if (le16_to_cpu(h->format) != SIOV_MIG_FORMAT) {
+		dev_notice(dev, "resume: state format %u, this driver reads %u\n",
+			   le16_to_cpu(h->format), SIOV_MIG_FORMAT);
+		return -EPROTONOSUPPORT;
+	}
+	if (le32_to_cpu(h->kind) != siov_cap_kind(s) ||
+	    le32_to_cpu(h->slots) != (s->kind == SIOV_KIND_SWQ ? s->slots : 0)) {
+		dev_notice(dev, "resume: state of kind %u with %u slots per shared WQ, this mdev is kind %u with %u\n",
+			   le32_to_cpu(h->kind), le32_to_cpu(h->slots),
+			   siov_cap_kind(s),
+			   s->kind == SIOV_KIND_SWQ ? s->slots : 0);
+		return -EOPNOTSUPP;
+	}
+	if (le16_to_cpu(h->hdr_size) != sizeof(*h) ||
+	    le32_to_cpu(h->payload_size) != sizeof(*pl) ||
+	    size != SIOV_MIG_SIZE) {
+		dev_notice(dev, "resume: stream of %zu bytes, a state is %zu\n",
+			   size, SIOV_MIG_SIZE);
+		return -EINVAL;
+	}
+	if ((crc32_le(~0, (const u8 *)pl, sizeof(*pl)) ^ ~0) !=
+	    le32_to_cpu(h->payload_crc)) {
+		dev_notice(dev, "resume: corrupt stream (checksum)\n");
+		return -EINVAL;
+	}
+
+	/* read-only config bits stay this driver's, writable ones are loaded */
+	siov_cfg_init(s);
+	for (i = 0; i < SIOV_CFG_SIZE; i++)
+		s->cfg[i] = (s->cfg[i] & ~siov_cfg_wmask[i]) |
+			    (pl->cfg[i] & siov_cfg_wmask[i]);
+	s->status = le32_to_cpu(pl->status);
+	s->scratch = le32_to_cpu(pl->scratch);
+	s->irq_count = le32_to_cpu(pl->irq_count);
+	s->intx_masked = pl->intx_masked;
+	siov_intx_set_pending(s, pl->intx_pending);
+	return 0;
+}
+
+/* One arc of the state machine (vfio_mig_get_next_state() picked it). */
+static struct file *siov_mig_step(struct siov_mdev *s,
+				  enum vfio_device_mig_state next)
+{
+	enum vfio_device_mig_state cur = s->mig_state;
+	struct siov_migf *m;
 	int ret;
 
 	lockdep_assert_held(&s->lock);
-	if (!slot)
-		return -EINVAL;
+	/* no DMA, so the P2P quiescent state is RUNNING's twin */
+	if ((cur == VFIO_DEVICE_STATE_RUNNING &&
+	     next == VFIO_DEVICE_STATE_RUNNING_P2P) ||
+	    (cur == VFIO_DEVICE_STATE_RUNNING_P2P &&
+	     (next == VFIO_DEVICE_STATE_RUNNING ||
+	      next == VFIO_DEVICE_STATE_STOP)) ||
+	    (cur == VFIO_DEVICE_STATE_STOP &&
+	     next == VFIO_DEVICE_STATE_RUNNING_P2P))
+		return NULL;
 
-	switch (action) {
-	case VFIO_IRQ_SET_ACTION_MASK:
-	case VFIO_IRQ_SET_ACTION_UNMASK:
-		if (hdr->index != VFIO_PCI_INTX_IRQ_INDEX)
-			return -EINVAL;
-		if (dtype == VFIO_IRQ_SET_DATA_EVENTFD)
-			return -EINVAL;	/* no irqfd-style unmask */
-		if (!hdr->count || !on)
-			return 0;
-		if (action == VFIO_IRQ_SET_ACTION_MASK)
-			s->intx_masked = true;
-		else
-			siov_intx_unmask(s);
-		return 0;
-	case VFIO_IRQ_SET_ACTION_TRIGGER:
-		break;
-	default:
-		return -EINVAL;
+	if (cur == VFIO_DEVICE_STATE_STOP &&
+	    next == VFIO_DEVICE_STATE_STOP_COPY) {
+		m = siov_migf_open(s, true);
+		if (IS_ERR(m))
+			return ERR_CAST(m);
+		siov_mig_save(s, m->buf);
+		m->size = SIOV_MIG_SIZE;
+		return m->filp;
 	}
+	if (cur == VFIO_DEVICE_STATE_STOP_COPY &&
+	    next == VFIO_DEVICE_STATE_STOP) {
+		siov_migf_close(s);
+		return NULL;
+	}
+	if (cur == VFIO_DEVICE_STATE_STOP &&
+	    next == VFIO_DEVICE_STATE_RESUMING) {
+		m = siov_migf_open(s, false);
+		return IS_ERR(m) ? ERR_CAST(m) : m->filp;
+	}
+	if (cur == VFIO_DEVICE_STATE_RESUMING &&
+	    next == VFIO_DEVICE_STATE_STOP) {
+		m = s->migf;
+		mutex_lock(&m->lock);
+		ret = siov_mig_load(s, m->buf, m->size);
+		mutex_unlock(&m->lock);
+		siov_migf_close(s);
+		if (ret) {
+			/* refused: ERROR until VFIO_DEVICE_RESET */
+			s->mig_state = VFIO_DEVICE_STATE_ERROR;
+			return ERR_PTR(ret);
+		}
+		return NULL;
+	}
+	return ERR_PTR(-EINVAL);
+}
 
-	if (dtype == VFIO_IRQ_SET_DATA_EVENTFD) {
-		ret = siov_set_trigger(slot, hdr->count ? *(s32 *)data : -1);
-		if (ret)
-			return ret;
-		if (hdr->index == VFIO_PCI_INTX_IRQ_INDEX) {
-			s->intx_masked = false;
-			s->intx_pending = false;
+static struct file *siov_mig_set_state(struct vfio_device *vdev,
+				       enum vfio_device_mig_state new_state)
+{
+	struct siov_mdev *s = to_siov_mdev(vdev);
+	enum vfio_device_mig_state next;
+	struct file *res = NULL;
+	int ret;
+
+	mutex_lock(&s->lock);
+	/*
+	 * Every arc out of ERROR is invalid (only VFIO_DEVICE_RESET leaves it);
+	 * vfio_mig_get_next_state() must not be asked: it WARNs on ERROR.
+	 */
+	if (s->mig_state == VFIO_DEVICE_STATE_ERROR)
+		res = ERR_PTR(-EINVAL);
+	while (!IS_ERR(res) && new_state != s->mig_state) {
+		ret = vfio_mig_get_next_state(vdev, s->mig_state, new_state,
+					      &next);
+		if (ret) {
+			res = ERR_PTR(ret);
+			break;
 		}
-		return 0;
-	}
-	if (!hdr->count) {
-		/* DATA_NONE with count 0: disable the index */
-		return siov_set_trigger(slot, -1);
-	}
-	/* loopback: fire the interrupt as if the device had */
-	if (on && *slot) {
-		if (hdr->index == VFIO_PCI_INTX_IRQ_INDEX) {
-			siov_raise_irq(s);
-		} else {
-			siov_eventfd_signal(*slot);
-			if (hdr->index == VFIO_PCI_MSI_IRQ_INDEX)
-				s->irq_count++;
+		res = siov_mig_step(s, next);
+		if (IS_ERR(res))
+			break;
+		s->mig_state = next;
+		if (WARN_ON(res && new_state != s->mig_state)) {
+			fput(res);
+			res = ERR_PTR(-EINVAL);
+			break;
 		}
 	}
+	/* running again: an INTx that came up while stopped goes out now */
+	siov_intx_update(s);
+	mutex_unlock(&s->lock);
+	return res;
+}
+
+static int siov_mig_get_state(struct vfio_device *vdev,
+			      enum vfio_device_mig_state *state)
+{
+	struct siov_mdev *s = to_siov_mdev(vdev);
+
+	mutex_lock(&s->lock);
+	*state = s->mig_state;
+	mutex_unlock(&s->lock);
 	return 0;
 }
+
+static const struct vfio_migration_ops siov_mig_ops = {
+	.migration_set_state	= siov_mig_set_state,
+	.migration_get_state	= siov_mig_get_state,
+};
+
+/* VFIO_DEVICE_RESET and close: back to RUNNING, any session ended */
+static void siov_mig_reset_locked(struct siov_mdev *s)
+{
+	lockdep_assert_held(&s->lock);
+	siov_migf_close(s);
+	s->mig_state = VFIO_DEVICE_STATE_RUNNING;
+}
+
+/* ---- VFIO device ops --------------------------------------------------- */
 
 static long siov_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		       unsigned long arg)
@@ -1249,12 +1864,15 @@ static long siov_ioctl(struct vfio_device *vdev, unsigned int cmd,
 			return -EFAULT;
 		if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
 			return -EINVAL;
+		/* vfio-pci has no ERR index for a conventional PCI device */
+		if (info.index == VFIO_PCI_ERR_IRQ_INDEX)
+			return -EINVAL;
+		info.flags = VFIO_IRQ_INFO_EVENTFD;
 		info.count = siov_irq_count(info.index);
-		info.flags = info.count ? VFIO_IRQ_INFO_EVENTFD : 0;
 		if (info.index == VFIO_PCI_INTX_IRQ_INDEX)
 			info.flags |= VFIO_IRQ_INFO_MASKABLE |
 				      VFIO_IRQ_INFO_AUTOMASKED;
-		else if (info.count)
+		else
 			info.flags |= VFIO_IRQ_INFO_NORESIZE;
 		return copy_to_user(uarg, &info, minsz) ? -EFAULT : 0;
 	}
@@ -1267,8 +1885,6 @@ static long siov_ioctl(struct vfio_device *vdev, unsigned int cmd,
 		minsz = offsetofend(struct vfio_irq_set, count);
 		if (copy_from_user(&hdr, uarg, minsz))
 			return -EFAULT;
-		if (hdr.index >= VFIO_PCI_NUM_IRQS)
-			return -EINVAL;
 		ret = vfio_set_irqs_validate_and_prepare(&hdr,
 							 siov_irq_count(hdr.index),
 							 VFIO_PCI_NUM_IRQS,
@@ -1280,15 +1896,16 @@ static long siov_ioctl(struct vfio_device *vdev, unsigned int cmd,
 			if (IS_ERR(data))
 				return PTR_ERR(data);
 		}
-		mutex_lock(&s->lock);
+		mutex_lock(&s->igate);
 		ret = siov_set_irqs(s, &hdr, data);
-		mutex_unlock(&s->lock);
+		mutex_unlock(&s->igate);
 		kfree(data);
 		return ret;
 	}
 	case VFIO_DEVICE_RESET:
 		mutex_lock(&s->lock);
 		siov_reset_locked(s);
+		siov_mig_reset_locked(s);
 		mutex_unlock(&s->lock);
 		return 0;
 	default:
@@ -1300,12 +1917,19 @@ static void siov_close_device(struct vfio_device *vdev)
 {
 	struct siov_mdev *s = to_siov_mdev(vdev);
 
+	mutex_lock(&s->igate);
+	if (s->irq_type == VFIO_PCI_INTX_IRQ_INDEX)
+		siov_intx_disable(s);
+	else if (s->irq_type == VFIO_PCI_MSI_IRQ_INDEX)
+		siov_msi_disable(s);
 	mutex_lock(&s->lock);
-	siov_set_trigger(&s->intx_trigger, -1);
-	siov_set_trigger(&s->msi_trigger, -1);
-	siov_set_trigger(&s->req_trigger, -1);
+	if (s->req_trigger)
+		eventfd_ctx_put(s->req_trigger);
+	s->req_trigger = NULL;
 	siov_reset_locked(s);
+	siov_mig_reset_locked(s);
 	mutex_unlock(&s->lock);
+	mutex_unlock(&s->igate);
 }
 
 /* Removal waits for the user to close the device: ask it to let go. */
@@ -1322,19 +1946,77 @@ static void siov_request(struct vfio_device *vdev, unsigned int count)
 	mutex_unlock(&s->lock);
 }
 
+/*
+ * Per-device state lives from .init to .release (vfio_alloc_device() calls
+ * .init, the last vfio_put_device() calls .release), as in the 6.1 samples:
+ * the WQ claim is made here, so the pool holds exactly the claims of the
+ * devices that exist. The mdev core does no capacity check: this is it.
+ */
+static void siov_mdev_announce(struct work_struct *work);
+
+static int siov_vfio_init(struct vfio_device *vdev)
+{
+	struct siov_mdev *s = to_siov_mdev(vdev);
+	struct mdev_device *mdev = to_mdev_device(vdev->dev);
+	struct siov_type *t = to_siov_type(mdev->type);
+	struct siov_parent *p = t->parent;
+	int wq;
+
+	mutex_lock(&p->pool_lock);
+	if (t->kind == SIOV_KIND_DWQ)
+		wq = siov_pool_take_free(p, SIOV_WQ_MDEV_DWQ);
+	else
+		wq = siov_pool_take_slot(p);
+	mutex_unlock(&p->pool_lock);
+	if (wq < 0)
+		return wq;
+
+	get_device(&p->dev);	/* .release gives the claim back to p */
+	s->parent = p;
+	s->mdev = mdev;
+	s->kind = t->kind;
+	s->wq = wq;
+	s->slots = p->slots;
+	s->nr_wqs = p->nr_wqs;
+	INIT_DELAYED_WORK(&s->announce, siov_mdev_announce);
+	mutex_init(&s->igate);
+	mutex_init(&s->lock);
+	s->irq_type = SIOV_IRQ_NONE;
+	s->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	if (siov_migration) {
+		vdev->migration_flags = VFIO_MIGRATION_STOP_COPY |
+					VFIO_MIGRATION_P2P;
+		vdev->mig_ops = &siov_mig_ops;
+	}
+	siov_cfg_init(s);
+	return 0;
+}
+
 static void siov_vfio_release(struct vfio_device *vdev)
 {
 	struct siov_mdev *s = to_siov_mdev(vdev);
+	struct siov_parent *p = s->parent;
+	bool announced = s->announced;
+
+	mutex_lock(&p->pool_lock);
+	siov_pool_put(p, s->wq);
+	mutex_unlock(&p->pool_lock);
+	/* a create that was never announced is not announced going away */
+	if (announced)
+		siov_pool_notify(p);
 
 	mutex_destroy(&s->lock);
+	mutex_destroy(&s->igate);
 #ifndef SIOV_HAVE_IOMMUFD
 	/* 6.1 leaves freeing to .release; 6.2 moved it into the core */
 	vfio_free_device(vdev);
 #endif
+	put_device(&p->dev);
 }
 
 static const struct vfio_device_ops siov_vfio_ops = {
 	.name		= "siov-mdev",
+	.init		= siov_vfio_init,
 	.release	= siov_vfio_release,
 	.close_device	= siov_close_device,
 	.read		= siov_read,
@@ -1353,68 +2035,56 @@ static const struct vfio_device_ops siov_vfio_ops = {
 
 /* ---- mdev driver ------------------------------------------------------- */
 
+/* Give up waiting for the mdev core after this long (it never takes it). */
+#define SIOV_ANNOUNCE_TRIES	(10 * HZ)
+
+/*
+ * The pool-change uevent of a create. Probe runs before the mdev core has
+ * created the device's sysfs entries (the type's devices/ link, mdev_type,
+ * remove); it sets mdev->active right after them, so the event waits for
+ * that: a listener that rescans on the event sees the device complete.
+ */
+static void siov_mdev_announce(struct work_struct *work)
+{
+	struct siov_mdev *s = container_of(to_delayed_work(work),
+					   struct siov_mdev, announce);
+
+	if (!READ_ONCE(s->mdev->active) &&
+	    ++s->announce_tries < SIOV_ANNOUNCE_TRIES) {
+		queue_delayed_work(siov_wq, &s->announce, 1);
+		return;
+	}
+	s->announced = true;
+	siov_pool_notify(s->parent);
+}
+
 static int siov_mdev_probe(struct mdev_device *mdev)
 {
-	struct siov_type *t = to_siov_type(mdev->type);
-	struct siov_parent *p = t->parent;
 	struct siov_mdev *s;
-	int wq, ret;
-
-	/* Claim first: the mdev core checks no capacity, this is the check. */
-	mutex_lock(&p->pool_lock);
-	if (t->kind == SIOV_KIND_DWQ)
-		wq = siov_pool_take_free(p, SIOV_WQ_MDEV_DWQ);
-	else
-		wq = siov_pool_take_slot(p);
-	mutex_unlock(&p->pool_lock);
-	if (wq < 0)
-		return wq;
+	int ret;
 
 	s = vfio_alloc_device(siov_mdev, vdev, &mdev->dev, &siov_vfio_ops);
-	if (IS_ERR(s)) {
-		ret = PTR_ERR(s);
-		goto err_pool;
-	}
-	mutex_init(&s->lock);
-	s->parent = p;
-	s->kind = t->kind;
-	s->wq = wq;
-	s->slots = p->slots;
-	s->nr_wqs = p->nr_wqs;
-	siov_cfg_init(s);
-
+	if (IS_ERR(s))
+		return PTR_ERR(s);	/* ENOSPC: the pool cannot serve it */
 	ret = vfio_register_emulated_iommu_dev(&s->vdev);
-	if (ret)
-		goto err_put;
+	if (ret) {
+		vfio_put_device(&s->vdev);	/* refused: no uevent */
+		return ret;
+	}
 	dev_set_drvdata(&mdev->dev, s);
-	siov_pool_notify(p);
+	queue_delayed_work(siov_wq, &s->announce, 0);
 	return 0;
-
-err_put:
-	vfio_put_device(&s->vdev);
-err_pool:
-	mutex_lock(&p->pool_lock);
-	siov_pool_put(p, wq);
-	mutex_unlock(&p->pool_lock);
-	siov_pool_notify(p);
-	return ret;
 }
 
 static void siov_mdev_remove(struct mdev_device *mdev)
 {
 	struct siov_mdev *s = dev_get_drvdata(&mdev->dev);
-	struct siov_parent *p = s->parent;
-	unsigned int wq = s->wq;
 
 	/* waits until no user has the device open */
 	vfio_unregister_group_dev(&s->vdev);
+	cancel_delayed_work_sync(&s->announce);
+	/* the last reference: .release gives the WQ back */
 	vfio_put_device(&s->vdev);
-
-	/* the parent outlives its mdevs: mdev_unregister_parent() waits */
-	mutex_lock(&p->pool_lock);
-	siov_pool_put(p, wq);
-	mutex_unlock(&p->pool_lock);
-	siov_pool_notify(p);
 }
 
 static unsigned int siov_get_available(struct mdev_type *mtype)
@@ -1443,6 +2113,38 @@ static ssize_t siov_show_description(struct mdev_type *mtype, char *buf)
 			  p->slots, dev_name(&p->dev), p->nr_wqs);
 }
 
+/*
+ * mdev_supported_types/<type>/migration_version: what a destination type
+ * must match for a device state to be loadable there (see siov_mig_load).
+ * The mdev core has no driver type attributes since 5.19, and its attribute
+ * type is private, so this is a read-only binary attribute (served by
+ * sysfs without the type's sysfs_ops) holding one line of text.
+ */
+static int siov_mig_version(struct siov_type *t, char *buf, size_t size)
+{
+	if (t->kind == SIOV_KIND_DWQ)
+		return scnprintf(buf, size,
+				 "driver=siov_mdev type=" SIOV_CLASS_NAME "-%s state=%u\n",
+				 siov_type_sysfs_names[t->kind], SIOV_MIG_FORMAT);
+	return scnprintf(buf, size,
+			 "driver=siov_mdev type=" SIOV_CLASS_NAME "-%s state=%u swq_slots=%u\n",
+			 siov_type_sysfs_names[t->kind], SIOV_MIG_FORMAT,
+			 t->parent->slots);
+}
+
+static ssize_t migration_version_read(struct file *filp, struct kobject *kobj,
+				      struct bin_attribute *attr, char *buf,
+				      loff_t off, size_t count)
+{
+	struct mdev_type *mtype = container_of(kobj, struct mdev_type, kobj);
+	char line[96];
+	int len;
+
+	len = siov_mig_version(to_siov_type(mtype), line, sizeof(line));
+	return memory_read_from_buffer(buf, count, &off, line, len);
+}
+static BIN_ATTR_RO(migration_version, 0);
+
 /* /sys/bus/mdev/devices/<uuid>/wq: the WQ this mdev owns */
 static ssize_t wq_show(struct device *dev, struct device_attribute *attr,
 		       char *buf)
@@ -1453,8 +2155,19 @@ static ssize_t wq_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(wq);
 
+/* /sys/bus/mdev/devices/<uuid>/migratable: VFIO migration v2 offered */
+static ssize_t migratable_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct siov_mdev *s = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", s->vdev.mig_ops ? 1 : 0);
+}
+static DEVICE_ATTR_RO(migratable);
+
 static struct attribute *siov_mdev_attrs[] = {
 	&dev_attr_wq.attr,
+	&dev_attr_migratable.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(siov_mdev);
@@ -1488,6 +2201,16 @@ static void siov_parent_release(struct device *dev)
 	kfree(p);
 }
 
+static void siov_parent_remove_type_files(struct siov_parent *p)
+{
+	int k;
+
+	/* removing a file that was never created is a no-op */
+	for (k = 0; k < SIOV_NR_KINDS; k++)
+		sysfs_remove_bin_file(&p->types[k].type.kobj,
+				      &bin_attr_migration_version);
+}
+
 /* Claims on a dying parent (creates, host_netdevs, host_wqs) fail: ENODEV. */
 static void siov_parent_mark_dying(struct siov_parent *p)
 {
@@ -1505,6 +2228,7 @@ static void siov_parent_mark_dying(struct siov_parent *p)
 static void siov_parent_destroy(struct siov_parent *p)
 {
 	siov_parent_mark_dying(p);
+	siov_parent_remove_type_files(p);
 	mdev_unregister_parent(&p->mdev_parent);
 
 	mutex_lock(&p->host_lock);
@@ -1581,10 +2305,21 @@ static struct siov_parent *siov_parent_create(unsigned int nr_wqs,
 				   p->type_ptrs, SIOV_NR_KINDS);
 	if (ret)
 		goto err_del;
+	if (siov_migration) {
+		for (k = 0; k < SIOV_NR_KINDS; k++) {
+			ret = sysfs_create_bin_file(&p->types[k].type.kobj,
+						    &bin_attr_migration_version);
+			if (ret)
+				goto err_unreg;
+		}
+	}
 	dev_info(&p->dev, "%u work queues, %u slots per shared work queue\n",
 		 nr_wqs, slots);
 	return p;
 
+err_unreg:
+	siov_parent_remove_type_files(p);
+	mdev_unregister_parent(&p->mdev_parent);
 err_del:
 	device_del(&p->dev);
 err_put:
@@ -1743,6 +2478,7 @@ static void siov_destroy_all(void)
 static int __init siov_init(void)
 {
 	struct siov_parent *p;
+	struct path path;
 	unsigned int i;
 	int ret;
 
@@ -1752,6 +2488,17 @@ static int __init siov_init(void)
 		pr_err("parameters out of range: parents<=%d, 1<=wqs<=%d, 1<=swq_slots<=%d\n",
 		       SIOV_MAX_PARENTS, SIOV_MAX_WQS, SIOV_MAX_SLOTS);
 		return -EINVAL;
+	}
+
+	/*
+	 * The real idxd driver may register a class of this name one day (or
+	 * an out-of-tree one does): class_register() would fail with a kobject
+	 * warning, so say clearly what is wrong instead.
+	 */
+	if (!kern_path("/sys/class/" SIOV_CLASS_NAME, 0, &path)) {
+		path_put(&path);
+		pr_err("a device class named \"" SIOV_CLASS_NAME "\" already exists (an idxd driver?); this driver needs that name for its parents: not loading\n");
+		return -EEXIST;
 	}
 
 	siov_wq = alloc_workqueue("siov_mdev", WQ_UNBOUND, 0);

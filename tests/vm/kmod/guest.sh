@@ -213,6 +213,13 @@ section "host contention"
 t_check "host: host_netdevs=3" wr $CLS/siov0/host_netdevs 3
 expect "host: netdevs lower availability" siov0 5 0 0 3 0 0 5 20
 t_eq "host: 3 netdevs in ip link" 3 "$(n_netdevs_ip siov0)"
+unshare -n sleep 300 &
+NSP=$!
+t_check "host: a process in a new network namespace" t_wait_for 10 sh -c "test \"\$(readlink /proc/$NSP/ns/net)\" != \"\$(readlink /proc/self/ns/net)\""
+out=$(ip link set siov0nd0 netns $NSP 2>&1); rc=$?
+expect_err "host: a host netdev cannot move to another namespace (NETNS_LOCAL)" "Invalid argument" "$out" $rc
+kill $NSP
+wait $NSP 2>/dev/null
 t_eq "host: netdev names" "siov0nd0 siov0nd1 siov0nd2" "$(echo $(ls $CLS/siov0/net))"
 t_eq "host: netdev parented to siov0" /sys/devices/virtual/idxd/siov0 "$(readlink -f /sys/class/net/siov0nd0/device)"
 t_check "host: netdev can be brought up" ip link set siov0nd0 up
@@ -343,7 +350,10 @@ expect "race host: back to initial" siov0 8 0 0 0 0 0 8 32
 section "uevents"
 UL_LOG=/tmp/uevents.log
 rm -f /tmp/ul.ready
-uevent-listen -d /devices/virtual/idxd/siov0 -r /tmp/ul.ready -t 600 >$UL_LOG 2>&1 &
+e1=$(new_uuid)
+# EXISTS=<remove file><type devices/ link>, tested when each event is read
+uevent-listen -d /devices/virtual/idxd/siov0 -r /tmp/ul.ready -t 600 \
+        -x "$MD/$e1/remove" -x "$(tdir siov0 1dwq)/devices/$e1" >$UL_LOG 2>&1 &
 UL_PID=$!
 t_check "uevent: listener bound" t_wait_for 10 test -e /tmp/ul.ready
 ev_count() { grep -c '^ACTION=change ' $UL_LOG; }
@@ -374,8 +384,10 @@ ev_step() {
                 t_fail "uevent: $name" "want FREE=$free 1DWQ=$a1 1SWQ=$a2$extra; last: $(grep '^ACTION=change ' $UL_LOG | tail -n 1)"
         fi
 }
-e1=$(new_uuid) e2=$(new_uuid)
+e2=$(new_uuid)
 ev_step "dwq create" 7 7 28 SIOV_POOL_MDEV_DWQ=1 -- mk siov0 1dwq "$e1"
+t_check "uevent: the create's event came after the mdev core's sysfs entries (remove, devices/ link)" \
+        sh -c "grep '^ACTION=change ' $UL_LOG | tail -n 1 | grep -q ' EXISTS=11$'"
 ev_step "swq create" 6 6 27 SIOV_POOL_MDEV_SWQ=1 -- mk siov0 1swq "$e2"
 ev_step "host_netdevs=2" 4 4 19 SIOV_POOL_HOST_NETDEV=2 -- wr $CLS/siov0/host_netdevs 2
 ev_step "host_wqs=1" 3 3 15 SIOV_POOL_HOST_WQ=1 -- wr $CLS/siov0/host_wqs 1
@@ -426,6 +438,84 @@ vfio-test check "$v3" swq "$(cat $MD/$v3/wq)" $WQS $SLOTS >/tmp/vfio-swq.out 2>&
 rc=$?
 ok_lines "swq " /tmp/vfio-swq.out
 t_eq "vfio swq: test program exit status" 0 $rc
+vfio-test irq "$v2" >/tmp/vfio-irq.out 2>&1
+rc=$?
+ok_lines "" /tmp/vfio-irq.out
+t_eq "vfio irq: test program exit status" 0 $rc
+
+section "vfio-pci comparison"
+# The same SET_IRQS/GET_IRQ_INFO calls on an mdev and on a real vfio-pci
+# device: an NVMe VF of QEMU's emulated PF, behind the emulated intel-iommu.
+pf=""
+for d in /sys/bus/pci/devices/*; do
+        [ -e "$d/sriov_totalvfs" ] && [ "$(cat "$d/vendor")" = 0x1b36 ] && pf=$d
+done
+if t_check "vfio-pci: an SR-IOV PF (QEMU NVMe) is present" test -n "$pf"; then
+        echo 0 >"$pf/sriov_drivers_autoprobe"
+        t_check "vfio-pci: enable 1 VF" sh -c "echo 1 >$pf/sriov_numvfs"
+        vf=$(basename "$(readlink "$pf/virtfn0")")
+        t_check "vfio-pci: bind the VF to vfio-pci" sh -c "modprobe vfio_pci &&
+                echo vfio-pci >/sys/bus/pci/devices/$vf/driver_override &&
+                echo $vf >/sys/bus/pci/drivers_probe &&
+                test \"\$(basename \$(readlink /sys/bus/pci/devices/$vf/driver))\" = vfio-pci"
+        vfio-test irqcmp "$v1" >/tmp/irqcmp.mdev 2>&1
+        vfio-test irqcmp "$vf" >/tmp/irqcmp.vf 2>&1
+        t_eq "vfio-pci: same calls on both" "$(grep '^call' /tmp/irqcmp.mdev | cut -d: -f1 | md5sum)" \
+                "$(grep '^call' /tmp/irqcmp.vf | cut -d: -f1 | md5sum)"
+        t_check "vfio-pci: the comparison ran ($(grep -c '^call' /tmp/irqcmp.vf) calls)" \
+                test "$(grep -c '^call' /tmp/irqcmp.vf)" -ge 30
+        grep '^#' /tmp/irqcmp.mdev /tmp/irqcmp.vf
+        grep '^call' /tmp/irqcmp.mdev | while IFS= read -r line; do
+                name=${line%%: *}
+                name=${name#call }
+                theirs=$(grep -F "call $name: " /tmp/irqcmp.vf | head -n 1)
+                t_eq "vfio-pci: $name" "${theirs#*: }" "${line#*: }"
+        done
+        echo 0 >/sys/bus/pci/devices/$vf/driver/unbind 2>/dev/null
+        echo "$vf" >/sys/bus/pci/drivers/vfio-pci/unbind 2>/dev/null
+        echo 0 >"$pf/sriov_numvfs"
+fi
+
+section "migration"
+for t in 1dwq 1swq; do
+        t_eq "migration: siov0 idxd-$t migration_version" \
+                "driver=siov_mdev type=idxd-$t state=1$([ $t = 1swq ] && echo " swq_slots=$SLOTS")" \
+                "$(cat "$(tdir siov0 $t)/migration_version")"
+done
+t_check "migration: migration_version is read-only" sh -c "! echo x >$(tdir siov0 1dwq)/migration_version"
+t_eq "migration: an mdev is migratable" 1 "$(cat $MD/$v1/migratable)"
+m1=$(new_uuid) m2=$(new_uuid)
+mk siov1 1dwq "$m1" >/dev/null
+mk siov0 1swq "$m2" >/dev/null
+vfio-test migrate "$v1" "$m1" "$v2" >/tmp/vfio-mig.out 2>&1
+rc=$?
+ok_lines "dwq " /tmp/vfio-mig.out
+t_eq "migration dwq: test program exit status" 0 $rc
+# a parent whose shared WQs have 2 slots: another idxd-1swq geometry
+wr $CLS/add_parent "2 2" >/dev/null
+t_eq "migration: siov2 idxd-1swq migration_version shows its slots" \
+        "driver=siov_mdev type=idxd-1swq state=1 swq_slots=2" "$(cat "$(tdir siov2 1swq)/migration_version")"
+m3=$(new_uuid)
+mk siov2 1swq "$m3" >/dev/null
+vfio-test migrate "$m2" "$v2" "$m3" >/tmp/vfio-mig2.out 2>&1
+rc=$?
+ok_lines "swq " /tmp/vfio-mig2.out
+t_eq "migration swq: test program exit status" 0 $rc
+wr $CLS/remove_parent siov2 >/dev/null
+t_check "migration: the refused resumes are logged" sh -c "dmesg | grep -q 'resume: corrupt stream'"
+# the destination must hold a WQ of the kind: its mdev is created first,
+# and that create is refused cleanly when the pool has none
+wr $CLS/siov1/host_wqs $(pool siov1 free) >/dev/null
+u=$(new_uuid); out=$(mk siov1 1dwq "$u"); rc=$?
+expect_enospc "migration: no destination without a free WQ of the kind (ENOSPC)" "$out" $rc
+t_check "migration: the refused destination left nothing" test ! -e "$MD/$u"
+wr $CLS/siov1/host_wqs 0 >/dev/null
+rmdev "$m1" >/dev/null
+rmdev "$m2" >/dev/null
+# (the 2,000 cycles below rotate the kernel log: check the taint flag here)
+t_eq "migration: no kernel WARN so far (taint flag 512)" 0 $(($(cat /proc/sys/kernel/tainted) & 512))
+
+section "VFIO removal"
 rm -f /tmp/hold.ready
 vfio-test hold "$v3" /tmp/hold.ready req >/tmp/hold.out 2>&1 &
 HOLD=$!
@@ -592,6 +682,12 @@ t_check "unload: no mdev parents left" sh -c "! ls $MB | grep -q siov"
 t_check "unload: reload" modprobe siov_mdev parents=1
 expect "unload: fresh pool after reload" siov0 8 0 0 0 0 0 8 32
 t_check "unload: rmmod of an idle module" rmmod siov_mdev
+t_check "unload: load with migration=0" modprobe siov_mdev migration=0
+t_check "migration=0: no migration_version" test ! -e "$(tdir siov0 1dwq)/migration_version"
+u=$(new_uuid)
+mk siov0 1dwq "$u" >/dev/null
+t_eq "migration=0: an mdev is not migratable" 0 "$(cat $MD/$u/migratable)"
+t_check "migration=0: rmmod" rmmod siov_mdev
 
 # --- the kernel log ---------------------------------------------------------------------------
 

@@ -8,9 +8,11 @@
  * i.e. the event's KEY=VALUE pairs in kernel order, space separated, and
  * flushes after each line so that a shell can follow the file.
  *
- *   uevent-listen [-d DEVPATH] [-r READYFILE] [-t SECONDS]
+ *   uevent-listen [-d DEVPATH] [-r READYFILE] [-t SECONDS] [-x PATH]...
  *
  *   -d DEVPATH   only events whose DEVPATH is exactly DEVPATH
+ *   -x PATH      append EXISTS=<0|1 per PATH>: whether PATH existed when
+ *                the event was read (up to 4)
  *   -r FILE      create FILE once the socket is bound (no event can be
  *                missed after it exists)
  *   -t SECONDS   exit after SECONDS (default 120), so it never lingers
@@ -44,9 +46,18 @@ int main(int argc, char **argv)
         double deadline, timeout = 120;
         int fd, opt, rcvbuf = 8 << 20;
         static char buf[16384];
+        const char *exists[4];
+        int n_exists = 0, i;
 
-        while ((opt = getopt(argc, argv, "d:r:t:")) != -1) {
+        while ((opt = getopt(argc, argv, "d:r:t:x:")) != -1) {
                 switch (opt) {
+                case 'x':
+                        if (n_exists == 4) {
+                                fprintf(stderr, "at most 4 -x\n");
+                                return 2;
+                        }
+                        exists[n_exists++] = optarg;
+                        break;
                 case 'd':
                         devpath = optarg;
                         break;
@@ -57,7 +68,7 @@ int main(int argc, char **argv)
                         timeout = atof(optarg);
                         break;
                 default:
-                        fprintf(stderr, "usage: %s [-d DEVPATH] [-r READYFILE] [-t SECONDS]\n", argv[0]);
+                        fprintf(stderr, "usage: %s [-d DEVPATH] [-r READYFILE] [-t SECONDS] [-x PATH]...\n", argv[0]);
                         return 2;
                 }
         }
@@ -132,6 +143,12 @@ int main(int argc, char **argv)
                                 continue;
                         printf("%s%s", sep, buf + off);
                         sep = " ";
+                }
+                /* -x: whether each PATH exists when the event is read */
+                if (n_exists) {
+                        printf("%sEXISTS=", sep);
+                        for (i = 0; i < n_exists; i++)
+                                putchar(access(exists[i], F_OK) ? '0' : '1');
                 }
                 putchar('\n');
                 fflush(stdout);
