@@ -304,11 +304,14 @@ void definitions_startup(Manager *m) {
         int r;
 
         r = check_folder(m);
-        if (r < 0)
-                return;         /* degraded; said by check_folder() */
-        r = siov_definition_store_clean(m->definitions_dir, on_clean, NULL);
-        if (r < 0)
-                log_warning_errno(r, "Cannot look for stale temporary files in %s: %m", m->definitions_dir);
+        if (r >= 0) {
+                /* (degraded: said by check_folder(); nothing can be removed) */
+                r = siov_definition_store_clean(m->definitions_dir, on_clean, NULL);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot look for stale temporary files in %s: %m",
+                                          m->definitions_dir);
+        }
+        /* A read-only folder is still watched: edits by hand are loaded. */
         watch_start(m);
 }
 
