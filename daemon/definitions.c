@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "definitions.h"
@@ -367,6 +370,13 @@ static void adopt(Manager *m, struct siov_definition *def, const siov_definition
         manager_emit_added(m, d->path);
 }
 
+static bool folder_readable(const char *dir) {
+        struct stat st;
+
+        return stat(dir, &st) >= 0 && S_ISDIR(st.st_mode) &&
+                faccessat(AT_FDCWD, dir, R_OK | X_OK, AT_EACCESS) >= 0;
+}
+
 /* The definition of a persistent device cannot be loaded any more (gone,
  * or edited into something siovd refuses): the device is what it would be
  * after a restart. */
@@ -401,6 +411,11 @@ void definitions_reload_one(Manager *m, const char *uuid) {
                         emit(m, skipped_properties);
                 if (d && d->persistent)
                         drop(d, "its file was removed by hand");
+                return;
+        }
+        if (!folder_readable(m->definitions_dir)) {
+                /* The folder, not the file: keep what is known (degraded). */
+                (void) check_folder(m);
                 return;
         }
         if (asprintf(&path, "%s/%s", m->definitions_dir, name) < 0) {
