@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "definitions.h"
@@ -304,11 +307,14 @@ void definitions_startup(Manager *m) {
         int r;
 
         r = check_folder(m);
-        if (r < 0)
-                return;         /* degraded; said by check_folder() */
-        r = siov_definition_store_clean(m->definitions_dir, on_clean, NULL);
-        if (r < 0)
-                log_warning_errno(r, "Cannot look for stale temporary files in %s: %m", m->definitions_dir);
+        if (r >= 0) {
+                /* (degraded: said by check_folder(); nothing can be removed) */
+                r = siov_definition_store_clean(m->definitions_dir, on_clean, NULL);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot look for stale temporary files in %s: %m",
+                                          m->definitions_dir);
+        }
+        /* A read-only folder is still watched: edits by hand are loaded. */
         watch_start(m);
 }
 
@@ -364,6 +370,13 @@ static void adopt(Manager *m, struct siov_definition *def, const siov_definition
         manager_emit_added(m, d->path);
 }
 
+static bool folder_readable(const char *dir) {
+        struct stat st;
+
+        return stat(dir, &st) >= 0 && S_ISDIR(st.st_mode) &&
+                faccessat(AT_FDCWD, dir, R_OK | X_OK, AT_EACCESS) >= 0;
+}
+
 /* The definition of a persistent device cannot be loaded any more (gone,
  * or edited into something siovd refuses): the device is what it would be
  * after a restart. */
@@ -398,6 +411,11 @@ void definitions_reload_one(Manager *m, const char *uuid) {
                         emit(m, skipped_properties);
                 if (d && d->persistent)
                         drop(d, "its file was removed by hand");
+                return;
+        }
+        if (!folder_readable(m->definitions_dir)) {
+                /* The folder, not the file: keep what is known (degraded). */
+                (void) check_folder(m);
                 return;
         }
         if (asprintf(&path, "%s/%s", m->definitions_dir, name) < 0) {

@@ -172,6 +172,22 @@ check "its definition is gone" test ! -e "$DEFS/$U5.json"
 # --- 6. an unusable folder never stops siovd --------------------------------------
 U6=66666666-0000-4000-8000-000000000006
 check "a persistent device for the read-only case" siovctl create --type idxd-1dwq --parent siov0 --uuid $U6 --persistent
+# while siovd runs: the folder is replaced by a file, then comes back
+mv "$DEFS" "$DEFS.real"; echo "not a folder" > "$DEFS"
+bus call org.siov1 /org/siov1 org.siov1.Manager Rescan
+check "at run time: status says degraded" bash -c '"$1" --address="$2" status | grep -q "DEGRADED: .*not a folder"' _ "$SIOVCTL" "$ADDR"
+check "at run time: siovd still serves" siovctl list
+out=$(siovctl define --type idxd-1dwq --parent siov0 2>&1); rc=$?
+check_eq "at run time: define refused (exit 1)" 1 $rc
+rm "$DEFS"; mv "$DEFS.real" "$DEFS"
+bus call org.siov1 /org/siov1 org.siov1.Manager Rescan
+check "the folder is back: no longer degraded" bash -c '! "$1" --address="$2" status | grep -q DEGRADED' _ "$SIOVCTL" "$ADDR"
+check_eq "... and its definitions are loaded" "both" "$(state $U6)"
+check "... and changes work again" siovctl modify $U6 --autostart
+check "... the watch follows the new folder" bash -c 'sleep 0.3; rm "$1/$2.json"; for i in $(seq 60); do
+        "$3" --address="$4" --json list | jq -e ".[] | select(.uuid == \"$2\") | .persistent == false" >/dev/null && exit 0
+        sleep 0.05; done; exit 1' _ "$DEFS" "$U6" "$SIOVCTL" "$ADDR"
+check "... and it can be defined again (a file siovd writes)" siovctl define --type idxd-1dwq --parent siov0 --uuid $U6
 it_siovd_stop
 mv "$DEFS" "$DEFS.real"; echo "not a folder" > "$DEFS"
 siovd_up || { it_summary; exit 1; }

@@ -907,6 +907,174 @@ static const char mdevctl_ap[] =
         "{\n  \"mdev_type\": \"vfio_ap-passthrough\",\n  \"start\": \"manual\",\n  \"attrs\": [\n"
         "    {\n      \"assign_adapter\": \"5\"\n    },\n    {\n      \"assign_domain\": \"0xab\"\n    }\n  ]\n}";
 
+/* The checked store: a file is replaced or removed only while it holds what
+ * siovd last loaded or wrote; what cannot be loaded back is never written. */
+static void test_store_checked(void **state) {
+        struct fixture *x = *state;
+        struct siov_definition *a = sample(), *big = NULL, *l1 = NULL;
+        siov_definition_stamp s1 = {}, s2 = {}, sl = {};
+        char *msg = NULL, *content, value[SIOV_ATTR_VALUE_MAX + 1], name[16];
+        int r;
+
+        /* nothing there: saved; the stamp is what is on disk */
+        assert_int_equal(siov_definition_store_save(x->dir, a, NULL, &s1, &msg), 0);
+        assert_null(msg);
+        assert_true(s1.size > 0);
+        assert_int_equal(siov_definition_store_verify(x->dir, U1, &s1, NULL), 0);
+        /* a second "new" definition of the same UUID: the file is there */
+        assert_int_equal(siov_definition_store_save(x->dir, a, NULL, &s2, &msg), -EEXIST);
+        assert_non_null(strstr(msg, "siovd did not write it"));
+        free(msg);
+
+        /* replaced while it holds the stamp's bytes */
+        siov_definition_set_autostart(a, false);
+        assert_int_equal(siov_definition_store_save(x->dir, a, &s1, &s2, NULL), 0);
+        assert_false(s1.hash == s2.hash && s1.size == s2.size);
+        /* the old stamp no longer matches: refused, file unchanged */
+        content = read_file(x, U1 ".json");
+        assert_int_equal(siov_definition_store_save(x->dir, a, &s1, NULL, &msg), -EEXIST);
+        assert_non_null(strstr(msg, "changed on disk"));
+        free(msg);
+        assert_int_equal(siov_definition_store_delete(x->dir, U1, &s1, &msg), -EEXIST);
+        free(msg);
+        {
+                char *now = read_file(x, U1 ".json");
+                assert_string_equal(now, content);
+                free(now);
+        }
+        free(content);
+
+        /* edited by hand (same size): neither replaced nor removed */
+        content = read_file(x, U1 ".json");
+        content[strlen(content) - 3] ^= 1;
+        write_str(x, U1 ".json", content);
+        assert_int_equal(siov_definition_store_verify(x->dir, U1, &s2, NULL), -EEXIST);
+        assert_int_equal(siov_definition_store_delete(x->dir, U1, &s2, NULL), -EEXIST);
+        assert_int_equal(siov_definition_store_save(x->dir, a, &s2, NULL, NULL), -EEXIST);
+        assert_true(exists(x, U1 ".json"));
+        free(content);
+
+        /* load_one gives the bytes' stamp: then it is siovd's to change */
+        write_str(x, U1 ".json", "{ \"uuid\": \"" U1 "\", \"parent\": \"siov0\", \"type\": \"idxd-1dwq\" }\n");
+        assert_int_equal(siov_definition_store_load_one(x->dir, U1, &l1, &sl, NULL), 1);
+        assert_int_equal(siov_definition_store_delete(x->dir, U1, &sl, NULL), 0);
+        assert_false(exists(x, U1 ".json"));
+        siov_definition_unref(l1);
+        /* removed by hand: -ENOENT, nothing re-created */
+        assert_int_equal(siov_definition_store_save(x->dir, a, &sl, NULL, NULL), -ENOENT);
+        assert_false(exists(x, U1 ".json"));
+        assert_int_equal(siov_definition_store_load_one(x->dir, U1, &l1, &sl, NULL), 0);
+
+        /* a skipped file: load_one says why; never replaced */
+        write_str(x, U1 ".json", "{ \"uuid\": ");
+        r = siov_definition_store_load_one(x->dir, U1, &l1, &sl, &msg);
+        assert_true(r < 0);
+        assert_non_null(strstr(msg, "unexpected end of input"));
+        free(msg);
+        assert_int_equal(siov_definition_store_save(x->dir, a, NULL, NULL, NULL), -EEXIST);
+
+        /* what the loader would refuse is never written: 20 × 4,000 bytes */
+        assert_int_equal(siov_definition_new(&big, U2, "siov0", "idxd-1dwq"), 0);
+        memset(value, 'x', 4000);
+        value[4000] = '\0';
+        for (int i = 0; i < 20; i++) {
+                snprintf(name, sizeof(name), "a%d", i);
+                assert_int_equal(siov_definition_add_attr(big, name, value), 0);
+        }
+        assert_int_equal(siov_definition_check(big, NULL, &msg), -EFBIG);
+        assert_non_null(strstr(msg, "65536"));
+        free(msg);
+        assert_int_equal(siov_definition_store_save(x->dir, big, NULL, NULL, NULL), -EFBIG);
+        assert_int_equal(siov_definition_save(x->dir, big, NULL), -EFBIG);
+        assert_false(exists(x, U2 ".json"));
+        /* escapes count: 3 values of control characters, 24 KB each */
+        siov_definition_clear_attrs(big);
+        memset(value, 1, SIOV_ATTR_VALUE_MAX);
+        value[SIOV_ATTR_VALUE_MAX] = '\0';
+        for (int i = 0; i < 3; i++) {
+                snprintf(name, sizeof(name), "c%d", i);
+                assert_int_equal(siov_definition_add_attr(big, name, value), 0);
+        }
+        assert_int_equal(siov_definition_check(big, NULL, NULL), -EFBIG);
+        /* just under the limit: written, and loads back equal */
+        siov_definition_clear_attrs(big);
+        memset(value, 'y', 4000);
+        value[4000] = '\0';
+        for (int i = 0; i < 16; i++) {
+                snprintf(name, sizeof(name), "b%d", i);
+                assert_int_equal(siov_definition_add_attr(big, name, value), 0);
+        }
+        assert_int_equal(siov_definition_check(big, NULL, NULL), 0);
+        assert_int_equal(siov_definition_store_save(x->dir, big, NULL, &s1, NULL), 0);
+        assert_int_equal(siov_definition_store_load_one(x->dir, U2, &l1, &sl, NULL), 1);
+        assert_true(siov_definition_equal(l1, big));
+        assert_true(sl.size == s1.size && sl.hash == s1.hash);
+        siov_definition_unref(l1);
+
+        siov_definition_unref(big);
+        siov_definition_unref(a);
+}
+
+static void on_clean(const char *path, int r, void *userdata) {
+        (*(int *) userdata)++;
+        assert_int_equal(r, 0);
+        assert_non_null(strstr(path, "/." U1 ".json."));
+}
+
+/* Start-up removes siovd's own stale temporary files and nothing else. */
+static void test_store_clean(void **state) {
+        struct fixture *x = *state;
+        int seen = 0;
+        char *p, *link;
+
+        write_str(x, "." U1 ".json.0123456789a", "{ \"half");
+        write_str(x, "." U1 ".json.fedcba98765", "");
+        write_str(x, "." U1 ".json.swp", "editor");                  /* not ours */
+        write_str(x, "." U1 ".json.0123456789A", "upper case");      /* not ours */
+        write_str(x, ".3B4A8C32-1D2E-4F5A-9B6C-7D8E9F0A1B2C.json.0123456789a", "x");   /* not ours */
+        write_str(x, U1 ".json.0123456789a", "no dot");               /* not ours */
+        write_str(x, ".notes", "keep");
+        p = path_in(x, "." U1 ".json.00000000000");
+        link = path_in(x, "target");
+        write_str(x, "target", "keep");
+        assert_int_equal(symlink(link, p), 0);                        /* not a regular file */
+        mkdirs(x, "." U1 ".json.11111111111");                         /* not a regular file */
+
+        assert_int_equal(siov_definition_store_clean(x->dir, on_clean, &seen), 2);
+        assert_int_equal(seen, 2);
+        assert_false(exists(x, "." U1 ".json.0123456789a"));
+        assert_false(exists(x, "." U1 ".json.fedcba98765"));
+        assert_true(exists(x, "." U1 ".json.swp"));
+        assert_true(exists(x, "." U1 ".json.0123456789A"));
+        assert_true(exists(x, ".3B4A8C32-1D2E-4F5A-9B6C-7D8E9F0A1B2C.json.0123456789a"));
+        assert_true(exists(x, U1 ".json.0123456789a"));
+        assert_true(exists(x, ".notes"));
+        assert_true(exists(x, "target"));
+        assert_true(exists(x, "." U1 ".json.00000000000"));
+        assert_true(exists(x, "." U1 ".json.11111111111"));
+        assert_int_equal(siov_definition_store_clean(x->dir, NULL, NULL), 0);
+        free(p);
+        free(link);
+}
+
+/* An unusable folder is said, with the reason. */
+static void test_store_check(void **state) {
+        struct fixture *x = *state;
+        char *msg = NULL, *p;
+
+        assert_int_equal(siov_definition_store_check(x->dir, &msg), 0);
+        assert_null(msg);
+        p = path_in(x, "missing/devices");
+        assert_int_equal(siov_definition_store_check(p, NULL), 0);   /* made by the first save */
+        free(p);
+        write_str(x, "file", "not a folder");
+        p = path_in(x, "file");
+        assert_int_equal(siov_definition_store_check(p, &msg), -ENOTDIR);
+        assert_non_null(strstr(msg, "not a folder"));
+        free(msg);
+        free(p);
+}
+
 static void test_mdevctl_parse(void **state) {
         struct siov_definition *d = NULL;
         char *msg = NULL, *json = NULL;
@@ -1135,6 +1303,9 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_load_skips_bad_files, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_save_write_failure, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_save_faults, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_store_checked, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_store_clean, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_store_check, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_mdevctl_parse, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_mdevctl_import, setup, teardown),
         };
