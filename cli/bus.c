@@ -535,6 +535,7 @@ static void parent_init(void *o, const char *path) {
         *p = (Parent) {
                 .path = path, .name = "", .driver = "", .subsystem = "",
                 .sysfs_path = "", .broken = "",
+                .persistent_numvfs = -1, .persistent_autoprobe = -1,
         };
 }
 

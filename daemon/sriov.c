@@ -445,6 +445,11 @@ void sriov_provision(Manager *m, const char *pf) {
         cur = siov_parent_get_num_vfs(p->snap);
         if (cur == (uint32_t) want)
                 return;
+        if (isempty(siov_parent_get_driver(p->snap))) {
+                /* The udev rule asks again at the PF's "bind". */
+                log_info("PF %s has no driver yet: its %d VFs are made when one binds.", pf, want);
+                return;
+        }
         if (cur > 0) {
                 /* Someone chose this count after boot: not ours to undo. */
                 log_warning("PF %s has %u VFs, its configuration says %d: left as it is "
