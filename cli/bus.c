@@ -263,6 +263,10 @@ static int read_u32(sd_bus_message *m, void *field, void *count) {
         return sd_bus_message_read_basic(m, 'u', field);
 }
 
+static int read_i32(sd_bus_message *m, void *field, void *count) {
+        return sd_bus_message_read_basic(m, 'i', field);
+}
+
 static int read_strv(sd_bus_message *m, void *field, void *count) {
         const char ***ret = field;
         _cleanup_free_ const char **l = NULL;
@@ -423,6 +427,8 @@ static const Property parent_properties[] = {
         PROP("NumVFs",          "u",     read_u32,     Parent, num_vfs),
         PROP("Broken",          "s",     read_string,  Parent, broken),
         PROP("Autoprobe",       "b",     read_bool,    Parent, autoprobe),
+        PROP("PersistentNumVFs", "i",    read_i32,     Parent, persistent_numvfs),
+        PROP("PersistentAutoprobe", "i", read_i32,     Parent, persistent_autoprobe),
         {}
 };
 
@@ -529,6 +535,7 @@ static void parent_init(void *o, const char *path) {
         *p = (Parent) {
                 .path = path, .name = "", .driver = "", .subsystem = "",
                 .sysfs_path = "", .broken = "",
+                .persistent_numvfs = -1, .persistent_autoprobe = -1,
         };
 }
 

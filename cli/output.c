@@ -475,6 +475,8 @@ json_object *parent_to_json(const Parent *p) {
             add(o, "total_vfs", u32(p->total_vfs)) < 0 ||
             add(o, "num_vfs", u32(p->num_vfs)) < 0 ||
             add(o, "autoprobe", json_object_new_boolean(p->autoprobe)) < 0 ||
+            add(o, "persistent_numvfs", json_object_new_int(p->persistent_numvfs)) < 0 ||
+            add(o, "persistent_autoprobe", json_object_new_int(p->persistent_autoprobe)) < 0 ||
             add(o, "broken", string(p->broken)) < 0)
                 goto fail;
         return o;

@@ -101,6 +101,7 @@ static const OptionHelp option_help[] = {
           "Set an attribute (repeatable; see above)", " modify " },
         { OPT_ATTR, "--attr", "   --attr=NAME=VALUE",
           "After create write VALUE to sysfs file NAME (repeatable)" },
+        { OPT_PERSISTENT, "--persistent", "   --persistent", "Also keep them in the PF's configuration (reboots)", " sriov " },
         { OPT_PERSISTENT, "--persistent", "   --persistent", "Also keep a definition: the device survives a reboot" },
         { OPT_AUTOSTART, "--autostart", "   --autostart",
           "Start the device when its parent appears (at boot)", " modify " },
@@ -198,15 +199,18 @@ static const Verb verbs[] = {
           "Exit status 1 when any was refused. With --json: an array of\n"
           "{\"uuid\", \"parent\", \"result\": \"defined\"|\"refused\", \"reason\"}.\n",
           0, 0, 0, 0, 1, verb_import_mdevctl },
-        { "sriov", "PF [--numvfs N [--force]] [--autoprobe=yes|no]", "Set a PF's VF count and autoprobe",
+        { "sriov", "PF [--numvfs N [--force]] [--autoprobe=yes|no] [--persistent]", "Set a PF's VF count and autoprobe",
           "--numvfs N sets sriov_numvfs. The kernel removes every VF before it\n"
           "makes a new count, so a change is refused, naming each VF in the way,\n"
           "while a VF is assigned to a VM, held by siovd (a device made with\n"
           "--type vf) or used by the host (a netdev up, a block device mounted);\n"
           "--force ignores host use only. N over sriov_totalvfs is refused.\n"
           "--autoprobe=no keeps new VFs unbound, so no host driver takes a VF\n"
-          "meant for a VM; it is applied before --numvfs.\n",
-          OPT_NUMVFS | OPT_AUTOPROBE | OPT_FORCE, 0, OPT_NUMVFS | OPT_AUTOPROBE, 1, 1, verb_sriov },
+          "meant for a VM; it is applied before --numvfs.\n"
+          "--persistent also keeps the values in the PF's configuration\n"
+          "(/etc/siov/parents/PF.json): at boot the udev rule sets autoprobe, then\n"
+          "the VF count, then starts the PF's autostart VF devices.\n",
+          OPT_NUMVFS | OPT_AUTOPROBE | OPT_FORCE | OPT_PERSISTENT, 0, OPT_NUMVFS | OPT_AUTOPROBE, 1, 1, verb_sriov },
         { "provision", "PARENT", "Start the autostart devices of a parent",
           "Starts every autostart definition of PARENT that is not active and\n"
           "prints their UUIDs; already active ones are skipped. Run at boot and\n"

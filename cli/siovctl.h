@@ -89,6 +89,8 @@ typedef struct Parent {
         uint32_t num_vfs;
         const char *broken;
         int autoprobe;
+        int32_t persistent_numvfs;      /* -1: no persistent configuration */
+        int32_t persistent_autoprobe;
 
         /* Filled by model_link(): this parent's types, sorted by id. */
         Type **types;

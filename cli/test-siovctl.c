@@ -390,7 +390,7 @@ static void test_json(sd_bus *bus) {
                                "\"broken\":\"\"},{\"id\":\"idxd-1swq\",\"available_instances\":20,\"broken\":\"\"}],"
                                "\"resources\":{\"total\":8,\"free\":5,\"swq_slots\":4},"
                                "\"host_usage\":{\"netdev\":2,\"wq_kernel\":1},\"netdevs\":[\"n0\",\"n1\"],"
-                               "\"total_vfs\":0,\"num_vfs\":3,\"autoprobe\":false,\"broken\":\"\"}\n");
+                               "\"total_vfs\":0,\"num_vfs\":3,\"autoprobe\":false,\"persistent_numvfs\":-1,\"persistent_autoprobe\":-1,\"broken\":\"\"}\n");
         }
 }
 

@@ -575,10 +575,75 @@ static void print_definition_problems(const Model *m) {
         }
 }
 
-static int status_json(Context *c, const Model *m, const Counter *parent_kinds,
-                       const Counter *kinds, const Counter *states) {
-        json_object *o = NULL, *broken = NULL, *details = NULL, *waiting = NULL;
+/* Manager.ListParentConfigs: the persistent PF configurations. */
+typedef struct ParentConfig {
+        const char *pf, *state, *reason;
+        int32_t numvfs, autoprobe;
+} ParentConfig;
 
+typedef struct ParentConfigs {
+        sd_bus_message *reply;
+        ParentConfig *l;
+        size_t n;
+} ParentConfigs;
+
+static void parent_configs_done(ParentConfigs *pc) {
+        sd_bus_message_unref(pc->reply);
+        free(pc->l);
+}
+
+static int parent_configs_fetch(Context *c, ParentConfigs *pc) {
+        int r;
+
+        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListParentConfigs",
+                     "read the PF configurations", &pc->reply, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(pc->reply, 'a', "(siiss)");
+        while (r >= 0) {
+                ParentConfig x, *l;
+
+                r = sd_bus_message_read(pc->reply, "(siiss)", &x.pf, &x.numvfs, &x.autoprobe, &x.state, &x.reason);
+                if (r <= 0)
+                        break;
+                l = reallocarray(pc->l, pc->n + 1, sizeof(ParentConfig));
+                if (!l)
+                        return log_error_errno(-ENOMEM, "out of memory");
+                pc->l = l;
+                pc->l[pc->n++] = x;
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot parse siovd's answer to ListParentConfigs: %s", strerror(-r));
+        for (size_t i = 1; i < pc->n; i++)      /* by PF, stable output */
+                for (size_t j = i; j > 0 && strcmp(pc->l[j - 1].pf, pc->l[j].pf) > 0; j--) {
+                        ParentConfig t = pc->l[j];
+                        pc->l[j] = pc->l[j - 1];
+                        pc->l[j - 1] = t;
+                }
+        return 0;
+}
+
+static int status_json(Context *c, const Model *m, const Counter *parent_kinds,
+                       const Counter *kinds, const Counter *states, const ParentConfigs *pc) {
+        json_object *o = NULL, *broken = NULL, *details = NULL, *waiting = NULL, *configs = NULL;
+
+        configs = json_object_new_array();
+        if (!configs)
+                goto oom;
+        for (size_t i = 0; i < pc->n; i++) {
+                json_object *x = json_object_new_object();
+
+                if (!x || json_object_array_add(configs, x) < 0) {
+                        json_object_put(x);
+                        goto oom;
+                }
+                if (object_add(x, "pf", json_object_new_string(pc->l[i].pf)) < 0 ||
+                    object_add(x, "state", json_object_new_string(pc->l[i].state)) < 0 ||
+                    object_add(x, "numvfs", json_object_new_int(pc->l[i].numvfs)) < 0 ||
+                    object_add(x, "autoprobe", json_object_new_int(pc->l[i].autoprobe)) < 0 ||
+                    object_add(x, "reason", json_object_new_string(pc->l[i].reason)) < 0)
+                        goto oom;
+        }
         o = json_object_new_object();
         broken = json_object_new_array();
         details = json_object_new_array_ext(m->n_parents);
@@ -625,6 +690,7 @@ static int status_json(Context *c, const Model *m, const Counter *parent_kinds,
             object_add(o, "devices_by_state", counter_to_json(states)) < 0 ||
             object_add(o, "broken", TAKE_PTR(broken)) < 0 ||
             object_add(o, "waiting_for_parent", TAKE_PTR(waiting)) < 0 ||
+            object_add(o, "parent_configs", TAKE_PTR(configs)) < 0 ||
             object_add(o, "parents_detail", TAKE_PTR(details)) < 0 ||
             object_add(o, "definitions", definitions_to_json(m)) < 0)
                 goto oom;
@@ -638,6 +704,7 @@ fail:
         json_object_put(broken);
         json_object_put(details);
         json_object_put(waiting);
+        json_object_put(configs);
         return -ENOMEM;
 }
 
@@ -673,7 +740,7 @@ static void print_counter(const Counter *c) {
 }
 
 static int status_table(Context *c, const Model *m, const Counter *parent_kinds,
-                        const Counter *kinds, const Counter *states) {
+                        const Counter *kinds, const Counter *states, const ParentConfigs *pc) {
         _cleanup_(table_freep) Table *t = NULL;
 
         printf("siovd:       %s\n"
@@ -734,6 +801,33 @@ static int status_table(Context *c, const Model *m, const Counter *parent_kinds,
                 printf("\nDefined devices waiting for their parent:\n");
                 table_print(t, stdout);
         }
+
+        t = table_free(t);
+        for (size_t i = 0; i < pc->n; i++) {
+                if (!streq(pc->l[i].state, "absent"))
+                        continue;
+                if (!t) {
+                        t = table_new("PF", ">NUMVFS", "AUTOPROBE", NULL);
+                        if (!t)
+                                return log_error_errno(-ENOMEM, "out of memory");
+                }
+                TABLE_ADD(t, pc->l[i].pf);
+                if (pc->l[i].numvfs >= 0)
+                        TABLE_ADDF(t, "%d", (int) pc->l[i].numvfs);
+                else
+                        TABLE_ADD(t, "");
+                TABLE_ADD(t, pc->l[i].autoprobe < 0 ? "" : pc->l[i].autoprobe ? "yes" : "no");
+        }
+        if (t) {
+                printf("\nPF configurations waiting for their PF:\n");
+                table_print(t, stdout);
+        }
+        for (size_t i = 0, n = 0; i < pc->n; i++)
+                if (streq(pc->l[i].state, "unreadable")) {
+                        if (n++ == 0)
+                                printf("\nWarning: unreadable PF configurations (kept as they are):\n");
+                        print_broken_line("PF configuration", pc->l[i].pf, NULL, pc->l[i].reason);
+                }
         print_definition_problems(m);
         return 0;
 }
@@ -741,9 +835,13 @@ static int status_table(Context *c, const Model *m, const Counter *parent_kinds,
 int verb_status(Context *c, const Options *o, int argc, char **argv) {
         _cleanup_(model_freep) Model *m = NULL;
         _cleanup_(counter_done) Counter parent_kinds = {}, kinds = {}, states = {};
+        _cleanup_(parent_configs_done) ParentConfigs pc = {};
         int r;
 
         r = model_fetch(c, true, &m);
+        if (r < 0)
+                return r;
+        r = parent_configs_fetch(c, &pc);
         if (r < 0)
                 return r;
 
@@ -763,6 +861,6 @@ int verb_status(Context *c, const Options *o, int argc, char **argv) {
                         return log_error_errno(-ENOMEM, "out of memory");
 
         if (c->json)
-                return status_json(c, m, &parent_kinds, &kinds, &states);
-        return status_table(c, m, &parent_kinds, &kinds, &states);
+                return status_json(c, m, &parent_kinds, &kinds, &states, &pc);
+        return status_table(c, m, &parent_kinds, &kinds, &states, &pc);
 }

@@ -634,7 +634,7 @@ int verb_sriov(Context *c, const Options *o, int argc, char **argv) {
                 r = method_new(c, path, SIOV_DBUS_PARENT_INTERFACE, "SetAutoprobe", &m);
                 if (r < 0)
                         return r;
-                r = sd_bus_message_append(m, "ba{sv}", o->autoprobe, 0);
+                r = sd_bus_message_append(m, "ba{sv}", o->autoprobe, o->persistent ? 1 : 0, "persistent", "b", 1);
                 if (r < 0)
                         return log_error_errno(r, "cannot build a call to SetAutoprobe: %s", strerror(-r));
                 r = method_call(c, o, m, "set autoprobe", object, pf, NULL);
@@ -652,6 +652,8 @@ int verb_sriov(Context *c, const Options *o, int argc, char **argv) {
                         r = sd_bus_message_open_container(m, 'a', "{sv}");
                 if (r >= 0 && o->force)
                         r = sd_bus_message_append(m, "{sv}", "force", "b", 1);
+                if (r >= 0 && o->persistent)
+                        r = sd_bus_message_append(m, "{sv}", "persistent", "b", 1);
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
                 if (r < 0)

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "parent.h"
 #include "siov-names.h"
+#include "sriov.h"
 #include "vm.h"
 
 static bool endswith_type(const char *id, const char *short_id) {
@@ -1052,6 +1053,10 @@ int lifecycle_provision(Manager *m, const char *parent, char ***ret_started, sd_
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid parent name");
         if (!hashmap_get(m->parents, parent))
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_PARENT, "parent %s is not present", parent);
+
+        /* A PF's configuration first: its VFs must exist before the
+         * autostart devices made of them. */
+        sriov_provision(m, parent);
 
         todo = calloc(hashmap_size(m->devices) + 1, sizeof(Device *));
         started = calloc(hashmap_size(m->devices) + 1, sizeof(char *));

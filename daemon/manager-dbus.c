@@ -17,6 +17,7 @@
 #include "parent.h"
 #include "siov-errors.h"
 #include "siov-names.h"
+#include "sriov.h"
 
 static int property_get_sysfs_root(sd_bus *bus, const char *path, const char *interface, const char *property,
                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -412,6 +413,44 @@ BUS_METHOD_COUNTED(method_define_device, manager_of)
 BUS_METHOD_COUNTED(method_import_mdevctl, manager_of)
 BUS_METHOD_COUNTED(method_provision_parent, manager_of)
 
+/* Every persistent PF configuration, with its state: "present" (the PF is
+ * here), "absent" (waiting for it), "unreadable" (the file is kept; the
+ * reason says why it was skipped). */
+static int method_list_parent_configs(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        struct siov_pf_config *c;
+        const char *e;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(siiss)");
+        if (r < 0)
+                return r;
+        HASHMAP_FOREACH(c, m->pf_configs, i) {
+                const char *pf = siov_pf_config_get_pf(c);
+
+                if (sriov_config_error(m, pf))
+                        continue;
+                r = sd_bus_message_append(reply, "(siiss)", pf, (int32_t) siov_pf_config_get_numvfs(c),
+                                          (int32_t) siov_pf_config_get_autoprobe(c),
+                                          hashmap_get(m->parents, pf) ? "present" : "absent", "");
+                if (r < 0)
+                        return r;
+        }
+        HASHMAP_FOREACH(e, m->pf_config_errors, i) {
+                r = sd_bus_message_append(reply, "(siiss)", e, -1, -1, "unreadable", sriov_config_error(m, e));
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -443,6 +482,10 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", parent, "s", type),
                                 SD_BUS_RESULT("a(osssssbbsa(ss)sssbas)", devices),
                                 method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListParentConfigs",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(siiss)", configs),
+                                method_list_parent_configs, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Rescan", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "parent.h"
 #include "polkit.h"
+#include "sriov.h"
 #include "vm.h"
 #include "siov-names.h"
 
@@ -44,8 +45,11 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
         m->skipped_definitions = hashmap_new();
         m->dirty_definitions = hashmap_new();
         m->refusals = calloc(DEFINITIONS_REFUSALS_MAX, sizeof(RefusedChange));
+        m->pf_configs = hashmap_new();
+        m->pf_config_errors = hashmap_new();
         if (!m->parents || !m->devices || !m->vf_owners || !m->dirty_parents || !m->dirty_mdevs ||
-            !m->skipped_definitions || !m->dirty_definitions || !m->refusals)
+            !m->skipped_definitions || !m->dirty_definitions || !m->refusals || !m->pf_configs ||
+            !m->pf_config_errors)
                 return -ENOMEM;
 
         r = sd_event_default(&m->event);
@@ -88,6 +92,10 @@ Manager *manager_free(Manager *m) {
         hashmap_free(m->devices);
         hashmap_free(m->parents);
         hashmap_free(m->vf_owners);
+        sriov_configs_clear(m);
+        hashmap_free(m->pf_configs);
+        hashmap_free(m->pf_config_errors);
+        free(m->parents_dir);
 
         m->polkit_registry = siov_polkit_registry_free(m->polkit_registry);
         sd_bus_flush_close_unref(m->bus);
@@ -196,6 +204,9 @@ int manager_rescan(Manager *m) {
                 return log_error_errno(r, "Cannot reconcile the device model: %m");
         /* sysfs first, then definitions: what exists is never doubted. */
         r = manager_load_definitions(m);
+        if (r < 0)
+                return r;
+        r = manager_load_pf_configs(m);
         if (r < 0)
                 return r;
         log_debug("Rescan: %zu parents, %zu devices.", hashmap_size(m->parents), hashmap_size(m->devices));

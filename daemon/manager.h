@@ -54,6 +54,9 @@ struct Manager {
         Hashmap *dirty_definitions;       /* uuid → malloc'd uuid: re-read soon */
         bool definitions_reload_all;
         sd_event_source *definitions_defer;
+        char *parents_dir;      /* one <pf>.json per persistent PF configuration */
+        Hashmap *pf_configs;    /* PF name → struct siov_pf_config (as on disk) */
+        Hashmap *pf_config_errors; /* PF name → malloc'd "path: why it was skipped" */
         Hashmap *polkit_registry; /* pending and answered polkit queries */
         char *libvirt_uri;      /* NULL: $SIOV_LIBVIRT_URI or qemu:///system */
         uint64_t max_reply_size; /* the bus's message limit: larger answers are refused */
@@ -90,6 +93,9 @@ void manager_mark_mdev(Manager *m, const char *uuid);
 #define SIOV_PRIORITY_REFRESH  (-50)
 /* Makes the objects match the definitions on disk (definitions.c). */
 int manager_load_definitions(Manager *m);
+/* Reads the PF configurations again; a file that cannot be used is kept in
+ * pf_config_errors (reported, never overwritten). */
+int manager_load_pf_configs(Manager *m);
 
 /* monitor.c */
 int manager_monitor_start(Manager *m);

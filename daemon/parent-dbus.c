@@ -229,8 +229,24 @@ static int property_get_autoprobe(sd_bus *bus, const char *path, const char *int
         return sd_bus_message_append_basic(reply, 'b', &b);
 }
 
+static int property_get_persistent_numvfs(sd_bus *bus, const char *path, const char *interface,
+                                          const char *property, sd_bus_message *reply, void *userdata,
+                                          sd_bus_error *error) {
+        Parent *p = userdata;
+        int32_t v = siov_pf_config_get_numvfs(sriov_config_get(p->manager, p->name));
+        return sd_bus_message_append_basic(reply, 'i', &v);
+}
+
+static int property_get_persistent_autoprobe(sd_bus *bus, const char *path, const char *interface,
+                                             const char *property, sd_bus_message *reply, void *userdata,
+                                             sd_bus_error *error) {
+        Parent *p = userdata;
+        int32_t v = siov_pf_config_get_autoprobe(sriov_config_get(p->manager, p->name));
+        return sd_bus_message_append_basic(reply, 'i', &v);
+}
+
 static int method_set_numvfs(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        static const char * const allowed[] = { "force", NULL };
+        static const char * const allowed[] = { "force", "persistent", NULL };
         Parent *p = userdata;
         LifecycleOptions o;
         char num[16];
@@ -252,19 +268,22 @@ static int method_set_numvfs(sd_bus_message *message, void *userdata, sd_bus_err
                                          "PF %s supports at most %u VFs (sriov_totalvfs); %u asked",
                                          p->name, siov_parent_get_total_vfs(p->snap), n);
         snprintf(num, sizeof(num), "%u", n);
-        r = siov_polkit_verify(message, SIOV_POLKIT_MANAGE,
-                               (const char *[]) { "pf", p->name, "numvfs", num, NULL },
-                               &p->manager->polkit_registry, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        r = sriov_set_numvfs(p, n, o.force, error);
+        {
+                const char *actions[] = { SIOV_POLKIT_MANAGE, o.persistent ? SIOV_POLKIT_DEFINE : NULL };
+
+                r = bus_verify_actions(message, p->manager, actions, ELEMENTSOF(actions),
+                                       (const char *[]) { "pf", p->name, "numvfs", num, NULL }, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
+        r = sriov_set_numvfs(p, n, o.force, o.persistent, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(message, NULL);
 }
 
 static int method_set_autoprobe(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        static const char * const allowed[] = { NULL };
+        static const char * const allowed[] = { "persistent", NULL };
         Parent *p = userdata;
         LifecycleOptions o;
         int b, r;
@@ -278,12 +297,15 @@ static int method_set_autoprobe(sd_bus_message *message, void *userdata, sd_bus_
         if (!(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV))
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
                                          "parent %s is not an SR-IOV physical function", p->name);
-        r = siov_polkit_verify(message, SIOV_POLKIT_MANAGE,
-                               (const char *[]) { "pf", p->name, "autoprobe", b ? "yes" : "no", NULL },
-                               &p->manager->polkit_registry, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;
-        r = sriov_set_autoprobe(p, b, error);
+        {
+                const char *actions[] = { SIOV_POLKIT_MANAGE, o.persistent ? SIOV_POLKIT_DEFINE : NULL };
+
+                r = bus_verify_actions(message, p->manager, actions, ELEMENTSOF(actions),
+                                       (const char *[]) { "pf", p->name, "autoprobe", b ? "yes" : "no", NULL }, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
+        r = sriov_set_autoprobe(p, b, o.persistent, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(message, NULL);
@@ -303,6 +325,8 @@ const sd_bus_vtable parent_vtable[] = {
         SD_BUS_PROPERTY("NumVFs", "u", property_get_num_vfs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Broken", "s", property_get_parent_broken, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Autoprobe", "b", property_get_autoprobe, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PersistentNumVFs", "i", property_get_persistent_numvfs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PersistentAutoprobe", "i", property_get_persistent_autoprobe, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("SetNumVFs",
                                 SD_BUS_ARGS("u", numvfs, "a{sv}", options),
                                 SD_BUS_NO_RESULT,

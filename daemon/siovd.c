@@ -16,6 +16,7 @@
 
 static const char *arg_sysfs_root = NULL;
 static const char *arg_definitions_dir = NULL;
+static const char *arg_parents_dir = NULL;
 static const char *arg_libvirt_uri = NULL;
 static const char *arg_metrics = NULL;
 static UeventSource arg_uevent_source = UEVENT_SOURCE_AUTO;
@@ -30,6 +31,8 @@ static void help(void) {
                "     --sysfs-root=DIR       Read sysfs under DIR (default: $%s or /)\n"
                "     --definitions-dir=DIR  Persistent definitions (default: $SIOV_DEFINITIONS_DIR\n"
                "                            or " SIOV_DEFINITIONS_DIR ")\n"
+               "     --parents-dir=DIR      Persistent SR-IOV PF configurations (default:\n"
+               "                            $SIOV_PARENTS_DIR or " SIOV_PARENTS_DIR ")\n"
                "     --libvirt-uri=URI      libvirt connection for VM assignment (default:\n"
                "                            $SIOV_LIBVIRT_URI or qemu:///system)\n"
                "     --uevent-source=SRC    udev, kernel or auto (default: udev when\n"
@@ -48,12 +51,13 @@ static void help(void) {
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_SYSFS_ROOT, ARG_DEFINITIONS_DIR, ARG_LIBVIRT_URI, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL,
-               ARG_MAX_REPLY_SIZE, ARG_METRICS };
+               ARG_MAX_REPLY_SIZE, ARG_METRICS, ARG_PARENTS_DIR };
         static const struct option options[] = {
                 { "help",          no_argument,       NULL, 'h'               },
                 { "version",       no_argument,       NULL, ARG_VERSION       },
                 { "sysfs-root",    required_argument, NULL, ARG_SYSFS_ROOT    },
                 { "definitions-dir", required_argument, NULL, ARG_DEFINITIONS_DIR },
+                { "parents-dir",   required_argument, NULL, ARG_PARENTS_DIR   },
                 { "libvirt-uri",   required_argument, NULL, ARG_LIBVIRT_URI   },
                 { "uevent-source", required_argument, NULL, ARG_UEVENT_SOURCE },
                 { "log-level",     required_argument, NULL, ARG_LOG_LEVEL     },
@@ -76,6 +80,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_DEFINITIONS_DIR:
                         arg_definitions_dir = optarg;
+                        break;
+                case ARG_PARENTS_DIR:
+                        arg_parents_dir = optarg;
                         break;
                 case ARG_LIBVIRT_URI:
                         arg_libvirt_uri = optarg;
@@ -158,6 +165,9 @@ static int run(int argc, char *argv[]) {
                 if (r < 0)
                         return r;
         }
+        m->parents_dir = strdup(arg_parents_dir ?: getenv("SIOV_PARENTS_DIR") ?: SIOV_PARENTS_DIR);
+        if (!m->parents_dir)
+                return log_oom();
         if (arg_libvirt_uri) {
                 m->libvirt_uri = strdup(arg_libvirt_uri);
                 if (!m->libvirt_uri)

@@ -13,6 +13,7 @@
  */
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 #include "manager.h"
 #include "sriov.h"
 #include "siov-names.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct siov_pf_config *, siov_pf_config_unref);
 
 static int append_reason(char **buf, const char *fmt, ...) _printf_(2, 3);
 static int append_reason(char **buf, const char *fmt, ...) {
@@ -109,7 +112,7 @@ static int vfs_in_the_way(Parent *p, bool force, char **ret, size_t *ret_n, size
         return 0;
 }
 
-int sriov_set_numvfs(Parent *p, uint32_t n, bool force, sd_bus_error *error) {
+static int apply_numvfs(Parent *p, uint32_t n, bool force, bool start_autostart, sd_bus_error *error) {
         Manager *m = p->manager;
         _cleanup_free_ char *name = strdup(p->name), *list = NULL, *msg = NULL;
         uint32_t cur, total;
@@ -177,7 +180,7 @@ int sriov_set_numvfs(Parent *p, uint32_t n, bool force, sd_bus_error *error) {
 
         /* New VFs: the autostart VF devices of this PF come back, as when
          * the PF itself appears. */
-        if (n > 0 && hashmap_get(m->parents, name)) {
+        if (start_autostart && n > 0 && hashmap_get(m->parents, name)) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 
                 if (lifecycle_provision(m, name, NULL, &e) < 0)
@@ -186,7 +189,7 @@ int sriov_set_numvfs(Parent *p, uint32_t n, bool force, sd_bus_error *error) {
         return 0;
 }
 
-int sriov_set_autoprobe(Parent *p, bool on, sd_bus_error *error) {
+static int apply_autoprobe(Parent *p, bool on, sd_bus_error *error) {
         Manager *m = p->manager;
         _cleanup_free_ char *name = strdup(p->name), *msg = NULL;
         int r;
@@ -204,4 +207,258 @@ int sriov_set_autoprobe(Parent *p, bool on, sd_bus_error *error) {
                 return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR, "%s", msg ?: strerror(-r));
         log_info("Set sriov_drivers_autoprobe of %s to %d.", name, on);
         return 0;
+}
+
+/* ---- persistent configuration ------------------------------------------- */
+
+struct siov_pf_config *sriov_config_get(Manager *m, const char *pf) {
+        return hashmap_get(m->pf_configs, pf);
+}
+
+/* pf_config_errors values are "<pf>\0<path>: <reason>": the value owns its key. */
+const char *sriov_config_error(Manager *m, const char *pf) {
+        const char *e = hashmap_get(m->pf_config_errors, pf);
+        return e ? e + strlen(e) + 1 : NULL;
+}
+
+static void signal_config(Manager *m, const char *pf) {
+        Parent *p = hashmap_get(m->parents, pf);
+
+        if (p)
+                manager_emit_changed(m, p->path, SIOV_DBUS_PARENT_INTERFACE,
+                                     (char *[]) { (char *) "PersistentNumVFs", (char *) "PersistentAutoprobe", NULL });
+}
+
+/* Takes c (NULL: none) as what the file of pf holds now. */
+static void config_set(Manager *m, const char *pf, struct siov_pf_config *c) {
+        struct siov_pf_config *old = hashmap_remove(m->pf_configs, pf);
+        bool same = siov_pf_config_equal(old, c);
+
+        siov_pf_config_unref(old);
+        if (c && hashmap_put(m->pf_configs, siov_pf_config_get_pf(c), c) < 0) {
+                log_oom();
+                siov_pf_config_unref(c);
+        }
+        if (!same)
+                signal_config(m, pf);
+}
+
+static void errors_clear(Manager *m) {
+        _cleanup_free_ char **l = calloc(hashmap_size(m->pf_config_errors) + 1, sizeof(char *));
+        size_t n = 0;
+        char *e;
+
+        if (!l)
+                return (void) log_oom();
+        HASHMAP_FOREACH(e, m->pf_config_errors, i)
+                l[n++] = e;
+        for (size_t i = 0; i < n; i++) {
+                hashmap_remove(m->pf_config_errors, l[i]);
+                free(l[i]);
+        }
+}
+
+void sriov_configs_clear(Manager *m) {
+        _cleanup_free_ struct siov_pf_config **l = calloc(hashmap_size(m->pf_configs) + 1, sizeof(void *));
+        struct siov_pf_config *c;
+        size_t n = 0;
+
+        errors_clear(m);
+        if (!l)
+                return (void) log_oom();
+        HASHMAP_FOREACH(c, m->pf_configs, i)
+                l[n++] = c;
+        for (size_t i = 0; i < n; i++) {
+                hashmap_remove(m->pf_configs, siov_pf_config_get_pf(l[i]));
+                siov_pf_config_unref(l[i]);
+        }
+}
+
+static void on_config_error(const char *path, const char *pf, const char *reason, void *userdata) {
+        Manager *m = userdata;
+        char *e = NULL;
+        int n;
+
+        log_warning("Skipping PF configuration %s (kept as it is): %s", path, reason);
+        if (!siov_pci_address_is_valid(pf) || hashmap_get(m->pf_config_errors, pf))
+                return;
+        n = asprintf(&e, "%s%c%s: %s", pf, 0, path, reason);
+        if (n < 0 || hashmap_put(m->pf_config_errors, e, e) < 0) {
+                free(n < 0 ? NULL : e);
+                log_oom();
+        }
+}
+
+int manager_load_pf_configs(Manager *m) {
+        struct siov_pf_config **l = NULL, *c;
+        _cleanup_free_ char **gone = NULL;
+        size_t n = 0, n_gone = 0;
+        int r;
+
+        if (!m->parents_dir)
+                return 0;
+        errors_clear(m);
+        r = siov_pf_configs_load(m->parents_dir, &l, &n, on_config_error, m);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read the PF configurations in %s: %m", m->parents_dir);
+                return 0;
+        }
+        /* Files removed by hand. */
+        gone = calloc(hashmap_size(m->pf_configs) + 1, sizeof(char *));
+        if (!gone) {
+                siov_pf_configs_free(l, n);
+                return -ENOMEM;
+        }
+        HASHMAP_FOREACH(c, m->pf_configs, i) {
+                bool still = false;
+
+                for (size_t j = 0; j < n && !still; j++)
+                        still = streq(siov_pf_config_get_pf(l[j]), siov_pf_config_get_pf(c));
+                if (!still)
+                        gone[n_gone++] = (char *) siov_pf_config_get_pf(c);
+        }
+        for (size_t i = 0; i < n_gone; i++) {
+                char pf[32];
+
+                snprintf(pf, sizeof(pf), "%s", gone[i]);
+                config_set(m, pf, NULL);
+        }
+        for (size_t i = 0; i < n; i++)
+                config_set(m, siov_pf_config_get_pf(l[i]), siov_pf_config_ref(l[i]));
+        siov_pf_configs_free(l, n);
+        return 0;
+}
+
+/* Writes the PF's configuration with numvfs and/or autoprobe changed (-1:
+ * unchanged); *ret_old: what was there before (to put back), NULL if none.
+ * A file siovd could not read is never replaced. */
+static int config_update(Manager *m, const char *pf, int numvfs, int autoprobe,
+                         struct siov_pf_config **ret_old, bool *ret_changed, sd_bus_error *error) {
+        _cleanup_(siov_pf_config_unrefp) struct siov_pf_config *c = NULL;
+        struct siov_pf_config *old = sriov_config_get(m, pf);
+        _cleanup_free_ char *msg = NULL;
+        int r;
+
+        *ret_old = NULL;
+        *ret_changed = false;
+        if (sriov_config_error(m, pf))
+                return sd_bus_error_setf(error, SIOV_ERROR_ALREADY_EXISTS,
+                                         "the configuration of PF %s cannot be read, so siovd keeps it and does "
+                                         "not replace it: %s; fix or remove the file, then Rescan",
+                                         pf, sriov_config_error(m, pf));
+        r = old ? siov_pf_config_copy(old, &c) : siov_pf_config_new(&c, pf);
+        if (r < 0)
+                return r;
+        if (numvfs >= 0)
+                r = siov_pf_config_set_numvfs(c, numvfs);
+        if (r >= 0 && autoprobe >= 0)
+                r = siov_pf_config_set_autoprobe(c, autoprobe);
+        if (r < 0)
+                return r;
+        if (siov_pf_config_equal(c, old))
+                return 0;
+        r = siov_pf_config_save(m->parents_dir, c, &msg);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_IO_ERROR, "cannot save the configuration of PF %s: %s",
+                                         pf, msg ?: strerror(-r));
+        *ret_old = siov_pf_config_ref(old);
+        *ret_changed = true;
+        config_set(m, pf, TAKE_PTR(c));
+        return 0;
+}
+
+/* After a refused change: the file as it was. */
+static void config_restore(Manager *m, const char *pf, struct siov_pf_config *old) {
+        _cleanup_free_ char *msg = NULL;
+        int r;
+
+        r = old ? siov_pf_config_save(m->parents_dir, old, &msg) : siov_pf_config_delete(m->parents_dir, pf, &msg);
+        if (r < 0) {
+                log_error("Cannot put back the configuration of PF %s: %s", pf, msg ?: strerror(-r));
+                return;
+        }
+        config_set(m, pf, siov_pf_config_ref(old));
+}
+
+int sriov_set_numvfs(Parent *p, uint32_t n, bool force, bool persistent, sd_bus_error *error) {
+        Manager *m = p->manager;
+        _cleanup_(siov_pf_config_unrefp) struct siov_pf_config *old = NULL;
+        _cleanup_free_ char *name = strdup(p->name);
+        bool changed = false;
+        int r;
+
+        if (!name)
+                return -ENOMEM;
+        if (!(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV) || n > siov_parent_get_total_vfs(p->snap))
+                return apply_numvfs(p, n, force, true, error);  /* its refusals */
+        if (persistent) {
+                r = config_update(m, name, (int) n, -1, &old, &changed, error);
+                if (r < 0)
+                        return r;
+        }
+        r = apply_numvfs(p, n, force, true, error);
+        if (r < 0 && changed)
+                config_restore(m, name, old);
+        return r;
+}
+
+int sriov_set_autoprobe(Parent *p, bool on, bool persistent, sd_bus_error *error) {
+        Manager *m = p->manager;
+        _cleanup_(siov_pf_config_unrefp) struct siov_pf_config *old = NULL;
+        _cleanup_free_ char *name = strdup(p->name);
+        bool changed = false;
+        int r;
+
+        if (!name)
+                return -ENOMEM;
+        if (persistent && (siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV)) {
+                r = config_update(m, name, -1, on, &old, &changed, error);
+                if (r < 0)
+                        return r;
+        }
+        r = apply_autoprobe(p, on, error);
+        if (r < 0 && changed)
+                config_restore(m, name, old);
+        return r;
+}
+
+void sriov_provision(Manager *m, const char *pf) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        struct siov_pf_config *c = sriov_config_get(m, pf);
+        Parent *p = hashmap_get(m->parents, pf);
+        int want, r;
+        uint32_t cur;
+
+        if (!c || !p || !(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV))
+                return;
+        want = siov_pf_config_get_autoprobe(c);
+        if (want >= 0) {
+                r = apply_autoprobe(p, want, &e);
+                if (r < 0)
+                        log_error("Cannot set the autoprobe of PF %s from its configuration: %s", pf, e.message);
+                sd_bus_error_free(&e);
+        }
+        p = hashmap_get(m->parents, pf);
+        want = siov_pf_config_get_numvfs(c);
+        if (!p || want < 0)
+                return;
+        cur = siov_parent_get_num_vfs(p->snap);
+        if (cur == (uint32_t) want)
+                return;
+        if (isempty(siov_parent_get_driver(p->snap))) {
+                /* The udev rule asks again at the PF's "bind". */
+                log_info("PF %s has no driver yet: its %d VFs are made when one binds.", pf, want);
+                return;
+        }
+        if (cur > 0) {
+                /* Someone chose this count after boot: not ours to undo. */
+                log_warning("PF %s has %u VFs, its configuration says %d: left as it is "
+                            "(siovctl sriov %s --numvfs %d changes it).", pf, cur, want, pf, want);
+                return;
+        }
+        r = apply_numvfs(p, (uint32_t) want, false, false, &e);
+        if (r < 0)
+                log_error("Cannot create the %d VFs of PF %s from its configuration: %s", want, pf, e.message);
+        else
+                log_info("Provisioned PF %s from its configuration: %d VFs.", pf, want);
 }

@@ -13,6 +13,17 @@
  * VFIO, or used by the host (a netdev up, a block device mounted or held);
  * force skips only the host use. n over sriov_totalvfs is InvalidArgument.
  * After a change the PF's autostart VF devices are started. */
-int sriov_set_numvfs(Parent *p, uint32_t n, bool force, sd_bus_error *error);
+int sriov_set_numvfs(Parent *p, uint32_t n, bool force, bool persistent, sd_bus_error *error);
 /* Writes sriov_drivers_autoprobe (no write when it already has that value). */
-int sriov_set_autoprobe(Parent *p, bool on, sd_bus_error *error);
+int sriov_set_autoprobe(Parent *p, bool on, bool persistent, sd_bus_error *error);
+
+/* At boot and on hotplug (ProvisionParent), before the autostart devices:
+ * the PF's persistent autoprobe, then its VF count when it has no VFs (a
+ * count someone set is left alone, and said). No-op without a config. */
+void sriov_provision(Manager *m, const char *pf);
+
+/* The persistent configuration of a PF (NULL: none) and, when its file
+ * could not be used, why (NULL: fine). */
+struct siov_pf_config *sriov_config_get(Manager *m, const char *pf);
+const char *sriov_config_error(Manager *m, const char *pf);
+void sriov_configs_clear(Manager *m);

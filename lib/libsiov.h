@@ -324,6 +324,36 @@ int siov_definitions_load(const char *dir, struct siov_definition ***ret, size_t
                           siov_definition_error_t on_error, void *userdata);
 void siov_definitions_free(struct siov_definition **l, size_t n);
 
+/* ---- persistent SR-IOV PF configuration --------------------------------- */
+
+/* One file per PF, <dir>/<pf>.json (siovd's dir: /etc/siov/parents):
+ *   {"pf": "0000:01:00.0", "numvfs": 2, "autoprobe": false}
+ * Keys other than "pf" are optional; unknown keys are kept and written
+ * back. Strict parser, atomic save, like the definitions. */
+struct siov_pf_config;
+
+int siov_pf_config_new(struct siov_pf_config **ret, const char *pf);
+struct siov_pf_config *siov_pf_config_ref(struct siov_pf_config *c);
+struct siov_pf_config *siov_pf_config_unref(struct siov_pf_config *c);
+int siov_pf_config_copy(const struct siov_pf_config *c, struct siov_pf_config **ret);
+const char *siov_pf_config_get_pf(const struct siov_pf_config *c);
+int siov_pf_config_get_numvfs(const struct siov_pf_config *c);     /* -1: not set */
+int siov_pf_config_get_autoprobe(const struct siov_pf_config *c);  /* -1: not set, 0, 1 */
+int siov_pf_config_set_numvfs(struct siov_pf_config *c, int n);   /* n < 0 unsets; -EINVAL over 65535 */
+int siov_pf_config_set_autoprobe(struct siov_pf_config *c, int on); /* on < 0 unsets */
+bool siov_pf_config_equal(const struct siov_pf_config *a, const struct siov_pf_config *b);
+int siov_pf_config_parse(const char *json, size_t len, struct siov_pf_config **ret, char **error_msg);
+int siov_pf_config_to_json(const struct siov_pf_config *c, char **ret);
+int siov_pf_config_save(const char *dir, const struct siov_pf_config *c, char **error_msg);
+int siov_pf_config_delete(const char *dir, const char *pf, char **error_msg);
+/* Loads every <pf>.json of dir (missing dir: none), sorted by PF. A file
+ * that is corrupt, foreign or unreadable is reported through on_error
+ * (pf: the name's PF part) and skipped, never deleted. */
+typedef void (*siov_pf_config_error_t)(const char *path, const char *pf, const char *reason, void *userdata);
+int siov_pf_configs_load(const char *dir, struct siov_pf_config ***ret, size_t *n_ret,
+                         siov_pf_config_error_t on_error, void *userdata);
+void siov_pf_configs_free(struct siov_pf_config **l, size_t n);
+
 /* ---- mdevctl import ---------------------------------------------------- */
 
 /* Parses one mdevctl definition (/etc/mdevctl.d/<parent>/<uuid>):

@@ -17,6 +17,8 @@ lib_libsiov_la_SOURCES = \
 	lib/sysfs-write.c \
 	lib/json-strict.c \
 	lib/sriov.c \
+	lib/sriov-config.c \
+	lib/atomic-write.c \
 	lib/definition.c \
 	lib/definition-store.c \
 	lib/mdevctl.c

@@ -229,6 +229,12 @@ int siov_parent_scan_init(struct siov_ctx *ctx, struct siov_parent_scan *s);
 int siov_vgpu_types_parse(const char *text, struct siov_vgpu_type **ret, size_t *ret_n);
 void siov_vgpu_types_free(struct siov_vgpu_type *t, size_t n);
 
+/* ---- atomic-write.c ------------------------------------------------- */
+
+/* Writes data to <dir>/<name> atomically (temporary file, fsync, rename,
+ * fsync of the folder); dir is created (0755) when missing. */
+int siov_write_file_atomic(const char *dir, const char *name, const char *data, size_t len, char **error_msg);
+
 /* ---- mdev.c ---------------------------------------------------------- */
 
 /* Reads the mdev uuid (canonical) inside the verified parent folder

@@ -12,7 +12,8 @@
 FAKE_KERNEL=$TOP_BUILDDIR/tests/common/.libs/fake-kernel.so
 [ -f "$FAKE_KERNEL" ] || { fail "fake kernel built" "$FAKE_KERNEL missing"; it_summary; exit 1; }
 DEFS=$IT_DIR/defs
-export SIOV_DEFINITIONS_DIR=$DEFS
+PARENTS=$IT_DIR/parents
+export SIOV_DEFINITIONS_DIR=$DEFS SIOV_PARENTS_DIR=$PARENTS
 PF=0000:01:00.0
 PFDIR=$ROOT/sys/bus/pci/devices/$PF
 
@@ -163,5 +164,70 @@ check "PropertiesChanged NumVFs" grep -q "changed parent $PF .*NumVFs=2" "$IT_DI
 check "PropertiesChanged Autoprobe" grep -q "changed parent $PF .*Autoprobe=false" "$IT_DIR/monitor.log"
 check "VF objects added" grep -q "^added device .*($PF vf)" "$IT_DIR/monitor.log"
 check "VF objects removed" grep -q "^removed device " "$IT_DIR/monitor.log"
+
+# --- persistent configuration -------------------------------------------------------
+CONF=$PARENTS/$PF.json
+check_eq "no configuration yet" "-1 -1 no" "$(pjson persistent_numvfs) $(pjson persistent_autoprobe) $(test -e "$CONF" && echo yes || echo no)"
+check "sriov --numvfs 0 --autoprobe=no --persistent" siovctl sriov $PF --numvfs 0 --force --autoprobe=no --persistent
+check_eq "the file holds numvfs 0, autoprobe false" "$PF 0 false" "$(jq -r '"\(.pf) \(.numvfs) \(.autoprobe)"' "$CONF")"
+check "sriov --numvfs 2 --persistent" siovctl sriov $PF --numvfs 2 --persistent
+check_eq "file and properties: 2, autoprobe kept" "2 false 2 0" \
+        "$(jq -r '"\(.numvfs) \(.autoprobe)"' "$CONF") $(pjson persistent_numvfs) $(pjson persistent_autoprobe)"
+check_eq "written atomically: no temporary file left" "$PF.json" "$(ls -A "$PARENTS" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "the count change started the autostart VF device" "both" \
+        "$(siovctl --json list | jq -r ".[] | select(.uuid == \"$UV\") | .state")"
+cp "$CONF" "$IT_DIR/conf.before"
+out=$(siovctl sriov $PF --numvfs 1 --persistent 2>&1); rc=$?
+check_eq "held: a persistent change is refused too" 1 $rc
+check "a refused persistent change leaves the file as it was" cmp -s "$CONF" "$IT_DIR/conf.before"
+check_eq "and the property" "2" "$(pjson persistent_numvfs)"
+# Unknown keys are kept.
+jq '. + {"future": [1, 2]}' "$CONF" >"$IT_DIR/c" && mv "$IT_DIR/c" "$CONF"
+check "Rescan reads the configurations again" bus call org.siov1 /org/siov1 org.siov1.Manager Rescan
+check "stop" siovctl stop "$UV"
+check "sriov --autoprobe=yes --persistent" siovctl sriov $PF --autoprobe=yes --persistent
+check_eq "an unknown key survives a save" "[1,2] true" "$(jq -c '.future' "$CONF") $(jq -r '.autoprobe' "$CONF")"
+check "sriov --autoprobe=no --persistent" siovctl sriov $PF --autoprobe=no --persistent
+
+# A corrupt configuration, and one for an absent PF.
+fake add-pf 0000:02:00.0 --total-vfs 2 --driver nvme
+printf '{"pf": "0000:02:00.0", "numvfs": "two"' >"$PARENTS/0000:02:00.0.json"
+cp "$PARENTS/0000:02:00.0.json" "$IT_DIR/corrupt.before"
+printf '{"pf": "0000:09:00.0", "numvfs": 4}\n' >"$PARENTS/0000:09:00.0.json"
+check "Rescan" bus call org.siov1 /org/siov1 org.siov1.Manager Rescan
+out=$(siovctl status)
+check "status: the absent PF's configuration is waiting" \
+        bash -c 'grep -q "PF configurations waiting for their PF" <<<"$1" && grep -qE "^0000:09:00.0 +4" <<<"$1"' _ "$out"
+check "status: the corrupt configuration is reported with its path" \
+        grep -q "PF configuration 0000:02:00.0: $PARENTS/0000:02:00.0.json: " <<<"$out"
+check_eq "status --json: states" "0000:01:00.0=present 0000:02:00.0=unreadable 0000:09:00.0=absent" \
+        "$(siovctl --json status | jq -r '[.parent_configs[] | "\(.pf)=\(.state)"] | join(" ")')"
+out=$(siovctl sriov 0000:02:00.0 --numvfs 1 --persistent 2>&1); rc=$?
+check "--persistent over a corrupt file: refused naming the file, which is kept" \
+        bash -c '[ $2 = 1 ] && grep -q "0000:02:00.0.json" <<<"$1"' _ "$out" "$rc"
+check "the corrupt file is byte-identical" cmp -s "$PARENTS/0000:02:00.0.json" "$IT_DIR/corrupt.before"
+check_eq "and its PF untouched" "0" "$(cat "$ROOT/sys/bus/pci/devices/0000:02:00.0/sriov_numvfs")"
+
+# --- boot: provisioning applies autoprobe, the count, then the autostart VF devices --
+it_siovd_stop
+# the "reboot": every VF gone, autoprobe back to the kernel's default
+fake kernel-write sys/bus/pci/devices/$PF/sriov_numvfs 0
+fake set-attr sys/bus/pci/devices/$PF/sriov_drivers_autoprobe 1
+w=$(numvfs_writes)
+siovd_up || { it_summary; exit 1; }
+check_eq "a restart alone provisions nothing" "0 $w" "$(cat "$PFDIR/sriov_numvfs") $(numvfs_writes)"
+check_eq "the autostart VF device waits, defined" "defined" \
+        "$(siovctl --json list | jq -r ".[] | select(.uuid == \"$UV\") | .state")"
+out=$(siovctl provision $PF); rc=$?
+check_eq "provision PF" 0 $rc
+check_eq "autoprobe 0, 2 VFs, the autostart device on vfio-pci, vf1 unbound" "0 2 vfio-pci|" \
+        "$(cat "$PFDIR/sriov_drivers_autoprobe") $(cat "$PFDIR/sriov_numvfs") $(vfdrv 0000:01:00.1)|$(vfdrv 0000:01:00.2)"
+check_eq "provision prints the device it started" "$UV" "$out"
+check_eq "the same identity: the device is both, on vf0" "both 0000:01:00.1" \
+        "$(siovctl --json list | jq -r ".[] | select(.uuid == \"$UV\") | \"\(.state) \(.address)\"")"
+w=$(numvfs_writes)
+out=$(siovctl provision $PF)
+check_eq "a second provision (udev add + change) starts nothing and writes nothing" "|$w" "$out|$(numvfs_writes)"
+check_eq "parents --json: the persisted count" "2 2" "$(pjson num_vfs) $(pjson persistent_numvfs)"
 
 it_summary

@@ -35,7 +35,8 @@ unit_tests = \
 	tests/unit/test-validate \
 	tests/unit/test-scan \
 	tests/unit/test-definition \
-	tests/unit/test-sysfs-write
+	tests/unit/test-sysfs-write \
+	tests/unit/test-sriov
 unit_scripts = \
 	tests/unit/check-fake-sysfs-tool.sh \
 	tests/unit/check-fake-kernel.sh \
@@ -88,3 +89,9 @@ tests_unit_test_sysfs_write_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/comm
 tests_unit_test_sysfs_write_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) -pthread
 tests_unit_test_sysfs_write_LDADD = tests/common/libfakesysfs.la lib/libsiov.la $(CMOCKA_LIBS) -ldl
 tests_unit_test_sysfs_write_LDFLAGS = $(AM_LDFLAGS) -pthread
+
+# SR-IOV: PF configuration files, autoprobe, NVIDIA vGPU VFs.
+tests_unit_test_sriov_SOURCES = tests/unit/test-sriov.c
+tests_unit_test_sriov_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common
+tests_unit_test_sriov_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_sriov_LDADD = tests/common/libfakesysfs.la lib/libsiov.la $(CMOCKA_LIBS)

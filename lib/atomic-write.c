@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One file written atomically: a hidden temporary file in the same folder,
+ * fsync, rename over the name, fsync of the folder. A crash leaves the old
+ * file or the new one, never a mix; loaders skip dot files, so a leftover
+ * temporary file is never read as configuration.
+ *
+ * Used for the PF configurations (sriov-config.c). definition-store.c still
+ * has its own copy of these steps (with its fault hooks and checks); it
+ * should move onto this once issue 10's store work has landed.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "siov-private.h"
+
+static int mkdir_p(const char *dir, mode_t mode) {
+        _cleanup_free_ char *p = strdup(dir);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++) {
+                if (*s != '/')
+                        continue;
+                *s = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *s = '/';
+        }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
+}
+
+int siov_write_file_atomic(const char *dir, const char *name, const char *data, size_t len, char **error_msg) {
+        _cleanup_close_ int dfd = -1, fd = -1;
+        char tmp[NAME_MAX + 1];
+        const char *step;
+        size_t done = 0;
+        int r;
+
+        if (isempty(dir) || !siov_name_is_valid(name) || strlen(name) > NAME_MAX - 16)
+                return siov_error(error_msg, -EINVAL, "invalid folder or file name");
+        r = mkdir_p(dir, 0755);
+        if (r < 0)
+                return siov_error(error_msg, r, "cannot create %s: %s", dir, strerror(-r));
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return siov_error(error_msg, -errno, "cannot open %s: %s", dir, strerror(errno));
+
+        for (unsigned attempt = 0;; attempt++) {
+                struct timespec ts;
+
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                snprintf(tmp, sizeof(tmp), ".%s.%05x%06lx", name, (unsigned) getpid() & 0xfffff,
+                         ((unsigned long) ts.tv_nsec + attempt * 7919ul) & 0xffffff);
+                fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+                if (fd >= 0)
+                        break;
+                if (errno != EEXIST || attempt >= 64)
+                        return siov_error(error_msg, -errno, "cannot create a temporary file in %s: %s",
+                                          dir, strerror(errno));
+        }
+
+        step = "setting the mode of";
+        if (fchmod(fd, 0644) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        step = "writing";
+        while (done < len) {
+                ssize_t k = write(fd, data + done, len - done);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        goto fail;
+                }
+                done += (size_t) k;
+        }
+        step = "syncing";
+        if (fsync(fd) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        step = "closing";
+        if (close(TAKE_FD(fd)) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        step = "renaming";
+        if (renameat(dfd, tmp, dfd, name) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (fsync(dfd) < 0)
+                return siov_error(error_msg, -errno, "%s/%s was written but syncing %s failed: %s",
+                                  dir, name, dir, strerror(errno));
+        return 0;
+
+fail:
+        (void) unlinkat(dfd, tmp, 0);
+        return siov_error(error_msg, r, "%s %s/%s (for %s) failed: %s; %s/%s is unchanged",
+                          step, dir, tmp, name, strerror(-r), dir, name);
+}
