@@ -258,8 +258,12 @@ static int print_idxd_summary(const Model *m, const char *only) {
                 for (size_t j = 0; j < p->n_resources; j++)
                         if (streq(p->resources[j].key, "free"))
                                 free_wqs = p->resources[j].value;
-                printf("\n%s (%s): %u of %zu work queues free for mdevs; the host uses %u kernel, %u user",
-                       p->name, p->idxd_device, free_wqs, p->n_work_queues, kernel, user);
+                if (streq(p->name, p->idxd_device))
+                        printf("\n%s:", p->name);
+                else
+                        printf("\n%s (%s):", p->name, p->idxd_device);
+                printf(" %u of %zu work queues free for mdevs; the host uses %u kernel, %u user",
+                       free_wqs, p->n_work_queues, kernel, user);
                 for (size_t j = 0; j < p->n_work_queues; j++) {
                         const WorkQueue *wq = &p->work_queues[j];
                         _cleanup_free_ char *d = NULL;

@@ -86,8 +86,10 @@ check "parents table: dsa0 row with host use and free WQs" \
 check "parents table: the WQs of dsa0" grep -Eq '^wq0\.0 +dedicated +kernel +enabled +dmaengine +16 +0 +0 +dmaengine' <<< "$table"
 check "parents table: the WQs of iax1 on its function" grep -q '^Work queues of iax1 on 0000:6a:02.0 (enabled):' <<< "$table"
 types=$(siovctl types)
+check "types: the IAA function names its idxd device" grep -qF \
+        '0000:6a:02.0 (iax1): 2 of 4 work queues free for mdevs; the host uses 1 kernel, 1 user: wq1.0 dedicated, kernel, enabled (crypto)' <<< "$types"
 check "types: what dsa0 leaves for mdevs, naming the host's WQs" grep -qF \
-        'dsa0 (dsa0): 5 of 8 work queues free for mdevs; the host uses 2 kernel, 1 user: wq0.0 dedicated, kernel, enabled (dmaengine); wq0.1 dedicated, kernel, enabled (dmaengine); wq0.2 shared, user, enabled (user)' <<< "$types"
+        'dsa0: 5 of 8 work queues free for mdevs; the host uses 2 kernel, 1 user: wq0.0 dedicated, kernel, enabled (dmaengine); wq0.1 dedicated, kernel, enabled (dmaengine); wq0.2 shared, user, enabled (user)' <<< "$types"
 
 # 3. NoCapacity names the WQs in the way.
 err=$(siovctl create --parent 0000:6a:02.0 --type idxd-1dwq 2>&1); rc=$?
