@@ -34,42 +34,11 @@
 #include <umockdev.h>
 #include <unistd.h>
 
+#include "uevent-signals.h"
+
 #define DSA "/sys/devices/pci0000:6a/0000:6a:01.0/dsa0"
 #define _cleanup_(f) __attribute__((cleanup(f)))
 
-static int n_passed, n_failed;
-static char *root;
-static pid_t siovd_pid;
-static uint64_t t_sent;
-
-static void result(bool ok, const char *name, const char *detail) {
-        if (ok)
-                n_passed++;
-        else
-                n_failed++;
-        printf("%s: %s%s%s\n", ok ? "PASS" : "FAIL", name, detail && *detail ? ": " : "", detail ? detail : "");
-        fflush(stdout);
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void write_file(const char *rel, const char *content) {
-        char path[4096];
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s%s", root, rel);
-        f = fopen(path, "we");
-        if (!f) {
-                fprintf(stderr, "cannot write %s: %m\n", path);
-                exit(2);
-        }
-        fputs(content, f);
-        fclose(f);
-}
 
 static void set_driver(const char *wq, const char *driver) {
         char link[4096], target[512];
@@ -129,71 +98,8 @@ static bool match_host_usage(sd_bus_message *m, void *userdata) {
         return seen_value && (seen_wqs || !w->need_wqs);
 }
 
-static bool match_any_siov(sd_bus_message *m, void *userdata) {
-        const char *path = sd_bus_message_get_path(m);
-        return path && strncmp(path, "/org/siov1", strlen("/org/siov1")) == 0;
-}
-
-static bool wait_signal(sd_bus *bus, uint64_t timeout_usec,
-                        bool (*match)(sd_bus_message *m, void *userdata), void *userdata,
-                        uint64_t *latency) {
-        uint64_t start = now_usec(), deadline = start + timeout_usec;
-
-        for (;;) {
-                sd_bus_message *m = NULL;
-                int r = sd_bus_process(bus, &m);
-
-                if (r < 0)
-                        return false;
-                if (m) {
-                        uint8_t type = 0;
-                        bool ok = sd_bus_message_get_type(m, &type) >= 0 && type == SD_BUS_MESSAGE_SIGNAL &&
-                                  match(m, userdata);
-                        sd_bus_message_unref(m);
-                        if (ok) {
-                                *latency = now_usec() - (t_sent ?: start);
-                                return true;
-                        }
-                        continue;
-                }
-                if (r > 0)
-                        continue;
-                if (now_usec() >= deadline)
-                        return false;
-                (void) sd_bus_wait(bus, deadline - now_usec());
-        }
-}
-
-static void check_signal(sd_bus *bus, const char *name, bool (*match)(sd_bus_message *, void *), void *userdata) {
-        uint64_t latency = 0;
-        char detail[128];
-        bool ok = wait_signal(bus, 1000000, match, userdata, &latency);
-
-        snprintf(detail, sizeof(detail), ok ? "%.2f ms after the uevent" : "no signal within 1 s",
-                 latency / 1000.0);
-        result(ok, name, detail);
-}
-
-static bool wait_name(sd_bus *bus) {
-        for (int i = 0; i < 200; i++) {
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-                int has = 0;
-
-                if (sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "NameHasOwner", NULL, &reply,
-                                       "s", "org.siov1") >= 0 &&
-                    sd_bus_message_read(reply, "b", &has) >= 0 && has)
-                        return true;
-                if (waitpid(siovd_pid, NULL, WNOHANG) == siovd_pid)
-                        return false;
-                usleep(50000);
-        }
-        return false;
-}
-
 int main(void) {
-        const char *siovd = getenv("SIOVD"), *preload = getenv("UMOCKDEV_PRELOAD"),
-                   *testbed = getenv("IDXD_TESTBED");
+        const char *testbed = getenv("IDXD_TESTBED");
         const char *off = "dedicated,none,disabled,0,-1";
         UMockdevTestbed *tb;
         sd_bus *bus = NULL;
@@ -201,8 +107,8 @@ int main(void) {
         struct want w;
         int status = 0;
 
-        if (!siovd || !preload || !testbed) {
-                fprintf(stderr, "SIOVD, UMOCKDEV_PRELOAD and IDXD_TESTBED must be set\n");
+        if (!testbed) {
+                fprintf(stderr, "IDXD_TESTBED must be set\n");
                 return 2;
         }
 
@@ -229,15 +135,7 @@ int main(void) {
         if (sd_bus_add_match(bus, NULL, "type='signal',sender='org.siov1'", NULL, NULL) < 0)
                 return 2;
 
-        siovd_pid = fork();
-        if (siovd_pid == 0) {
-                char arg[4096];
-
-                setenv("LD_PRELOAD", preload, 1);
-                snprintf(arg, sizeof(arg), "--sysfs-root=%s", root);
-                execl(siovd, siovd, arg, "--uevent-source=udev", (char *) NULL);
-                _exit(127);
-        }
+        start_siovd();
         result(wait_name(bus), "siovd on the DSA testbed owns org.siov1", NULL);
         sd_bus_path_encode("/org/siov1/parent", "dsa0", &parent_path);
         {
