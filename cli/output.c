@@ -195,7 +195,8 @@ static int key_value_compare(const void *x, const void *y) {
 
 void key_values_sort(KeyValue *kv, size_t n, const char * const *order) {
         sort_order = order;
-        qsort(kv, n, sizeof(KeyValue), key_value_compare);
+        if (n > 1)      /* kv is NULL when the property was absent */
+                qsort(kv, n, sizeof(KeyValue), key_value_compare);
 }
 
 char *key_values_to_string(const KeyValue *kv, size_t n) {
