@@ -213,6 +213,12 @@ Model *model_free(Model *m) {
                 free(m->parents[i].host_usage);
                 free(m->parents[i].netdevs);
                 free(m->parents[i].types);
+                free(m->parents[i].work_queues);
+                for (size_t j = 0; j < m->parents[i].n_idxd_groups; j++) {
+                        free(m->parents[i].idxd_groups[j].work_queues);
+                        free(m->parents[i].idxd_groups[j].engines);
+                }
+                free(m->parents[i].idxd_groups);
         }
         free(m->parents);
         free(m->types);
@@ -401,6 +407,87 @@ static int read_refusals(sd_bus_message *m, void *field, void *count) {
         return 0;
 }
 
+static int read_work_queues(sd_bus_message *m, void *field, void *count) {
+        WorkQueue **ret = field;
+        _cleanup_free_ WorkQueue *a = NULL;
+        size_t n = 0, allocated = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "(ssssssuii)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                WorkQueue wq = {};
+
+                r = sd_bus_message_read(m, "(ssssssuii)", &wq.name, &wq.mode, &wq.type, &wq.state,
+                                        &wq.driver, &wq.label, &wq.size, &wq.group, &wq.clients);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = grow((void **) &a, &allocated, n + 1, sizeof(*a));
+                if (r < 0)
+                        return r;
+                a[n++] = wq;
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        free(*ret);
+        *ret = TAKE_PTR(a);
+        *(size_t *) count = n;
+        return 0;
+}
+
+static void idxd_groups_free(IdxdGroup *g, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(g[i].work_queues);
+                free(g[i].engines);
+        }
+        free(g);
+}
+
+static int read_idxd_groups(sd_bus_message *m, void *field, void *count) {
+        IdxdGroup **ret = field;
+        IdxdGroup *a = NULL;
+        size_t n = 0, allocated = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "(sasas)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                r = sd_bus_message_enter_container(m, 'r', "sasas");
+                if (r <= 0)
+                        break;
+                r = grow((void **) &a, &allocated, n + 1, sizeof(*a));
+                if (r < 0)
+                        break;
+                a[n] = (IdxdGroup) {};
+                r = sd_bus_message_read_basic(m, 's', &a[n].name);
+                n++;
+                if (r >= 0)
+                        r = read_strv(m, &a[n - 1].work_queues, NULL);
+                if (r >= 0)
+                        r = read_strv(m, &a[n - 1].engines, NULL);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        break;
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        if (r < 0) {
+                idxd_groups_free(a, n);
+                return r;
+        }
+        idxd_groups_free(*ret, *(size_t *) count);
+        *ret = a;
+        *(size_t *) count = n;
+        return 0;
+}
+
 typedef struct Property {
         const char *name;
         const char *signature;
@@ -429,6 +516,10 @@ static const Property parent_properties[] = {
         PROP("Autoprobe",       "b",     read_bool,    Parent, autoprobe),
         PROP("PersistentNumVFs", "i",    read_i32,     Parent, persistent_numvfs),
         PROP("PersistentAutoprobe", "i", read_i32,     Parent, persistent_autoprobe),
+        PROP("IdxdDevice",      "s",     read_string,  Parent, idxd_device),
+        PROP("IdxdState",       "s",     read_string,  Parent, idxd_state),
+        PROP_N("WorkQueues",    "a(ssssssuii)", read_work_queues, Parent, work_queues, n_work_queues),
+        PROP_N("IdxdGroups",    "a(sasas)", read_idxd_groups, Parent, idxd_groups, n_idxd_groups),
         {}
 };
 
@@ -534,7 +625,7 @@ static void parent_init(void *o, const char *path) {
 
         *p = (Parent) {
                 .path = path, .name = "", .driver = "", .subsystem = "",
-                .sysfs_path = "", .broken = "",
+                .sysfs_path = "", .broken = "", .idxd_device = "", .idxd_state = "",
                 .persistent_numvfs = -1, .persistent_autoprobe = -1,
         };
 }

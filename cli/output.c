@@ -195,7 +195,8 @@ static int key_value_compare(const void *x, const void *y) {
 
 void key_values_sort(KeyValue *kv, size_t n, const char * const *order) {
         sort_order = order;
-        qsort(kv, n, sizeof(KeyValue), key_value_compare);
+        if (n > 1)      /* kv is NULL when the property was absent */
+                qsort(kv, n, sizeof(KeyValue), key_value_compare);
 }
 
 char *key_values_to_string(const KeyValue *kv, size_t n) {
@@ -231,11 +232,32 @@ char *parent_available_to_string(const Parent *p) {
                 else
                         fprintf(f, "%s%s=?", i > 0 ? " " : "", t->id);
         }
+        /* An idxd device: the WQs neither the host nor an mdev uses. */
+        if (!isempty(p->idxd_device)) {
+                uint32_t total = 0, free_wqs = 0;
+
+                for (size_t i = 0; i < p->n_resources; i++) {
+                        if (streq(p->resources[i].key, "total"))
+                                total = p->resources[i].value;
+                        else if (streq(p->resources[i].key, "free"))
+                                free_wqs = p->resources[i].value;
+                }
+                fprintf(f, "%swq-free=%u/%u", p->n_types > 0 ? " " : "", free_wqs, total);
+        }
         if (fclose(f) != 0) {
                 free(buf);
                 return NULL;
         }
         return buf;
+}
+
+char *work_queue_to_string(const WorkQueue *wq) {
+        char *s;
+
+        if (asprintf(&s, "%s %s, %s, %s%s%s%s", wq->name, wq->mode, wq->type, wq->state,
+                     isempty(wq->driver) ? "" : " (", strempty(wq->driver), isempty(wq->driver) ? "" : ")") < 0)
+                return NULL;
+        return s;
 }
 
 char *strv_join_const(const char * const *l, const char *sep) {
@@ -442,6 +464,56 @@ static json_object *array_add_object(json_object *a) {
         return o;
 }
 
+static json_object *i32(int32_t i) {
+        return json_object_new_int64(i);
+}
+
+static json_object *work_queues_to_json(const Parent *p) {
+        json_object *a = json_object_new_array_ext(p->n_work_queues);
+
+        if (!a)
+                return NULL;
+        for (size_t i = 0; i < p->n_work_queues; i++) {
+                const WorkQueue *wq = &p->work_queues[i];
+                json_object *o = array_add_object(a);
+
+                if (!o ||
+                    add(o, "name", string(wq->name)) < 0 ||
+                    add(o, "mode", string(wq->mode)) < 0 ||
+                    add(o, "type", string(wq->type)) < 0 ||
+                    add(o, "state", string(wq->state)) < 0 ||
+                    add(o, "driver", string(wq->driver)) < 0 ||
+                    add(o, "label", string(wq->label)) < 0 ||
+                    add(o, "size", u32(wq->size)) < 0 ||
+                    add(o, "group", i32(wq->group)) < 0 ||
+                    add(o, "clients", i32(wq->clients)) < 0) {
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
+static json_object *idxd_groups_to_json(const Parent *p) {
+        json_object *a = json_object_new_array_ext(p->n_idxd_groups);
+
+        if (!a)
+                return NULL;
+        for (size_t i = 0; i < p->n_idxd_groups; i++) {
+                const IdxdGroup *g = &p->idxd_groups[i];
+                json_object *o = array_add_object(a);
+
+                if (!o ||
+                    add(o, "name", string(g->name)) < 0 ||
+                    add(o, "work_queues", strv(g->work_queues)) < 0 ||
+                    add(o, "engines", strv(g->engines)) < 0) {
+                        json_object_put(a);
+                        return NULL;
+                }
+        }
+        return a;
+}
+
 json_object *parent_to_json(const Parent *p) {
         json_object *o, *types = NULL;
 
@@ -477,6 +549,10 @@ json_object *parent_to_json(const Parent *p) {
             add(o, "autoprobe", json_object_new_boolean(p->autoprobe)) < 0 ||
             add(o, "persistent_numvfs", json_object_new_int(p->persistent_numvfs)) < 0 ||
             add(o, "persistent_autoprobe", json_object_new_int(p->persistent_autoprobe)) < 0 ||
+            add(o, "idxd_device", string(p->idxd_device)) < 0 ||
+            add(o, "idxd_state", string(p->idxd_state)) < 0 ||
+            add(o, "work_queues", work_queues_to_json(p)) < 0 ||
+            add(o, "idxd_groups", idxd_groups_to_json(p)) < 0 ||
             add(o, "broken", string(p->broken)) < 0)
                 goto fail;
         return o;

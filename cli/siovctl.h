@@ -71,6 +71,25 @@ typedef struct Refusal {
 
 typedef struct Type Type;
 
+/* One work queue of an idxd (DSA/IAA) device. */
+typedef struct WorkQueue {
+        const char *name;
+        const char *mode;
+        const char *type;
+        const char *state;
+        const char *driver;
+        const char *label;
+        uint32_t size;
+        int32_t group;          /* -1: none */
+        int32_t clients;        /* -1: unknown */
+} WorkQueue;
+
+typedef struct IdxdGroup {
+        const char *name;
+        const char **work_queues;       /* owned array, borrowed strings */
+        const char **engines;
+} IdxdGroup;
+
 /* All strings are borrowed from Model.reply and never NULL ("" when absent);
  * arrays are NULL-terminated and owned. */
 typedef struct Parent {
@@ -91,6 +110,12 @@ typedef struct Parent {
         int autoprobe;
         int32_t persistent_numvfs;      /* -1: no persistent configuration */
         int32_t persistent_autoprobe;
+        const char *idxd_device;        /* "" when not an idxd device */
+        const char *idxd_state;
+        WorkQueue *work_queues;
+        size_t n_work_queues;
+        IdxdGroup *idxd_groups;
+        size_t n_idxd_groups;
 
         /* Filled by model_link(): this parent's types, sorted by id. */
         Type **types;
@@ -253,6 +278,8 @@ json_object *device_to_json(const Device *d);
 char *key_values_to_string(const KeyValue *kv, size_t n);
 /* "idxd-1dwq=4 idxd-1swq=20" ("?" for a broken type); "" when none. */
 char *parent_available_to_string(const Parent *p);
+/* "wq0.0 dedicated, kernel, enabled (dmaengine)" */
+char *work_queue_to_string(const WorkQueue *wq);
 /* "mdev,sriov" */
 char *strv_join_const(const char * const *l, const char *sep);
 /* Fixed display order of Resources / HostUsage keys: known keys first. */

@@ -390,7 +390,8 @@ static void test_json(sd_bus *bus) {
                                "\"broken\":\"\"},{\"id\":\"idxd-1swq\",\"available_instances\":20,\"broken\":\"\"}],"
                                "\"resources\":{\"total\":8,\"free\":5,\"swq_slots\":4},"
                                "\"host_usage\":{\"netdev\":2,\"wq_kernel\":1},\"netdevs\":[\"n0\",\"n1\"],"
-                               "\"total_vfs\":0,\"num_vfs\":3,\"autoprobe\":false,\"persistent_numvfs\":-1,\"persistent_autoprobe\":-1,\"broken\":\"\"}\n");
+                               "\"total_vfs\":0,\"num_vfs\":3,\"autoprobe\":false,\"persistent_numvfs\":-1,\"persistent_autoprobe\":-1,"
+                               "\"idxd_device\":\"\",\"idxd_state\":\"\",\"work_queues\":[],\"idxd_groups\":[],\"broken\":\"\"}\n");
         }
 }
 
@@ -840,6 +841,61 @@ static void test_monitor(sd_bus *bus) {
         }
 }
 
+/* An idxd parent: WorkQueues and IdxdGroups read from the reply, shown in
+ * JSON and as the NoCapacity-style one-liner. */
+static void test_idxd(sd_bus *bus) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(model_freep) Model *m = NULL;
+        _cleanup_free_ char *buf = NULL, *one = NULL, *two = NULL;
+        const Parent *p;
+        size_t size = 0;
+        FILE *f;
+
+        CHECK(sd_bus_message_new_signal(bus, &reply, "/org/siov1", "org.siov1.Test", "Reply") >= 0);
+        CHECK(sd_bus_message_open_container(reply, 'a', "{oa{sa{sv}}}") >= 0);
+        CHECK(open_object(reply, SIOV_DBUS_PARENT_PREFIX "/dsa0") >= 0);
+        CHECK(sd_bus_message_append(reply, "{sa{sv}}", SIOV_DBUS_PARENT_INTERFACE, 5,
+                                    "Name", "s", "dsa0",
+                                    "IdxdDevice", "s", "dsa0",
+                                    "IdxdState", "s", "enabled",
+                                    "WorkQueues", "a(ssssssuii)", 2,
+                                    "wq0.0", "dedicated", "kernel", "enabled", "dmaengine", "dma", 16, 0, 1,
+                                    "wq0.1", "shared", "none", "disabled", "", "", 0, -1, -1,
+                                    "IdxdGroups", "a(sasas)", 1, "group0.0", 1, "wq0.0", 1, "engine0.0") >= 0);
+        CHECK(close_object(reply) >= 0);
+        CHECK(sd_bus_message_close_container(reply) >= 0);
+        CHECK(sd_bus_message_seal(reply, 1, 0) >= 0);
+        CHECK(sd_bus_message_rewind(reply, true) >= 0);
+
+        m = calloc(1, sizeof(Model));
+        if (!m || model_parse(m, reply) < 0 || model_link(m) < 0) {
+                CHECK(false);
+                return;
+        }
+        p = model_find_parent(m, "dsa0");
+        CHECK(p && p->n_work_queues == 2 && p->n_idxd_groups == 1);
+        if (!p || p->n_work_queues != 2)
+                return;
+        f = open_memstream(&buf, &size);
+        if (f) {
+                json_print(parent_to_json(p), f, JSON_SHORT);
+                fclose(f);
+        }
+        CHECK(buf && strstr(buf, "\"idxd_device\":\"dsa0\",\"idxd_state\":\"enabled\",\"work_queues\":["
+                                 "{\"name\":\"wq0.0\",\"mode\":\"dedicated\",\"type\":\"kernel\","
+                                 "\"state\":\"enabled\",\"driver\":\"dmaengine\",\"label\":\"dma\","
+                                 "\"size\":16,\"group\":0,\"clients\":1},"
+                                 "{\"name\":\"wq0.1\",\"mode\":\"shared\",\"type\":\"none\","
+                                 "\"state\":\"disabled\",\"driver\":\"\",\"label\":\"\","
+                                 "\"size\":0,\"group\":-1,\"clients\":-1}],"
+                                 "\"idxd_groups\":[{\"name\":\"group0.0\",\"work_queues\":[\"wq0.0\"],"
+                                 "\"engines\":[\"engine0.0\"]}]"));
+        one = work_queue_to_string(&p->work_queues[0]);
+        two = work_queue_to_string(&p->work_queues[1]);
+        CHECK_STR(one, "wq0.0 dedicated, kernel, enabled (dmaengine)");
+        CHECK_STR(two, "wq0.1 shared, none, disabled");
+}
+
 int main(void) {
         _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
         int fds[2] = { -1, -1 };
@@ -862,6 +918,7 @@ int main(void) {
                 test_parse(bus);
                 test_parse_bad_signature(bus);
                 test_json(bus);
+                test_idxd(bus);
                 test_monitor(bus);
         }
 

@@ -200,6 +200,87 @@ static size_t print_broken(const Model *m, const char *title) {
 
 /* ---- parents ----------------------------------------------------------- */
 
+/* The WQs of every idxd parent (or of the one named only), one table each. */
+static int print_work_queues(const Model *m, const char *only) {
+        for (size_t i = 0; i < m->n_parents; i++) {
+                const Parent *p = &m->parents[i];
+                _cleanup_(table_freep) Table *t = NULL;
+
+                if (isempty(p->idxd_device) || (only && !streq(p->name, only)))
+                        continue;
+                if (streq(p->name, p->idxd_device))
+                        printf("\nWork queues of %s (%s):\n", p->name, p->idxd_state);
+                else
+                        printf("\nWork queues of %s on %s (%s):\n", p->idxd_device, p->name, p->idxd_state);
+                t = table_new("WQ", "MODE", "TYPE", "STATE", "DRIVER", ">SIZE", ">GROUP", ">CLIENTS", "NAME", NULL);
+                if (!t)
+                        return log_error_errno(-ENOMEM, "out of memory");
+                for (size_t j = 0; j < p->n_work_queues; j++) {
+                        const WorkQueue *wq = &p->work_queues[j];
+
+                        TABLE_ADD(t, wq->name);
+                        TABLE_ADD(t, wq->mode);
+                        TABLE_ADD(t, wq->type);
+                        TABLE_ADD(t, wq->state);
+                        TABLE_ADD(t, wq->driver);
+                        TABLE_ADDF(t, "%u", wq->size);
+                        if (wq->group >= 0)
+                                TABLE_ADDF(t, "%d", wq->group);
+                        else
+                                TABLE_ADD(t, "");
+                        if (wq->clients >= 0)
+                                TABLE_ADDF(t, "%d", wq->clients);
+                        else
+                                TABLE_ADD(t, "");
+                        TABLE_ADD(t, wq->label);
+                }
+                table_print(t, stdout);
+        }
+        return 0;
+}
+
+/* Under `types`: what the WQs of each idxd parent leave for mdevs, and
+ * which WQs the host holds. */
+static int print_idxd_summary(const Model *m, const char *only) {
+        for (size_t i = 0; i < m->n_parents; i++) {
+                const Parent *p = &m->parents[i];
+                uint32_t kernel = 0, user = 0, free_wqs = 0;
+                const char *sep = ": ";
+
+                if (isempty(p->idxd_device) || (only && !streq(p->name, only)))
+                        continue;
+                for (size_t j = 0; j < p->n_host_usage; j++) {
+                        if (streq(p->host_usage[j].key, "wq-kernel"))
+                                kernel = p->host_usage[j].value;
+                        else if (streq(p->host_usage[j].key, "wq-user"))
+                                user = p->host_usage[j].value;
+                }
+                for (size_t j = 0; j < p->n_resources; j++)
+                        if (streq(p->resources[j].key, "free"))
+                                free_wqs = p->resources[j].value;
+                if (streq(p->name, p->idxd_device))
+                        printf("\n%s:", p->name);
+                else
+                        printf("\n%s (%s):", p->name, p->idxd_device);
+                printf(" %u of %zu work queues free for mdevs; the host uses %u kernel, %u user",
+                       free_wqs, p->n_work_queues, kernel, user);
+                for (size_t j = 0; j < p->n_work_queues; j++) {
+                        const WorkQueue *wq = &p->work_queues[j];
+                        _cleanup_free_ char *d = NULL;
+
+                        if (!streq(wq->state, "enabled"))
+                                continue;
+                        d = work_queue_to_string(wq);
+                        if (!d)
+                                return log_error_errno(-ENOMEM, "out of memory");
+                        printf("%s%s", sep, d);
+                        sep = "; ";
+                }
+                printf("\n");
+        }
+        return 0;
+}
+
 int verb_parents(Context *c, const Options *o, int argc, char **argv) {
         _cleanup_(model_freep) Model *m = NULL;
         _cleanup_(table_freep) Table *t = NULL;
@@ -240,6 +321,9 @@ int verb_parents(Context *c, const Options *o, int argc, char **argv) {
                 TABLE_ADD_FREE(t, parent_available_to_string(p));
         }
         table_print(t, stdout);
+        r = print_work_queues(m, NULL);
+        if (r < 0)
+                return r;
         print_broken(m, "Broken:");
         return 0;
 }
@@ -296,9 +380,12 @@ int verb_types(Context *c, const Options *o, int argc, char **argv) {
                 }
         }
         if (table_get_rows(t) == 0)
-                return print_empty("types");
-        table_print(t, stdout);
-        return 0;
+                r = print_empty("types");
+        else
+                table_print(t, stdout);
+        if (r < 0)
+                return r;
+        return print_idxd_summary(m, o->parent);
 }
 
 /* ---- list -------------------------------------------------------------- */

@@ -218,7 +218,52 @@ int lifecycle_error_no_capacity(Manager *m, Parent *p, const char *type, sd_bus_
                 }
                 counts[k].n++;
         }
-        if (siov_parent_get_pool(p->snap, &pool)) {
+        if (siov_parent_get_idxd(p->snap)) {
+                const struct siov_idxd *x = siov_parent_get_idxd(p->snap);
+                const char *sep = "";
+                size_t n_disabled = 0;
+
+                /* A DSA/IAA device: say which WQs hold what, by name, so
+                 * the admin knows what to change with accel-config. */
+                (void) append(&usage, &len, "its %zu work queues are used by ", siov_idxd_get_n_wqs(x));
+                if (n_counts == 0)
+                        (void) append(&usage, &len, "no mdevs, ");
+                for (size_t k = 0; k < n_counts; k++)
+                        (void) append(&usage, &len, "%u %s mdev%s, ", counts[k].n, counts[k].type,
+                                      counts[k].n == 1 ? "" : "s");
+                (void) append(&usage, &len, "%u host kernel and %u host user work queue%s",
+                              siov_parent_get_host_usage(p->snap, SIOV_HOST_WQ_KERNEL),
+                              siov_parent_get_host_usage(p->snap, SIOV_HOST_WQ_USER),
+                              siov_parent_get_host_usage(p->snap, SIOV_HOST_WQ_USER) == 1 ? "" : "s");
+                for (size_t i = 0; i < siov_idxd_get_n_wqs(x); i++) {
+                        const struct siov_wq *wq = siov_idxd_get_wq(x, i);
+
+                        if (siov_wq_get_state(wq) == SIOV_WQ_STATE_DISABLED) {
+                                n_disabled++;
+                                continue;
+                        }
+                        (void) append(&usage, &len, "%s%s %s, %s, %s%s%s%s",
+                                      *sep ? sep : "; in the way: ", siov_wq_get_name(wq),
+                                      siov_wq_mode_to_string(siov_wq_get_mode(wq)),
+                                      siov_wq_type_to_string(siov_wq_get_type(wq)),
+                                      siov_wq_state_to_string(siov_wq_get_state(wq)),
+                                      isempty(siov_wq_get_driver(wq)) ? "" : " (",
+                                      siov_wq_get_driver(wq),
+                                      isempty(siov_wq_get_driver(wq)) ? "" : ")");
+                        sep = "; ";
+                }
+                if (n_disabled > 0) {
+                        (void) append(&usage, &len, "; disabled (not configured for mdevs): ");
+                        sep = "";
+                        for (size_t i = 0; i < siov_idxd_get_n_wqs(x); i++)
+                                if (siov_wq_get_state(siov_idxd_get_wq(x, i)) == SIOV_WQ_STATE_DISABLED) {
+                                        (void) append(&usage, &len, "%s%s", sep,
+                                                      siov_wq_get_name(siov_idxd_get_wq(x, i)));
+                                        sep = ", ";
+                                }
+                }
+                (void) append(&usage, &len, ". accel-config can disable or reconfigure them");
+        } else if (siov_parent_get_pool(p->snap, &pool)) {
                 (void) append(&usage, &len, "its %u work queues are used by ", pool.total);
                 if (n_counts == 0)
                         (void) append(&usage, &len, "no mdevs, ");

@@ -195,6 +195,10 @@ int manager_rescan(Manager *m) {
         struct siov_model *model = NULL;
         int r;
 
+        /* A rescan is asked for after changes siovd may not have seen
+         * (accel-config without uevents, lost uevents): read the idxd
+         * devices afresh too. */
+        siov_ctx_refresh_idxd(m->ctx);
         r = siov_scan(m->ctx, &model);
         if (r < 0)
                 return log_error_errno(r, "Scanning sysfs under '%s/' failed: %m", siov_ctx_get_root(m->ctx));
@@ -372,6 +376,12 @@ void manager_handle_uevent(Manager *m, const char *action, const char *devpath, 
         if (!devpath || !startswith_devices(devpath))
                 return;
         log_debug("uevent %s %s (%s)", action, devpath, strempty(subsystem));
+
+        /* Something changed on the dsa bus (a WQ or an idxd device enabled,
+         * disabled, added): libaccel-config's cached view is stale. The new
+         * context is made once, on the next read. */
+        if (streq(strempty(subsystem), "dsa"))
+                siov_ctx_refresh_idxd(m->ctx);
 
         if (streq(strempty(subsystem), "mdev")) {
                 /* An mdev sits directly below its parent's device. */

@@ -155,13 +155,15 @@ static int property_get_kinds(sd_bus *bus, const char *path, const char *interfa
                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Parent *p = userdata;
         unsigned kinds = siov_parent_get_kinds(p->snap);
-        char *l[3] = {};
+        char *l[4] = {};
         size_t n = 0;
 
         if (kinds & SIOV_KIND_MDEV)
                 l[n++] = (char *) "mdev";
         if (kinds & SIOV_KIND_SRIOV)
                 l[n++] = (char *) "sriov";
+        if (kinds & SIOV_KIND_IDXD)
+                l[n++] = (char *) "idxd";
         return append_strv(reply, l);
 }
 
@@ -200,7 +202,8 @@ static int property_get_host_usage(sd_bus *bus, const char *path, const char *in
 
                 switch (u) {
                 case SIOV_HOST_NETDEV:
-                        applies = has_pool || sriov || v > 0;
+                        /* DSA/IAA WQs carry no netdevs */
+                        applies = (has_pool && !siov_parent_get_idxd(p->snap)) || sriov || v > 0;
                         break;
                 case SIOV_HOST_VF_HOST:
                         applies = sriov;
@@ -311,6 +314,83 @@ static int method_set_autoprobe(sd_bus_message *message, void *userdata, sd_bus_
         return sd_bus_reply_method_return(message, NULL);
 }
 
+static int property_get_idxd_device(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Parent *p = userdata;
+        return sd_bus_message_append_basic(reply, 's', strempty(siov_idxd_get_name(siov_parent_get_idxd(p->snap))));
+}
+
+static int property_get_idxd_state(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Parent *p = userdata;
+        return sd_bus_message_append_basic(reply, 's', strempty(siov_idxd_get_state(siov_parent_get_idxd(p->snap))));
+}
+
+static int property_get_work_queues(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Parent *p = userdata;
+        const struct siov_idxd *d = siov_parent_get_idxd(p->snap);
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(ssssssuii)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < siov_idxd_get_n_wqs(d); i++) {
+                const struct siov_wq *wq = siov_idxd_get_wq(d, i);
+
+                r = sd_bus_message_append(reply, "(ssssssuii)",
+                                          siov_wq_get_name(wq),
+                                          siov_wq_mode_to_string(siov_wq_get_mode(wq)),
+                                          siov_wq_type_to_string(siov_wq_get_type(wq)),
+                                          siov_wq_state_to_string(siov_wq_get_state(wq)),
+                                          siov_wq_get_driver(wq),
+                                          siov_wq_get_label(wq),
+                                          siov_wq_get_size(wq),
+                                          siov_wq_get_group(wq),
+                                          siov_wq_get_clients(wq));
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_idxd_groups(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Parent *p = userdata;
+        const struct siov_idxd *d = siov_parent_get_idxd(p->snap);
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(sasas)");
+        if (r < 0)
+                return r;
+        for (size_t g = 0; g < siov_idxd_get_n_groups(d); g++) {
+                int id = siov_idxd_get_group_id(d, g);
+
+                r = sd_bus_message_open_container(reply, 'r', "sasas");
+                if (r >= 0)
+                        r = sd_bus_message_append_basic(reply, 's', siov_idxd_get_group_name(d, g));
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "s");
+                for (size_t i = 0; r >= 0 && i < siov_idxd_get_n_wqs(d); i++)
+                        if (siov_wq_get_group(siov_idxd_get_wq(d, i)) == id)
+                                r = sd_bus_message_append_basic(reply, 's', siov_wq_get_name(siov_idxd_get_wq(d, i)));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(reply, 'a', "s");
+                for (size_t i = 0; r >= 0 && i < siov_idxd_get_n_engines(d); i++)
+                        if (siov_idxd_get_engine_group(d, i) == id)
+                                r = sd_bus_message_append_basic(reply, 's', siov_idxd_get_engine_name(d, i));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
 const sd_bus_vtable parent_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Name", "s", property_get_parent_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -335,6 +415,10 @@ const sd_bus_vtable parent_vtable[] = {
                                 SD_BUS_ARGS("b", autoprobe, "a{sv}", options),
                                 SD_BUS_NO_RESULT,
                                 method_set_autoprobe, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_PROPERTY("IdxdDevice", "s", property_get_idxd_device, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IdxdState", "s", property_get_idxd_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("WorkQueues", "a(ssssssuii)", property_get_work_queues, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("IdxdGroups", "a(sasas)", property_get_idxd_groups, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
 

@@ -124,6 +124,51 @@ static bool host_usage_equal(const struct siov_parent *a, const struct siov_pare
         return true;
 }
 
+static bool wq_equal(const struct siov_wq *a, const struct siov_wq *b) {
+        return streq(siov_wq_get_name(a), siov_wq_get_name(b)) &&
+               siov_wq_get_mode(a) == siov_wq_get_mode(b) &&
+               siov_wq_get_type(a) == siov_wq_get_type(b) &&
+               siov_wq_get_state(a) == siov_wq_get_state(b) &&
+               streq(siov_wq_get_driver(a), siov_wq_get_driver(b)) &&
+               streq(siov_wq_get_label(a), siov_wq_get_label(b)) &&
+               siov_wq_get_size(a) == siov_wq_get_size(b) &&
+               siov_wq_get_group(a) == siov_wq_get_group(b) &&
+               siov_wq_get_clients(a) == siov_wq_get_clients(b);
+}
+
+static bool wqs_equal(const struct siov_idxd *a, const struct siov_idxd *b) {
+        if (siov_idxd_get_n_wqs(a) != siov_idxd_get_n_wqs(b))
+                return false;
+        for (size_t i = 0; i < siov_idxd_get_n_wqs(a); i++)
+                if (!wq_equal(siov_idxd_get_wq(a, i), siov_idxd_get_wq(b, i)))
+                        return false;
+        return true;
+}
+
+static bool idxd_groups_equal(const struct siov_idxd *a, const struct siov_idxd *b) {
+        if (siov_idxd_get_n_groups(a) != siov_idxd_get_n_groups(b) ||
+            siov_idxd_get_n_engines(a) != siov_idxd_get_n_engines(b))
+                return false;
+        for (size_t i = 0; i < siov_idxd_get_n_groups(a); i++)
+                if (!streq(siov_idxd_get_group_name(a, i), siov_idxd_get_group_name(b, i)) ||
+                    siov_idxd_get_group_id(a, i) != siov_idxd_get_group_id(b, i))
+                        return false;
+        for (size_t i = 0; i < siov_idxd_get_n_engines(a); i++)
+                if (!streq(siov_idxd_get_engine_name(a, i), siov_idxd_get_engine_name(b, i)) ||
+                    siov_idxd_get_engine_group(a, i) != siov_idxd_get_engine_group(b, i))
+                        return false;
+        /* a WQ moving to another group shows in WorkQueues and here */
+        return wqs_equal(a, b);
+}
+
+static const char *idxd_name(const struct siov_parent *p) {
+        return siov_idxd_get_name(siov_parent_get_idxd(p));
+}
+
+static const char *idxd_state(const struct siov_parent *p) {
+        return siov_idxd_get_state(siov_parent_get_idxd(p));
+}
+
 static void parent_diff(const struct siov_parent *a, const struct siov_parent *b, const char **changed) {
         size_t n = 0;
 
@@ -146,6 +191,12 @@ static void parent_diff(const struct siov_parent *a, const struct siov_parent *b
         DIFF_NUM("NumVFs", siov_parent_get_num_vfs);
         DIFF_NUM("Autoprobe", siov_parent_get_autoprobe);
         DIFF_STR("Broken", siov_parent_get_broken);
+        DIFF_STR("IdxdDevice", idxd_name);
+        DIFF_STR("IdxdState", idxd_state);
+        if (!wqs_equal(siov_parent_get_idxd(a), siov_parent_get_idxd(b)))
+                changed[n++] = "WorkQueues";
+        if (!idxd_groups_equal(siov_parent_get_idxd(a), siov_parent_get_idxd(b)))
+                changed[n++] = "IdxdGroups";
         changed[n] = NULL;
 #undef DIFF_STR
 #undef DIFF_NUM
@@ -325,7 +376,7 @@ int parent_update(Parent *p, struct siov_parent *snap) {
         Manager *m = p->manager;
         struct siov_parent *old = p->snap;
         size_t n_new = snap_n_types(snap);
-        const char *changed[16];
+        const char *changed[32];
         TypeValues *before;
         Type **kept;
         size_t n_kept = 0;

@@ -76,6 +76,7 @@ _public_ struct siov_ctx *siov_ctx_unref(struct siov_ctx *ctx) {
         if (!ctx || --ctx->n_ref > 0)
                 return NULL;
         vfio_variants_clear(ctx);
+        siov_accel_free(ctx->accel);
         if (ctx->root_fd >= 0)
                 close(ctx->root_fd);
         free(ctx->root);

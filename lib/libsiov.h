@@ -23,6 +23,8 @@ struct siov_parent;
 struct siov_type;
 struct siov_vf;
 struct siov_mdev;
+struct siov_idxd;
+struct siov_wq;
 
 /* ---- context ---------------------------------------------------------- */
 
@@ -40,6 +42,14 @@ char *siov_ctx_path(const struct siov_ctx *ctx, const char *relative);
  * starting "alias vfio_pci:") of the running kernel under the root. */
 int siov_ctx_load_vfio_variants(struct siov_ctx *ctx);
 bool siov_ctx_is_vfio_driver(const struct siov_ctx *ctx, const char *driver);
+/* idxd (DSA/IAA) devices are read through one libaccel-config context per
+ * siov_ctx, made on first use. libaccel-config reads a device's groups,
+ * engines and WQ configuration once per context and offers no refresh, so
+ * after a change on the dsa bus (a uevent) call this: the next read opens a
+ * new context. libaccel-config reads /sys itself, without the root prefix:
+ * idxd devices are only seen when /sys/bus/dsa/devices is the one under the
+ * root (the real root, or a tree bound over /sys). */
+void siov_ctx_refresh_idxd(struct siov_ctx *ctx);
 
 /* ---- full scan -------------------------------------------------------- */
 
@@ -60,6 +70,7 @@ struct siov_mdev *siov_model_find_mdev(const struct siov_model *m, const char *u
 
 #define SIOV_KIND_MDEV   (1u << 0)
 #define SIOV_KIND_SRIOV  (1u << 1)
+#define SIOV_KIND_IDXD   (1u << 2)     /* an Intel DSA/IAA device (libaccel-config) */
 
 enum siov_host_usage {
         SIOV_HOST_NETDEV,     /* netdevs the host runs on this parent's pool or its VFs */
@@ -92,8 +103,10 @@ size_t siov_parent_get_n_types(const struct siov_parent *p);      /* mdev types,
 struct siov_type *siov_parent_get_type(const struct siov_parent *p, size_t i);
 struct siov_type *siov_parent_find_type(const struct siov_parent *p, const char *id);
 
-/* Work-queue pool reported by the bundled driver (SIOV_KMOD_POOL_DIR) or by
- * libaccel-config; false when the parent reports none. */
+/* Work-queue pool reported by the bundled driver (SIOV_KMOD_POOL_DIR) or,
+ * for an idxd device, counted from its WQs: total = its WQs, host_wq = the
+ * enabled kernel and user WQs, mdev_dwq/mdev_swq = enabled mdev-type WQs,
+ * free = the rest (what remains for mdevs). False when the parent has none. */
 struct siov_pool {
         uint32_t total, free, mdev_dwq, mdev_swq, host_netdev, host_wq, swq_slots;
 };
@@ -112,6 +125,60 @@ struct siov_vf *siov_parent_get_vf(const struct siov_parent *p, size_t i);
 int siov_parent_get_autoprobe(const struct siov_parent *p);
 /* Reason an SR-IOV attribute could not be read, or NULL. */
 const char *siov_parent_get_broken(const struct siov_parent *p);
+
+/* ---- idxd (DSA/IAA) devices and their work queues --------------------- */
+
+/* The idxd device of this parent ("dsa0" itself, or the one on this PCI
+ * function when a vendor mdev driver made the function an mdev parent),
+ * NULL when none. Read only: siovd changes no WQ configuration. */
+const struct siov_idxd *siov_parent_get_idxd(const struct siov_parent *p);
+const char *siov_idxd_get_name(const struct siov_idxd *d);        /* "dsa0", "iax1" */
+const char *siov_idxd_get_model(const struct siov_idxd *d);       /* "dsa", "iax" */
+const char *siov_idxd_get_state(const struct siov_idxd *d);       /* "enabled", "disabled", "unknown" */
+size_t siov_idxd_get_n_wqs(const struct siov_idxd *d);             /* sorted by id */
+const struct siov_wq *siov_idxd_get_wq(const struct siov_idxd *d, size_t i);
+size_t siov_idxd_get_n_groups(const struct siov_idxd *d);          /* sorted by id */
+const char *siov_idxd_get_group_name(const struct siov_idxd *d, size_t i);  /* "group0.1" */
+int siov_idxd_get_group_id(const struct siov_idxd *d, size_t i);
+size_t siov_idxd_get_n_engines(const struct siov_idxd *d);
+const char *siov_idxd_get_engine_name(const struct siov_idxd *d, size_t i); /* "engine0.1" */
+int siov_idxd_get_engine_group(const struct siov_idxd *d, size_t i);        /* -1: none */
+
+enum siov_wq_mode {
+        SIOV_WQ_MODE_UNKNOWN,
+        SIOV_WQ_MODE_DEDICATED,
+        SIOV_WQ_MODE_SHARED,
+};
+enum siov_wq_type {
+        SIOV_WQ_TYPE_NONE,            /* not configured */
+        SIOV_WQ_TYPE_KERNEL,          /* host kernel clients: dmaengine, crypto */
+        SIOV_WQ_TYPE_USER,            /* host user space through /dev/dsa/wqX.Y */
+        SIOV_WQ_TYPE_MDEV,            /* a vendor mdev driver's ("mdev", "vdev") */
+};
+enum siov_wq_state {
+        SIOV_WQ_STATE_UNKNOWN,
+        SIOV_WQ_STATE_DISABLED,
+        SIOV_WQ_STATE_ENABLED,
+        SIOV_WQ_STATE_QUIESCING,
+        SIOV_WQ_STATE_LOCKED,
+};
+const char *siov_wq_mode_to_string(enum siov_wq_mode m);   /* "unknown", "dedicated", "shared" */
+const char *siov_wq_type_to_string(enum siov_wq_type t);   /* "none", "kernel", "user", "mdev" */
+const char *siov_wq_state_to_string(enum siov_wq_state s); /* "unknown", "disabled", "enabled", "quiescing", "locked" */
+
+const char *siov_wq_get_name(const struct siov_wq *wq);           /* "wq0.3" */
+enum siov_wq_mode siov_wq_get_mode(const struct siov_wq *wq);
+enum siov_wq_type siov_wq_get_type(const struct siov_wq *wq);
+enum siov_wq_state siov_wq_get_state(const struct siov_wq *wq);
+/* The dsa bus driver it is bound to ("dmaengine", "user", "crypto"), ""
+ * when none. */
+const char *siov_wq_get_driver(const struct siov_wq *wq);
+const char *siov_wq_get_label(const struct siov_wq *wq);          /* its "name" attribute, "" when none */
+uint32_t siov_wq_get_size(const struct siov_wq *wq);
+int siov_wq_get_group(const struct siov_wq *wq);                  /* -1: none */
+int siov_wq_get_clients(const struct siov_wq *wq);                /* open clients, -1: unknown */
+/* Enabled, of kernel or user type: the host uses it, no mdev can. */
+bool siov_wq_is_host_used(const struct siov_wq *wq);
 
 /* ---- types ------------------------------------------------------------ */
 

@@ -52,6 +52,7 @@ static struct siov_parent *parent_free(struct siov_parent *p) {
         free(p->driver);
         free(p->subsystem);
         free(p->broken);
+        siov_idxd_free(p->idxd);
         free(p);
         return NULL;
 }
@@ -477,11 +478,80 @@ static bool is_regular_at(int dirfd, const char *name) {
         return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(st.st_mode);
 }
 
+/* Opens the idxd device name on the dsa bus; its canonical path must be
+ * expected when given (its folder below the PCI function). */
+static int open_idxd(const struct siov_ctx *ctx, const struct siov_parent_scan *s, const char *name,
+                     const char *expected, char **ret_canon) {
+        int fd;
+
+        fd = open_device(ctx, s->dsa_fd, "/" SIOV_SYSFS_DSA_DEVICES, name, ret_canon);
+        if (fd >= 0 && expected && !streq(*ret_canon, expected)) {
+                *ret_canon = mfree(*ret_canon);
+                fd = safe_close(fd);
+                return -ENODEV;
+        }
+        return fd;
+}
+
+/* Whether the device folder canon (a PCI function) is listed as an mdev
+ * parent or an SR-IOV PF under its own name. */
+static bool is_mdev_or_sriov_parent(const struct siov_ctx *ctx, const struct siov_parent_scan *s,
+                                    const char *canon) {
+        const char *name = last_component(canon);
+        _cleanup_free_ char *c = NULL;
+        _cleanup_close_ int fd = -1;
+
+        if (!siov_name_is_valid(name))
+                return false;
+        fd = open_device(ctx, s->mdev_bus_fd, "/" SIOV_SYSFS_MDEV_BUS_CLASS, name, &c);
+        if (fd >= 0 && streq(c, canon))
+                return true;
+        fd = safe_close(fd);
+        c = mfree(c);
+        fd = open_device(ctx, s->pci_fd, "/" SIOV_SYSFS_PCI_DEVICES, name, &c);
+        return fd >= 0 && streq(c, canon) && is_regular_at(fd, SIOV_ATTR_SRIOV_TOTALVFS);
+}
+
+/* Host usage, resources and what remains for mdevs, from the WQs: the
+ * bundled driver's pool wins where there is one. */
+static void parent_count_wqs(struct siov_parent *p) {
+        uint32_t kernel = 0, user = 0, mdev_d = 0, mdev_s = 0;
+        const struct siov_idxd *d = p->idxd;
+
+        for (size_t i = 0; i < d->n_wqs; i++) {
+                const struct siov_wq *wq = &d->wqs[i];
+
+                if (wq->state != SIOV_WQ_STATE_ENABLED)
+                        continue;
+                if (wq->type == SIOV_WQ_TYPE_KERNEL)
+                        kernel++;
+                else if (wq->type == SIOV_WQ_TYPE_USER)
+                        user++;
+                else if (wq->type == SIOV_WQ_TYPE_MDEV && wq->mode == SIOV_WQ_MODE_SHARED)
+                        mdev_s++;
+                else if (wq->type == SIOV_WQ_TYPE_MDEV)
+                        mdev_d++;
+        }
+        p->host_usage[SIOV_HOST_WQ_KERNEL] = kernel;
+        p->host_usage[SIOV_HOST_WQ_USER] = user;
+        if (p->has_pool)
+                return;
+        p->has_pool = true;
+        p->pool = (struct siov_pool) {
+                .total = (uint32_t) d->n_wqs,
+                .host_wq = kernel + user,
+                .mdev_dwq = mdev_d,
+                .mdev_swq = mdev_s,
+                .free = (uint32_t) d->n_wqs - kernel - user - mdev_d - mdev_s,
+        };
+}
+
 int siov_parent_load(struct siov_ctx *ctx, const struct siov_parent_scan *s,
                      const char *name, struct siov_parent **ret) {
         _cleanup_(siov_parent_unrefp) struct siov_parent *p = NULL;
-        _cleanup_free_ char *canon_m = NULL, *canon_p = NULL;
-        _cleanup_close_ int fd_m = -1, fd_p = -1;
+        _cleanup_free_ char *canon_m = NULL, *canon_p = NULL, *canon_i = NULL;
+        _cleanup_close_ int fd_m = -1, fd_p = -1, fd_i = -1;
+        const char *idxd = NULL;
         unsigned kinds = 0;
         size_t depth;
         int fd, r;
@@ -503,9 +573,48 @@ int siov_parent_load(struct siov_ctx *ctx, const struct siov_parent_scan *s,
             (!canon_m || streq(canon_m, canon_p)))
                 kinds |= SIOV_KIND_SRIOV;
 
+        if (kinds != 0) {
+                /* A vendor mdev driver (or SR-IOV) on the PCI function of an
+                 * idxd device: one parent, under the function's name. */
+                _cleanup_free_ char *expected = NULL, *c = NULL;
+                _cleanup_close_ int f = -1;
+
+                idxd = siov_accel_find(s->accel, (kinds & SIOV_KIND_MDEV) ? fd_m : fd_p, NULL);
+                if (idxd) {
+                        if (asprintf(&expected, "%s/%s", (kinds & SIOV_KIND_MDEV) ? canon_m : canon_p, idxd) < 0)
+                                return -ENOMEM;
+                        f = open_idxd(ctx, s, idxd, expected, &c);
+                        if (f == -ENOMEM)
+                                return f;
+                        if (f < 0)
+                                idxd = NULL;
+                }
+        } else {
+                idxd = siov_accel_find(s->accel, -1, name);
+                if (!idxd)
+                        return -ENODEV;
+                fd_i = open_idxd(ctx, s, name, NULL, &canon_i);
+                if (fd_i == -ENOMEM)
+                        return fd_i;
+                if (fd_i < 0)
+                        return -ENODEV;
+                /* Listed under its PCI function's name when that is a parent. */
+                {
+                        _cleanup_free_ char *up = strdup(canon_i);
+
+                        if (!up)
+                                return -ENOMEM;
+                        *strrchr(up, '/') = '\0';
+                        if (is_mdev_or_sriov_parent(ctx, s, up))
+                                return -ENODEV;
+                }
+        }
+        if (idxd)
+                kinds |= SIOV_KIND_IDXD;
+
         if (kinds == 0)
                 return -ENODEV;
-        fd = (kinds & SIOV_KIND_MDEV) ? fd_m : fd_p;
+        fd = (kinds & SIOV_KIND_MDEV) ? fd_m : (kinds & SIOV_KIND_SRIOV) ? fd_p : fd_i;
 
         p = calloc(1, sizeof(*p));
         if (!p)
@@ -517,8 +626,10 @@ int siov_parent_load(struct siov_ctx *ctx, const struct siov_parent_scan *s,
                 return -ENOMEM;
         if (kinds & SIOV_KIND_MDEV)
                 p->syspath = TAKE_PTR(canon_m);
-        else
+        else if (kinds & SIOV_KIND_SRIOV)
                 p->syspath = TAKE_PTR(canon_p);
+        else
+                p->syspath = TAKE_PTR(canon_i);
         depth = siov_path_depth(p->syspath);
 
         r = siov_read_link_name(ctx, fd, depth, SIOV_ATTR_DRIVER, &p->driver);
@@ -545,15 +656,24 @@ int siov_parent_load(struct siov_ctx *ctx, const struct siov_parent_scan *s,
         if (r < 0)
                 return r;
         parent_compute_host_usage(p);
-        if (s->accel)
-                p->host_usage[SIOV_HOST_WQ_USER] = siov_accel_count_user_wqs(s->accel, fd, name);
+        if (idxd) {
+                r = siov_accel_read(ctx, s->accel, idxd, &p->idxd);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        r = siov_reason_add(&p->broken, "idxd device %s: libaccel-config cannot read it", idxd);
+                        if (r < 0)
+                                return r;
+                } else
+                        parent_count_wqs(p);
+        }
 
         *ret = TAKE_PTR(p);
         return 0;
 }
 
 int siov_parent_scan_init(struct siov_ctx *ctx, struct siov_parent_scan *s) {
-        *s = (struct siov_parent_scan) { .mdev_bus_fd = -1, .pci_fd = -1 };
+        *s = (struct siov_parent_scan) { .mdev_bus_fd = -1, .pci_fd = -1, .dsa_fd = -1 };
 
         s->mdev_bus_fd = siov_open_in_root(ctx, ctx->root_fd, "", SIOV_SYSFS_MDEV_BUS_CLASS,
                                            O_RDONLY | O_DIRECTORY, NULL);
@@ -565,7 +685,15 @@ int siov_parent_scan_init(struct siov_ctx *ctx, struct siov_parent_scan *s) {
                 siov_parent_scan_done(s);
                 return -ENOMEM;
         }
-        s->accel = siov_accel_new(ctx);
+        s->accel = siov_accel_get(ctx);
+        if (s->accel) {
+                s->dsa_fd = siov_open_in_root(ctx, ctx->root_fd, "", SIOV_SYSFS_DSA_DEVICES,
+                                              O_RDONLY | O_DIRECTORY, NULL);
+                if (s->dsa_fd == -ENOMEM) {
+                        siov_parent_scan_done(s);
+                        return -ENOMEM;
+                }
+        }
         return 0;
 }
 
@@ -574,8 +702,10 @@ void siov_parent_scan_done(struct siov_parent_scan *s) {
                 close(s->mdev_bus_fd);
         if (s->pci_fd >= 0)
                 close(s->pci_fd);
-        siov_accel_free(s->accel);
-        *s = (struct siov_parent_scan) { .mdev_bus_fd = -1, .pci_fd = -1 };
+        if (s->dsa_fd >= 0)
+                close(s->dsa_fd);
+        /* s->accel belongs to the siov_ctx: kept for the next read. */
+        *s = (struct siov_parent_scan) { .mdev_bus_fd = -1, .pci_fd = -1, .dsa_fd = -1 };
 }
 
 _public_ int siov_parent_read(struct siov_ctx *ctx, const char *name, struct siov_parent **ret) {
@@ -724,6 +854,10 @@ _public_ struct siov_vf *siov_parent_get_vf(const struct siov_parent *p, size_t 
 
 _public_ int siov_parent_get_autoprobe(const struct siov_parent *p) {
         return p && (p->kinds & SIOV_KIND_SRIOV) ? p->autoprobe : -1;
+}
+
+_public_ const struct siov_idxd *siov_parent_get_idxd(const struct siov_parent *p) {
+        return p ? p->idxd : NULL;
 }
 
 _public_ const char *siov_parent_get_broken(const struct siov_parent *p) {

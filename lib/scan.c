@@ -334,7 +334,7 @@ static int list_pfs(int pci_fd, char ***ret) {
 
 _public_ int siov_scan(struct siov_ctx *ctx, struct siov_model **ret) {
         _cleanup_(siov_model_unrefp) struct siov_model *m = NULL;
-        _cleanup_free_ char **mdev_parents = NULL, **pfs = NULL, **names = NULL;
+        _cleanup_free_ char **mdev_parents = NULL, **pfs = NULL, **idxds = NULL, **names = NULL;
         _cleanup_free_ char **all = NULL;
         struct siov_parent_scan s;
         size_t n = 0, k = 0;
@@ -360,9 +360,14 @@ _public_ int siov_scan(struct siov_ctx *ctx, struct siov_model **ret) {
         r = list_pfs(s.pci_fd, &pfs);
         if (r < 0)
                 goto finish;
+        r = siov_accel_list(s.accel, &idxds);
+        if (r < 0)
+                goto finish;
 
-        /* A device that is both an mdev parent and a PF is one parent. */
-        n = strv_length(mdev_parents) + strv_length(pfs);
+        /* A device that is both an mdev parent and a PF is one parent; an
+         * idxd device on such a PCI function is that parent too
+         * (siov_parent_load() refuses its own name then). */
+        n = strv_length(mdev_parents) + strv_length(pfs) + strv_length(idxds);
         if (n > 0) {
                 all = malloc(n * sizeof(char *));
                 if (!all) {
@@ -372,6 +377,8 @@ _public_ int siov_scan(struct siov_ctx *ctx, struct siov_model **ret) {
                 for (char **x = mdev_parents; x && *x; x++)
                         all[k++] = *x;
                 for (char **x = pfs; x && *x; x++)
+                        all[k++] = *x;
+                for (char **x = idxds; x && *x; x++)
                         all[k++] = *x;
                 r = siov_strv_pack(all, k, &names);
                 if (r < 0)

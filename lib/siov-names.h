@@ -46,6 +46,7 @@
 #define SIOV_SYSFS_MDEV_BUS_CLASS       "sys/class/mdev_bus"
 #define SIOV_SYSFS_MDEV_DEVICES         "sys/bus/mdev/devices"
 #define SIOV_SYSFS_PCI_DEVICES          "sys/bus/pci/devices"
+#define SIOV_SYSFS_DSA_DEVICES          "sys/bus/dsa/devices"
 #define SIOV_SYSFS_PCI_DRIVERS_PROBE    "sys/bus/pci/drivers_probe"
 
 #define SIOV_ATTR_MDEV_SUPPORTED_TYPES  "mdev_supported_types"

@@ -34,6 +34,7 @@ struct siov_ctx {
         int root_fd;            /* O_PATH directory of root */
         char **vfio_variants;   /* sorted module names, '-' folded to '_' */
         size_t n_vfio_variants;
+        struct siov_accel *accel; /* libaccel-config context, NULL until used */
 };
 
 struct siov_type {
@@ -65,6 +66,35 @@ struct siov_vf {
         size_t n_vgpu_types;
 };
 
+struct siov_wq {
+        char *name;
+        char *driver;           /* NULL: unbound */
+        char *label;            /* "name" attribute, NULL: none */
+        enum siov_wq_mode mode;
+        enum siov_wq_type type;
+        enum siov_wq_state state;
+        uint32_t size;
+        int group;
+        int clients;
+};
+
+struct siov_idxd_part {         /* a group or an engine */
+        char *name;
+        int id;                 /* group: its id; engine: its group (-1: none) */
+};
+
+struct siov_idxd {
+        char *name;
+        char *model;
+        char *state;
+        struct siov_wq *wqs;
+        size_t n_wqs;
+        struct siov_idxd_part *groups;
+        size_t n_groups;
+        struct siov_idxd_part *engines;
+        size_t n_engines;
+};
+
 struct siov_parent {
         unsigned n_ref;
         char *name;
@@ -85,6 +115,8 @@ struct siov_parent {
         int autoprobe;          /* sriov_drivers_autoprobe: 1, 0, -1 unreadable */
         struct siov_vf *vfs;
         size_t n_vfs;
+
+        struct siov_idxd *idxd; /* NULL: not an idxd device */
 
         char *broken;           /* "; "-joined reasons, NULL: fine */
 };
@@ -211,7 +243,8 @@ struct siov_accel;
 struct siov_parent_scan {
         int mdev_bus_fd;        /* sys/class/mdev_bus, -1: absent */
         int pci_fd;             /* sys/bus/pci/devices, -1: absent */
-        struct siov_accel *accel;
+        int dsa_fd;             /* sys/bus/dsa/devices, -1: absent or no libaccel-config */
+        struct siov_accel *accel; /* borrowed from the siov_ctx */
 };
 
 /* -ENODEV when name is neither kind; -ENOMEM; other errors are recorded
@@ -246,12 +279,22 @@ int siov_mdev_cmp_ptr(const void *a, const void *b);
 
 /* ---- accel.c --------------------------------------------------------- */
 
-/* NULL unless the root is "/" and the host has idxd devices. */
-struct siov_accel *siov_accel_new(const struct siov_ctx *ctx);
+/* The context's libaccel-config context, made on first use; NULL unless
+ * the root is "/" and the host has a dsa bus (retried on every call until
+ * then). Owned by ctx. */
+struct siov_accel *siov_accel_get(struct siov_ctx *ctx);
 void siov_accel_free(struct siov_accel *a);
-/* Enabled user-type work queues of the idxd device named name or sitting
- * directly below parent_fd; 0 when none or on any error. */
-uint32_t siov_accel_count_user_wqs(struct siov_accel *a, int parent_fd, const char *name);
+/* Names of the idxd devices libaccel-config sees, sorted (free() the
+ * block); *ret = NULL when none. */
+int siov_accel_list(struct siov_accel *a, char ***ret);
+/* The name (borrowed from libaccel-config) of the idxd device named
+ * devname, or, when devname is NULL, of the one whose folder is a direct
+ * child of parent_fd; NULL when there is none. */
+const char *siov_accel_find(struct siov_accel *a, int parent_fd, const char *devname);
+/* Reads the model of the idxd device named devname: device, groups,
+ * engines, WQs. -ENODEV when libaccel-config does not know it; -ENOMEM. */
+int siov_accel_read(struct siov_ctx *ctx, struct siov_accel *a, const char *devname, struct siov_idxd **ret);
+struct siov_idxd *siov_idxd_free(struct siov_idxd *d);
 
 
 /* ---- json-strict.c, definition.c, definition-store.c ------------------ */

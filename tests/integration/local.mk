@@ -1,9 +1,16 @@
 # Integration tests: a private system bus with the project's policy, the real
 # siovd on fake sysfs trees, the real siovctl, umockdev for uevents.
 check_PROGRAMS += tests/integration/test-uevent
-tests_integration_test_uevent_SOURCES = tests/integration/test-uevent.c
+tests_integration_test_uevent_SOURCES = tests/integration/test-uevent.c tests/integration/uevent-signals.h
 tests_integration_test_uevent_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(UMOCKDEV_CFLAGS)
 tests_integration_test_uevent_LDADD = $(SYSTEMD_LIBS) $(UMOCKDEV_LIBS)
+
+# DSA/IAA work queues (issue 14): the same, on an idxd testbed bound over
+# /sys in a private mount namespace (root needed).
+check_PROGRAMS += tests/integration/test-idxd-uevent
+tests_integration_test_idxd_uevent_SOURCES = tests/integration/test-idxd-uevent.c tests/integration/uevent-signals.h
+tests_integration_test_idxd_uevent_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(UMOCKDEV_CFLAGS)
+tests_integration_test_idxd_uevent_LDADD = $(SYSTEMD_LIBS) $(UMOCKDEV_LIBS)
 
 INTEGRATION_TESTS += \
 	tests/integration/test-tree.sh \
@@ -15,13 +22,16 @@ INTEGRATION_TESTS += \
 	tests/integration/test-hostile.sh \
 	tests/integration/test-limits.sh \
 	tests/integration/test-completion.sh \
-	tests/integration/test-metrics.sh
+	tests/integration/test-metrics.sh \
+	tests/integration/test-idxd.sh \
+	tests/integration/test-idxd-uevent.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/bus-conf \
 	tests/integration/dbus-call \
 	tests/integration/dbus-size \
 	tests/integration/lib.sh \
+	tests/integration/idxd-testbed \
 	tests/integration/check-introspection.py
 
 AM_TESTS_ENVIRONMENT = \
