@@ -14,6 +14,9 @@
 
     const BUS = "org.siov1";
     const ROOT = "/org/siov1";
+    /* Devices may have their own ObjectManager here (then the root's
+     * GetManagedObjects leaves them out); paths stay the same. */
+    const DEVICE_MANAGER = "/org/siov1/device";
     const IFACE_MANAGER = "org.siov1.Manager";
     const IFACE_PARENT = "org.siov1.Parent";
     const IFACE_TYPE = "org.siov1.Type";
@@ -673,11 +676,14 @@
 
     function watchAll() {
         client = cockpit.dbus(BUS, { bus: "system", superuser: "try" });
-        /* The whole namespace: devices may live under their parents' object
-         * managers; the paths stay below /org/siov1 either way. */
+        /* The whole namespace, whichever ObjectManager under /org/siov1
+         * reports an object. Cockpit's bridge loads a namespace from the
+         * GetManagedObjects of its root only, so the devices' own manager
+         * is watched too (a harmless UnknownMethod where there is none). */
         parents = client.proxies(IFACE_PARENT, ROOT);
         types = client.proxies(IFACE_TYPE, ROOT);
         devices = client.proxies(IFACE_DEVICE, ROOT);
+        const deviceWatch = client.watch({ path_namespace: DEVICE_MANAGER });
         manager = client.proxy(IFACE_MANAGER, ROOT);
         for (const p of [parents, types, devices]) {
             p.addEventListener("added", scheduleRender);
@@ -696,7 +702,7 @@
         client.addEventListener("close", (ev, options) => {
             showAlert("danger", _("Lost the connection to the system bus"), cockpit.message(options));
         });
-        Promise.allSettled([parents.wait(), types.wait(), devices.wait()]).then(() => {
+        Promise.allSettled([parents.wait(), types.wait(), devices.wait(), deviceWatch]).then(() => {
             loaded = true;
             console.log("siov: loaded " + valid(parents).length + " parents, " + valid(types).length + " types, " +
                         valid(devices).length + " devices");
