@@ -14,6 +14,9 @@
 
     const BUS = "org.siov1";
     const ROOT = "/org/siov1";
+    /* Devices may have their own ObjectManager here (then the root's
+     * GetManagedObjects leaves them out); paths stay the same. */
+    const DEVICE_MANAGER = "/org/siov1/device";
     const IFACE_MANAGER = "org.siov1.Manager";
     const IFACE_PARENT = "org.siov1.Parent";
     const IFACE_TYPE = "org.siov1.Type";
@@ -46,7 +49,7 @@
     };
 
     let client = null;
-    let manager = null;
+    let manager = {};            /* org.siov1.Manager's properties */
     let parents = {};
     let types = {};
     let devices = {};
@@ -405,7 +408,7 @@
         const devs = valid(devices);
         const mdevs = devs.filter(d => d.Kind === "mdev").length;
         const full = valid(types).filter(t => !t.Broken && !t.AvailableInstances).length;
-        const version = manager && manager.valid ? manager.Version : "";
+        const version = manager.Version || "";
         let text = format(cockpit.ngettext("$0 parent", "$0 parents", plist.length), plist.length) + " · " +
                    format(cockpit.ngettext("$0 mdev", "$0 mdevs", mdevs), mdevs) + " · " +
                    format(cockpit.ngettext("$0 VF", "$0 VFs", devs.length - mdevs), devs.length - mdevs);
@@ -416,6 +419,30 @@
         $("siov-summary").textContent = text;
     }
 
+    /* What siovd says about itself (Manager properties a newer siovd may
+     * have): a definitions store it cannot use, files it skipped. */
+    function renderWarnings() {
+        const box = $("siov-warnings");
+        box.textContent = "";
+        if (siovdRunning === false)
+            return;
+        const problem = manager.DefinitionsProblem;
+        const skipped = manager.SkippedDefinitions || [];
+        if (problem)
+            box.appendChild(el("div", { class: "siov-alert siov-alert-warning", id: "siov-definitions-problem" },
+                               el("strong", { class: "siov-alert-title", text: _("Persistent definitions are unavailable") }),
+                               el("div", { class: "siov-alert-body", text: problem })));
+        if (skipped.length)
+            box.appendChild(el("div", { class: "siov-alert siov-alert-warning", id: "siov-definitions-skipped" },
+                               el("strong", {
+                                   class: "siov-alert-title",
+                                   text: format(cockpit.ngettext("siovd skipped $0 definition file", "siovd skipped $0 definition files",
+                                                                 skipped.length), skipped.length)
+                               }),
+                               el("ul", { class: "siov-alert-body" },
+                                  skipped.slice(0, 10).map(([path, why]) => el("li", { text: path + ": " + why })))));
+    }
+
     function render() {
         if (renderTimer) {
             window.clearTimeout(renderTimer);
@@ -423,6 +450,7 @@
         }
         const empty = $("siov-empty");
         const running = siovdRunning !== false;
+        renderWarnings();
         if (!running || !loaded) {
             empty.hidden = false;
             $("siov-parents-section").hidden = true;
@@ -671,14 +699,44 @@
 
     /* --- start ----------------------------------------------------------------------------------- */
 
+    /* The Manager lives on the ObjectManager's own path, whose properties
+     * Cockpit's bridge does not load (it only introspects a managed path):
+     * read them with GetAll and follow PropertiesChanged. */
+    function loadManager() {
+        client.call(ROOT, "org.freedesktop.DBus.Properties", "GetAll", [IFACE_MANAGER], { type: "s" })
+                .then(([props]) => {
+                    manager = {};
+                    for (const [k, v] of Object.entries(props))
+                        manager[k] = v.v;
+                    scheduleRender();
+                })
+                .catch(err => console.log("siov: cannot read the Manager's properties: " + cockpit.message(err)));
+    }
+
+    function watchManager() {
+        client.subscribe({ path: ROOT, interface: "org.freedesktop.DBus.Properties", member: "PropertiesChanged" },
+                         (path, iface, signal, [name, changed, invalidated]) => {
+                             if (name !== IFACE_MANAGER)
+                                 return;
+                             for (const [k, v] of Object.entries(changed || {}))
+                                 manager[k] = v.v;
+                             if ((invalidated || []).length)
+                                 loadManager();
+                             scheduleRender();
+                         });
+        loadManager();
+    }
+
     function watchAll() {
         client = cockpit.dbus(BUS, { bus: "system", superuser: "try" });
-        /* The whole namespace: devices may live under their parents' object
-         * managers; the paths stay below /org/siov1 either way. */
+        /* The whole namespace, whichever ObjectManager under /org/siov1
+         * reports an object. Cockpit's bridge loads a namespace from the
+         * GetManagedObjects of its root only, so the devices' own manager
+         * is watched too (a harmless UnknownMethod where there is none). */
         parents = client.proxies(IFACE_PARENT, ROOT);
         types = client.proxies(IFACE_TYPE, ROOT);
         devices = client.proxies(IFACE_DEVICE, ROOT);
-        manager = client.proxy(IFACE_MANAGER, ROOT);
+        const deviceWatch = client.watch({ path_namespace: DEVICE_MANAGER });
         for (const p of [parents, types, devices]) {
             p.addEventListener("added", scheduleRender);
             p.addEventListener("changed", scheduleRender);
@@ -687,16 +745,18 @@
                 scheduleRender();
             });
         }
-        manager.addEventListener("changed", scheduleRender);
+        watchManager();
         client.addEventListener("owner", (ev, owner) => {
             siovdRunning = !!owner;
+            if (owner)
+                loadManager();
             console.log("siov: org.siov1 " + (owner ? "owned by " + owner : "has no owner"));
             scheduleRender();
         });
         client.addEventListener("close", (ev, options) => {
             showAlert("danger", _("Lost the connection to the system bus"), cockpit.message(options));
         });
-        Promise.allSettled([parents.wait(), types.wait(), devices.wait()]).then(() => {
+        Promise.allSettled([parents.wait(), types.wait(), devices.wait(), deviceWatch]).then(() => {
             loaded = true;
             console.log("siov: loaded " + valid(parents).length + " parents, " + valid(types).length + " types, " +
                         valid(devices).length + " devices");

@@ -62,6 +62,9 @@ fake add-vf 0000:3b:00.0 0 0000:3b:00.2
 fake add-vf 0000:3b:00.0 1 0000:3b:00.3 --driver mlx5_core --netdev ens1f0v1
 fake add-vf 0000:3b:00.0 2 0000:3b:00.4 --driver mlx5_core --netdev ens1f0v2
 mkdir -p "$DEFS"
+# A file siovd will not load: the page lists it.
+BAD_DEF=$DEFS/5eed0000-0000-4000-8000-0000000000ff.json
+echo '{ "uuid": ' >"$BAD_DEF"
 cat >"$IT_DIR/libvirt.xml" <<'EOF'
 <node>
   <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
@@ -183,6 +186,9 @@ check "root: siov0's pool names its host netdevs" bash -c '[[ $1 == *"7 host net
 check_eq "root: the PF's VF bar: 1 available, 2 used by the host" "1" "$(avail_page 0000:3b:00.0 vf)"
 check "root: host VFs counted on the PF" bash -c '[[ $1 == *"host VFs 2"* ]]' _ "$(b text '[data-parent="0000:3b:00.0"] .siov-host-usage')"
 check_eq "root: admin, so no limited-access notice" "true" "$(b attr body data-siov-admin)"
+bcheck "root: the definition file siovd skipped is named" wait-text '#siov-definitions-skipped' "$BAD_DEF"
+bcheck "root: siovd's version (a Manager property) in the summary" \
+        wait-text '#siov-summary' "siovd $(siovctl --json status | jq -r .version)"
 shot overview
 
 # --- 2. create from the page ------------------------------------------------------------
