@@ -535,7 +535,6 @@
     /* --- create ------------------------------------------------------------------------ */
 
     function refreshCreateChoices() {
-        const dialog = $("siov-create");
         const typeSel = $("siov-create-type");
         const parentSel = $("siov-create-parent");
         const oldType = typeSel.value;
@@ -561,8 +560,6 @@
             parentSel.appendChild(el("option", { value: t.Parent, text: format(_("$0 ($1 available)"), t.Parent, t.AvailableInstances || 0) }));
         if (chosen.some(t => t.Parent === oldParent))
             parentSel.value = oldParent;
-        if (!dialog.open)
-            return;
     }
 
     function openCreate() {
