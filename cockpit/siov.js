@@ -107,7 +107,11 @@
         if (Array.isArray(v)) {
             if (v.length === 0)
                 return "—";
-            return v.map(x => Array.isArray(x) ? x.map(formatValue).join("=") : formatValue(x)).join(", ");
+            /* Structs arrive as arrays: a pair reads "name=value", a longer
+             * record (e.g. a work queue) its fields in order. */
+            return v.map(x => !Array.isArray(x) ? formatValue(x)
+                : x.length === 2 ? x.map(formatValue).join("=") : "(" + x.map(formatValue).join(" ") + ")")
+                    .join(", ");
         }
         if (typeof v === "object") {
             if ("v" in v && "t" in v)
@@ -535,7 +539,6 @@
     /* --- create ------------------------------------------------------------------------ */
 
     function refreshCreateChoices() {
-        const dialog = $("siov-create");
         const typeSel = $("siov-create-type");
         const parentSel = $("siov-create-parent");
         const oldType = typeSel.value;
@@ -561,8 +564,6 @@
             parentSel.appendChild(el("option", { value: t.Parent, text: format(_("$0 ($1 available)"), t.Parent, t.AvailableInstances || 0) }));
         if (chosen.some(t => t.Parent === oldParent))
             parentSel.value = oldParent;
-        if (!dialog.open)
-            return;
     }
 
     function openCreate() {

@@ -92,10 +92,13 @@ coproc LIBVIRT_DBUS { exec "$PY" "$TOP_SRCDIR/tests/integration/fake-libvirt-dbu
 LIBVIRT_DBUS_PID=$!
 IFS= read -r -t 30 ready <&"${LIBVIRT_DBUS[0]}"
 check_eq "libvirt-dbus stand-in owns org.libvirt" "ready" "${ready:-}"
-env LD_PRELOAD="$FAKE_KERNEL" SIOV_FAKE_KERNEL_ROOT="$ROOT" SIOV_LIBVIRT_URI="test://$IT_DIR/libvirt.xml" \
-        "$SIOVD" --sysfs-root="$ROOT" --definitions-dir="$DEFS" --log-level=debug >>"$IT_DIR/siovd.log" 2>&1 &
-SIOVD_PID=$!
-it_wait_siovd || { it_summary; exit 1; }
+siovd_up() {
+        env LD_PRELOAD="$FAKE_KERNEL" SIOV_FAKE_KERNEL_ROOT="$ROOT" SIOV_LIBVIRT_URI="test://$IT_DIR/libvirt.xml" \
+                "$SIOVD" --sysfs-root="$ROOT" --definitions-dir="$DEFS" --log-level=debug >>"$IT_DIR/siovd.log" 2>&1 &
+        SIOVD_PID=$!
+        it_wait_siovd
+}
+siovd_up || { it_summary; exit 1; }
 check "root: define $U_DEF on siov1" siovctl define -t idxd-1swq -p siov1 --uuid "$U_DEF"
 check "root: create $U_ACT on siov1 (persistent)" siovctl create -t idxd-1dwq -p siov1 --uuid "$U_ACT" --persistent
 
@@ -334,6 +337,10 @@ it_siovd_stop
 bcheck "siovd stopped: the page says so" wait 'body[data-siov-state=no-siovd]'
 bcheck "siovd stopped: and how to start it" wait-text '#siov-empty' 'systemctl start siovd'
 shot no-siovd
+siovd_up || { it_summary; exit 1; }
+bcheck "siovd back: the page fills in again" wait 'body[data-siov-state=ready]' 30
+bcheck "siovd back: its devices are shown" wait "tr[data-uuid=\"$U_ACT\"]"
+check_eq "siovd back: every device, once" "$(uuids_siovctl)" "$(uuids_page)"
 
 for f in overview create-dialog refusal contention devices nonadmin-refusal no-siovd; do
         check "screenshot $f.png is 1280x800" $PY -c '
