@@ -29,7 +29,7 @@ int bus_connect(Context *c) {
                 desc = c->address;
                 r = sd_bus_new(&bus);
                 if (r < 0)
-                        return log_error_errno(r, "cannot allocate a bus connection: %s", strerror(-r));
+                        return log_error_errno(r, "cannot allocate a bus connection: %m");
                 r = sd_bus_set_address(bus, c->address);
                 if (r >= 0)
                         r = sd_bus_set_bus_client(bus, true);
@@ -43,8 +43,8 @@ int bus_connect(Context *c) {
                 r = sd_bus_open_system(&bus);
         }
         if (r < 0) {
-                log_error_errno(r, "cannot connect to %s at %s: %s",
-                                c->address ? "D-Bus" : "the D-Bus system bus", desc, strerror(-r));
+                log_error_errno(r, "cannot connect to %s at %s: %m",
+                                c->address ? "D-Bus" : "the D-Bus system bus", desc);
                 return -ERRNO_UNREACHABLE;
         }
 
@@ -73,7 +73,7 @@ int bus_log_call_error_object(Context *c, const sd_bus_error *e, int r, const ch
                 if (r == -ETIMEDOUT)
                         log_error_errno(r, "cannot %s: siovd did not answer in time on %s", what, bus);
                 else
-                        log_error_errno(r, "cannot %s: connection to %s failed: %s", what, bus, strerror(-r));
+                        log_error_errno(r, "cannot %s: connection to %s failed: %m", what, bus);
                 return -ERRNO_UNREACHABLE;
         }
 
@@ -131,14 +131,7 @@ int bus_log_call_error_object(Context *c, const sd_bus_error *e, int r, const ch
                 log_error_errno(r, "%s: %s", object, msg);
         else
                 log_error_errno(r, "%s", msg);
-        if (sd_bus_error_has_names(e, SIOV_ERROR_NO_SUCH_PARENT, SIOV_ERROR_NO_SUCH_TYPE,
-                                   SIOV_ERROR_NO_SUCH_DEVICE))
-                return -ERRNO_NO_SUCH_OBJECT;
-        if (sd_bus_error_has_names(e, SIOV_ERROR_NO_CAPACITY))
-                return -ERRNO_NO_CAPACITY;
-        if (sd_bus_error_has_names(e, SIOV_ERROR_INVALID_ARGUMENT, SD_BUS_ERROR_INVALID_ARGS))
-                return -ERRNO_USAGE;
-        return -EIO;
+        return errno_from_siovd_error(e);
 }
 
 int bus_call(Context *c, const char *path, const char *interface, const char *member,
@@ -153,7 +146,7 @@ int bus_call(Context *c, const char *path, const char *interface, const char *me
 
         r = sd_bus_message_new_method_call(c->bus, &m, SIOV_DBUS_NAME, path, interface, member);
         if (r < 0)
-                return log_error_errno(r, "cannot build a call to %s: %s", member, strerror(-r));
+                return log_error_errno(r, "cannot build a call to %s: %m", member);
 
         if (!isempty(types)) {
                 va_list ap;
@@ -162,7 +155,7 @@ int bus_call(Context *c, const char *path, const char *interface, const char *me
                 r = sd_bus_message_appendv(m, types, ap);
                 va_end(ap);
                 if (r < 0)
-                        return log_error_errno(r, "cannot build a call to %s: %s", member, strerror(-r));
+                        return log_error_errno(r, "cannot build a call to %s: %m", member);
         }
 
         r = sd_bus_call(c->bus, m, 0, &error, &reply);
@@ -235,24 +228,6 @@ Model *model_free(Model *m) {
         return NULL;
 }
 
-/* Grows *array to hold at least need elements (doubling). */
-static int grow(void **array, size_t *allocated, size_t need, size_t size) {
-        size_t n;
-        void *p;
-
-        if (need <= *allocated)
-                return 0;
-        n = *allocated ? *allocated * 2 : 16;
-        if (n < need)
-                n = need;
-        p = reallocarray(*array, n, size);
-        if (!p)
-                return -ENOMEM;
-        *array = p;
-        *allocated = n;
-        return 0;
-}
-
 /* Property readers: each reads the variant's contents (already entered)
  * into the field at userdata. Strings are borrowed from the message. */
 typedef int (*prop_read_t)(sd_bus_message *m, void *field, void *count);
@@ -289,7 +264,7 @@ static int read_strv(sd_bus_message *m, void *field, void *count) {
                         return r;
                 if (r == 0)
                         break;
-                r = grow((void **) &l, &allocated, n + 2, sizeof(*l));
+                r = greedy_realloc((void **) &l, &allocated, n + 2, sizeof(*l)) ? 0 : -ENOMEM;
                 if (r < 0)
                         return r;
                 l[n++] = s;
@@ -327,7 +302,7 @@ static int read_dict_su(sd_bus_message *m, void *field, void *count) {
                         return r;
                 if (r == 0)
                         break;
-                r = grow((void **) &kv, &allocated, n + 1, sizeof(*kv));
+                r = greedy_realloc((void **) &kv, &allocated, n + 1, sizeof(*kv)) ? 0 : -ENOMEM;
                 if (r < 0)
                         return r;
                 kv[n++] = (KeyValue) { k, v };
@@ -359,7 +334,7 @@ static int read_attributes(sd_bus_message *m, void *field, void *count) {
                         return r;
                 if (r == 0)
                         break;
-                r = grow((void **) &a, &allocated, n + 1, sizeof(*a));
+                r = greedy_realloc((void **) &a, &allocated, n + 1, sizeof(*a)) ? 0 : -ENOMEM;
                 if (r < 0)
                         return r;
                 a[n++] = (Attribute) { k, v };
@@ -392,7 +367,7 @@ static int read_refusals(sd_bus_message *m, void *field, void *count) {
                         return r;
                 if (r == 0)
                         break;
-                r = grow((void **) &a, &allocated, n + 1, sizeof(*a));
+                r = greedy_realloc((void **) &a, &allocated, n + 1, sizeof(*a)) ? 0 : -ENOMEM;
                 if (r < 0)
                         return r;
                 a[n++] = (Refusal) { t, u, why };
@@ -425,7 +400,7 @@ static int read_work_queues(sd_bus_message *m, void *field, void *count) {
                         return r;
                 if (r == 0)
                         break;
-                r = grow((void **) &a, &allocated, n + 1, sizeof(*a));
+                r = greedy_realloc((void **) &a, &allocated, n + 1, sizeof(*a)) ? 0 : -ENOMEM;
                 if (r < 0)
                         return r;
                 a[n++] = wq;
@@ -461,7 +436,7 @@ static int read_idxd_groups(sd_bus_message *m, void *field, void *count) {
                 r = sd_bus_message_enter_container(m, 'r', "sasas");
                 if (r <= 0)
                         break;
-                r = grow((void **) &a, &allocated, n + 1, sizeof(*a));
+                r = greedy_realloc((void **) &a, &allocated, n + 1, sizeof(*a)) ? 0 : -ENOMEM;
                 if (r < 0)
                         break;
                 a[n] = (IdxdGroup) {};
@@ -681,7 +656,7 @@ static int model_add(sd_bus_message *reply, const ModelParser *mp, const char *i
         void *o;
         int r;
 
-        r = grow(array, allocated, *n + 1, size);
+        r = greedy_realloc(array, allocated, *n + 1, size) ? 0 : -ENOMEM;
         if (r < 0)
                 return r;
         o = (uint8_t *) *array + *n * size;
@@ -759,8 +734,8 @@ int model_fetch(Context *c, bool manager, Model **ret) {
         if (r == -EPROTO)
                 return r; /* already printed */
         if (r < 0) {
-                log_error_errno(r, "cannot parse siovd's objects from %s: %s",
-                                c->bus_description, strerror(-r));
+                log_error_errno(r, "cannot parse siovd's objects from %s: %m",
+                                c->bus_description);
                 return -EPROTO;
         }
 
@@ -776,7 +751,7 @@ int model_fetch(Context *c, bool manager, Model **ret) {
                 if (r == -EPROTO)
                         return r;
                 if (r < 0) {
-                        log_error_errno(r, "cannot parse siovd's manager properties: %s", strerror(-r));
+                        log_error_errno(r, "cannot parse siovd's manager properties: %m");
                         return -EPROTO;
                 }
                 m->have_manager = true;
@@ -816,7 +791,7 @@ int device_fetch(Context *c, const char *path, const char *object, Model **ret) 
         if (r == -EPROTO)
                 return r;
         if (r < 0) {
-                log_error_errno(r, "cannot parse the properties of %s: %s", object, strerror(-r));
+                log_error_errno(r, "cannot parse the properties of %s: %m", object);
                 return -EPROTO;
         }
         r = model_fill_defaults(m);
@@ -843,7 +818,7 @@ int model_parse_device_list(Model *m, sd_bus_message *reply) {
                         return r;
                 if (r == 0)
                         break;
-                r = grow((void **) &m->devices, &allocated, m->n_devices + 1, sizeof(Device));
+                r = greedy_realloc((void **) &m->devices, &allocated, m->n_devices + 1, sizeof(Device)) ? 0 : -ENOMEM;
                 if (r < 0)
                         return r;
                 d = &m->devices[m->n_devices++];
@@ -884,8 +859,8 @@ int device_list_fetch(Context *c, const char *parent, const char *type, Model **
                 return r;
         r = model_parse_device_list(m, m->reply);
         if (r < 0) {
-                log_error_errno(r, "cannot parse siovd's device list from %s: %s",
-                                c->bus_description, strerror(-r));
+                log_error_errno(r, "cannot parse siovd's device list from %s: %m",
+                                c->bus_description);
                 return -EPROTO;
         }
         r = model_link(m);

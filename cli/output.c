@@ -90,14 +90,8 @@ static char *cell_sanitize(const char *s) {
 int table_add(Table *t, const char *cell) {
         char *c;
 
-        if (t->n_cells >= t->allocated) {
-                size_t n = t->allocated ? t->allocated * 2 : 64;
-                char **p = reallocarray(t->cells, n, sizeof(char *));
-                if (!p)
-                        return -ENOMEM;
-                t->cells = p;
-                t->allocated = n;
-        }
+        if (!GREEDY_REALLOC(t->cells, t->allocated, t->n_cells + 1))
+                return -ENOMEM;
         c = cell_sanitize(cell);
         if (!c)
                 return -ENOMEM;
@@ -195,8 +189,7 @@ static int key_value_compare(const void *x, const void *y) {
 
 void key_values_sort(KeyValue *kv, size_t n, const char * const *order) {
         sort_order = order;
-        if (n > 1)      /* kv is NULL when the property was absent */
-                qsort(kv, n, sizeof(KeyValue), key_value_compare);
+        qsort_safe(kv, n, sizeof(KeyValue), key_value_compare);
 }
 
 char *key_values_to_string(const KeyValue *kv, size_t n) {

@@ -16,6 +16,7 @@
 #include <systemd/sd-bus.h>
 
 #include "libsiov.h"
+#include "log.h"
 #include "siov-macro.h"
 
 /* Exit codes, documented in `siovctl --help` and the README. */
@@ -40,16 +41,17 @@ enum {
 #define ERRNO_NOT_AUTHORIZED    EACCES
 #define ERRNO_NO_CAPACITY       ENOSPC
 
+/* exit-status.c: the one table of exit codes. */
 int exit_code_from_errno(int r);
+/* The errno selecting the exit code for an error siovd answered (-EIO:
+ * EXIT_SIOVCTL_FAILED). */
+int errno_from_siovd_error(const sd_bus_error *e);
+/* "Exit status:" and a line per code, for --help. */
+void exit_status_help(FILE *f);
 
-/* ---- logging: stderr, one line, "siovctl: " prefix -------------------- */
+/* ---- logging: stderr, one line, "siovctl: " prefix (log.h) ------------- */
 
 #define PROGRAM "siovctl"
-
-/* Prints "siovctl: <message>" on stderr; returns r (negative). */
-int log_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
-/* The same for a note that is not an error ("created on siov1 ..."). */
-void log_info(const char *fmt, ...) _printf_(1, 2);
 
 /* ---- the model --------------------------------------------------------- */
 
@@ -345,6 +347,9 @@ void arguments_done(Arguments *a);
  * apply, missing or conflicting options, argument counts. Errors are printed
  * and return -ERRNO_USAGE. With --help or --version the checks are skipped. */
 int siovctl_parse(int argc, char *argv[], Arguments *a);
+/* Parses argv and runs the command; returns what exit_code_from_errno()
+ * turns into the exit code. */
+int siovctl_run(int argc, char *argv[], Context *ctx);
 const char *verb_name(const Verb *v);
 
 int verb_parents(Context *c, const Options *o, int argc, char **argv);

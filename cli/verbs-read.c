@@ -51,7 +51,7 @@ static void names_sort_unique(Names *l) {
 
         if (l->n < 2)
                 return;
-        qsort(l->names, l->n, sizeof(char *), names_compare);
+        qsort_safe(l->names, l->n, sizeof(char *), names_compare);
         for (size_t i = 0; i < l->n; i++)
                 if (k == 0 || !streq(l->names[k - 1], l->names[i]))
                         l->names[k++] = l->names[i];

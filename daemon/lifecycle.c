@@ -23,8 +23,10 @@
 #include "definitions.h"
 #include "device.h"
 #include "lifecycle.h"
+#include "journal.h"
 #include "log.h"
 #include "parent.h"
+#include "siov-errors.h"
 #include "siov-names.h"
 #include "sriov.h"
 #include "vm.h"
@@ -33,53 +35,6 @@ static bool endswith_type(const char *id, const char *short_id) {
         size_t a = strlen(id), b = strlen(short_id);
         /* "1dwq" names "idxd-1dwq": the part after a dash. */
         return a > b + 1 && id[a - b - 1] == '-' && streq(id + a - b, short_id);
-}
-
-static int append(char **buf, size_t *len, const char *fmt, ...) _printf_(3, 4);
-static int append(char **buf, size_t *len, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-        int n;
-
-        va_start(ap, fmt);
-        n = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-                return -ENOMEM;
-        char *b = realloc(*buf, *len + n + 1);
-        if (!b) {
-                free(s);
-                return -ENOMEM;
-        }
-        memcpy(b + *len, s, n + 1);
-        *len += n;
-        *buf = b;
-        free(s);
-        return 0;
-}
-
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(char * const *) a, *(char * const *) b);
-}
-
-/* "a, b, c" of up to 12 sorted unique names. */
-static char *join_names(const char **names, size_t n) {
-        char *buf = NULL;
-        size_t len = 0, shown = 0;
-
-        qsort(names, n, sizeof(char *), cmp_str);
-        for (size_t i = 0; i < n; i++) {
-                if (i > 0 && streq(names[i], names[i - 1]))
-                        continue;
-                if (shown == 12) {
-                        (void) append(&buf, &len, ", ...");
-                        break;
-                }
-                if (append(&buf, &len, "%s%s", shown ? ", " : "", names[i]) < 0)
-                        break;
-                shown++;
-        }
-        return buf ?: strdup("none");
 }
 
 int lifecycle_resolve(Manager *m, const char *parent, const char *type,
@@ -97,26 +52,15 @@ int lifecycle_resolve(Manager *m, const char *parent, const char *type,
                         return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid parent name");
                 p = hashmap_get(m->parents, parent);
                 if (!p) {
-                        const char **names = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
+                        _cleanup_free_ const char **names = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
                         size_t n = 0;
-                        _cleanup_free_ char *list = NULL;
                         Parent *q;
 
                         if (!names)
                                 return -ENOMEM;
-                        HASHMAP_FOREACH(q, m->parents, i) {
-                                if (strcasecmp(q->name, parent) == 0) {
-                                        free(names);
-                                        return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_PARENT,
-                                                                 "no such parent '%s'; did you mean '%s'?",
-                                                                 parent, q->name);
-                                }
+                        HASHMAP_FOREACH(q, m->parents, i)
                                 names[n++] = q->name;
-                        }
-                        list = join_names(names, n);
-                        free(names);
-                        return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_PARENT,
-                                                 "no such parent '%s' (known: %s)", parent, strempty(list));
+                        return siov_error_no_such(error, SIOV_ERROR_NO_SUCH_PARENT, "parent", parent, names, n);
                 }
         }
 
@@ -145,16 +89,16 @@ int lifecycle_resolve(Manager *m, const char *parent, const char *type,
         if (!exact) {
                 _cleanup_free_ char *list = NULL;
 
-                qsort(shorts, n_shorts, sizeof(char *), cmp_str);
+                strv_sort(shorts, n_shorts);
                 for (size_t i = 1; i < n_shorts; i++)
                         if (!streq(shorts[i], shorts[0])) {
-                                list = join_names(shorts, n_shorts);
+                                list = siov_names_join(shorts, n_shorts);
                                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_TYPE,
                                                          "type '%s' is ambiguous: it may be %s; give the full name",
                                                          type, strempty(list));
                         }
                 if (n_shorts == 0) {
-                        list = join_names(known, n_known);
+                        list = siov_names_join(known, n_known);
                         if (isempty(parent))
                                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_TYPE,
                                                          "no parent offers type '%s' (known types: %s)",
@@ -188,107 +132,6 @@ int lifecycle_resolve(Manager *m, const char *parent, const char *type,
         *ret_parent = best;
         *ret_type = exact;
         return 0;
-}
-
-int lifecycle_error_no_capacity(Manager *m, Parent *p, const char *type, sd_bus_error *error) {
-        _cleanup_free_ char *usage = NULL;
-        struct siov_pool pool;
-        size_t len = 0;
-        Device *d;
-        struct { const char *type; unsigned n; } counts[64];
-        size_t n_counts = 0;
-        uint32_t avail = 0;
-        Type *t = parent_find_type(p, type);
-
-        if (t)
-                avail = type_get_available(t);
-
-        /* What holds the pool: mdevs by type, then the host. */
-        HASHMAP_FOREACH(d, m->devices, i) {
-                size_t k;
-
-                if (d->kind != DEVICE_KIND_MDEV || !d->mdev || !streq(device_get_parent(d), p->name))
-                        continue;
-                for (k = 0; k < n_counts && !streq(counts[k].type, device_get_type(d)); k++)
-                        ;
-                if (k == n_counts) {
-                        if (n_counts == ELEMENTSOF(counts))
-                                continue;
-                        counts[n_counts++] = (typeof(counts[0])) { device_get_type(d), 0 };
-                }
-                counts[k].n++;
-        }
-        if (siov_parent_get_idxd(p->snap)) {
-                const struct siov_idxd *x = siov_parent_get_idxd(p->snap);
-                const char *sep = "";
-                size_t n_disabled = 0;
-
-                /* A DSA/IAA device: say which WQs hold what, by name, so
-                 * the admin knows what to change with accel-config. */
-                (void) append(&usage, &len, "its %zu work queues are used by ", siov_idxd_get_n_wqs(x));
-                if (n_counts == 0)
-                        (void) append(&usage, &len, "no mdevs, ");
-                for (size_t k = 0; k < n_counts; k++)
-                        (void) append(&usage, &len, "%u %s mdev%s, ", counts[k].n, counts[k].type,
-                                      counts[k].n == 1 ? "" : "s");
-                (void) append(&usage, &len, "%u host kernel and %u host user work queue%s",
-                              siov_parent_get_host_usage(p->snap, SIOV_HOST_WQ_KERNEL),
-                              siov_parent_get_host_usage(p->snap, SIOV_HOST_WQ_USER),
-                              siov_parent_get_host_usage(p->snap, SIOV_HOST_WQ_USER) == 1 ? "" : "s");
-                for (size_t i = 0; i < siov_idxd_get_n_wqs(x); i++) {
-                        const struct siov_wq *wq = siov_idxd_get_wq(x, i);
-
-                        if (siov_wq_get_state(wq) == SIOV_WQ_STATE_DISABLED) {
-                                n_disabled++;
-                                continue;
-                        }
-                        (void) append(&usage, &len, "%s%s %s, %s, %s%s%s%s",
-                                      *sep ? sep : "; in the way: ", siov_wq_get_name(wq),
-                                      siov_wq_mode_to_string(siov_wq_get_mode(wq)),
-                                      siov_wq_type_to_string(siov_wq_get_type(wq)),
-                                      siov_wq_state_to_string(siov_wq_get_state(wq)),
-                                      isempty(siov_wq_get_driver(wq)) ? "" : " (",
-                                      siov_wq_get_driver(wq),
-                                      isempty(siov_wq_get_driver(wq)) ? "" : ")");
-                        sep = "; ";
-                }
-                if (n_disabled > 0) {
-                        (void) append(&usage, &len, "; disabled (not configured for mdevs): ");
-                        sep = "";
-                        for (size_t i = 0; i < siov_idxd_get_n_wqs(x); i++)
-                                if (siov_wq_get_state(siov_idxd_get_wq(x, i)) == SIOV_WQ_STATE_DISABLED) {
-                                        (void) append(&usage, &len, "%s%s", sep,
-                                                      siov_wq_get_name(siov_idxd_get_wq(x, i)));
-                                        sep = ", ";
-                                }
-                }
-                (void) append(&usage, &len, ". accel-config can disable or reconfigure them");
-        } else if (siov_parent_get_pool(p->snap, &pool)) {
-                (void) append(&usage, &len, "its %u work queues are used by ", pool.total);
-                if (n_counts == 0)
-                        (void) append(&usage, &len, "no mdevs, ");
-                for (size_t k = 0; k < n_counts; k++)
-                        (void) append(&usage, &len, "%u %s mdev%s, ", counts[k].n, counts[k].type,
-                                      counts[k].n == 1 ? "" : "s");
-                (void) append(&usage, &len, "%u host netdev%s, %u host work queue%s; %u free",
-                              pool.host_netdev, pool.host_netdev == 1 ? "" : "s",
-                              pool.host_wq, pool.host_wq == 1 ? "" : "s", pool.free);
-        } else {
-                (void) append(&usage, &len, "in use: ");
-                if (n_counts == 0)
-                        (void) append(&usage, &len, "no mdevs");
-                for (size_t k = 0; k < n_counts; k++)
-                        (void) append(&usage, &len, "%s%u %s mdev%s", k ? ", " : "", counts[k].n,
-                                      counts[k].type, counts[k].n == 1 ? "" : "s");
-                for (int u = 0; u < _SIOV_HOST_USAGE_MAX; u++) {
-                        uint32_t v = siov_parent_get_host_usage(p->snap, u);
-                        if (v > 0)
-                                (void) append(&usage, &len, ", %u %s", v, siov_host_usage_to_string(u));
-                }
-        }
-        return sd_bus_error_setf(error, SIOV_ERROR_NO_CAPACITY,
-                                 "parent %s has %u available %s instances: %s",
-                                 p->name, avail, type, strempty(usage));
 }
 
 static int kernel_error(sd_bus_error *error, int r, const char *msg, const char *fallback) {
@@ -354,7 +197,7 @@ static int materialize(Manager *m, const struct siov_definition *spec, sd_bus_er
                         return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR,
                                                  "type %s of %s is unusable: %s", type, parent, type_get_broken(t));
                 if (type_get_available(t) == 0)
-                        return lifecycle_error_no_capacity(m, p, type, error);
+                        return siov_error_no_capacity(m, p, type, error);
         }
 
         r = siov_mdev_create(m->ctx, parent, type, uuid, &msg);
@@ -363,7 +206,7 @@ static int materialize(Manager *m, const struct siov_definition *spec, sd_bus_er
                 manager_refresh_parent(m, parent);
                 p = hashmap_get(m->parents, parent);
                 if (p)
-                        return lifecycle_error_no_capacity(m, p, type, error);
+                        return siov_error_no_capacity(m, p, type, error);
         }
         if (r == -EEXIST)
                 return sd_bus_error_setf(error, SIOV_ERROR_ALREADY_EXISTS, "device %s already exists: %s",
@@ -452,7 +295,7 @@ static int spec_new(const char *uuid, const char *parent, const char *type, cons
                 r = siov_definition_set_vm(spec, o->vm);
                 if (r < 0) {
                         siov_definition_unref(spec);
-                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid VM name");
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, VM_NAME_INVALID_MESSAGE);
                 }
         }
         *ret = spec;
@@ -524,7 +367,7 @@ static int vm_error(sd_bus_error *error, int r, const char *msg, const char *vm)
                 name = SIOV_ERROR_NOT_AUTHORIZED;
                 break;
         default:
-                name = SD_BUS_ERROR_FAILED;
+                name = SIOV_ERROR_LIBVIRT_ERROR;
         }
         return sd_bus_error_setf(error, name, "%s", msg ?: vm ?: strerror(-r));
 }
@@ -586,7 +429,7 @@ int lifecycle_create(Manager *m, const char *parent, const char *type, const cha
                         return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
                                                  "a VF's UUID is derived from its PF and index; do not give one");
                 if (!vf)
-                        return lifecycle_error_no_capacity(m, p, type_id, error);
+                        return siov_error_no_capacity(m, p, type_id, error);
                 snprintf(id, sizeof(id), "%s", vf->uuid);
         } else {
                 r = pick_uuid(m, uuid, id, error);
@@ -650,7 +493,8 @@ int lifecycle_create(Manager *m, const char *parent, const char *type, const cha
                 }
         }
         siov_definition_unref(spec);
-        log_info("Created %s %s on %s%s.", type_id, id, p->name, persistent ? " (persistent)" : "");
+        log_device_event(LOG_INFO, &(DeviceEvent) { "created", id, p->name, type_id, o->vm },
+                         "Created %s %s on %s%s.", type_id, id, p->name, persistent ? " (persistent)" : "");
         *ret = d;
         return 0;
 fail:
@@ -741,7 +585,8 @@ int lifecycle_define(Manager *m, const char *parent, const char *type, const cha
         }
         d->stamp = stamp;
         siov_definition_unref(spec);
-        log_info("Defined %s %s on %s.", type_id, id, parent);
+        log_device_event(LOG_INFO, &(DeviceEvent) { "defined", id, parent, type_id, o->vm },
+                         "Defined %s %s on %s.", type_id, id, parent);
         *ret = d;
         return 0;
 }
@@ -766,11 +611,12 @@ int lifecycle_stop(Device *d, sd_bus_error *error) {
 
 int lifecycle_destroy(Device *d, sd_bus_error *error) {
         Manager *m = d->manager;
-        _cleanup_free_ char *uuid = strdup(d->uuid);
+        _cleanup_free_ char *uuid = strdup(d->uuid), *parent = strdup(strempty(device_get_parent(d))),
+                *type = strdup(strempty(device_get_type(d))), *vm = strdup(strempty(device_get_vm(d)));
         bool was_active = false;
         int r;
 
-        if (!uuid)
+        if (!uuid || !parent || !type || !vm)
                 return -ENOMEM;
         if (d->kind == DEVICE_KIND_VF && !d->spec)
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
@@ -802,7 +648,7 @@ int lifecycle_destroy(Device *d, sd_bus_error *error) {
         }
         if (d)
                 device_set_spec(d, NULL, false);
-        log_info("Destroyed %s.", uuid);
+        log_device_event(LOG_INFO, &(DeviceEvent) { "destroyed", uuid, parent, type, vm }, "Destroyed %s.", uuid);
         return 0;
 }
 
@@ -868,7 +714,7 @@ int lifecycle_assign(Device *d, const char *vm, sd_bus_error *error) {
         int r;
 
         if (!vm_name_is_valid(vm))
-                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid VM name");
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, VM_NAME_INVALID_MESSAGE);
         if (!isempty(device_get_vm(d)))
                 return sd_bus_error_setf(error, SIOV_ERROR_ALREADY_EXISTS,
                                          "device %s is assigned to VM %s already; unassign it first",
@@ -906,7 +752,8 @@ int lifecycle_assign(Device *d, const char *vm, sd_bus_error *error) {
         device_set_spec(d, spec, d->persistent);
         if (d->persistent)
                 d->stamp = stamp;
-        log_info("Assigned %s to VM %s.", d->uuid, vm);
+        log_device_event(LOG_INFO, &(DeviceEvent) { "assigned", d->uuid, device_get_parent(d), device_get_type(d), vm },
+                         "Assigned %s to VM %s.", d->uuid, vm);
 finish:
         siov_definition_unref(spec);
         return r;
@@ -954,7 +801,8 @@ int lifecycle_unassign(Device *d, sd_bus_error *error) {
         if (d->persistent)
                 d->stamp = stamp;
         siov_definition_unref(spec);
-        log_info("Unassigned %s from VM %s.", d->uuid, vm);
+        log_device_event(LOG_INFO, &(DeviceEvent) { "unassigned", d->uuid, device_get_parent(d), device_get_type(d), vm },
+                         "Unassigned %s from VM %s.", d->uuid, vm);
         return 0;
 }
 

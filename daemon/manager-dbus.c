@@ -11,6 +11,7 @@
 #include "device.h"
 #include "lifecycle.h"
 #include "polkit.h"
+#include "journal.h"
 #include "log.h"
 #include "manager.h"
 #include "metrics.h"
@@ -69,28 +70,6 @@ static int method_rescan(sd_bus_message *message, void *userdata, sd_bus_error *
         return sd_bus_reply_method_return(message, NULL);
 }
 
-/* "No such parent 'X'" plus what the caller may have meant: the name in
- * another case, else the known names (a few). */
-static int error_no_such(sd_bus_error *error, const char *name, const char *what, const char *wanted,
-                         char **known, size_t n_known) {
-        _cleanup_free_ char *list = NULL;
-        size_t len = 0;
-
-        for (size_t i = 0; i < n_known; i++)
-                if (strcasecmp(known[i], wanted) == 0)
-                        return sd_bus_error_setf(error, name, "no such %s '%s'; did you mean '%s'?",
-                                                 what, wanted, known[i]);
-        for (size_t i = 0; i < n_known && i < 10; i++) {
-                char *l = realloc(list, len + strlen(known[i]) + 3);
-                if (!l)
-                        return -ENOMEM;
-                list = l;
-                len += sprintf(list + len, "%s%s", i ? ", " : "", known[i]);
-        }
-        return sd_bus_error_setf(error, name, "no such %s '%s' (known: %s%s)", what, wanted,
-                                 list ?: "none", n_known > 10 ? ", ..." : "");
-}
-
 static int error_limits_exceeded(sd_bus_error *error, const char *call, size_t n_devices, uint64_t size,
                                  uint64_t limit, const char *how) {
         return sd_bus_error_setf(error, SIOV_ERROR_LIMITS_EXCEEDED,
@@ -132,13 +111,9 @@ static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error
         return sd_event_exit(m->event, -ENOTCONN);
 }
 
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(char * const *) a, *(char * const *) b);
-}
-
 static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char **known = NULL;
+        _cleanup_free_ const char **known = NULL;
         Manager *m = userdata;
         const char *parent, *type;
         size_t n_known = 0;
@@ -165,8 +140,7 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
                                 return -ENOMEM;
                         HASHMAP_FOREACH(p, m->parents, i)
                                 known[n_known++] = p->name;
-                        qsort(known, n_known, sizeof(char *), cmp_str);
-                        return error_no_such(error, SIOV_ERROR_NO_SUCH_PARENT, "parent", parent, known, n_known);
+                        return siov_error_no_such(error, SIOV_ERROR_NO_SUCH_PARENT, "parent", parent, known, n_known);
                 }
         }
         if (!isempty(type)) {
@@ -188,15 +162,9 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
                                 return -ENOMEM;
                         HASHMAP_FOREACH(p, m->parents, i)
                                 if (isempty(parent) || streq(p->name, parent))
-                                        for (size_t j = 0; j < p->n_types; j++) {
-                                                bool dup = false;
-                                                for (size_t k = 0; k < n_known && !dup; k++)
-                                                        dup = streq(known[k], p->types[j]->id);
-                                                if (!dup)
-                                                        known[n_known++] = p->types[j]->id;
-                                        }
-                        qsort(known, n_known, sizeof(char *), cmp_str);
-                        return error_no_such(error, SIOV_ERROR_NO_SUCH_TYPE, "type", type, known, n_known);
+                                        for (size_t j = 0; j < p->n_types; j++)
+                                                known[n_known++] = p->types[j]->id;
+                        return siov_error_no_such(error, SIOV_ERROR_NO_SUCH_TYPE, "type", type, known, n_known);
                 }
         }
 
@@ -218,7 +186,7 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(osssssbbsa(ss)sssbas)");
+        r = sd_bus_message_open_container(reply, 'a', "(" DEVICE_RECORD_SIGNATURE ")");
         if (r < 0)
                 return r;
         HASHMAP_FOREACH(d, m->devices, i) {
@@ -279,6 +247,10 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
                 r = lifecycle_define(m, a[0], a[1], a[2], &o, &d, error);
         else
                 r = lifecycle_create(m, a[0], a[1], a[2], &o, &d, error);
+        if (r < 0)
+                log_device_refused(&(DeviceEvent) { .device = a[2], .parent = a[0], .type = a[1], .vm = o.vm },
+                                   define ? "define a device" : "create a device",
+                                   sd_bus_error_is_set(error) ? error->message : strerror(-r));
         free((void *) o.attrs);
         if (r < 0)
                 return r;
@@ -451,7 +423,7 @@ static int method_list_parent_configs(sd_bus_message *message, void *userdata, s
         return sd_bus_send(NULL, reply, NULL);
 }
 
-const sd_bus_vtable manager_vtable[] = {
+static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("SysfsRoot", "s", property_get_sysfs_root, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -480,7 +452,7 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_provision_parent_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListDevices",
                                 SD_BUS_ARGS("s", parent, "s", type),
-                                SD_BUS_RESULT("a(osssssbbsa(ss)sssbas)", devices),
+                                SD_BUS_RESULT("a(" DEVICE_RECORD_SIGNATURE ")", devices),
                                 method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListParentConfigs",
                                 SD_BUS_NO_ARGS,
@@ -488,6 +460,18 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_list_parent_configs, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Rescan", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
+};
+
+/* The whole tree: the manager at /org/siov1 with its ObjectManager, the
+ * parents (and their types) and the devices below it. */
+static const BusObjectImplementation manager_object = {
+        .path = SIOV_DBUS_PATH,
+        .manager = true,
+        .vtables = (const BusObjectVtable[]) {
+                { SIOV_DBUS_MANAGER_INTERFACE, manager_vtable, NULL },
+                {}
+        },
+        .children = (const BusObjectImplementation *const[]) { &parent_object, &device_object, NULL },
 };
 
 void manager_emit_added(Manager *m, const char *path) {
@@ -539,33 +523,9 @@ int manager_connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot add the root object: %m");
 
-        r = sd_bus_add_object_manager(m->bus, NULL, SIOV_DBUS_PATH);
+        r = bus_add_implementation(m->bus, &manager_object, m);
         if (r < 0)
-                return log_error_errno(r, "Cannot add the object manager: %m");
-        r = sd_bus_add_object_vtable(m->bus, NULL, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE,
-                                     manager_vtable, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the manager object: %m");
-
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, SIOV_DBUS_PARENT_PREFIX, SIOV_DBUS_PARENT_INTERFACE,
-                                       parent_vtable, parent_object_find, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the parent objects: %m");
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, SIOV_DBUS_PARENT_PREFIX, SIOV_DBUS_TYPE_INTERFACE,
-                                       type_vtable, type_object_find, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the type objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, NULL, SIOV_DBUS_PARENT_PREFIX, parent_node_enumerator, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the parent enumerator: %m");
-
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, SIOV_DBUS_DEVICE_PREFIX, SIOV_DBUS_DEVICE_INTERFACE,
-                                       device_vtable, device_object_find, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the device objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, NULL, SIOV_DBUS_DEVICE_PREFIX, device_node_enumerator, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the device enumerator: %m");
+                return r;
 
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)

@@ -37,16 +37,16 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
         if (r < 0)
                 log_debug_errno(r, "No VFIO variant drivers from modules.alias: %m");
 
-        m->parents = hashmap_new();
-        m->devices = hashmap_new();
-        m->vf_owners = hashmap_new();
-        m->dirty_parents = hashmap_new();
-        m->dirty_mdevs = hashmap_new();
-        m->skipped_definitions = hashmap_new();
-        m->dirty_definitions = hashmap_new();
+        m->parents = hashmap_new(parent_free_void);
+        m->devices = hashmap_new(device_free_void);
+        m->vf_owners = hashmap_new(NULL);
+        m->dirty_parents = hashmap_new(free);
+        m->dirty_mdevs = hashmap_new(free);
+        m->skipped_definitions = hashmap_new(NULL);
+        m->dirty_definitions = hashmap_new(NULL);
         m->refusals = calloc(DEFINITIONS_REFUSALS_MAX, sizeof(RefusedChange));
-        m->pf_configs = hashmap_new();
-        m->pf_config_errors = hashmap_new();
+        m->pf_configs = hashmap_new(NULL);
+        m->pf_config_errors = hashmap_new(NULL);
         if (!m->parents || !m->devices || !m->vf_owners || !m->dirty_parents || !m->dirty_mdevs ||
             !m->skipped_definitions || !m->dirty_definitions || !m->refusals || !m->pf_configs ||
             !m->pf_config_errors)
@@ -61,9 +61,6 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
 }
 
 Manager *manager_free(Manager *m) {
-        Parent *p;
-        Device *d;
-
         if (!m)
                 return NULL;
         manager_monitor_stop(m);
@@ -72,23 +69,11 @@ Manager *manager_free(Manager *m) {
         m->metrics = metrics_free(m->metrics);
         sd_event_source_unref(m->rescan_source);
         sd_event_source_unref(m->refresh_source);
-        {
-                char *name;
+        hashmap_free(m->dirty_parents);
+        hashmap_free(m->dirty_mdevs);
 
-                HASHMAP_FOREACH(name, m->dirty_parents, i)
-                        free(name);
-                HASHMAP_FOREACH(name, m->dirty_mdevs, i)
-                        free(name);
-                hashmap_free(m->dirty_parents);
-                hashmap_free(m->dirty_mdevs);
-        }
-
-        /* No signals while tearing down. */
+        /* No signals while tearing down. The maps own their objects. */
         m->exported = false;
-        HASHMAP_FOREACH(d, m->devices, i)
-                device_free(d);
-        HASHMAP_FOREACH(p, m->parents, i)
-                parent_free(p);
         hashmap_free(m->devices);
         hashmap_free(m->parents);
         hashmap_free(m->vf_owners);

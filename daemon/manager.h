@@ -106,7 +106,6 @@ void manager_monitor_stop(Manager *m);
 #define SIOV_REPLY_SIZE_MAX (UINT64_C(32) * 1024 * 1024)
 
 /* manager-dbus.c */
-extern const sd_bus_vtable manager_vtable[];
 int manager_connect_bus(Manager *m);
 
 /* Signal helpers: no-ops until the objects are exported. */

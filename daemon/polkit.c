@@ -151,7 +151,7 @@ typedef struct PolkitQuery {
         char **pending_details;
 
         PolkitAnswer *answers;
-        size_t n_answers;
+        size_t n_answers, n_answers_allocated;
 
         sd_event_source *defer; /* frees the query once the loop is idle */
 } PolkitQuery;
@@ -208,6 +208,10 @@ static PolkitQuery *query_free(PolkitQuery *q) {
         free(q->answers);
         free(q);
         return NULL;
+}
+
+static void query_free_void(void *q) {
+        query_free(q);
 }
 
 static const PolkitAnswer *query_find_answer(const PolkitQuery *q, const char *action, const char **details) {
@@ -328,12 +332,10 @@ static int query_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_
         /* sd-bus holds its own reference on the slot while we run. */
         q->slot = sd_bus_slot_unref(q->slot);
 
-        a = realloc(q->answers, (q->n_answers + 1) * sizeof(PolkitAnswer));
-        if (!a) {
+        if (!GREEDY_REALLOC(q->answers, q->n_answers_allocated, q->n_answers + 1)) {
                 r = -ENOMEM;
                 goto fail;
         }
-        q->answers = a;
         a = &q->answers[q->n_answers++];
         *a = (PolkitAnswer) {
                 .action = TAKE_PTR(q->pending_action),
@@ -430,13 +432,15 @@ typedef struct SenderUid {
 
 static Hashmap *sender_uids;
 
-static void sender_uids_clear(void) {
-        SenderUid *e;
+static void sender_uid_free(void *p) {
+        SenderUid *e = p;
 
-        HASHMAP_FOREACH(e, sender_uids, i) {
+        if (e)
                 free(e->name);
-                free(e);
-        }
+        free(e);
+}
+
+static void sender_uids_clear(void) {
         sender_uids = hashmap_free(sender_uids);
 }
 
@@ -462,18 +466,14 @@ static int sender_is_root(sd_bus_message *call) {
         if (sender && sender[0] == ':') {
                 if (hashmap_size(sender_uids) >= 4096)
                         sender_uids_clear();
-                if (!sender_uids)
-                        sender_uids = hashmap_new();
                 e = calloc(1, sizeof(SenderUid));
-                if (sender_uids && e && (e->name = strdup(sender))) {
+                if (hashmap_ensure_allocated(&sender_uids, sender_uid_free) >= 0 && e &&
+                    (e->name = strdup(sender))) {
                         e->euid = euid;
                         if (hashmap_put(sender_uids, e->name, e) >= 0)
                                 e = NULL;
                 }
-                if (e) {
-                        free(e->name);
-                        free(e);
-                }
+                sender_uid_free(e);
         }
         return euid == 0;
 }
@@ -542,11 +542,9 @@ int siov_polkit_verify(sd_bus_message *call, const char *action, const char **de
                 return 0;
         }
 
-        if (!*registry) {
-                *registry = hashmap_new();
-                if (!*registry)
-                        return -ENOMEM;
-        }
+        r = hashmap_ensure_allocated(registry, query_free_void);
+        if (r < 0)
+                return r;
         q = calloc(1, sizeof(PolkitQuery));
         if (!q)
                 return -ENOMEM;
@@ -595,16 +593,6 @@ bool siov_polkit_call_waiting(Hashmap *registry, sd_bus_message *call) {
 
 Hashmap *siov_polkit_registry_free(Hashmap *registry) {
         sender_uids_clear();
-        PolkitQuery *q;
-
-        /* query_free() removes from the map, which iteration forbids: take
-         * the first entry each time. */
-        while (hashmap_size(registry) > 0) {
-                size_t i = 0;
-
-                if (!hashmap_iterate(registry, &i, (void **) &q))
-                        break;
-                query_free(q);
-        }
+        /* The registry owns its queries (query_free_void). */
         return hashmap_free(registry);
 }

@@ -97,7 +97,7 @@ int siov_accel_list(struct siov_accel *a, char ***ret) {
                 }
                 l[n++] = (char *) name;
         }
-        return siov_strv_pack(l, n, ret);
+        return strv_pack(l, n, ret);
 }
 
 static struct accfg_device *accel_device(struct siov_accel *a, const char *devname) {

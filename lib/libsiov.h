@@ -438,6 +438,22 @@ typedef void (*siov_mdevctl_cb_t)(const char *path, const char *parent, const ch
                                   struct siov_definition *def, const char *reason, void *userdata);
 int siov_mdevctl_import_dir(const char *dir, siov_mdevctl_cb_t cb, void *userdata);
 
+/* ---- cleanup helpers -------------------------------------------------- */
+
+/* siov_<type>_unrefp() for _cleanup_/__attribute__((cleanup)), as
+ * sd-bus.h offers sd_bus_unrefp(): no caller unrefs by hand on every exit
+ * path. */
+#define _SIOV_DEFINE_POINTER_CLEANUP_FUNC(type, func)   \
+        static inline void func##p(type **p) {          \
+                if (*p)                                 \
+                        func(*p);                       \
+        }
+_SIOV_DEFINE_POINTER_CLEANUP_FUNC(struct siov_ctx, siov_ctx_unref)
+_SIOV_DEFINE_POINTER_CLEANUP_FUNC(struct siov_model, siov_model_unref)
+_SIOV_DEFINE_POINTER_CLEANUP_FUNC(struct siov_parent, siov_parent_unref)
+_SIOV_DEFINE_POINTER_CLEANUP_FUNC(struct siov_mdev, siov_mdev_unref)
+_SIOV_DEFINE_POINTER_CLEANUP_FUNC(struct siov_definition, siov_definition_unref)
+
 #ifdef __cplusplus
 }
 #endif

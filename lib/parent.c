@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <uuid/uuid.h>
 
 #include "siov-names.h"
 #include "siov-private.h"
@@ -16,7 +17,7 @@
  * a VF keeps its UUID across reboots and daemon restarts:
  * 5dd04659-0f21-4a82-a253-810929093cc5. The name hashed is
  * "<pf-name>/vf<index>", e.g. "0000:3b:00.0/vf3". */
-static const uint8_t vf_uuid_namespace[16] = {
+static const uuid_t vf_uuid_namespace = {
         0x5d, 0xd0, 0x46, 0x59, 0x0f, 0x21, 0x4a, 0x82,
         0xa2, 0x53, 0x81, 0x09, 0x29, 0x09, 0x3c, 0xc5,
 };
@@ -69,7 +70,6 @@ _public_ struct siov_parent *siov_parent_unref(struct siov_parent *p) {
         return parent_free(p);
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct siov_parent *, siov_parent_unref);
 
 /* Optional text attribute: NULL when absent or unreadable. */
 static int read_optional(int dirfd, const char *attr, char **ret) {
@@ -149,8 +149,7 @@ static int type_load(int types_fd, const char *id, struct siov_type *t) {
         n = strv_length(t->devices);
         for (size_t i = 0; i < n; i++)
                 (void) siov_uuid_normalize(t->devices[i], t->devices[i]);
-        if (n > 1)
-                qsort(t->devices, n, sizeof(char *), siov_strcmp_ptr);
+        strv_sort(t->devices, n);
         return 0;
 }
 
@@ -280,6 +279,7 @@ static int vf_load(const struct siov_ctx *ctx, struct siov_parent *p, int pf_fd,
         _cleanup_free_ char *vcanon = NULL;
         _cleanup_close_ int vfd = -1;
         char target[PATH_MAX], resolved[PATH_MAX], name[300];
+        uuid_t u;
         const char *addr;
         int r;
 
@@ -329,7 +329,8 @@ static int vf_load(const struct siov_ctx *ctx, struct siov_parent *p, int pf_fd,
                 vf->usage = SIOV_VF_HOST;
 
         snprintf(name, sizeof(name), "%s/vf%" PRIu32, p->name, index);
-        siov_uuid_v5(vf_uuid_namespace, name, strlen(name), vf->uuid);
+        uuid_generate_sha1(u, vf_uuid_namespace, name, strlen(name));
+        uuid_unparse_lower(u, vf->uuid);
         return 0;
 }
 
@@ -378,14 +379,8 @@ static int parent_load_sriov(const struct siov_ctx *ctx, struct siov_parent *p, 
                 if (strchr(suffix, '\n') || siov_parse_u32(suffix, &index) < 0)
                         continue;
 
-                if (p->n_vfs == allocated) {
-                        size_t a = allocated ? allocated * 2 : 8;
-                        struct siov_vf *m = realloc(p->vfs, a * sizeof(struct siov_vf));
-                        if (!m)
-                                return -ENOMEM;
-                        p->vfs = m;
-                        allocated = a;
-                }
+                if (!GREEDY_REALLOC(p->vfs, allocated, p->n_vfs + 1))
+                        return -ENOMEM;
                 p->vfs[p->n_vfs] = (struct siov_vf) {};
                 r = vf_load(ctx, p, dirfd(d), de->d_name, index, &p->vfs[p->n_vfs]);
                 if (!p->vfs[p->n_vfs].address) {
@@ -398,8 +393,7 @@ static int parent_load_sriov(const struct siov_ctx *ctx, struct siov_parent *p, 
                 if (r < 0)
                         return r;
         }
-        if (p->n_vfs > 1)
-                qsort(p->vfs, p->n_vfs, sizeof(struct siov_vf), vf_cmp);
+        qsort_safe(p->vfs, p->n_vfs, sizeof(struct siov_vf), vf_cmp);
         return 0;
 }
 
@@ -426,7 +420,7 @@ static int parent_collect_netdevs(struct siov_parent *p, int fd) {
         for (size_t i = 0; i < p->n_vfs; i++)
                 for (char **s = p->vfs[i].netdevs; s && *s; s++)
                         items[k++] = *s;
-        return siov_strv_pack(items, k, &p->netdevs);
+        return strv_pack(items, k, &p->netdevs);
 }
 
 static void parent_compute_host_usage(struct siov_parent *p) {

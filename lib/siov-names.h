@@ -33,6 +33,8 @@
 /* The definitions folder cannot be written (degraded mode, a full disk…);
  * a partial operation says what was done before it. */
 #define SIOV_ERROR_DEFINITIONS_UNAVAILABLE "org.siov1.Error.DefinitionsUnavailable"
+/* libvirt failed in a way that is none of the above. */
+#define SIOV_ERROR_LIBVIRT_ERROR        "org.siov1.Error.LibvirtError"
 
 /* polkit actions */
 #define SIOV_POLKIT_MANAGE              "org.siov1.manage"
