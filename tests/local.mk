@@ -16,10 +16,12 @@ check-integration:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(INTEGRATION_TESTS)'
 # The integration layer once more with siovd, siovctl and libsiov built
 # with ASan + UBSan (configure --enable-sanitizers): every test but
-# test-uevent.sh, whose umockdev preload cannot share a process with ASan.
+# the umockdev tests (UMOCKDEV_TESTS), whose preload cannot share a process
+# with ASan.
 # The fake kernel (an LD_PRELOAD object built without sanitizers) loads
 # after the ASan runtime, hence verify_asan_link_order=0.
-INTEGRATION_ASAN_TESTS = $(filter-out tests/integration/test-uevent.sh,$(INTEGRATION_TESTS))
+UMOCKDEV_TESTS = tests/integration/test-uevent.sh tests/integration/test-idxd-uevent.sh
+INTEGRATION_ASAN_TESTS = $(filter-out $(UMOCKDEV_TESTS),$(INTEGRATION_TESTS))
 check-integration-asan:
 	@test -n "$(SANITIZER_CFLAGS)" || { echo "check-integration-asan: configure with --enable-sanitizers" >&2; exit 1; }
 	@test -n "$(strip $(INTEGRATION_ASAN_TESTS))" || { echo "check-integration-asan: no tests defined" >&2; exit 1; }
