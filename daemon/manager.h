@@ -75,8 +75,6 @@ int manager_startup(Manager *m);
 /* Reads all of sysfs again and reconciles every object, signalling what
  * changed. */
 int manager_rescan(Manager *m);
-/* The one handler for uevents, from the monitor (and tests). */
-void manager_handle_uevent(Manager *m, const char *action, const char *devpath, const char *subsystem);
 int manager_request_rescan(Manager *m);
 /* Re-read one object from sysfs and update (or drop) its D-Bus object. */
 void manager_refresh_parent(Manager *m, const char *name);
@@ -97,8 +95,10 @@ int manager_load_definitions(Manager *m);
  * pf_config_errors (reported, never overwritten). */
 int manager_load_pf_configs(Manager *m);
 
-/* monitor.c */
+/* monitor.c: uevents in, and the one handler for them (also called by
+ * tests). */
 int manager_monitor_start(Manager *m);
+void manager_handle_uevent(Manager *m, const char *action, const char *devpath, const char *subsystem);
 void manager_monitor_stop(Manager *m);
 
 /* dbus-daemon's default max_message_size: it drops a connection that sends
