@@ -474,37 +474,35 @@ static const BusObjectImplementation manager_object = {
         .children = (const BusObjectImplementation *const[]) { &parent_object, &device_object, NULL },
 };
 
-void manager_emit_added(Manager *m, const char *path) {
+/* Every change of the tree passes here: the metrics follow it, and once
+ * the objects are exported a signal tells the clients. */
+static void emit(Manager *m, const char *path, const char *interface, char **names, bool added) {
         int r;
 
         metrics_changed(m);
         if (!m->exported)
                 return;
-        r = sd_bus_emit_object_added(m->bus, path);
+        if (interface)
+                r = sd_bus_emit_properties_changed_strv(m->bus, path, interface, names);
+        else if (added)
+                r = sd_bus_emit_object_added(m->bus, path);
+        else
+                r = sd_bus_emit_object_removed(m->bus, path);
         if (r < 0)
-                log_debug_errno(r, "Cannot signal %s added: %m", path);
+                log_debug_errno(r, "Cannot signal %s of %s: %m",
+                                interface ? "changes" : added ? "the addition" : "the removal", path);
+}
+
+void manager_emit_added(Manager *m, const char *path) {
+        emit(m, path, NULL, NULL, true);
 }
 
 void manager_emit_removed(Manager *m, const char *path) {
-        int r;
-
-        metrics_changed(m);
-        if (!m->exported)
-                return;
-        r = sd_bus_emit_object_removed(m->bus, path);
-        if (r < 0)
-                log_debug_errno(r, "Cannot signal %s removed: %m", path);
+        emit(m, path, NULL, NULL, false);
 }
 
 void manager_emit_changed(Manager *m, const char *path, const char *interface, char **names) {
-        int r;
-
-        metrics_changed(m);
-        if (!m->exported)
-                return;
-        r = sd_bus_emit_properties_changed_strv(m->bus, path, interface, names);
-        if (r < 0)
-                log_debug_errno(r, "Cannot signal changes of %s: %m", path);
+        emit(m, path, interface, names, false);
 }
 
 int manager_connect_bus(Manager *m) {

@@ -240,6 +240,20 @@ int parent_append_idxd_groups(sd_bus_message *m, const struct siov_idxd *d) {
         return sd_bus_message_close_container(m);
 }
 
+/* The options of a PF method, and the cheap refusal before asking anyone. */
+static int read_pf_options(sd_bus_message *message, Parent *p, const char * const *allowed, LifecycleOptions *o,
+                           sd_bus_error *error) {
+        int r;
+
+        r = bus_read_options(message, allowed, o, error);
+        if (r < 0)
+                return r;
+        if (!(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV))
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                         "parent %s is not an SR-IOV physical function", p->name);
+        return 0;
+}
+
 static int method_set_numvfs(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         static const char * const allowed[] = { "force", "persistent", NULL };
         Parent *p = userdata;
@@ -251,13 +265,9 @@ static int method_set_numvfs(sd_bus_message *message, void *userdata, sd_bus_err
         r = sd_bus_message_read(message, "u", &n);
         if (r < 0)
                 return r;
-        r = bus_read_options(message, allowed, &o, error);
+        r = read_pf_options(message, p, allowed, &o, error);
         if (r < 0)
                 return r;
-        /* Cheap refusals before asking anyone. */
-        if (!(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV))
-                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
-                                         "parent %s is not an SR-IOV physical function", p->name);
         if (n > siov_parent_get_total_vfs(p->snap))
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
                                          "PF %s supports at most %u VFs (sriov_totalvfs); %u asked",
@@ -286,12 +296,9 @@ static int method_set_autoprobe(sd_bus_message *message, void *userdata, sd_bus_
         r = sd_bus_message_read(message, "b", &b);
         if (r < 0)
                 return r;
-        r = bus_read_options(message, allowed, &o, error);
+        r = read_pf_options(message, p, allowed, &o, error);
         if (r < 0)
                 return r;
-        if (!(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV))
-                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
-                                         "parent %s is not an SR-IOV physical function", p->name);
         {
                 const char *actions[] = { SIOV_POLKIT_MANAGE, o.persistent ? SIOV_POLKIT_DEFINE : NULL };
 
