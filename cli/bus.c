@@ -6,6 +6,7 @@
  * single GetManagedObjects call.
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -284,135 +285,76 @@ static int read_strv(sd_bus_message *m, void *field, void *count) {
         return 0;
 }
 
-static int read_dict_su(sd_bus_message *m, void *field, void *count) {
-        KeyValue **ret = field;
-        _cleanup_free_ KeyValue *kv = NULL;
+/* Reads an array of contents (e.g. "(ss)") into a malloc'd array of size-
+ * byte elements, each filled by read_one (>0: read one, 0: the end): the
+ * shape of every a(...) property. Replaces *ret and *count. */
+static int read_array(sd_bus_message *m, const char *contents, size_t size,
+                      int (*read_one)(sd_bus_message *m, void *elem), void *ret, void *count) {
+        _cleanup_free_ uint8_t *a = NULL;
+        uint8_t elem[128];
         size_t n = 0, allocated = 0;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{su}");
+        assert(size <= sizeof(elem));
+        r = sd_bus_message_enter_container(m, 'a', contents);
         if (r < 0)
                 return r;
         for (;;) {
-                const char *k;
-                uint32_t v;
-
-                r = sd_bus_message_read(m, "{su}", &k, &v);
+                memset(elem, 0, size);
+                r = read_one(m, elem);
                 if (r < 0)
                         return r;
                 if (r == 0)
                         break;
-                r = greedy_realloc((void **) &kv, &allocated, n + 1, sizeof(*kv)) ? 0 : -ENOMEM;
-                if (r < 0)
-                        return r;
-                kv[n++] = (KeyValue) { k, v };
+                if (!GREEDY_REALLOC(a, allocated, (n + 1) * size))
+                        return -ENOMEM;
+                memcpy(a + n++ * size, elem, size);
         }
         r = sd_bus_message_exit_container(m);
         if (r < 0)
                 return r;
 
-        free(*ret);
-        *ret = TAKE_PTR(kv);
+        free(*(void **) ret);
+        *(void **) ret = TAKE_PTR(a);
         *(size_t *) count = n;
         return 0;
+}
+
+static int read_one_key_value(sd_bus_message *m, void *elem) {
+        KeyValue *kv = elem;
+        return sd_bus_message_read(m, "{su}", &kv->key, &kv->value);
+}
+
+static int read_one_attribute(sd_bus_message *m, void *elem) {
+        Attribute *a = elem;
+        return sd_bus_message_read(m, "(ss)", &a->name, &a->value);
+}
+
+static int read_one_refusal(sd_bus_message *m, void *elem) {
+        Refusal *a = elem;
+        return sd_bus_message_read(m, "(tss)", &a->usec, &a->uuid, &a->reason);
+}
+
+static int read_one_work_queue(sd_bus_message *m, void *elem) {
+        WorkQueue *wq = elem;
+        return sd_bus_message_read(m, "(ssssssuii)", &wq->name, &wq->mode, &wq->type, &wq->state,
+                                   &wq->driver, &wq->label, &wq->size, &wq->group, &wq->clients);
+}
+
+static int read_dict_su(sd_bus_message *m, void *field, void *count) {
+        return read_array(m, "{su}", sizeof(KeyValue), read_one_key_value, field, count);
 }
 
 static int read_attributes(sd_bus_message *m, void *field, void *count) {
-        Attribute **ret = field;
-        _cleanup_free_ Attribute *a = NULL;
-        size_t n = 0, allocated = 0;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "(ss)");
-        if (r < 0)
-                return r;
-        for (;;) {
-                const char *k, *v;
-
-                r = sd_bus_message_read(m, "(ss)", &k, &v);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = greedy_realloc((void **) &a, &allocated, n + 1, sizeof(*a)) ? 0 : -ENOMEM;
-                if (r < 0)
-                        return r;
-                a[n++] = (Attribute) { k, v };
-        }
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-
-        free(*ret);
-        *ret = TAKE_PTR(a);
-        *(size_t *) count = n;
-        return 0;
+        return read_array(m, "(ss)", sizeof(Attribute), read_one_attribute, field, count);
 }
 
 static int read_refusals(sd_bus_message *m, void *field, void *count) {
-        Refusal **ret = field;
-        _cleanup_free_ Refusal *a = NULL;
-        size_t n = 0, allocated = 0;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "(tss)");
-        if (r < 0)
-                return r;
-        for (;;) {
-                const char *u, *why;
-                uint64_t t;
-
-                r = sd_bus_message_read(m, "(tss)", &t, &u, &why);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = greedy_realloc((void **) &a, &allocated, n + 1, sizeof(*a)) ? 0 : -ENOMEM;
-                if (r < 0)
-                        return r;
-                a[n++] = (Refusal) { t, u, why };
-        }
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-
-        free(*ret);
-        *ret = TAKE_PTR(a);
-        *(size_t *) count = n;
-        return 0;
+        return read_array(m, "(tss)", sizeof(Refusal), read_one_refusal, field, count);
 }
 
 static int read_work_queues(sd_bus_message *m, void *field, void *count) {
-        WorkQueue **ret = field;
-        _cleanup_free_ WorkQueue *a = NULL;
-        size_t n = 0, allocated = 0;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "(ssssssuii)");
-        if (r < 0)
-                return r;
-        for (;;) {
-                WorkQueue wq = {};
-
-                r = sd_bus_message_read(m, "(ssssssuii)", &wq.name, &wq.mode, &wq.type, &wq.state,
-                                        &wq.driver, &wq.label, &wq.size, &wq.group, &wq.clients);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = greedy_realloc((void **) &a, &allocated, n + 1, sizeof(*a)) ? 0 : -ENOMEM;
-                if (r < 0)
-                        return r;
-                a[n++] = wq;
-        }
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-
-        free(*ret);
-        *ret = TAKE_PTR(a);
-        *(size_t *) count = n;
-        return 0;
+        return read_array(m, "(ssssssuii)", sizeof(WorkQueue), read_one_work_queue, field, count);
 }
 
 static void idxd_groups_free(IdxdGroup *g, size_t n) {
