@@ -14,25 +14,15 @@
 
 #include <cmocka.h>
 
+#include "daemon-fixture.h"
 #include "fake-sysfs.h"
 #include "lifecycle.h"
 #include "manager.h"
 #include "siov-errors.h"
 
-typedef struct Fixture {
-        struct fake_sysfs *f;
-        char *defs;
-        Manager *m;
-} Fixture;
-
 static int setup(void **state) {
-        Fixture *x = calloc(1, sizeof(Fixture));
-        char defs[] = "/tmp/test-daemon-lifecycle.XXXXXX";
+        Fixture *x = fixture_new();
 
-        assert_non_null(x);
-        assert_int_equal(fake_sysfs_new(&x->f, NULL), 0);
-        assert_non_null(mkdtemp(defs));
-        x->defs = strdup(defs);
         /* siov1 has more free work queues than siov0; 0000:00:04.0 offers
          * a second "…-1dwq" type, so the short form is ambiguous there. */
         assert_int_equal(fake_add_siov_parent(x->f, "siov0", &(struct fake_pool) { .total = 4, .free = 2, .mdev_dwq = 1,
@@ -42,20 +32,8 @@ static int setup(void **state) {
         assert_int_equal(fake_add_mdev_parent(x->f, "0000:00:04.0", NULL, "mtty"), 0);
         assert_int_equal(fake_add_type(x->f, "0000:00:04.0", "mtty-1dwq", 9, "vfio-pci", NULL, NULL), 0);
         assert_int_equal(fake_add_type(x->f, "0000:00:04.0", "mtty-2", 0, "vfio-pci", NULL, NULL), 0);
-        assert_int_equal(manager_new(&x->m, fake_sysfs_root(x->f), x->defs, UEVENT_SOURCE_KERNEL), 0);
-        assert_int_equal(manager_rescan(x->m), 0);
+        fixture_start(x);
         *state = x;
-        return 0;
-}
-
-static int teardown(void **state) {
-        Fixture *x = *state;
-
-        manager_free(x->m);
-        fake_sysfs_free(x->f);
-        fake_rm_rf(x->defs);
-        free(x->defs);
-        free(x);
         return 0;
 }
 
@@ -176,8 +154,8 @@ int main(void) {
         if (siov_errors_register() < 0)
                 return EXIT_FAILURE;
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_no_capacity_message, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_resolve, setup, fixture_free),
+                cmocka_unit_test_setup_teardown(test_no_capacity_message, setup, fixture_free),
                 cmocka_unit_test(test_names_join),
                 cmocka_unit_test(test_error_map),
         };

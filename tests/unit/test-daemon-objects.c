@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "device.h"
+#include "daemon-fixture.h"
 #include "fake-sysfs.h"
 #include "manager.h"
 #include "parent.h"
@@ -21,37 +22,14 @@
 #define GPU "0000:00:02.0"
 #define U1 "11111111-2222-4333-8444-555555555555"
 
-typedef struct Fixture {
-        struct fake_sysfs *f;
-        char *defs;
-        Manager *m;
-} Fixture;
-
 static int setup(void **state) {
-        Fixture *x = calloc(1, sizeof(Fixture));
-        char defs[] = "/tmp/test-daemon-objects.XXXXXX";
+        Fixture *x = fixture_new();
 
-        assert_non_null(x);
-        assert_int_equal(fake_sysfs_new(&x->f, NULL), 0);
-        assert_non_null(mkdtemp(defs));
-        x->defs = strdup(defs);
         assert_int_equal(fake_add_mdev_parent(x->f, GPU, NULL, "i915"), 0);
         assert_int_equal(fake_add_type(x->f, GPU, "i915-GVTg_V5_4", 2, "vfio-pci", "GVTg_V5_4", NULL), 0);
         assert_int_equal(fake_add_mdev(x->f, GPU, "i915-GVTg_V5_4", U1, FAKE_MDEV_CONSUME), 0);
-        assert_int_equal(manager_new(&x->m, fake_sysfs_root(x->f), x->defs, UEVENT_SOURCE_KERNEL), 0);
-        assert_int_equal(manager_rescan(x->m), 0);
+        fixture_start(x);
         *state = x;
-        return 0;
-}
-
-static int teardown(void **state) {
-        Fixture *x = *state;
-
-        manager_free(x->m);
-        fake_sysfs_free(x->f);
-        fake_rm_rf(x->defs);
-        free(x->defs);
-        free(x);
         return 0;
 }
 
@@ -168,9 +146,9 @@ static void test_device_record_signature(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test_setup_teardown(test_parent_update_diff, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_const_not_diffed, setup, teardown),
-                cmocka_unit_test_setup_teardown(test_device_spec_diff, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_parent_update_diff, setup, fixture_free),
+                cmocka_unit_test_setup_teardown(test_const_not_diffed, setup, fixture_free),
+                cmocka_unit_test_setup_teardown(test_device_spec_diff, setup, fixture_free),
                 cmocka_unit_test(test_device_record_signature),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
