@@ -157,3 +157,12 @@ int bus_method_counted(sd_bus_message *message, Manager *m, sd_bus_message_handl
         metrics_count_call(m, sd_bus_message_get_member(message), error);
         return r;
 }
+
+int bus_reply_close_and_send(sd_bus_message *reply) {
+        int r;
+
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}

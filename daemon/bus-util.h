@@ -38,3 +38,7 @@ int bus_method_counted(sd_bus_message *message, Manager *m, sd_bus_message_handl
         static int handler##_counted(sd_bus_message *message, void *userdata, sd_bus_error *error) { \
                 return bus_method_counted(message, manager_of(userdata), handler, userdata, error);  \
         }
+
+/* Closes the reply's outer container and sends it: the end of every
+ * method that builds its reply. */
+int bus_reply_close_and_send(sd_bus_message *reply);

@@ -198,10 +198,7 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_close_and_send(reply);
 }
 
 static int read_strings(sd_bus_message *message, size_t n, const char **ret, sd_bus_error *error) {
@@ -293,10 +290,7 @@ static int method_provision_parent(sd_bus_message *message, void *userdata, sd_b
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_close_and_send(reply);
 }
 
 typedef struct ImportContext {
@@ -371,10 +365,7 @@ static int method_import_mdevctl(sd_bus_message *message, void *userdata, sd_bus
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "cannot read %s: %s", dir, strerror(-r));
         if (c.error < 0)
                 return c.error;
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_close_and_send(reply);
 }
 
 static Manager *manager_of(void *userdata) {
@@ -417,10 +408,7 @@ static int method_list_parent_configs(sd_bus_message *message, void *userdata, s
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_close_and_send(reply);
 }
 
 static const sd_bus_vtable manager_vtable[] = {

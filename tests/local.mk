@@ -26,6 +26,8 @@ check-integration-asan:
 	@test -n "$(SANITIZER_CFLAGS)" || { echo "check-integration-asan: configure with --enable-sanitizers" >&2; exit 1; }
 	@test -n "$(strip $(INTEGRATION_ASAN_TESTS))" || { echo "check-integration-asan: no tests defined" >&2; exit 1; }
 	ASAN_OPTIONS=verify_asan_link_order=0:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		LSAN_OPTIONS=suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0 \
 		$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(INTEGRATION_ASAN_TESTS)'
+EXTRA_DIST += tests/lsan.supp
 .PHONY: check-unit check-integration check-integration-asan
 include $(srcdir)/tests/fuzz/local.mk
