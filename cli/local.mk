@@ -9,6 +9,7 @@ SIOVCTL_SOURCES = \
 	cli/output.c \
 	cli/verbs-read.c \
 	cli/verbs-write.c \
+	cli/verbs-migration.c \
 	cli/verb-monitor.c \
 	cli/polkit-agent.c
 

@@ -165,6 +165,10 @@ const char *device_get_driver(const Device *d) {
         return d->mdev ? siov_mdev_get_driver(d->mdev) : "";
 }
 
+bool device_get_migratable(const Device *d) {
+        return d->kind == DEVICE_KIND_MDEV && siov_mdev_get_migratable(d->mdev);
+}
+
 bool device_get_host_used(const Device *d) {
         return d->kind == DEVICE_KIND_VF && d->pf && siov_vf_get_usage(device_get_vf(d)) == SIOV_VF_HOST;
 }
@@ -182,7 +186,7 @@ char * const *device_get_netdevs(const Device *d) {
  * the callers keep alive until the diff is done. */
 typedef struct DeviceValues {
         const char *parent, *type, *state, *vm, *address, *syspath, *driver;
-        bool persistent, autostart, host_used;
+        bool persistent, autostart, host_used, migratable;
         const struct siov_definition *spec;
         char * const *netdevs;
 } DeviceValues;
@@ -201,6 +205,7 @@ static DeviceValues device_values(const Device *d) {
                 .persistent = d->persistent,
                 .autostart = device_get_autostart(d),
                 .host_used = device_get_host_used(d),
+                .migratable = device_get_migratable(d),
                 .spec = d->spec,
                 .netdevs = device_get_netdevs(d),
         };
@@ -237,6 +242,7 @@ static void device_signal_diff(Device *d, const DeviceValues *a, const DeviceVal
         DIFF_STR("SysfsPath", syspath);
         DIFF_STR("Driver", driver);
         DIFF_BOOL("HostUsed", host_used);
+        DIFF_BOOL("Migratable", migratable);
 #undef DIFF_STR
 #undef DIFF_BOOL
         for (x = a->netdevs, y = b->netdevs; *x && *y && streq(*x, *y); x++, y++)

@@ -64,6 +64,7 @@ const char *device_get_address(const Device *d);
 const char *device_get_syspath(const Device *d, char *buf, size_t size);
 const char *device_get_driver(const Device *d);
 bool device_get_host_used(const Device *d);
+bool device_get_migratable(const Device *d);    /* an active mdev offering VFIO migration */
 char * const *device_get_netdevs(const Device *d);
 const char *device_kind_to_string(DeviceKind k);
 

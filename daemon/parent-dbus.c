@@ -435,6 +435,7 @@ TYPE_STRING_GETTER(property_get_type_parent, t->parent->name)
 TYPE_STRING_GETTER(property_get_type_name, type_get_name(t))
 TYPE_STRING_GETTER(property_get_type_description, type_get_description(t))
 TYPE_STRING_GETTER(property_get_type_device_api, type_get_device_api(t))
+TYPE_STRING_GETTER(property_get_type_migration_version, type_get_migration_version(t))
 TYPE_STRING_GETTER(property_get_type_broken, type_get_broken(t))
 
 static int property_get_available(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -454,5 +455,7 @@ const sd_bus_vtable type_vtable[] = {
         SD_BUS_PROPERTY("DeviceApi", "s", property_get_type_device_api, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("AvailableInstances", "u", property_get_available, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Broken", "s", property_get_type_broken, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MigrationVersion", "s", property_get_type_migration_version, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };

@@ -59,6 +59,10 @@ const char *type_get_device_api(const Type *t) {
         return siov_type_get_device_api(t->snap);
 }
 
+const char *type_get_migration_version(const Type *t) {
+        return t->kind == TYPE_KIND_VF ? "" : siov_type_get_migration_version(t->snap);
+}
+
 uint32_t type_get_available(const Type *t) {
         uint32_t n = 0;
 
@@ -205,7 +209,7 @@ static void parent_diff(const struct siov_parent *a, const struct siov_parent *b
 /* Compares what a type showed before (its values computed on the old
  * snapshot) with now. */
 typedef struct TypeValues {
-        const char *name, *description, *device_api, *broken;
+        const char *name, *description, *device_api, *migration_version, *broken;
         uint32_t available;
 } TypeValues;
 
@@ -214,6 +218,7 @@ static TypeValues type_values(const Type *t) {
                 .name = strempty(type_get_name(t)),
                 .description = strempty(type_get_description(t)),
                 .device_api = strempty(type_get_device_api(t)),
+                .migration_version = strempty(type_get_migration_version(t)),
                 .broken = type_get_broken(t),
                 .available = type_get_available(t),
         };
@@ -228,6 +233,8 @@ static void type_diff(const TypeValues *a, const TypeValues *b, const char **cha
                 changed[n++] = "Description";
         if (!streq(a->device_api, b->device_api))
                 changed[n++] = "DeviceApi";
+        if (!streq(a->migration_version, b->migration_version))
+                changed[n++] = "MigrationVersion";
         if (a->available != b->available)
                 changed[n++] = "AvailableInstances";
         if (!streq(a->broken, b->broken))

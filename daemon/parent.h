@@ -39,6 +39,7 @@ Type *parent_find_type(Parent *p, const char *id);
 const char *type_get_name(const Type *t);
 const char *type_get_description(const Type *t);
 const char *type_get_device_api(const Type *t);
+const char *type_get_migration_version(const Type *t);  /* "" when none */
 uint32_t type_get_available(const Type *t);
 const char *type_get_broken(const Type *t);
 const char *type_kind_to_string(TypeKind k);

@@ -11,6 +11,7 @@ lib_libsiov_la_SOURCES = \
 	lib/parent.c \
 	lib/mdev.c \
 	lib/validate.c \
+	lib/migration.c \
 	lib/util.c \
 	lib/sha1.c \
 	lib/accel.c \
