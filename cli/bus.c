@@ -449,6 +449,7 @@ static const Property type_properties[] = {
         PROP("DeviceApi",          "s", read_string, Type, device_api),
         PROP("AvailableInstances", "u", read_u32,    Type, available),
         PROP("Broken",             "s", read_string, Type, broken),
+        PROP("MigrationVersion",   "s", read_string, Type, migration_version),
         {}
 };
 

@@ -11,6 +11,7 @@ cli_libsiovctl_core_la_SOURCES = \
 	cli/output.c \
 	cli/verbs-read.c \
 	cli/verbs-write.c \
+	cli/verbs-migration.c \
 	cli/verb-monitor.c \
 	cli/polkit-agent.c
 cli_libsiovctl_core_la_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)

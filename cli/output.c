@@ -568,7 +568,8 @@ json_object *type_to_json(const Type *t) {
             add(o, "description", string(t->description)) < 0 ||
             add(o, "device_api", string(t->device_api)) < 0 ||
             add(o, "available_instances", u32(t->available)) < 0 ||
-            add(o, "broken", string(t->broken)) < 0) {
+            add(o, "broken", string(t->broken)) < 0 ||
+            add(o, "migration_version", string(t->migration_version)) < 0) {
                 json_object_put(o);
                 return NULL;
         }

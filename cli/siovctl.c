@@ -225,6 +225,21 @@ static const Verb verbs[] = {
           "\"# monitoring ...\" on stderr says it is ready. Runs until SIGINT or\n"
           "SIGTERM (exit 0) or until the bus goes away (exit 3).\n",
           0, 0, 0, 0, 0, verb_monitor },
+        { "migration-info", "", "Print the migration versions to copy to another host",
+          "For each device type whose driver offers VFIO migration, a line\n"
+          "\"TYPE VERSION\" (its migration_version: what a saved device state\n"
+          "needs from the destination type), after a \"# on PARENT, ...\" line.\n"
+          "Save it on the source host and give it to 'migration-check' on the\n"
+          "destination. With --json: [{\"type\", \"migration_version\", \"parents\"}].\n",
+          0, 0, 0, 0, 0, verb_migration_info },
+        { "migration-check", "FILE", "Check a source host's migration versions here",
+          "FILE (\"-\": stdin) is what 'migration-info' (or --json) printed on the\n"
+          "source host. For each type prints \"compatible TYPE: on PARENT, ...\"\n"
+          "(the parents here that can take its device states) or \"incompatible\n"
+          "TYPE: reason\". Exit status 1 when any type is incompatible. With\n"
+          "--json: [{\"type\", \"migration_version\", \"compatible\", \"reason\",\n"
+          "\"parents\"}].\n",
+          0, 0, 0, 1, 1, verb_migration_check },
         { "help", "[COMMAND]", "Show this help, or a command's", NULL,
           0, 0, 0, 0, 1, verb_help },
 };

@@ -134,6 +134,7 @@ struct Type {
         const char *device_api;
         uint32_t available;
         const char *broken;
+        const char *migration_version;  /* "" when the type has none */
 };
 
 typedef struct Device {
@@ -370,6 +371,8 @@ int verb_import_mdevctl(Context *c, const Options *o, int argc, char **argv);
 int verb_provision(Context *c, const Options *o, int argc, char **argv);
 int verb_sriov(Context *c, const Options *o, int argc, char **argv);
 int verb_monitor(Context *c, const Options *o, int argc, char **argv);
+int verb_migration_info(Context *c, const Options *o, int argc, char **argv);
+int verb_migration_check(Context *c, const Options *o, int argc, char **argv);
 
 /* ---- write helpers, exposed for the unit tests ------------------------- */
 

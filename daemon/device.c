@@ -171,6 +171,10 @@ const char *device_get_driver(const Device *d) {
         return d->mdev ? siov_mdev_get_driver(d->mdev) : "";
 }
 
+bool device_get_migratable(const Device *d) {
+        return d->kind == DEVICE_KIND_MDEV && siov_mdev_get_migratable(d->mdev);
+}
+
 bool device_get_host_used(const Device *d) {
         return d->kind == DEVICE_KIND_VF && d->pf && siov_vf_get_usage(device_get_vf(d)) == SIOV_VF_HOST;
 }

@@ -54,7 +54,8 @@ struct Device {
         X(SysfsPath,  PATH,  EMITS_CHANGE, device_get_syspath(o))                               \
         X(Driver,     STR,   EMITS_CHANGE, device_get_driver(o))                                \
         X(HostUsed,   BOOL,  EMITS_CHANGE, device_get_host_used(o))                             \
-        X(Netdevs,    STRV,  EMITS_CHANGE, device_get_netdevs(o))
+        X(Netdevs,    STRV,  EMITS_CHANGE, device_get_netdevs(o))                             \
+        X(Migratable, BOOL,  EMITS_CHANGE, device_get_migratable(o))
 
 /* The attributes of the device's spec: a(ss) in order. */
 #define BUS_KIND_ATTRS_TYPE             const struct siov_definition *
@@ -105,6 +106,7 @@ const char *device_get_address(const Device *d);
 PathBuf device_get_syspath(const Device *d);
 const char *device_get_driver(const Device *d);
 bool device_get_host_used(const Device *d);
+bool device_get_migratable(const Device *d);    /* an active mdev offering VFIO migration */
 char * const *device_get_netdevs(const Device *d);
 const char *device_kind_to_string(DeviceKind k);
 

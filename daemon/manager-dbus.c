@@ -293,6 +293,87 @@ static int method_provision_parent(sd_bus_message *message, void *userdata, sd_b
         return bus_reply_close_and_send(reply);
 }
 
+static int cmp_parent_name(const void *a, const void *b) {
+        return strcmp((*(Parent * const *) a)->name, (*(Parent * const *) b)->name);
+}
+
+/* CheckMigration: can a device state saved on a host whose type published
+ * remote_version be loaded here? Compatible when at least one present
+ * parent's type shows the same migration_version; those parents are
+ * returned. Else the reason, per parent. Reads only the snapshot. */
+static int method_check_migration(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ Parent **parents = NULL;
+        _cleanup_free_ const char **takers = NULL;
+        _cleanup_free_ char *reasons = NULL;
+        size_t n = 0, n_takers = 0, len = 0;
+        Manager *m = userdata;
+        const char *a[2], *exact;
+        Parent *best, *p;
+        FILE *f;
+        int r;
+
+        r = read_strings(message, 2, a, error);
+        if (r < 0)
+                return r;
+        if (!siov_migration_version_is_valid(a[1]))
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                         "not a migration version: it is space-separated key=value pairs, "
+                                         "e.g. 'driver=siov_mdev type=idxd-1dwq state=1'");
+        r = lifecycle_resolve(m, "", a[0], &best, &exact, error);
+        if (r < 0)
+                return r;
+
+        parents = calloc(hashmap_size(m->parents) + 1, sizeof(Parent *));
+        takers = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
+        if (!parents || !takers)
+                return -ENOMEM;
+        HASHMAP_FOREACH(p, m->parents, i)
+                if (parent_find_type(p, exact))
+                        parents[n++] = p;
+        qsort(parents, n, sizeof(Parent *), cmp_parent_name);
+
+        f = open_memstream(&reasons, &len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const char *here = type_get_migration_version(parent_find_type(parents[i], exact));
+                const char *sep = ftell(f) > 0 ? "; " : "";
+                _cleanup_free_ char *why = NULL;
+
+                if (isempty(here)) {
+                        fprintf(f, "%s%s: %s has no migration_version (its driver offers no migration)",
+                                sep, parents[i]->name, exact);
+                        continue;
+                }
+                r = siov_migration_version_compare(here, a[1], &why);
+                if (r > 0)
+                        takers[n_takers++] = parents[i]->name;
+                else if (r == 0)
+                        fprintf(f, "%s%s: %s", sep, parents[i]->name, why);
+                else if (r == -EINVAL)
+                        fprintf(f, "%s%s: %s has a malformed migration_version", sep, parents[i]->name, exact);
+                else {
+                        fclose(f);
+                        return r;
+                }
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        log_debug("CheckMigration %s '%s': %s", exact, a[1], n_takers ? "compatible" : strempty(reasons));
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "bs", n_takers > 0, n_takers ? "" : strempty(reasons));
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_strv(reply, (char **) takers);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 typedef struct ImportContext {
         Manager *manager;
         sd_bus_message *reply;
@@ -446,6 +527,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(siiss)", configs),
                                 method_list_parent_configs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CheckMigration",
+                                SD_BUS_ARGS("s", type, "s", remote_version),
+                                SD_BUS_RESULT("b", compatible, "s", reason, "as", parents),
+                                method_check_migration, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Rescan", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

@@ -60,6 +60,10 @@ const char *type_get_device_api(const Type *t) {
         return siov_type_get_device_api(t->snap);
 }
 
+const char *type_get_migration_version(const Type *t) {
+        return t->kind == TYPE_KIND_VF ? "" : siov_type_get_migration_version(t->snap);
+}
+
 uint32_t type_get_available(const Type *t) {
         uint32_t n = 0;
 

@@ -63,7 +63,8 @@ struct Type {
         X(Description,        STR, EMITS_CHANGE, type_get_description(o))                       \
         X(DeviceApi,          STR, EMITS_CHANGE, type_get_device_api(o))                        \
         X(AvailableInstances, U32, EMITS_CHANGE, type_get_available(o))                         \
-        X(Broken,             STR, EMITS_CHANGE, type_get_broken(o))
+        X(Broken,             STR, EMITS_CHANGE, type_get_broken(o))                            \
+        X(MigrationVersion,   STR, EMITS_CHANGE, type_get_migration_version(o))
 
 /* The parent's own value kinds: "as" of kind names, and two a{su}
  * dictionaries read from the snapshot. */
@@ -124,6 +125,7 @@ Type *parent_find_type(Parent *p, const char *id);
 const char *type_get_name(const Type *t);
 const char *type_get_description(const Type *t);
 const char *type_get_device_api(const Type *t);
+const char *type_get_migration_version(const Type *t);  /* "" when none */
 uint32_t type_get_available(const Type *t);
 const char *type_get_broken(const Type *t);
 const char *type_kind_to_string(TypeKind k);

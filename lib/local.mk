@@ -36,6 +36,7 @@ lib_libsiov_internal_la_SOURCES = \
 	lib/parent.c \
 	lib/mdev.c \
 	lib/validate.c \
+	lib/migration.c \
 	lib/util.c \
 	lib/accel.c \
 	lib/sysfs-write.c \

@@ -29,6 +29,7 @@ static void type_done(struct siov_type *t) {
         free(t->name);
         free(t->description);
         free(t->device_api);
+        free(t->migration_version);
         free(t->broken);
         free(t->devices);
 }
@@ -134,6 +135,9 @@ static int type_load(int types_fd, const char *id, struct siov_type *t) {
         if (r < 0)
                 return r;
         r = read_optional(fd, SIOV_ATTR_DESCRIPTION, &t->description);
+        if (r < 0)
+                return r;
+        r = read_optional(fd, SIOV_ATTR_MIGRATION_VERSION, &t->migration_version);
         if (r < 0)
                 return r;
 
@@ -868,6 +872,10 @@ _public_ const char *siov_type_get_name(const struct siov_type *t) {
 
 _public_ const char *siov_type_get_description(const struct siov_type *t) {
         return t ? strempty(t->description) : NULL;
+}
+
+_public_ const char *siov_type_get_migration_version(const struct siov_type *t) {
+        return t ? strempty(t->migration_version) : NULL;
 }
 
 _public_ const char *siov_type_get_device_api(const struct siov_type *t) {

@@ -33,6 +33,7 @@ struct siov_type {
         char *name;             /* NULL: absent */
         char *description;      /* NULL: absent */
         char *device_api;       /* NULL: broken */
+        char *migration_version; /* NULL: absent */
         char *broken;           /* NULL: fine */
         uint32_t available;
         char **devices;         /* NULL-terminated, pointers and strings in one block */
@@ -118,6 +119,7 @@ struct siov_mdev {
         const char *type;
         const char *syspath;
         const char *driver;
+        bool migratable;        /* its migratable attribute reads 1 */
         char uuid[SIOV_UUID_STRING_MAX];
         char buf[];
 };

@@ -22,6 +22,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-sriov.sh \
 	tests/integration/test-hostile.sh \
 	tests/integration/test-limits.sh \
+	tests/integration/test-migration.sh \
 	tests/integration/test-completion.sh \
 	tests/integration/test-metrics.sh \
 	tests/integration/test-idxd.sh \

@@ -164,7 +164,7 @@ org.siov1.manage|$PF_PATH|org.siov1.Parent.SetAutoprobe|ba{sv}|[false, {}]
 EOF
 # Every mutating method of the published interfaces was called above.
 while read -r iface member; do
-        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices Rescan SetNumVFs SetAutoprobe ListParentConfigs " in
+        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices Rescan SetNumVFs SetAutoprobe ListParentConfigs CheckMigration " in
         *" $member "*) ;;
         *) fail "test covers $iface.$member" "a method this test does not call";;
         esac
@@ -198,6 +198,9 @@ OK*) pass "user: ListParentConfigs (a read)";; *) fail "user: ListParentConfigs 
 esac
 case $(raw_call user /org/siov1 org.siov1.Manager.Rescan "" '[]') in
 OK*) pass "user: Rescan (a read)";; *) fail "user: Rescan (a read)";;
+esac
+case $(raw_call user /org/siov1 org.siov1.Manager.CheckMigration ss '["idxd-1dwq", "driver=siov_mdev state=1"]') in
+OK*) pass "user: CheckMigration (a read)";; *) fail "user: CheckMigration (a read)";;
 esac
 case $(raw_call user /org/siov1 org.freedesktop.DBus.ObjectManager.GetManagedObjects "" '[]') in
 OK*"$U_DEF"*) pass "user: GetManagedObjects";; *) fail "user: GetManagedObjects";;

@@ -272,8 +272,62 @@ static void test_ctx(void **state) {
         assert_int_equal(unsetenv("SIOV_SYSFS_ROOT"), 0);
 }
 
+static void test_migration_version(void **state) {
+        char big[SIOV_MIGRATION_VERSION_MAX + 8], *reason;
+
+        assert_true(siov_migration_version_is_valid("driver=siov_mdev type=idxd-1dwq state=1"));
+        assert_true(siov_migration_version_is_valid("driver=siov_mdev type=idxd-1swq state=1 swq_slots=4\n"));
+        assert_true(siov_migration_version_is_valid("  a=b\tc=d  "));
+        assert_false(siov_migration_version_is_valid(NULL));
+        assert_false(siov_migration_version_is_valid(""));
+        assert_false(siov_migration_version_is_valid(" \n"));
+        assert_false(siov_migration_version_is_valid("driver"));
+        assert_false(siov_migration_version_is_valid("=x"));
+        assert_false(siov_migration_version_is_valid("a="));
+        assert_false(siov_migration_version_is_valid("a=b a=c"));             /* a key twice */
+        assert_false(siov_migration_version_is_valid("a=b\nc=d"));            /* one line */
+        assert_false(siov_migration_version_is_valid("a=b\x01"));
+        assert_false(siov_migration_version_is_valid("a b=c"));
+        assert_false(siov_migration_version_is_valid("k/x=1"));
+        assert_false(siov_migration_version_is_valid("a=\xc3\xa9"));         /* ASCII only */
+        memset(big, 'x', sizeof(big) - 1);
+        big[0] = 'a';
+        big[1] = '=';
+        big[sizeof(big) - 1] = '\0';
+        assert_false(siov_migration_version_is_valid(big));
+
+        /* same pairs, any order, spacing and trailing newline */
+        assert_int_equal(siov_migration_version_compare("driver=siov_mdev type=idxd-1swq state=1 swq_slots=4",
+                                                        "swq_slots=4 state=1  type=idxd-1swq driver=siov_mdev\n",
+                                                        &reason), 1);
+        assert_null(reason);
+        assert_int_equal(siov_migration_version_compare("driver=siov_mdev type=idxd-1swq state=1 swq_slots=2",
+                                                        "driver=siov_mdev type=idxd-1swq state=1 swq_slots=4",
+                                                        &reason), 0);
+        assert_string_equal(reason, "the state needs swq_slots=4, this type has swq_slots=2");
+        free(reason);
+        assert_int_equal(siov_migration_version_compare("driver=siov_mdev type=idxd-1dwq state=1",
+                                                        "driver=siov_mdev type=idxd-1dwq state=2", &reason), 0);
+        assert_string_equal(reason, "the state needs state=2, this type has state=1");
+        free(reason);
+        assert_int_equal(siov_migration_version_compare("driver=siov_mdev type=idxd-1dwq state=1",
+                                                        "driver=siov_mdev type=idxd-1dwq state=1 extra=1",
+                                                        &reason), 0);
+        assert_string_equal(reason, "the state needs extra=1, which this type does not name");
+        free(reason);
+        assert_int_equal(siov_migration_version_compare("driver=siov_mdev type=idxd-1swq state=1 swq_slots=4",
+                                                        "driver=siov_mdev type=idxd-1swq state=1", &reason), 0);
+        assert_string_equal(reason, "this type needs swq_slots=4, the state does not name swq_slots");
+        free(reason);
+        assert_int_equal(siov_migration_version_compare("a=1", "a=1 a=1", &reason), -EINVAL);
+        assert_null(reason);
+        assert_int_equal(siov_migration_version_compare("", "a=1", &reason), -EINVAL);
+        assert_int_equal(siov_migration_version_compare("a=1", "a=1", NULL), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_migration_version),
                 cmocka_unit_test(test_uuid),
                 cmocka_unit_test(test_name),
                 cmocka_unit_test(test_pci_address),
