@@ -91,8 +91,13 @@ check "types: the IAA function names its idxd device" grep -qF \
 check "types: what dsa0 leaves for mdevs, naming the host's WQs" grep -qF \
         'dsa0: 5 of 8 work queues free for mdevs; the host uses 2 kernel, 1 user: wq0.0 dedicated, kernel, enabled (dmaengine); wq0.1 dedicated, kernel, enabled (dmaengine); wq0.2 shared, user, enabled (user)' <<< "$types"
 
-# 3. NoCapacity names the WQs in the way.
+# 3. NoCapacity names the WQs in the way. Refusing re-reads the parent
+#    (mdevctl's check): through the same libaccel-config context, which
+#    writes cmd_status only when it scans a device anew.
+echo 0 > /sys/bus/dsa/devices/iax1/cmd_status
 err=$(siovctl create --parent 0000:6a:02.0 --type idxd-1dwq 2>&1); rc=$?
+check_eq "a re-read makes no new libaccel-config context (no scan wrote cmd_status)" 0 \
+        "$(cat /sys/bus/dsa/devices/iax1/cmd_status)"
 check_eq "create on a full IAA function: NoCapacity exit code" 6 "$rc"
 check "NoCapacity names the WQs in the way" grep -qF \
         'in the way: wq1.0 dedicated, kernel, enabled (crypto); wq1.1 shared, user, enabled (user); disabled (not configured for mdevs): wq1.2, wq1.3' <<< "$err"
@@ -101,6 +106,8 @@ check "NoCapacity names the WQs in the way" grep -qF \
 echo enabled > /sys/bus/dsa/devices/wq0.3/state
 echo user > /sys/bus/dsa/devices/wq0.3/type
 bus call org.siov1 /org/siov1 org.siov1.Manager Rescan >/dev/null 2>&1 || fail "Rescan"
+check_eq "Rescan makes a new libaccel-config context (its scan wrote cmd_status)" 1 \
+        "$(cat /sys/bus/dsa/devices/iax1/cmd_status)"
 check_eq "after Rescan: wq0.3 enabled, user; 2 user WQs" '["enabled","user",{"wq_kernel":2,"wq_user":2}]' \
         "$(siovctl parents --json | jq -c '.[] | select(.name == "dsa0") | [(.work_queues[] | select(.name == "wq0.3") | .state, .type), .host_usage]')"
 
