@@ -30,6 +30,13 @@ echo 0 > "$IAX_PCI/mdev_supported_types/idxd-1dwq/available_instances"
 echo vfio-pci > "$IAX_PCI/mdev_supported_types/idxd-1dwq/device_api"
 : > "$IAX_PCI/mdev_supported_types/idxd-1dwq/create"
 ln -s ../../devices/pci0000:6a/0000:6a:02.0 "$TB/sys/class/mdev_bus/0000:6a:02.0"
+# dsa2, which a driver registered itself as the mdev parent
+"$TESTBED" "$TB" dsa 2 0000:6a:03.0 dedicated,mdev,enabled,16,0 $OFF
+DSA2=$TB/sys/devices/pci0000:6a/0000:6a:03.0/dsa2
+mkdir -p "$DSA2/mdev_supported_types/idxd-1dwq/devices"
+echo 1 > "$DSA2/mdev_supported_types/idxd-1dwq/available_instances"
+echo vfio-pci > "$DSA2/mdev_supported_types/idxd-1dwq/device_api"
+ln -s ../../devices/pci0000:6a/0000:6a:03.0/dsa2 "$TB/sys/class/mdev_bus/dsa2"
 
 mount --bind "$TB/sys" /sys || { fail "bind the testbed over /sys"; it_summary; exit 1; }
 
@@ -40,7 +47,7 @@ else
         fail "accel-config list reads the testbed" "$(cat "$IT_DIR/accel.err")"
 fi
 ac() { jq -r "$1" "$IT_DIR/accel.json"; }
-check_eq "accel-config: devices" "dsa0 iax1" "$(ac '[.[].dev] | join(" ")')"
+check_eq "accel-config: devices" "dsa0 dsa2 iax1" "$(ac '[.[].dev] | join(" ")')"
 wq_sel='[.[] | select(.dev == $d) | (.groups[]?.grouped_workqueues[]?), (."ungrouped workqueues"[]?)]'
 acwq() { jq -r --arg d "$1" "$wq_sel | $2" "$IT_DIR/accel.json"; }
 check_eq "accel-config: dsa0 has 8 WQs" 8 "$(acwq dsa0 length)"
@@ -63,7 +70,7 @@ check "siovd answers" siovctl status
 
 siovctl parents --json > "$IT_DIR/parents.json" || fail "siovctl parents --json"
 pj() { jq -c --arg n "$1" ".[] | select(.name == \$n) | $2" "$IT_DIR/parents.json"; }
-check_eq "parents: dsa0 and the IAA function, no separate iax1" '["0000:6a:02.0","dsa0"]' \
+check_eq "parents: dsa0, dsa2 and the IAA function, no separate iax1" '["0000:6a:02.0","dsa0","dsa2"]' \
         "$(jq -c '[.[].name]' "$IT_DIR/parents.json")"
 check_eq "dsa0: kinds" '["idxd"]' "$(pj dsa0 .kinds)"
 check_eq "dsa0: idxd device and state" '["dsa0","enabled"]' "$(pj dsa0 '[.idxd_device, .idxd_state]')"
@@ -79,6 +86,10 @@ check_eq "dsa0: groups with their WQs and engines" \
 check_eq "IAA function: mdev and idxd in one parent" '["mdev","idxd"]' "$(pj 0000:6a:02.0 .kinds)"
 check_eq "IAA function: its idxd device" '"iax1"' "$(pj 0000:6a:02.0 .idxd_device)"
 check_eq "IAA function: host usage" '{"wq_kernel":1,"wq_user":1}' "$(pj 0000:6a:02.0 .host_usage)"
+check_eq "dsa2, an mdev parent itself: mdev and idxd" '["mdev","idxd"]' "$(pj dsa2 .kinds)"
+check_eq "dsa2: its mdev-type WQ counts for mdevs, not the host" '{"total":2,"free":1,"host_wq":0,"mdev_dwq":1}' \
+        "$(pj dsa2 '.resources | {total, free, host_wq, mdev_dwq}')"
+check_eq "dsa2: wq2.0 is of type mdev" '"mdev"' "$(pj dsa2 '.work_queues[0].type')"
 
 table=$(siovctl parents)
 check "parents table: dsa0 row with host use and free WQs" \
