@@ -122,5 +122,19 @@ check_eq "Rescan makes a new libaccel-config context (its scan wrote cmd_status)
 check_eq "after Rescan: wq0.3 enabled, user; 2 user WQs" '["enabled","user",{"wq_kernel":2,"wq_user":2}]' \
         "$(siovctl parents --json | jq -c '.[] | select(.name == "dsa0") | [(.work_queues[] | select(.name == "wq0.3") | .state, .type), .host_usage]')"
 
+# 5. A tree libaccel-config would crash on (3.5.3 dies of SIGSEGV on a WQ
+#    without mode): siovd leaves the library alone, says why, lives on.
+cp -a "$TB/sys/devices/pci0000:6a/0000:6a:01.0/dsa0/wq0.7/mode" "$IT_DIR/wq0.7-mode"
+rm /sys/bus/dsa/devices/wq0.7/mode
+bus call org.siov1 /org/siov1 org.siov1.Manager Rescan >/dev/null 2>&1 || fail "Rescan on a tree without wq0.7/mode"
+check "siovd lives on a tree that crashes libaccel-config" kill -0 "$SIOVD_PID"
+check_eq "no idxd parents then, the mdev parent stays" '[["0000:6a:02.0",["mdev"]],["dsa2",["mdev"]]]' \
+        "$(siovctl parents --json | jq -c '[.[] | [.name, .kinds]]')"
+check "siovd says why" grep -qF "libaccel-config would crash on /sys/bus/dsa/devices (wq0.7: no 'mode')" "$IT_DIR/siovd.log"
+cp -a "$IT_DIR/wq0.7-mode" /sys/bus/dsa/devices/wq0.7/mode
+bus call org.siov1 /org/siov1 org.siov1.Manager Rescan >/dev/null 2>&1 || fail "Rescan with wq0.7/mode back"
+check_eq "mode back: the idxd parents are back" '["0000:6a:02.0","dsa0","dsa2"]' \
+        "$(siovctl parents --json | jq -c '[.[].name]')"
+
 it_siovd_stop; check_eq "siovd exits cleanly" 0 "$?"
 it_summary
