@@ -88,6 +88,7 @@ Manager *manager_free(Manager *m) {
         siov_ctx_unref(m->ctx);
         free(m->definitions_dir);
         free(m->libvirt_uri);
+        free(m->idxd_problem);
         vm_close();
         free(m);
         return NULL;
@@ -176,6 +177,21 @@ int manager_load_definitions(Manager *m) {
         return definitions_load_all(m);
 }
 
+/* Says once, when it starts and when it ends, that libaccel-config is left
+ * alone because the dsa bus would crash it. */
+static void manager_report_idxd_problem(Manager *m) {
+        const char *p = siov_ctx_get_idxd_problem(m->ctx);
+
+        if (streq(strempty(p), strempty(m->idxd_problem)))
+                return;
+        free(m->idxd_problem);
+        m->idxd_problem = p ? strdup(p) : NULL;
+        if (p)
+                log_warning("DSA/IAA devices are not read: libaccel-config would crash on /sys/bus/dsa/devices (%s).", p);
+        else
+                log_info("DSA/IAA devices are read again.");
+}
+
 int manager_rescan(Manager *m) {
         struct siov_model *model = NULL;
         int r;
@@ -187,6 +203,7 @@ int manager_rescan(Manager *m) {
         r = siov_scan(m->ctx, &model);
         if (r < 0)
                 return log_error_errno(r, "Scanning sysfs under '%s/' failed: %m", siov_ctx_get_root(m->ctx));
+        manager_report_idxd_problem(m);
         r = manager_reconcile(m, model);
         siov_model_unref(model);
         if (r < 0)
@@ -300,6 +317,7 @@ static int on_refresh(sd_event_source *s, void *userdata) {
                 manager_refresh_mdev(m, *u);
         for (char **p = parents; *p; p++)
                 manager_refresh_parent(m, *p);
+        manager_report_idxd_problem(m);
         return 0;
 }
 

@@ -65,6 +65,8 @@ struct Manager {
         /* Objects are exported and the name is owned: changes are signalled.
          * During the first scan nobody can be listening, so no signals. */
         bool exported;
+
+        char *idxd_problem;     /* last reported reason idxd devices are not read */
 };
 
 int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_dir, UeventSource source);

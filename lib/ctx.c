@@ -77,6 +77,7 @@ _public_ struct siov_ctx *siov_ctx_unref(struct siov_ctx *ctx) {
                 return NULL;
         vfio_variants_clear(ctx);
         siov_accel_free(ctx->accel);
+        free(ctx->idxd_problem);
         if (ctx->root_fd >= 0)
                 close(ctx->root_fd);
         free(ctx->root);

@@ -50,6 +50,11 @@ bool siov_ctx_is_vfio_driver(const struct siov_ctx *ctx, const char *driver);
  * idxd devices are only seen when /sys/bus/dsa/devices is the one under the
  * root (the real root, or a tree bound over /sys). */
 void siov_ctx_refresh_idxd(struct siov_ctx *ctx);
+/* Why the idxd devices are not read now, or NULL: libaccel-config is not
+ * used on a tree it would crash on (a WQ without mode, type or name, a
+ * device without op_cap or errors), e.g. "wq0.1: no 'mode'". Set by the
+ * read that would have made a new context. */
+const char *siov_ctx_get_idxd_problem(const struct siov_ctx *ctx);
 
 /* ---- full scan -------------------------------------------------------- */
 

@@ -573,14 +573,23 @@ int siov_parent_load(struct siov_ctx *ctx, const struct siov_parent_scan *s,
 
         if (kinds != 0) {
                 /* A vendor mdev driver (or SR-IOV) on the PCI function of an
-                 * idxd device: one parent, under the function's name. */
+                 * idxd device: one parent, under the function's name. A
+                 * driver that made the idxd device itself ("dsa0") the mdev
+                 * parent: that device. */
+                const char *canon = (kinds & SIOV_KIND_MDEV) ? canon_m : canon_p;
                 _cleanup_free_ char *expected = NULL, *c = NULL;
                 _cleanup_close_ int f = -1;
 
                 idxd = siov_accel_find(s->accel, (kinds & SIOV_KIND_MDEV) ? fd_m : fd_p, NULL);
                 if (idxd) {
-                        if (asprintf(&expected, "%s/%s", (kinds & SIOV_KIND_MDEV) ? canon_m : canon_p, idxd) < 0)
+                        if (asprintf(&expected, "%s/%s", canon, idxd) < 0)
                                 return -ENOMEM;
+                } else {
+                        idxd = siov_accel_find(s->accel, -1, name);
+                        if (idxd && !(expected = strdup(canon)))
+                                return -ENOMEM;
+                }
+                if (idxd) {
                         f = open_idxd(ctx, s, idxd, expected, &c);
                         if (f == -ENOMEM)
                                 return f;

@@ -26,6 +26,7 @@ struct siov_ctx {
         char **vfio_variants;   /* sorted module names, '-' folded to '_' */
         size_t n_vfio_variants;
         struct siov_accel *accel; /* libaccel-config context, NULL until used */
+        char *idxd_problem;     /* why libaccel-config was not used, NULL: none */
 };
 
 struct siov_type {
