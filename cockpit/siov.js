@@ -399,7 +399,8 @@
         if (shown.length === 0)
             body.appendChild(el("tr", {}, el("td", {
                 colspan: 7, class: "siov-muted siov-empty-row",
-                text: all.length ? _("No device matches the filter.") : _("No devices yet.")
+                text: all.length ? _("No device matches the filter.")
+                    : missingDevices ? _("siovd's device list did not reach this page (see above).") : _("No devices yet.")
             })));
         const note = $("siov-devices-note");
         note.hidden = shown.length <= MAX_ROWS;
