@@ -127,6 +127,36 @@ static int property_get_netdevs(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_close_container(reply);
 }
 
+/* NVIDIA SR-IOV vGPU VFs, read only: the current type id (0: none) and
+ * the creatable types (id, name). 0 and [] for every other device. */
+static int property_get_vgpu_type(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+        return sd_bus_message_append(reply, "u", siov_vf_get_vgpu_current(device_get_vf(d)));
+}
+
+int device_append_vgpu_types(Device *d, sd_bus_message *reply) {
+        const struct siov_vf *vf = device_get_vf(d);
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(us)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < siov_vf_get_n_vgpu_types(vf); i++) {
+                r = sd_bus_message_append(reply, "(us)", siov_vf_get_vgpu_type_id(vf, i),
+                                          siov_vf_get_vgpu_type_name(vf, i));
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+static int property_get_vgpu_creatable_types(sd_bus *bus, const char *path, const char *interface,
+                                             const char *property, sd_bus_message *reply, void *userdata,
+                                             sd_bus_error *error) {
+        return device_append_vgpu_types(userdata, reply);
+}
+
 /* One Device as a struct of the Device properties, in their order:
  * (o s s s s s b b s a(ss) s s s b as). Used by Manager.ListDevices. */
 int device_append_record(Device *d, sd_bus_message *m) {
@@ -174,6 +204,13 @@ size_t device_reply_size(Device *d, bool object) {
                      strlen(siov_definition_get_attr_value(d->spec, i));
         for (char * const *l = device_get_netdevs(d); *l; l++)
                 n += 8 + strlen(*l);
+        if (object) {
+                const struct siov_vf *vf = device_get_vf(d);
+
+                n += 96;        /* VgpuType, VgpuCreatableTypes */
+                for (size_t i = 0; i < siov_vf_get_n_vgpu_types(vf); i++)
+                        n += 16 + strlen(siov_vf_get_vgpu_type_name(vf, i));
+        }
         return n;
 }
 
@@ -309,6 +346,9 @@ const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Driver", "s", property_get_driver, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("HostUsed", "b", property_get_host_used, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Netdevs", "as", property_get_netdevs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("VgpuType", "u", property_get_vgpu_type, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("VgpuCreatableTypes", "a(us)", property_get_vgpu_creatable_types, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_stop_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Destroy", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,

@@ -185,6 +185,7 @@ typedef struct DeviceValues {
         bool persistent, autostart, host_used;
         const struct siov_definition *spec;
         char * const *netdevs;
+        const struct siov_vf *vf;
 } DeviceValues;
 
 static DeviceValues device_values(const Device *d) {
@@ -203,6 +204,7 @@ static DeviceValues device_values(const Device *d) {
                 .host_used = device_get_host_used(d),
                 .spec = d->spec,
                 .netdevs = device_get_netdevs(d),
+                .vf = device_get_vf(d),
         };
 }
 
@@ -218,8 +220,20 @@ static bool attrs_equal(const struct siov_definition *a, const struct siov_defin
         return true;
 }
 
+static bool vgpu_types_equal(const struct siov_vf *a, const struct siov_vf *b) {
+        size_t n = siov_vf_get_n_vgpu_types(a);
+
+        if (n != siov_vf_get_n_vgpu_types(b))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (siov_vf_get_vgpu_type_id(a, i) != siov_vf_get_vgpu_type_id(b, i) ||
+                    !streq(siov_vf_get_vgpu_type_name(a, i), siov_vf_get_vgpu_type_name(b, i)))
+                        return false;
+        return true;
+}
+
 static void device_signal_diff(Device *d, const DeviceValues *a, const DeviceValues *b) {
-        const char *changed[16];
+        const char *changed[24];
         size_t n = 0;
         char * const *x, * const *y;
 
@@ -243,6 +257,10 @@ static void device_signal_diff(Device *d, const DeviceValues *a, const DeviceVal
                 ;
         if (*x || *y)
                 changed[n++] = "Netdevs";
+        if (siov_vf_get_vgpu_current(a->vf) != siov_vf_get_vgpu_current(b->vf))
+                changed[n++] = "VgpuType";
+        if (!vgpu_types_equal(a->vf, b->vf))
+                changed[n++] = "VgpuCreatableTypes";
         changed[n] = NULL;
         if (n > 0)
                 manager_emit_changed(d->manager, d->path, SIOV_DBUS_DEVICE_INTERFACE, (char **) changed);

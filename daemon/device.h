@@ -73,4 +73,6 @@ int device_object_find(sd_bus *bus, const char *path, const char *interface, voi
 int device_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
 int device_path(const char *uuid, char **ret);
 int device_append_record(Device *d, sd_bus_message *m);
+/* VgpuCreatableTypes, a(us) */
+int device_append_vgpu_types(Device *d, sd_bus_message *m);
 size_t device_reply_size(Device *d, bool object);
