@@ -72,6 +72,7 @@ tests_unit_test_definition_SOURCES = \
 	lib/json-strict.c \
 	lib/definition.c \
 	lib/definition-store.c \
+	lib/atomic-write.c \
 	lib/mdevctl.c \
 	lib/util.c \
 	lib/validate.c
