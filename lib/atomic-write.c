@@ -123,19 +123,29 @@ fail:
                           step, dir, tmp, name, strerror(-r), dir, name);
 }
 
+int siov_dir_open(const char *dir, bool create, char **error_msg) {
+        int fd, r;
+
+        if (isempty(dir))
+                return siov_error(error_msg, -EINVAL, "no folder given");
+        if (create) {
+                r = mkdir_p(dir, 0755);
+                if (r < 0)
+                        return siov_error(error_msg, r, "cannot create %s: %s", dir, strerror(-r));
+        }
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return siov_error(error_msg, -errno, "cannot open %s: %s", dir, strerror(errno));
+        return fd;
+}
+
 int siov_write_file_atomic(const char *dir, const char *name, const char *data, size_t len, char **error_msg) {
         _cleanup_close_ int dfd = -1;
-        int r;
 
         if (error_msg)
                 *error_msg = NULL;
-        if (isempty(dir))
-                return siov_error(error_msg, -EINVAL, "no folder given");
-        r = mkdir_p(dir, 0755);
-        if (r < 0)
-                return siov_error(error_msg, r, "cannot create %s: %s", dir, strerror(-r));
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        dfd = siov_dir_open(dir, true, error_msg);
         if (dfd < 0)
-                return siov_error(error_msg, -errno, "cannot open %s: %s", dir, strerror(errno));
+                return dfd;
         return siov_write_file_atomic_at(dfd, dir, name, data, len, NULL, error_msg);
 }

@@ -25,28 +25,6 @@
 
 int (*siov_definition_save_fault)(const char *step) = NULL;
 
-static int mkdir_parents_and_dir(const char *dir, mode_t mode) {
-        _cleanup_free_ char *p = strdup(dir);
-
-        if (!p)
-                return -ENOMEM;
-        if (mkdir(p, mode) >= 0 || errno == EEXIST)
-                return 0;
-        if (errno != ENOENT)
-                return -errno;
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = '\0';
-                if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 static int fault(const char *step) {
         return siov_definition_save_fault ? siov_definition_save_fault(step) : 0;
 }
@@ -54,19 +32,9 @@ static int fault(const char *step) {
 /* Opens dir (creating it when asked): a folder, never a symlink's
  * replacement of one along the last component. */
 static int open_dir(const char *dir, bool create, char **error_msg) {
-        int fd, r;
-
         if (isempty(dir))
                 return siov_error(error_msg, -EINVAL, "no definitions folder given");
-        if (create) {
-                r = mkdir_parents_and_dir(dir, 0755);
-                if (r < 0)
-                        return siov_error(error_msg, r, "cannot create %s: %s", dir, strerror(-r));
-        }
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return siov_error(error_msg, -errno, "cannot open %s: %s", dir, strerror(errno));
-        return fd;
+        return siov_dir_open(dir, create, error_msg);
 }
 
 /* FNV-1a, 64 bits: tells an edit from the bytes siovd wrote (not a

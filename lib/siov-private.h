@@ -272,6 +272,9 @@ int siov_write_file_atomic(const char *dir, const char *name, const char *data, 
  * "synced", "closed", "renamed"); a negative return fails the write there. */
 int siov_write_file_atomic_at(int dfd, const char *dir, const char *name, const char *data, size_t len,
                               int (*fault)(const char *step), char **error_msg);
+/* Opens the folder dir (created with its parents, 0755, when create and
+ * missing); errors name it. */
+int siov_dir_open(const char *dir, bool create, char **error_msg);
 
 /* ---- mdev.c ---------------------------------------------------------- */
 

@@ -26,10 +26,14 @@ t_check "bench: an SR-IOV PF" test -n "$PF"
 t_check "bench: system bus" t_dbus_start
 modprobe vfio-pci
 echo 0 >$P/sriov_drivers_autoprobe
-t_check "bench: raw" loop raw "echo $N > $P/sriov_numvfs" "echo 0 > $P/sriov_numvfs"
+out=$(loop raw "echo $N > $P/sriov_numvfs" "echo 0 > $P/sriov_numvfs"); t_eq "bench: raw" 0 $?; echo "$out"
 siovd >/tmp/siovd.log 2>&1 &
 t_check "bench: siovd up" t_wait_for 15 busctl status org.siov1
-t_check "bench: raw with siovd" loop raw-with-siovd "echo $N > $P/sriov_numvfs" "echo 0 > $P/sriov_numvfs"
-t_check "bench: siovctl" loop siovctl "siovctl sriov $PF --numvfs $N" "siovctl sriov $PF --numvfs 0"
+out=$(loop raw-with-siovd "echo $N > $P/sriov_numvfs" "echo 0 > $P/sriov_numvfs"); t_eq "bench: raw with siovd" 0 $?; echo "$out"
+out=$(loop siovctl "siovctl sriov $PF --numvfs $N" "siovctl sriov $PF --numvfs 0"); t_eq "bench: siovctl" 0 $?; echo "$out"
+out=$(loop busctl "busctl call org.siov1 /org/siov1/parent/_30000_3a01_3a00_2e0 org.siov1.Parent SetNumVFs ua{sv} $N 0" \
+        "busctl call org.siov1 /org/siov1/parent/_30000_3a01_3a00_2e0 org.siov1.Parent SetNumVFs ua{sv} 0 0")
+t_eq "bench: busctl" 0 $?; echo "$out"
+out=$(loop exec "siovctl --version" "siovctl --version"); t_eq "bench: exec" 0 $?; echo "$out"
 t_eq "bench: no VFs left" 0 "$(cat $P/sriov_numvfs)"
 t_summary
