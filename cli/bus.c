@@ -219,12 +219,14 @@ Model *model_free(Model *m) {
         for (size_t i = 0; i < m->n_devices; i++) {
                 free(m->devices[i].attributes);
                 free(m->devices[i].netdevs);
+                free(m->devices[i].vgpu_types);
         }
         free(m->devices);
         free(m->skipped_definitions);
         free(m->refused_changes);
         sd_bus_message_unref(m->reply);
         sd_bus_message_unref(m->manager_reply);
+        sd_bus_message_unref(m->vgpu_reply);
         free(m);
         return NULL;
 }
@@ -810,5 +812,56 @@ int device_list_fetch(Context *c, const char *parent, const char *type, Model **
         if (r < 0)
                 return log_error_errno(r, "out of memory");
         *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int model_fetch_vgpus(Context *c, Model *m, const char *parent) {
+        const char *uuid;
+        uint32_t cur;
+        int r;
+
+        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListVgpus",
+                     "list the vGPU VFs", &m->vgpu_reply, "s", strempty(parent));
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m->vgpu_reply, 'a', "(sua(us))");
+        while (r >= 0) {
+                Device *d = NULL;
+
+                r = sd_bus_message_enter_container(m->vgpu_reply, 'r', "sua(us)");
+                if (r <= 0)
+                        break;
+                r = sd_bus_message_read(m->vgpu_reply, "su", &uuid, &cur);
+                if (r < 0)
+                        break;
+                for (size_t i = 0; i < m->n_devices && !d; i++)
+                        if (streq(m->devices[i].uuid, uuid))
+                                d = &m->devices[i];
+                r = sd_bus_message_enter_container(m->vgpu_reply, 'a', "(us)");
+                while (r >= 0) {
+                        VgpuType t, *l;
+
+                        r = sd_bus_message_read(m->vgpu_reply, "(us)", &t.id, &t.name);
+                        if (r <= 0)
+                                break;
+                        if (!d)
+                                continue;
+                        l = reallocarray(d->vgpu_types, d->n_vgpu_types + 1, sizeof(VgpuType));
+                        if (!l)
+                                return log_error_errno(-ENOMEM, "out of memory");
+                        d->vgpu_types = l;
+                        d->vgpu_types[d->n_vgpu_types++] = t;
+                }
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m->vgpu_reply);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m->vgpu_reply);
+                if (d) {
+                        d->vgpu = true;
+                        d->vgpu_type = cur;
+                }
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot parse siovd's answer to ListVgpus: %s", strerror(-r));
         return 0;
 }

@@ -577,7 +577,7 @@ json_object *type_to_json(const Type *t) {
 }
 
 json_object *device_to_json(const Device *d) {
-        json_object *o, *attrs = NULL;
+        json_object *o, *attrs = NULL, *vgpu_types = NULL;
 
         o = json_object_new_object();
         if (!o)
@@ -596,6 +596,19 @@ json_object *device_to_json(const Device *d) {
                         goto fail;
         }
 
+        vgpu_types = json_object_new_array_ext(d->n_vgpu_types);
+        if (!vgpu_types)
+                goto fail;
+        for (size_t i = 0; i < d->n_vgpu_types; i++) {
+                json_object *a = array_add_object(vgpu_types);
+
+                if (!a)
+                        goto fail;
+                if (add(a, "id", u32(d->vgpu_types[i].id)) < 0 ||
+                    add(a, "name", string(d->vgpu_types[i].name)) < 0)
+                        goto fail;
+        }
+
         if (add(o, "uuid", string(d->uuid)) < 0 ||
             add(o, "kind", string(d->kind)) < 0 ||
             add(o, "parent", string(d->parent)) < 0 ||
@@ -609,10 +622,14 @@ json_object *device_to_json(const Device *d) {
             add(o, "sysfs_path", string(d->sysfs_path)) < 0 ||
             add(o, "driver", string(d->driver)) < 0 ||
             add(o, "host_used", boolean(d->host_used)) < 0 ||
-            add(o, "netdevs", strv(d->netdevs)) < 0)
+            add(o, "netdevs", strv(d->netdevs)) < 0 ||
+            add(o, "vgpu", boolean(d->vgpu)) < 0 ||
+            add(o, "vgpu_type", u32(d->vgpu_type)) < 0 ||
+            add(o, "vgpu_creatable_types", TAKE_PTR(vgpu_types)) < 0)
                 goto fail;
         return o;
 fail:
+        json_object_put(vgpu_types);
         json_object_put(attrs);
         json_object_put(o);
         return NULL;

@@ -154,11 +154,22 @@ typedef struct Device {
         const char *driver;
         int host_used;
         const char **netdevs;
+        /* NVIDIA SR-IOV vGPU VF (Manager.ListVgpus); vgpu false otherwise */
+        bool vgpu;
+        uint32_t vgpu_type;
+        struct VgpuType *vgpu_types;
+        size_t n_vgpu_types;
 } Device;
+
+typedef struct VgpuType {
+        uint32_t id;
+        const char *name;
+} VgpuType;
 
 typedef struct Model {
         sd_bus_message *reply;          /* owns every borrowed string */
         sd_bus_message *manager_reply;  /* Manager properties, when fetched */
+        sd_bus_message *vgpu_reply;     /* ListVgpus, when fetched */
 
         bool have_manager;
         const char *version;
@@ -227,6 +238,9 @@ int model_fetch(Context *c, bool manager, Model **ret);
 /* One Manager.ListDevices call: only m->devices is filled, sorted. The
  * filters (NULL: all) are checked by siovd. */
 int device_list_fetch(Context *c, const char *parent, const char *type, Model **ret);
+/* One Manager.ListVgpus call: fills the vgpu fields of m's VF devices (the
+ * strings borrowed from the reply, which m keeps). */
+int model_fetch_vgpus(Context *c, Model *m, const char *parent);
 int model_parse_device_list(Model *m, sd_bus_message *reply);
 /* Reads a GetManagedObjects reply into m (which keeps no reference: the
  * caller keeps reply alive as long as m). -EPROTO (printed) when a known

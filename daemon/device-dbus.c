@@ -78,6 +78,23 @@ DEVICE_PROPERTIES(DEVICE_GETTER)
 static const sd_bus_property_get_t device_getters[] = { DEVICE_PROPERTIES(DEVICE_GETTER_PTR) };
 const char *const device_property_signatures[] = { DEVICE_PROPERTIES(DEVICE_SIGNATURE) NULL };
 
+/* NVIDIA SR-IOV vGPU VFs, read only: the creatable types (id, name);
+ * [] for every other device. */
+int device_append_vgpu_types(sd_bus_message *m, const struct siov_vf *vf) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "(us)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < siov_vf_get_n_vgpu_types(vf); i++) {
+                r = sd_bus_message_append(m, "(us)", siov_vf_get_vgpu_type_id(vf, i),
+                                          siov_vf_get_vgpu_type_name(vf, i));
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
 /* Manager.ListDevices' record: the path, then the first DEVICE_RECORD_N
  * Device properties in table order. Its signature is API, so properties
  * added later (after the first DEVICE_RECORD_N rows) are not in it; the
@@ -116,6 +133,13 @@ size_t device_reply_size(Device *d, bool object) {
                      strlen(siov_definition_get_attr_value(d->spec, i));
         for (char * const *l = device_get_netdevs(d); *l; l++)
                 n += 8 + strlen(*l);
+        if (object) {
+                const struct siov_vf *vf = device_get_vf(d);
+
+                n += 96;        /* VgpuType, VgpuCreatableTypes */
+                for (size_t i = 0; i < siov_vf_get_n_vgpu_types(vf); i++)
+                        n += 16 + strlen(siov_vf_get_vgpu_type_name(vf, i));
+        }
         return n;
 }
 

@@ -203,6 +203,18 @@ bool device_attrs_equal(const struct siov_definition *a, const struct siov_defin
         return true;
 }
 
+bool device_vgpu_types_equal(const struct siov_vf *a, const struct siov_vf *b) {
+        size_t n = siov_vf_get_n_vgpu_types(a);
+
+        if (n != siov_vf_get_n_vgpu_types(b))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (siov_vf_get_vgpu_type_id(a, i) != siov_vf_get_vgpu_type_id(b, i) ||
+                    !streq(siov_vf_get_vgpu_type_name(a, i), siov_vf_get_vgpu_type_name(b, i)))
+                        return false;
+        return true;
+}
+
 BUS_PROPERTIES_DIFF_FUNCTION(device_values_diff, DeviceValues, DEVICE_PROPERTIES)
 
 static void device_signal_diff(Device *d, const DeviceValues *a, const DeviceValues *b) {

@@ -55,7 +55,9 @@ struct Device {
         X(Driver,     STR,   EMITS_CHANGE, device_get_driver(o))                                \
         X(HostUsed,   BOOL,  EMITS_CHANGE, device_get_host_used(o))                             \
         X(Netdevs,    STRV,  EMITS_CHANGE, device_get_netdevs(o))                             \
-        X(Migratable, BOOL,  EMITS_CHANGE, device_get_migratable(o))
+        X(Migratable, BOOL,  EMITS_CHANGE, device_get_migratable(o))                            \
+        X(VgpuType,   U32,   EMITS_CHANGE, siov_vf_get_vgpu_current(device_get_vf(o)))          \
+        X(VgpuCreatableTypes, VGPU, EMITS_CHANGE, device_get_vf(o))
 
 /* The attributes of the device's spec: a(ss) in order. */
 #define BUS_KIND_ATTRS_TYPE             const struct siov_definition *
@@ -63,6 +65,14 @@ struct Device {
 #define BUS_KIND_ATTRS_EQUAL(a, b)      device_attrs_equal((a), (b))
 #define BUS_KIND_ATTRS_APPEND(m, v)     device_append_attrs((m), (v))
 bool device_attrs_equal(const struct siov_definition *a, const struct siov_definition *b);
+
+/* An NVIDIA vGPU VF's creatable types: a(us) (id, name), [] otherwise. */
+#define BUS_KIND_VGPU_TYPE              const struct siov_vf *
+#define BUS_KIND_VGPU_SIG               "a(us)"
+#define BUS_KIND_VGPU_EQUAL(a, b)       device_vgpu_types_equal((a), (b))
+#define BUS_KIND_VGPU_APPEND(m, v)      device_append_vgpu_types((m), (v))
+bool device_vgpu_types_equal(const struct siov_vf *a, const struct siov_vf *b);
+int device_append_vgpu_types(sd_bus_message *m, const struct siov_vf *vf);
 
 /* What a client sees of a device. Strings point into the snapshots and
  * specs the device holds: a caller keeps the old ones alive until the

@@ -956,8 +956,15 @@ int lifecycle_provision(Manager *m, const char *parent, char ***ret_started, sd_
         if (!todo || !started)
                 return -ENOMEM;
         HASHMAP_FOREACH(d, m->devices, i)
-                if (device_get_autostart(d) && streq(device_get_parent(d), parent) && !device_is_active(d))
+                if (device_get_autostart(d) && streq(device_get_parent(d), parent) && !device_is_active(d)) {
+                        /* A VF device waits for its VF (the PF's count is
+                         * set once its driver binds): not a failure. */
+                        if (d->kind == DEVICE_KIND_VF && !d->pf) {
+                                log_info("Autostart device %s waits for its VF on %s.", d->uuid, parent);
+                                continue;
+                        }
                         todo[n++] = d;
+                }
 
         /* Already active ones are skipped: the kernel announces an mdev
          * parent twice (add, then change), and both may ask. */

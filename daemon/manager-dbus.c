@@ -492,6 +492,45 @@ static int method_list_parent_configs(sd_bus_message *message, void *userdata, s
         return bus_reply_close_and_send(reply);
 }
 
+/* NVIDIA SR-IOV vGPU VFs (of one parent, "" for all): (uuid, current
+ * type, creatable types), one call for `siovctl list`. */
+static int method_list_vgpus(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *parent;
+        Device *d;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &parent);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sua(us))");
+        if (r < 0)
+                return r;
+        HASHMAP_FOREACH(d, m->devices, i) {
+                const struct siov_vf *vf = d->kind == DEVICE_KIND_VF ? device_get_vf(d) : NULL;
+
+                if (!siov_vf_is_vgpu(vf) || (!isempty(parent) && !streq(device_get_parent(d), parent)))
+                        continue;
+                r = sd_bus_message_open_container(reply, 'r', "sua(us)");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "su", d->uuid, siov_vf_get_vgpu_current(vf));
+                if (r >= 0)
+                        r = device_append_vgpu_types(reply, vf);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -523,6 +562,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", parent, "s", type),
                                 SD_BUS_RESULT("a(" DEVICE_RECORD_SIGNATURE ")", devices),
                                 method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListVgpus",
+                                SD_BUS_ARGS("s", parent),
+                                SD_BUS_RESULT("a(sua(us))", vgpus),
+                                method_list_vgpus, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListParentConfigs",
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(siiss)", configs),

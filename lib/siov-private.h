@@ -234,6 +234,14 @@ void siov_vgpu_types_free(struct siov_vgpu_type *t, size_t n);
 /* Writes data to <dir>/<name> atomically (temporary file, fsync, rename,
  * fsync of the folder); dir is created (0755) when missing. */
 int siov_write_file_atomic(const char *dir, const char *name, const char *data, size_t len, char **error_msg);
+/* The same in the open folder dfd (dir: its path, for messages). fault,
+ * when not NULL, is called after each step ("created", "written",
+ * "synced", "closed", "renamed"); a negative return fails the write there. */
+int siov_write_file_atomic_at(int dfd, const char *dir, const char *name, const char *data, size_t len,
+                              int (*fault)(const char *step), char **error_msg);
+/* Opens the folder dir (created with its parents, 0755, when create and
+ * missing); errors name it. */
+int siov_dir_open(const char *dir, bool create, char **error_msg);
 
 /* ---- mdev.c ---------------------------------------------------------- */
 

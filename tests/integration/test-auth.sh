@@ -164,7 +164,7 @@ org.siov1.manage|$PF_PATH|org.siov1.Parent.SetAutoprobe|ba{sv}|[false, {}]
 EOF
 # Every mutating method of the published interfaces was called above.
 while read -r iface member; do
-        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices Rescan SetNumVFs SetAutoprobe ListParentConfigs CheckMigration " in
+        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices Rescan SetNumVFs SetAutoprobe ListParentConfigs CheckMigration ListVgpus " in
         *" $member "*) ;;
         *) fail "test covers $iface.$member" "a method this test does not call";;
         esac
@@ -192,6 +192,9 @@ for cmd in "parents" "types" "list" "status" "--json parents" "--json types" "--
 done
 case $(raw_call user /org/siov1 org.siov1.Manager.ListDevices ss '["", ""]') in
 OK*) pass "user: ListDevices";; *) fail "user: ListDevices";;
+esac
+case $(raw_call user /org/siov1 org.siov1.Manager.ListVgpus s '[""]') in
+OK*) pass "user: ListVgpus (a read)";; *) fail "user: ListVgpus (a read)";;
 esac
 case $(raw_call user /org/siov1 org.siov1.Manager.ListParentConfigs "" '[]') in
 OK*) pass "user: ListParentConfigs (a read)";; *) fail "user: ListParentConfigs (a read)";;

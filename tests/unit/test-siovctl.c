@@ -395,7 +395,7 @@ static void test_json(void **state) {
                              "\"persistent\":false,\"autostart\":true,\"vm\":\"\","
                              "\"attributes\":[{\"name\":\"a\",\"value\":\"1\"},{\"name\":\"b\",\"value\":\"x/y\"}],"
                              "\"address\":\"\",\"sysfs_path\":\"\",\"driver\":\"\",\"host_used\":true,"
-                             "\"netdevs\":[]}]\n");
+                             "\"netdevs\":[],\"vgpu\":false,\"vgpu_type\":0,\"vgpu_creatable_types\":[]}]\n");
         }
         {
                 json_object *o = parent_to_json(model_find_parent(m, "siov2"));
