@@ -36,6 +36,13 @@ n_mdevs() { ls /sys/bus/mdev/devices 2>/dev/null | wc -l; }
 t_udev_start
 
 if [ "$PHASE" = boot1 ]; then
+        # The administrator's prerequisite: the running kernel's headers.
+        mkdir -p /tmp/headers
+        cp /share/headers/*.deb /tmp/headers/
+        chmod -R a+rX /tmp/headers
+        (cd /tmp/headers && apt install -y --no-download ./*.deb) >/tmp/apt-headers.log 2>&1; rc=$?
+        t_eq "apt install the guest kernel's headers (offline)" 0 $rc || tail -n 20 /tmp/apt-headers.log | sed 's/^/    | /'
+
         MARK=/var/tmp/siov-debian-test.mark
         touch "$MARK"
         sleep 1         # mtimes have a 1 s granularity on some paths: after the mark
