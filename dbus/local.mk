@@ -23,3 +23,10 @@ dbus/%.service: $(srcdir)/dbus/%.service.in Makefile
 man5_MANS += dbus/org.siov1.5
 EXTRA_DIST += dbus/org.siov1.5.scd
 CLEANFILES += dbus/org.siov1.5
+
+# The definitions folder exists once installed: siovd.service opens it with
+# ReadWritePaths= (under ProtectSystem=strict siovd cannot create it).
+install-data-local: install-definitionsdir
+install-definitionsdir:
+	$(MKDIR_P) '$(DESTDIR)$(definitionsdir)'
+.PHONY: install-definitionsdir
