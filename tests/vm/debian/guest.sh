@@ -16,7 +16,7 @@
 . "$VM_LIB"
 
 PHASE=${1:?boot1 or boot2}
-PKGS="siovd siovctl libsiov0 libsiov-dev siov-mdev-dkms"
+PKGS="siovd siovctl libsiov0 libsiov-dev siov-mdev-dkms cockpit-siov"
 UUID_RE='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 export DEBIAN_FRONTEND=noninteractive
 
@@ -72,6 +72,7 @@ if [ "$PHASE" = boot1 ]; then
         t_eq "no failed unit" "" "$(systemctl list-units --failed --no-legend --plain | awk '{ print $1 }')"
         t_check "the udev rule is installed" test -f /lib/udev/rules.d/70-siov.rules
         t_check "the man pages are installed" test -f /usr/share/man/man1/siovctl.1.gz
+        t_check "cockpit-bridge lists the page" sh -c 'cockpit-bridge --packages | grep -q "^siov "'
 
         out=$(siovctl parents 2>&1); rc=$?
         t_eq "siovctl parents answers with no manual start" 0 $rc || echo "$out" | sed 's/^/    | /'
