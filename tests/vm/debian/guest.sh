@@ -40,7 +40,7 @@ if [ "$PHASE" = boot1 ]; then
         mkdir -p /tmp/headers
         cp /share/headers/*.deb /tmp/headers/
         chmod -R a+rX /tmp/headers
-        (cd /tmp/headers && apt install -y --no-download ./*.deb) >/tmp/apt-headers.log 2>&1; rc=$?
+        (cd /tmp/headers && apt install -y ./*.deb) >/tmp/apt-headers.log 2>&1; rc=$?
         t_eq "apt install the guest kernel's headers (offline)" 0 $rc || tail -n 20 /tmp/apt-headers.log | sed 's/^/    | /'
 
         MARK=/var/tmp/siov-debian-test.mark
@@ -56,7 +56,7 @@ if [ "$PHASE" = boot1 ]; then
         chmod -R a+rX /tmp/debs
         t_log "installing: $(cd /tmp/debs && ls *.deb | tr '\n' ' ')"
         t0=$(date +%s)
-        (cd /tmp/debs && apt install -y --no-download ./*.deb) >/tmp/apt.log 2>&1; rc=$?
+        (cd /tmp/debs && apt install -y ./*.deb) >/tmp/apt.log 2>&1; rc=$?
         t_eq "apt install ./*.deb, offline ($(( $(date +%s) - t0 )) s with the DKMS build)" 0 $rc ||
                 tail -n 30 /tmp/apt.log | sed 's/^/    | /'
         for p in $PKGS; do
