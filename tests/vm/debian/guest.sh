@@ -122,11 +122,14 @@ if [ "$PHASE" = boot1 ]; then
         # The administrator loads siov_mdev at boot.
         echo siov_mdev >/etc/modules-load.d/siov.conf
 
-        # What boot 1 wrote to the disk, for boot 2 (as a disk would keep it).
+        # What boot 1 wrote to the disk, for boot 2 (as a disk would keep it):
+        # packed in RAM first, then one copy over 9p.
         find / -xdev -newer "$MARK" \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp \
                 -o -path /share -o -path /vm -o -path /var/log -o -path /var/cache -o -path /var/lib/apt/lists \
                 -o -path /var/tmp \) -prune -o -print0 |
-                tar --null --no-recursion --numeric-owner -T - -cpf /share/boot1-root.tar
+                tar --null --no-recursion --numeric-owner -T - -cpf /tmp/boot1-root.tar 2>/dev/null
+        t_log "boot 1 changed $(tar -tf /tmp/boot1-root.tar | wc -l) paths, $(du -k /tmp/boot1-root.tar | cut -f1) KiB"
+        cp /tmp/boot1-root.tar /share/boot1-root.tar.tmp && mv /share/boot1-root.tar.tmp /share/boot1-root.tar
         t_check "boot 1's disk changes saved" test -s /share/boot1-root.tar
         journalctl -b -u siovd --no-pager | tail -n 20 | sed 's/^/# siovd: /'
         t_summary
