@@ -76,6 +76,12 @@ static int property_get_syspath(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append_basic(reply, 's', strempty(device_get_syspath(d, buf, sizeof(buf))));
 }
 
+static int property_get_holder(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Device *d = userdata;
+        return sd_bus_message_append(reply, "u", (uint32_t) device_get_holder(d));
+}
+
 static int property_get_persistent(sd_bus *bus, const char *path, const char *interface, const char *property,
                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Device *d = userdata;
@@ -188,11 +194,25 @@ static int verify(sd_bus_message *message, Device *d, const char *action, bool a
         return bus_verify_actions(message, d->manager, actions, ELEMENTSOF(actions), details, error);
 }
 
-static int lifecycle_stop_unforced(Device *d, sd_bus_error *error) {
-        return lifecycle_stop_checked(d, false, error);
+/* Start and Stop: answered when the kernel is done (Stop: or when the
+ * removal turns out to wait for a VM). */
+static int run_kernel(sd_bus_message *message, Device *d, bool start, sd_bus_error *error) {
+        BusCall *c;
+        int r = verify(message, d, SIOV_POLKIT_MANAGE, false, false, error);
+
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        c = bus_call_new(d->manager, message, BUS_CALL_REPLY_NONE, d->uuid);
+        if (!c)
+                return -ENOMEM;
+        if (start)
+                r = lifecycle_start(d, bus_call_lifecycle_done(c), error);
+        else
+                r = lifecycle_stop_checked(d, false, bus_call_lifecycle_done(c), error);
+        return bus_call_started(c, r, !start);
 }
 
-/* Start, Stop, Undefine: no arguments, one action, one operation. */
+/* Undefine, Unassign: no arguments, one action, one operation. */
 static int run_simple(sd_bus_message *message, Device *d, const char *action,
                       int (*op)(Device *d, sd_bus_error *error), sd_bus_error *error) {
         int r = verify(message, d, action, false, false, error);
@@ -203,11 +223,11 @@ static int run_simple(sd_bus_message *message, Device *d, const char *action,
 }
 
 static int method_start(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return run_simple(message, userdata, SIOV_POLKIT_MANAGE, lifecycle_start, error);
+        return run_kernel(message, userdata, true, error);
 }
 
 static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return run_simple(message, userdata, SIOV_POLKIT_MANAGE, lifecycle_stop_unforced, error);
+        return run_kernel(message, userdata, false, error);
 }
 
 static int method_undefine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -218,6 +238,7 @@ static int method_destroy(sd_bus_message *message, void *userdata, sd_bus_error 
         static const char * const allowed[] = { "force", NULL };
         Device *d = userdata;
         LifecycleOptions o;
+        BusCall *c;
         int r;
 
         r = bus_read_options(message, allowed, &o, error);
@@ -228,8 +249,11 @@ static int method_destroy(sd_bus_message *message, void *userdata, sd_bus_error 
         r = verify(message, d, SIOV_POLKIT_MANAGE, d->persistent, !isempty(device_get_vm(d)), error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = lifecycle_destroy_checked(d, o.force, error);
-        return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+        c = bus_call_new(d->manager, message, BUS_CALL_REPLY_NONE, d->uuid);
+        if (!c)
+                return -ENOMEM;
+        r = lifecycle_destroy_checked(d, o.force, bus_call_lifecycle_done(c), error);
+        return bus_call_started(c, r, true);
 }
 
 static int method_modify(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -300,6 +324,7 @@ const sd_bus_vtable device_vtable[] = {
         SD_BUS_PROPERTY("Parent", "s", property_get_parent, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Type", "s", property_get_type, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HolderPID", "u", property_get_holder, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Persistent", "b", property_get_persistent, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Autostart", "b", property_get_autostart, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("VM", "s", property_get_vm, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),

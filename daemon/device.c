@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "parent.h"
 #include "siov-names.h"
@@ -123,10 +124,20 @@ const char *device_get_type(const Device *d) {
 
 const char *device_get_state(const Device *d) {
         bool active = device_is_active(d);
+        PendingOp *op = hashmap_get(d->manager->pending, d->uuid);
+
+        /* The kernel removes it, and may wait for a VM to let go. */
+        if (active && op && (streq(op->what, "removed") || streq(op->what, "released")))
+                return "removing";
 
         if (active && d->persistent)
                 return "both";
         return active ? "active" : "defined";
+}
+
+pid_t device_get_holder(const Device *d) {
+        PendingOp *op = hashmap_get(d->manager->pending, d->uuid);
+        return op ? op->holder : 0;
 }
 
 bool device_get_autostart(const Device *d) {

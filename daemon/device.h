@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <sys/types.h>
+
 #include "manager.h"
 
 typedef enum DeviceKind {
@@ -60,6 +62,8 @@ const struct siov_vf *device_get_vf(const Device *d);
 const char *device_get_parent(const Device *d);
 const char *device_get_type(const Device *d);
 const char *device_get_state(const Device *d);
+/* While a removal waits for the kernel: the process holding the device. */
+pid_t device_get_holder(const Device *d);
 const char *device_get_address(const Device *d);
 const char *device_get_syspath(const Device *d, char *buf, size_t size);
 const char *device_get_driver(const Device *d);

@@ -29,9 +29,11 @@ siovd_SOURCES = \
 	daemon/polkit.c \
 	daemon/polkit.h \
 	daemon/metrics.c \
-	daemon/metrics.h
-siovd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(JSONC_CFLAGS)
-siovd_LDADD = lib/libsiov.la $(SYSTEMD_LIBS) $(UDEV_LIBS) $(JSONC_LIBS)
+	daemon/metrics.h \
+	daemon/sysfs-queue.c \
+	daemon/sysfs-queue.h
+siovd_CFLAGS = $(AM_CFLAGS) -pthread $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(JSONC_CFLAGS)
+siovd_LDADD = lib/libsiov.la -lpthread $(SYSTEMD_LIBS) $(UDEV_LIBS) $(JSONC_LIBS)
 
 # libvirt glue (issue 5): assigning devices to VMs, and the libvirt hook.
 siovd_SOURCES += daemon/vm.c daemon/vm.h

@@ -252,6 +252,7 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
         static const char * const define_options[] = { "autostart", "attrs", "vm", NULL };
         LifecycleOptions o = {};
         const char *a[3];
+        BusCall *c;
         Device *d;
         int r;
 
@@ -275,14 +276,22 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
                         return r < 0 ? r : 1;
                 }
         }
-        if (define)
+        if (define) {
                 r = lifecycle_define(m, a[0], a[1], a[2], &o, &d, error);
-        else
-                r = lifecycle_create(m, a[0], a[1], a[2], &o, &d, error);
+                free((void *) o.attrs);
+                if (r < 0)
+                        return r;
+                return sd_bus_reply_method_return(message, "o", d->path);
+        }
+        /* Answered when the kernel made it. */
+        c = bus_call_new(m, message, BUS_CALL_REPLY_PATH, NULL);
+        if (!c) {
+                free((void *) o.attrs);
+                return -ENOMEM;
+        }
+        r = lifecycle_create(m, a[0], a[1], a[2], &o, bus_call_lifecycle_done(c), error);
         free((void *) o.attrs);
-        if (r < 0)
-                return r;
-        return sd_bus_reply_method_return(message, "o", d->path);
+        return bus_call_started(c, r, false);
 }
 
 static int method_create_device(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -294,9 +303,8 @@ static int method_define_device(sd_bus_message *message, void *userdata, sd_bus_
 }
 
 static int method_provision_parent(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_strv_free_ char **started = NULL;
         Manager *m = userdata;
+        BusCall *c;
         const char *parent;
         int r;
 
@@ -307,24 +315,11 @@ static int method_provision_parent(sd_bus_message *message, void *userdata, sd_b
                                &m->polkit_registry, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = lifecycle_provision(m, parent, &started, error);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "o");
-        if (r < 0)
-                return r;
-        for (char **p = started; p && *p; p++) {
-                r = sd_bus_message_append_basic(reply, 'o', *p);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        c = bus_call_new(m, message, BUS_CALL_REPLY_PATHS, NULL);
+        if (!c)
+                return -ENOMEM;
+        r = lifecycle_provision(m, parent, bus_call_lifecycle_done(c), error);
+        return bus_call_started(c, r, false);
 }
 
 typedef struct ImportContext {

@@ -16,6 +16,7 @@
 #include "sriov.h"
 #include "vm.h"
 #include "siov-names.h"
+#include "sysfs-queue.h"
 
 int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_dir, UeventSource source) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -47,14 +48,19 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
         m->refusals = calloc(DEFINITIONS_REFUSALS_MAX, sizeof(RefusedChange));
         m->pf_configs = hashmap_new();
         m->pf_config_errors = hashmap_new();
+        m->pending = hashmap_new();
         if (!m->parents || !m->devices || !m->vf_owners || !m->dirty_parents || !m->dirty_mdevs ||
             !m->skipped_definitions || !m->dirty_definitions || !m->refusals || !m->pf_configs ||
-            !m->pf_config_errors)
+            !m->pf_config_errors || !m->pending)
                 return -ENOMEM;
+        m->answer_usec = SIOV_ANSWER_USEC;
 
         r = sd_event_default(&m->event);
         if (r < 0)
                 return r;
+        r = sysfs_queue_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the sysfs workers: %m");
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -67,6 +73,9 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         manager_monitor_stop(m);
+        sysfs_queue_stop(m);
+        /* Operations still waiting for the kernel die with the process. */
+        hashmap_free(m->pending);
         definitions_free(m);
         free(m->refusals);
         m->metrics = metrics_free(m->metrics);
@@ -130,7 +139,7 @@ void manager_set_parent(Manager *m, struct siov_parent *snap) {
         if (m->exported) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 
-                if (lifecycle_provision(m, p->name, NULL, &e) < 0)
+                if (lifecycle_provision(m, p->name, (LifecycleDone) {}, &e) < 0)
                         log_warning("Cannot provision parent %s: %s", p->name, e.message);
         }
 }

@@ -58,6 +58,10 @@ struct Manager {
         Hashmap *pf_configs;    /* PF name → struct siov_pf_config (as on disk) */
         Hashmap *pf_config_errors; /* PF name → malloc'd "path: why it was skipped" */
         Hashmap *polkit_registry; /* pending and answered polkit queries */
+        struct SysfsQueue *sysfs_queue; /* blocking sysfs writes, off the event loop */
+        Hashmap *pending;       /* uuid → PendingOp: a sysfs write for it is under way */
+        uint64_t answer_usec;   /* a removal the kernel holds is answered after this */
+        sd_bus_message *deferred_call; /* the call whose handler just left it to a worker */
         char *libvirt_uri;      /* NULL: $SIOV_LIBVIRT_URI or qemu:///system */
         uint64_t max_reply_size; /* the bus's message limit: larger answers are refused */
         Metrics *metrics;       /* --metrics=FILE, or NULL */
@@ -104,6 +108,10 @@ void manager_monitor_stop(Manager *m);
 /* dbus-daemon's default max_message_size: it drops a connection that sends
  * a larger message. */
 #define SIOV_REPLY_SIZE_MAX (UINT64_C(32) * 1024 * 1024)
+/* A caller waits at most this long for a removal the kernel holds (a VM
+ * has the device open): then it is told the device is `removing`, and by
+ * whom. */
+#define SIOV_ANSWER_USEC (UINT64_C(2) * 1000000)
 
 /* manager-dbus.c */
 extern const sd_bus_vtable manager_vtable[];
