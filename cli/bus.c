@@ -2,8 +2,10 @@
 
 /*
  * siovctl's side of the bus: connecting, calling siovd, turning D-Bus errors
- * into one line and an exit code, and reading the whole object tree with a
- * single GetManagedObjects call.
+ * into one line and an exit code, and reading siovd's objects through the
+ * compact Manager calls (ListParents, ListTypes, GetStatus, ListDevices),
+ * whose size does not depend on the rest of the host. model_parse() reads
+ * a GetManagedObjects reply (tests, tools that want the tree).
  */
 
 #include <errno.h>
@@ -229,8 +231,11 @@ Model *model_free(Model *m) {
         free(m->devices);
         free(m->skipped_definitions);
         free(m->refused_changes);
+        free(m->counts);
         sd_bus_message_unref(m->reply);
         sd_bus_message_unref(m->manager_reply);
+        sd_bus_message_unref(m->types_reply);
+        sd_bus_message_unref(m->status_reply);
         free(m);
         return NULL;
 }
@@ -741,7 +746,108 @@ static int model_new(Model **ret) {
         return 0;
 }
 
-int model_fetch(Context *c, bool manager, Model **ret) {
+/* The Manager's own properties (version, sysfs root). */
+static int model_fetch_manager(Context *c, Model *m) {
+        int r;
+
+        r = bus_call(c, SIOV_DBUS_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+                     "read siovd's version", &m->manager_reply, "s", SIOV_DBUS_MANAGER_INTERFACE);
+        if (r < 0)
+                return r;
+        r = read_properties(m->manager_reply, manager_properties, m, SIOV_DBUS_MANAGER_INTERFACE, SIOV_DBUS_PATH);
+        if (r == -EPROTO)
+                return r;
+        if (r < 0) {
+                log_error_errno(r, "cannot parse siovd's manager properties: %s", strerror(-r));
+                return -EPROTO;
+        }
+        m->have_manager = true;
+        return 0;
+}
+
+/* Reads a ListParents reply (records: the path, then the Parent properties
+ * in their order; see dbus/org.siov1.Manager.xml). */
+static int model_parse_parent_list(Model *m, sd_bus_message *reply) {
+        size_t allocated = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(osassssa{su}a{su}asuus)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                Parent *p;
+
+                r = sd_bus_message_enter_container(reply, 'r', "osassssa{su}a{su}asuus");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = grow((void **) &m->parents, &allocated, m->n_parents + 1, sizeof(Parent));
+                if (r < 0)
+                        return r;
+                p = &m->parents[m->n_parents++];
+                *p = (Parent) {};
+                r = sd_bus_message_read(reply, "os", &p->path, &p->name);
+                if (r >= 0)
+                        r = read_strv(reply, &p->kinds, NULL);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "sss", &p->driver, &p->subsystem, &p->sysfs_path);
+                if (r >= 0)
+                        r = read_dict_su(reply, &p->resources, &p->n_resources);
+                if (r >= 0)
+                        r = read_dict_su(reply, &p->host_usage, &p->n_host_usage);
+                if (r >= 0)
+                        r = read_strv(reply, &p->netdevs, NULL);
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "uus", &p->total_vfs, &p->num_vfs, &p->broken);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_exit_container(reply);
+}
+
+static int model_parse_type_list(Model *m, sd_bus_message *reply) {
+        size_t allocated = 0;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(ossssssus)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                Type t = {};
+
+                r = sd_bus_message_read(reply, "(ossssssus)", &t.path, &t.id, &t.kind, &t.parent, &t.name,
+                                        &t.description, &t.device_api, &t.available, &t.broken);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = grow((void **) &m->types, &allocated, m->n_types + 1, sizeof(Type));
+                if (r < 0)
+                        return r;
+                m->types[m->n_types++] = t;
+        }
+        return sd_bus_message_exit_container(reply);
+}
+
+static int model_parse_status(Model *m, sd_bus_message *reply) {
+        int r;
+
+        r = read_dict_su(reply, &m->counts, &m->n_counts);
+        if (r < 0)
+                return r;
+        r = model_parse_device_list(m, reply);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < m->n_counts; i++)
+                if (streq(m->counts[i].key, "devices"))
+                        m->total_devices = m->counts[i].value;
+        return 0;
+}
+
+int model_fetch_compact(Context *c, bool manager, Model **ret) {
         _cleanup_(model_freep) Model *m = NULL;
         int r;
 
@@ -749,39 +855,35 @@ int model_fetch(Context *c, bool manager, Model **ret) {
         if (r < 0)
                 return r;
 
-        r = bus_call(c, SIOV_DBUS_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
-                     "read siovd's objects", &m->reply, NULL);
+        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListParents",
+                     "list siovd's parents", &m->reply, NULL);
         if (r < 0)
                 return r;
-
+        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListTypes",
+                     "list siovd's types", &m->types_reply, "s", "");
+        if (r < 0)
+                return r;
+        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "GetStatus",
+                     "read siovd's status", &m->status_reply, NULL);
+        if (r < 0)
+                return r;
         /* A bad reply is a failure of siovd (exit 1), whatever the errno. */
-        r = model_parse(m, m->reply);
-        if (r == -EPROTO)
-                return r; /* already printed */
+        r = model_parse_parent_list(m, m->reply);
+        if (r >= 0)
+                r = model_parse_type_list(m, m->types_reply);
+        if (r >= 0)
+                r = model_parse_status(m, m->status_reply);
+        if (r >= 0)
+                r = model_fill_defaults(m);
         if (r < 0) {
-                log_error_errno(r, "cannot parse siovd's objects from %s: %s",
-                                c->bus_description, strerror(-r));
+                log_error_errno(r, "cannot parse siovd's lists from %s: %s", c->bus_description, strerror(-r));
                 return -EPROTO;
         }
-
-        /* The ObjectManager lists the objects below /org/siov1, which need not
-         * include the Manager itself: ask for it only when it is needed. */
-        if (manager && !m->have_manager) {
-                r = bus_call(c, SIOV_DBUS_PATH, "org.freedesktop.DBus.Properties", "GetAll",
-                             "read siovd's version", &m->manager_reply, "s", SIOV_DBUS_MANAGER_INTERFACE);
+        if (manager) {
+                r = model_fetch_manager(c, m);
                 if (r < 0)
                         return r;
-                r = read_properties(m->manager_reply, manager_properties, m,
-                                    SIOV_DBUS_MANAGER_INTERFACE, SIOV_DBUS_PATH);
-                if (r == -EPROTO)
-                        return r;
-                if (r < 0) {
-                        log_error_errno(r, "cannot parse siovd's manager properties: %s", strerror(-r));
-                        return -EPROTO;
-                }
-                m->have_manager = true;
         }
-
         r = model_link(m);
         if (r < 0)
                 return log_error_errno(r, "out of memory");

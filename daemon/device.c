@@ -46,6 +46,7 @@ int device_new_mdev(Manager *m, struct siov_mdev *mdev, Device **ret) {
         if (r < 0)
                 return r;
         d->mdev = siov_mdev_ref(mdev);
+        device_count(d);
         if (ret)
                 *ret = d;
         return 0;
@@ -60,6 +61,7 @@ int device_new_vf(Manager *m, struct siov_parent *pf, size_t i, Device **ret) {
                 return r;
         d->pf = siov_parent_ref(pf);
         d->vf_index = i;
+        device_count(d);
         if (ret)
                 *ret = d;
         return 0;
@@ -75,14 +77,44 @@ int device_new_defined(Manager *m, struct siov_definition *def, Device **ret) {
                 return r;
         d->spec = siov_definition_ref(def);
         d->persistent = true;
+        device_count(d);
         if (ret)
                 *ret = d;
         return 0;
 }
 
+DeviceState device_state_from_string(const char *s) {
+        static const char * const names[_DEVICE_STATE_MAX] = {
+                [DEVICE_STATE_DEFINED] = "defined",
+                [DEVICE_STATE_ACTIVE] = "active",
+                [DEVICE_STATE_BOTH] = "both",
+                [DEVICE_STATE_REMOVING] = "removing",
+        };
+
+        for (DeviceState i = DEVICE_STATE_DEFINED; i < _DEVICE_STATE_MAX; i++)
+                if (streq(names[i], s))
+                        return i;
+        return DEVICE_STATE_UNCOUNTED;
+}
+
+void device_count(Device *d) {
+        size_t (*c)[2] = d->manager->device_counts;
+        DeviceState s = device_state_from_string(device_get_state(d));
+
+        if (s == d->counted)
+                return;
+        if (d->counted != DEVICE_STATE_UNCOUNTED)
+                c[d->counted][d->kind]--;
+        if (s != DEVICE_STATE_UNCOUNTED)
+                c[s][d->kind]++;
+        d->counted = s;
+}
+
 Device *device_free(Device *d) {
         if (!d)
                 return NULL;
+        if (d->counted != DEVICE_STATE_UNCOUNTED)
+                d->manager->device_counts[d->counted][d->kind]--;
         siov_mdev_unref(d->mdev);
         siov_parent_unref(d->pf);
         siov_definition_unref(d->spec);
@@ -257,6 +289,7 @@ static void device_signal_diff(Device *d, const DeviceValues *a, const DeviceVal
         changed[n] = NULL;
         if (n > 0)
                 manager_emit_changed(d->manager, d->path, SIOV_DBUS_DEVICE_INTERFACE, (char **) changed);
+        device_count(d);
 }
 
 bool device_gc(Device *d) {

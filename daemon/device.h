@@ -36,6 +36,8 @@ struct Device {
         /* What <uuid>.json held when siovd last loaded or wrote it: the
          * file is replaced or removed only while it still holds that. */
         siov_definition_stamp stamp;
+
+        DeviceState counted;    /* where Manager.device_counts has it */
 };
 
 int device_new_mdev(Manager *m, struct siov_mdev *mdev, Device **ret);
@@ -50,6 +52,10 @@ void device_update_vf(Device *d, struct siov_parent *pf, size_t i);
 /* Replaces the spec (NULL drops it); signals what changed; removes the
  * object if nothing keeps it any more. Returns false if it was removed. */
 bool device_set_spec(Device *d, struct siov_definition *spec, bool persistent);
+/* Moves the device to its current State in Manager.device_counts; called
+ * wherever its State may change. */
+void device_count(Device *d);
+DeviceState device_state_from_string(const char *s);
 /* Signals removal, drops it from the manager, frees it. */
 void device_remove(Device *d);
 /* Removes the object if neither sysfs nor a definition keeps it. */

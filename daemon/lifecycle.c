@@ -446,8 +446,14 @@ static void emit_state(Manager *m, const char *uuid, bool holder) {
         static char *const state[] = { (char *) "State", NULL };
         static char *const both[] = { (char *) "State", (char *) "HolderPID", NULL };
         Device *d = hashmap_get(m->devices, uuid);
+        DeviceState before;
 
-        if (d)
+        if (!d)
+                return;
+        /* Only what the snapshot diff did not say already. */
+        before = d->counted;
+        device_count(d);
+        if (d->counted != before || holder)
                 manager_emit_changed(m, d->path, SIOV_DBUS_DEVICE_INTERFACE, (char **) (holder ? both : state));
 }
 

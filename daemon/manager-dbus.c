@@ -236,6 +236,136 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int method_list_parents(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        Parent *p;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(" PARENT_RECORD_SIGNATURE ")");
+        if (r < 0)
+                return r;
+        HASHMAP_FOREACH(p, m->parents, i) {
+                r = parent_append_record(p, reply);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int error_no_such_parent(Manager *m, const char *parent, sd_bus_error *error) {
+        _cleanup_free_ char **known = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
+        size_t n = 0;
+        Parent *p;
+
+        if (!known)
+                return -ENOMEM;
+        HASHMAP_FOREACH(p, m->parents, i)
+                known[n++] = p->name;
+        qsort(known, n, sizeof(char *), cmp_str);
+        return error_no_such(error, SIOV_ERROR_NO_SUCH_PARENT, "parent", parent, known, n);
+}
+
+static int method_list_types(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *parent;
+        Parent *p;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &parent);
+        if (r < 0)
+                return r;
+        if (!isempty(parent) && !hashmap_get(m->parents, parent))
+                return error_no_such_parent(m, parent, error);
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(" TYPE_RECORD_SIGNATURE ")");
+        if (r < 0)
+                return r;
+        HASHMAP_FOREACH(p, m->parents, i) {
+                if (!isempty(parent) && !streq(p->name, parent))
+                        continue;
+                for (size_t j = 0; j < p->n_types; j++) {
+                        r = type_append_record(p->types[j], reply);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+/* Counts from Manager.device_counts (kept as devices change), and the few
+ * devices defined for a parent that is not present. */
+static int method_get_status(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        size_t (*c)[2] = m->device_counts, by_kind[2] = {}, by_state[_DEVICE_STATE_MAX] = {}, n_types = 0;
+        uint32_t parent_kinds[2] = {};
+        Parent *p;
+        Device *d;
+        int r;
+
+        for (DeviceState s = DEVICE_STATE_DEFINED; s < _DEVICE_STATE_MAX; s++)
+                for (int k = 0; k < 2; k++) {
+                        by_state[s] += c[s][k];
+                        by_kind[k] += c[s][k];
+                }
+        HASHMAP_FOREACH(p, m->parents, i) {
+                unsigned kinds = siov_parent_get_kinds(p->snap);
+
+                parent_kinds[0] += !!(kinds & SIOV_KIND_MDEV);
+                parent_kinds[1] += !!(kinds & SIOV_KIND_SRIOV);
+                n_types += p->n_types;
+        }
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "a{su}", 12,
+                                  "parents", (uint32_t) hashmap_size(m->parents),
+                                  "parents-mdev", parent_kinds[0],
+                                  "parents-sriov", parent_kinds[1],
+                                  "types", (uint32_t) n_types,
+                                  "devices", (uint32_t) (by_kind[DEVICE_KIND_MDEV] + by_kind[DEVICE_KIND_VF]),
+                                  "mdev", (uint32_t) by_kind[DEVICE_KIND_MDEV],
+                                  "vf", (uint32_t) by_kind[DEVICE_KIND_VF],
+                                  "active", (uint32_t) by_state[DEVICE_STATE_ACTIVE],
+                                  "defined", (uint32_t) by_state[DEVICE_STATE_DEFINED],
+                                  "both", (uint32_t) by_state[DEVICE_STATE_BOTH],
+                                  "removing", (uint32_t) by_state[DEVICE_STATE_REMOVING],
+                                  "writes-pending", (uint32_t) hashmap_size(m->pending));
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(osssssbbsa(ss)sssbas)");
+        if (r < 0)
+                return r;
+        /* Only defined devices can wait; most hosts have none. */
+        if (by_state[DEVICE_STATE_DEFINED] > 0)
+                HASHMAP_FOREACH(d, m->devices, i) {
+                        if (d->counted != DEVICE_STATE_DEFINED || hashmap_get(m->parents, device_get_parent(d)))
+                                continue;
+                        r = device_append_record(d, reply);
+                        if (r < 0)
+                                return r;
+                }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int read_strings(sd_bus_message *message, size_t n, const char **ret, sd_bus_error *error) {
         for (size_t i = 0; i < n; i++) {
                 int r = sd_bus_message_read_basic(message, 's', &ret[i]);
@@ -481,6 +611,18 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(siiss)", configs),
                                 method_list_parent_configs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListParents",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(" PARENT_RECORD_SIGNATURE ")", parents),
+                                method_list_parents, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListTypes",
+                                SD_BUS_ARGS("s", parent),
+                                SD_BUS_RESULT("a(" TYPE_RECORD_SIGNATURE ")", types),
+                                method_list_types, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetStatus",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a{su}", counts, "a(osssssbbsa(ss)sssbas)", waiting),
+                                method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Rescan", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };

@@ -21,6 +21,16 @@ typedef enum UeventSource {
         UEVENT_SOURCE_KERNEL,
 } UeventSource;
 
+/* A device's State, for the counts Manager.GetStatus returns. */
+typedef enum DeviceState {
+        DEVICE_STATE_UNCOUNTED,
+        DEVICE_STATE_DEFINED,
+        DEVICE_STATE_ACTIVE,
+        DEVICE_STATE_BOTH,
+        DEVICE_STATE_REMOVING,
+        _DEVICE_STATE_MAX,
+} DeviceState;
+
 struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -41,6 +51,9 @@ struct Manager {
 
         Hashmap *parents;       /* name → Parent */
         Hashmap *devices;       /* uuid → Device (mdevs and VFs) */
+        /* Devices by State and Kind, kept as they change (device_count()),
+         * so that a status is not a walk over 100,000 devices. */
+        size_t device_counts[_DEVICE_STATE_MAX][2];
         Hashmap *vf_owners;     /* VF PCI address → Parent (its PF) */
 
         char *definitions_dir;  /* one <uuid>.json per persistent device */

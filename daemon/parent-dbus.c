@@ -444,6 +444,43 @@ static int property_get_available(sd_bus *bus, const char *path, const char *int
         return sd_bus_message_append_basic(reply, 'u', &v);
 }
 
+/* Records for Manager.ListParents and ListTypes: the object path, then the
+ * properties in the order of the XML (fixed signatures, documented there). */
+int parent_append_record(Parent *p, sd_bus_message *m) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'r', PARENT_RECORD_SIGNATURE);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(m, "os", p->path, strempty(siov_parent_get_name(p->snap)));
+        if (r >= 0)
+                r = property_get_kinds(NULL, NULL, NULL, NULL, m, p, NULL);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sss", strempty(siov_parent_get_driver(p->snap)),
+                                          strempty(siov_parent_get_subsystem(p->snap)),
+                                          strempty(siov_parent_get_syspath(p->snap)));
+        if (r >= 0)
+                r = property_get_resources(NULL, NULL, NULL, NULL, m, p, NULL);
+        if (r >= 0)
+                r = property_get_host_usage(NULL, NULL, NULL, NULL, m, p, NULL);
+        if (r >= 0)
+                r = property_get_netdevs(NULL, NULL, NULL, NULL, m, p, NULL);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "uus", siov_parent_get_total_vfs(p->snap),
+                                          siov_parent_get_num_vfs(p->snap),
+                                          strempty(siov_parent_get_broken(p->snap)));
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(m);
+}
+
+int type_append_record(Type *t, sd_bus_message *m) {
+        return sd_bus_message_append(m, "(" TYPE_RECORD_SIGNATURE ")", t->path, t->id, type_kind_to_string(t->kind),
+                                     t->parent->name, strempty(type_get_name(t)),
+                                     strempty(type_get_description(t)), strempty(type_get_device_api(t)),
+                                     type_get_available(t), strempty(type_get_broken(t)));
+}
+
 const sd_bus_vtable type_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "s", property_get_type_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -40,6 +40,13 @@ ERROR\ org.siov1.Error.LimitsExceeded:*ListDevices*--parent*) pass "an over-limi
 *) fail "an over-limit GetManagedObjects is LimitsExceeded with the way to page" "$out" ;;
 esac
 check "siovd still owns org.siov1 after the refusal" bus status org.siov1
+# types, parents and status use the compact calls: they work on a tree
+# whose GetManagedObjects answer the bus cannot carry.
+check "siovctl types works without GetManagedObjects" siovctl types
+check "siovctl parents works without GetManagedObjects" siovctl parents
+check_eq "siovctl status counts every device" "404 404 400 4" \
+        "$(siovctl --json status | jq -r '[.devices, .devices_by_state.active, .devices_by_kind.mdev, .devices_by_kind.vf] | join(" ")')"
+check_eq "siovctl types lists every type (4 parents x 2, 1 PF x vf)" 9 "$(siovctl --json types | jq length)"
 check "siovd is still running" kill -0 "$SIOVD_PID"
 out=$("$SIZE" "$ADDR" /org/siov1 org.siov1.Manager ListDevices '(ss)' "$P" '')
 check_eq "the paged read (one parent) answers" "$LIST_P" "$out"

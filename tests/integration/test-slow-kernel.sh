@@ -59,6 +59,8 @@ ERROR\ org.siov1.Error.Busy:*"process $HOLDER"*) pass "a second destroy is Busy,
 *) fail "a second destroy is Busy, naming the holder" "$out" ;;
 esac
 check "reads are answered meanwhile" timeout 10 "$SIOVCTL" --address="$ADDR" list
+check_eq "status counts it as removing" "1 1" \
+        "$(siovctl --json status | jq -r '[.devices, .devices_by_state.removing] | join(" ")')"
 U2=22222222-0000-4000-8000-000000000002
 check "a create on the same parent completes meanwhile" \
         timeout 10 "$SIOVCTL" --address="$ADDR" create -t idxd-1dwq -p siov0 --uuid $U2
@@ -70,6 +72,8 @@ rm -f "$ROOT/fake-kernel/hold-remove"
 check "the kernel finishes: the device is gone" wait_until 20 bash -c "! \"\$1\" --address=\"\$2\" --json list | grep -q $U1" _ "$SIOVCTL" "$ADDR"
 check "... from sysfs" test ! -e "$ROOT/sys/bus/mdev/devices/$U1"
 check "... and its definition with it" test ! -e "$DEFS/$U1.json"
+check_eq "status: 1 device (U2), none removing" "1 0" \
+        "$(siovctl --json status | jq -r '[.devices, (.devices_by_state.removing // 0)] | join(" ")')"
 check_eq "the kernel was asked to remove it once" 1 \
         "$(grep -c "remove .*$U1/remove" "$ROOT/fake-kernel/log")"
 
