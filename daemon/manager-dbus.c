@@ -99,27 +99,33 @@ static int error_limits_exceeded(sd_bus_error *error, const char *call, size_t n
                                  call, n_devices, size / 1048576.0, limit / 1048576.0, how);
 }
 
-/* Every call to the root object comes here first. sd-bus answers
- * GetManagedObjects itself, property by property; a reply over the bus's
- * limit would make dbus-daemon drop siovd's connection, so a tree too large
- * for one message is refused with the way to page it. */
-static int root_filter(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* GetManagedObjects on the root (the Manager, parents and types) and on
+ * the devices' manager comes here first. sd-bus answers it itself,
+ * property by property; a reply over the bus's limit would make
+ * dbus-daemon drop siovd's connection, so a tree too large for one message
+ * is refused with the way to page it. */
+static int managed_objects_filter(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        bool devices = streq(sd_bus_message_get_path(message), SIOV_DBUS_DEVICE_PREFIX);
         uint64_t size = 4096;
         Parent *p;
         Device *d;
 
         if (!sd_bus_message_is_method_call(message, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects"))
                 return 0;
-        HASHMAP_FOREACH(p, m->parents, i)
-                size += parent_reply_size(p);
-        HASHMAP_FOREACH(d, m->devices, i)
-                size += device_reply_size(d, true);
+        if (devices)
+                HASHMAP_FOREACH(d, m->devices, i)
+                        size += device_reply_size(d, true);
+        else
+                HASHMAP_FOREACH(p, m->parents, i)
+                        size += parent_reply_size(p);
         if (size <= m->max_reply_size)
                 return 0;
-        return error_limits_exceeded(error, "GetManagedObjects", hashmap_size(m->devices), size, m->max_reply_size,
+        return error_limits_exceeded(error, "GetManagedObjects", devices ? hashmap_size(m->devices) : 0, size,
+                                     m->max_reply_size,
                                      "list devices with " SIOV_DBUS_MANAGER_INTERFACE ".ListDevices, one parent "
-                                     "at a time (siovctl list --parent P), and read single objects with "
+                                     "at a time (siovctl list --parent P), parents and types with ListParents "
+                                     "and ListTypes, and read single objects with "
                                      "org.freedesktop.DBus.Properties.GetAll");
 }
 
@@ -672,10 +678,19 @@ int manager_connect_bus(Manager *m) {
                                 "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the bus connection: %m");
-        r = sd_bus_add_object(m->bus, NULL, SIOV_DBUS_PATH, root_filter, m);
+        r = sd_bus_add_object(m->bus, NULL, SIOV_DBUS_PATH, managed_objects_filter, m);
+        if (r >= 0)
+                r = sd_bus_add_object(m->bus, NULL, SIOV_DBUS_DEVICE_PREFIX, managed_objects_filter, m);
         if (r < 0)
-                return log_error_errno(r, "Cannot add the root object: %m");
+                return log_error_errno(r, "Cannot add the object filters: %m");
 
+        /* Two managers: the root's answer holds the Manager, the parents
+         * and their types (independent of the number of devices); the
+         * devices have their own at /org/siov1/device, which the root's
+         * GetManagedObjects does not descend into. */
+        r = sd_bus_add_object_manager(m->bus, NULL, SIOV_DBUS_DEVICE_PREFIX);
+        if (r < 0)
+                return log_error_errno(r, "Cannot add the devices' object manager: %m");
         r = sd_bus_add_object_manager(m->bus, NULL, SIOV_DBUS_PATH);
         if (r < 0)
                 return log_error_errno(r, "Cannot add the object manager: %m");

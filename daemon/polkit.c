@@ -70,6 +70,9 @@ struct method_action {
 
 static const struct method_action method_actions[] = {
         { SIOV_DBUS_MANAGER_INTERFACE, "ListDevices",     NULL               },
+        { SIOV_DBUS_MANAGER_INTERFACE, "ListParents",     NULL               },
+        { SIOV_DBUS_MANAGER_INTERFACE, "ListTypes",       NULL               },
+        { SIOV_DBUS_MANAGER_INTERFACE, "GetStatus",       NULL               },
         { SIOV_DBUS_MANAGER_INTERFACE, "Rescan",          NULL               },
         { SIOV_DBUS_MANAGER_INTERFACE, "ListParentConfigs", NULL             },
         { SIOV_DBUS_MANAGER_INTERFACE, "CreateDevice",    SIOV_POLKIT_MANAGE },

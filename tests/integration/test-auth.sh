@@ -199,8 +199,8 @@ esac
 case $(raw_call user /org/siov1 org.siov1.Manager.Rescan "" '[]') in
 OK*) pass "user: Rescan (a read)";; *) fail "user: Rescan (a read)";;
 esac
-case $(raw_call user /org/siov1 org.freedesktop.DBus.ObjectManager.GetManagedObjects "" '[]') in
-OK*"$U_DEF"*) pass "user: GetManagedObjects";; *) fail "user: GetManagedObjects";;
+case $(raw_call user /org/siov1/device org.freedesktop.DBus.ObjectManager.GetManagedObjects "" '[]') in
+OK*"$U_DEF"*) pass "user: GetManagedObjects (devices)";; *) fail "user: GetManagedObjects (devices)";;
 esac
 case $(raw_call user /org/siov1 org.freedesktop.DBus.Properties.Get ss '["org.siov1.Manager", "Version"]') in
 OK*) pass "user: Properties.Get";; *) fail "user: Properties.Get";;
