@@ -771,13 +771,13 @@ static int model_parse_parent_list(Model *m, sd_bus_message *reply) {
         size_t allocated = 0;
         int r;
 
-        r = sd_bus_message_enter_container(reply, 'a', "(osassssa{su}a{su}asuus)");
+        r = sd_bus_message_enter_container(reply, 'a', "(osassssa{su}a{su}asuusb)");
         if (r < 0)
                 return r;
         for (;;) {
                 Parent *p;
 
-                r = sd_bus_message_enter_container(reply, 'r', "osassssa{su}a{su}asuus");
+                r = sd_bus_message_enter_container(reply, 'r', "osassssa{su}a{su}asuusb");
                 if (r < 0)
                         return r;
                 if (r == 0)
@@ -799,7 +799,8 @@ static int model_parse_parent_list(Model *m, sd_bus_message *reply) {
                 if (r >= 0)
                         r = read_strv(reply, &p->netdevs, NULL);
                 if (r >= 0)
-                        r = sd_bus_message_read(reply, "uus", &p->total_vfs, &p->num_vfs, &p->broken);
+                        r = sd_bus_message_read(reply, "uusb", &p->total_vfs, &p->num_vfs, &p->broken,
+                                                &p->autoprobe);
                 if (r >= 0)
                         r = sd_bus_message_exit_container(reply);
                 if (r < 0)

@@ -57,16 +57,85 @@ static int property_get_refused_changes(sd_bus *bus, const char *path, const cha
         return definitions_append_refusals(userdata, reply);
 }
 
-static int method_rescan(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+static void rescan_answer(Manager *m, sd_bus_message *message, int r) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (r < 0) {
+                (void) sd_bus_error_setf(&e, SIOV_ERROR_KERNEL_ERROR, "Cannot read sysfs under '%s/': %s",
+                                         siov_ctx_get_root(m->ctx), strerror(-r));
+                r = sd_bus_reply_method_error(message, &e);
+        } else
+                r = sd_bus_reply_method_return(message, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Cannot answer a Rescan: %m");
+}
+
+static int do_rescan(Manager *m) {
+        int r = manager_rescan(m);
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &m->last_rescan_usec);
+        return r;
+}
+
+static int on_rescan_due(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
+        sd_bus_message **waiting = TAKE_PTR(m->rescan_waiting);
+        size_t n = m->n_rescan_waiting;
         int r;
 
-        r = manager_rescan(m);
-        if (r < 0)
-                return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR,
-                                         "Cannot read sysfs under '%s/': %s",
-                                         siov_ctx_get_root(m->ctx), strerror(-r));
-        return sd_bus_reply_method_return(message, NULL);
+        m->n_rescan_waiting = 0;
+        r = do_rescan(m);
+        for (size_t i = 0; i < n; i++) {
+                rescan_answer(m, waiting[i], r);
+                sd_bus_message_unref(waiting[i]);
+        }
+        free(waiting);
+        return 0;
+}
+
+/* A full rescan reads all of sysfs (100,000 devices: a noticeable time).
+ * Anyone may ask, so at most one runs per SIOV_RESCAN_INTERVAL_USEC: a call
+ * that comes sooner waits for the next one, which answers every caller
+ * waiting (each still gets a read made after it asked). Callers looping
+ * Rescan cannot keep siovd scanning. */
+static int method_rescan(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        sd_bus_message **w;
+        uint64_t now;
+        int r;
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (m->n_rescan_waiting == 0 &&
+            (m->last_rescan_usec == 0 || now >= m->last_rescan_usec + SIOV_RESCAN_INTERVAL_USEC)) {
+                r = do_rescan(m);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR,
+                                                 "Cannot read sysfs under '%s/': %s",
+                                                 siov_ctx_get_root(m->ctx), strerror(-r));
+                return sd_bus_reply_method_return(message, NULL);
+        }
+        if (m->n_rescan_waiting >= SIOV_RESCAN_WAITING_MAX)
+                return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
+                                         "%zu Rescan calls are waiting already; retry in a second",
+                                         m->n_rescan_waiting);
+        w = reallocarray(m->rescan_waiting, m->n_rescan_waiting + 1, sizeof(sd_bus_message *));
+        if (!w)
+                return -ENOMEM;
+        m->rescan_waiting = w;
+        if (!m->rescan_timer) {
+                r = sd_event_add_time(m->event, &m->rescan_timer, CLOCK_MONOTONIC,
+                                      m->last_rescan_usec + SIOV_RESCAN_INTERVAL_USEC, 0, on_rescan_due, m);
+                if (r < 0)
+                        return r;
+        } else {
+                r = sd_event_source_set_time(m->rescan_timer, m->last_rescan_usec + SIOV_RESCAN_INTERVAL_USEC);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->rescan_timer, SD_EVENT_ONESHOT);
+                if (r < 0)
+                        return r;
+        }
+        m->rescan_waiting[m->n_rescan_waiting++] = sd_bus_message_ref(message);
+        return 1;
 }
 
 /* "No such parent 'X'" plus what the caller may have meant: the name in

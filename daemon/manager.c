@@ -80,6 +80,10 @@ Manager *manager_free(Manager *m) {
         free(m->refusals);
         m->metrics = metrics_free(m->metrics);
         sd_event_source_unref(m->rescan_source);
+        sd_event_source_disable_unref(m->rescan_timer);
+        for (size_t i = 0; i < m->n_rescan_waiting; i++)
+                sd_bus_message_unref(m->rescan_waiting[i]);
+        free(m->rescan_waiting);
         sd_event_source_unref(m->refresh_source);
         {
                 char *name;
@@ -297,33 +301,54 @@ void manager_refresh_mdev(Manager *m, const char *uuid) {
         siov_mdev_unref(mdev);
 }
 
-/* Empties a set of malloc'd names into a NULL-terminated array. */
-static char **take_names(Hashmap *h) {
-        char **l = calloc(hashmap_size(h) + 1, sizeof(char *)), *name;
-        size_t n = 0;
+/* Takes up to max malloc'd names out of a set, into a NULL-terminated
+ * array. */
+static char **take_names(Hashmap *h, size_t max) {
+        size_t n = hashmap_size(h) < max ? hashmap_size(h) : max;
+        char **l = calloc(n + 1, sizeof(char *)), *name;
+        size_t k = 0;
 
         if (!l)
                 return NULL;
-        HASHMAP_FOREACH(name, h, i)
-                l[n++] = name;
-        for (size_t i = 0; i < n; i++)
+        HASHMAP_FOREACH(name, h, i) {
+                if (k == n)
+                        break;
+                l[k++] = name;
+        }
+        for (size_t i = 0; i < k; i++)
                 hashmap_remove(h, l[i]);
         return l;
 }
 
+/* Re-reads what the uevents named, in bounded batches: during a storm
+ * (10,000 new mdevs) the rest waits at the bus's priority, so that calls
+ * are answered between batches instead of after the whole storm. */
 static int on_refresh(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
-        _cleanup_strv_free_ char **mdevs = take_names(m->dirty_mdevs), **parents = take_names(m->dirty_parents);
+        _cleanup_strv_free_ char **mdevs = take_names(m->dirty_mdevs, SIOV_REFRESH_BATCH);
+        _cleanup_strv_free_ char **parents = NULL;
+        bool more;
 
-        if (!mdevs || !parents) {
+        if (!mdevs) {
                 log_oom();
                 return manager_request_rescan(m);
         }
         /* mdevs first: a parent's update then finds its devices current. */
         for (char **u = mdevs; *u; u++)
                 manager_refresh_mdev(m, *u);
-        for (char **p = parents; *p; p++)
-                manager_refresh_parent(m, *p);
+        if (hashmap_size(m->dirty_mdevs) == 0) {
+                parents = take_names(m->dirty_parents, SIOV_REFRESH_BATCH);
+                if (!parents) {
+                        log_oom();
+                        return manager_request_rescan(m);
+                }
+                for (char **p = parents; *p; p++)
+                        manager_refresh_parent(m, *p);
+        }
+        more = hashmap_size(m->dirty_mdevs) + hashmap_size(m->dirty_parents) > 0;
+        (void) sd_event_source_set_priority(s, more ? SD_EVENT_PRIORITY_NORMAL : SIOV_PRIORITY_REFRESH);
+        if (more)
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         return 0;
 }
 

@@ -75,6 +75,13 @@ struct Manager {
         Hashmap *pending;       /* uuid → PendingOp: a sysfs write for it is under way */
         uint64_t answer_usec;   /* a removal the kernel holds is answered after this */
         sd_bus_message *deferred_call; /* the call whose handler just left it to a worker */
+
+        /* Rescan calls: at most one scan per SIOV_RESCAN_INTERVAL_USEC; the
+         * calls that come sooner wait for the next, one scan answers them. */
+        uint64_t last_rescan_usec;
+        sd_event_source *rescan_timer;
+        sd_bus_message **rescan_waiting;
+        size_t n_rescan_waiting;
         char *libvirt_uri;      /* NULL: $SIOV_LIBVIRT_URI or qemu:///system */
         uint64_t max_reply_size; /* the bus's message limit: larger answers are refused */
         Metrics *metrics;       /* --metrics=FILE, or NULL */
@@ -108,6 +115,10 @@ void manager_mark_mdev(Manager *m, const char *uuid);
  * asked for, then D-Bus calls, which then see an up-to-date model. */
 #define SIOV_PRIORITY_UEVENTS  (-100)
 #define SIOV_PRIORITY_REFRESH  (-50)
+/* Uevents read, and objects re-read, per dispatch: past that, the rest
+ * waits at the bus's priority (a storm does not hold the calls back). */
+#define SIOV_UEVENT_BATCH      256
+#define SIOV_REFRESH_BATCH     512
 /* Makes the objects match the definitions on disk (definitions.c). */
 int manager_load_definitions(Manager *m);
 /* Reads the PF configurations again; a file that cannot be used is kept in
@@ -125,6 +136,8 @@ void manager_monitor_stop(Manager *m);
  * has the device open): then it is told the device is `removing`, and by
  * whom. */
 #define SIOV_ANSWER_USEC (UINT64_C(2) * 1000000)
+#define SIOV_RESCAN_INTERVAL_USEC (UINT64_C(1) * 1000000)
+#define SIOV_RESCAN_WAITING_MAX 1024
 
 /* manager-dbus.c */
 extern const sd_bus_vtable manager_vtable[];
