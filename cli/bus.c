@@ -765,70 +765,64 @@ static int model_fetch_manager(Context *c, Model *m) {
         return 0;
 }
 
-/* Reads a ListParents reply (records: the path, then the Parent properties
- * in their order; see dbus/org.siov1.Manager.xml). */
-static int model_parse_parent_list(Model *m, sd_bus_message *reply) {
-        size_t allocated = 0;
-        int r;
+/* The signature of a record of ListParents/ListTypes: the object path,
+ * then every property of the table, in its order (siovd builds the records
+ * from its vtable in the same order). A property one side has and the other
+ * does not makes the records unreadable: an error, never a silent gap. */
+static char *record_signature(const Property *table) {
+        size_t n = 2;
+        char *sig;
 
-        r = sd_bus_message_enter_container(reply, 'a', "(osassssa{su}a{su}asuusb)");
-        if (r < 0)
-                return r;
-        for (;;) {
-                Parent *p;
-
-                r = sd_bus_message_enter_container(reply, 'r', "osassssa{su}a{su}asuusb");
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = grow((void **) &m->parents, &allocated, m->n_parents + 1, sizeof(Parent));
-                if (r < 0)
-                        return r;
-                p = &m->parents[m->n_parents++];
-                *p = (Parent) {};
-                r = sd_bus_message_read(reply, "os", &p->path, &p->name);
-                if (r >= 0)
-                        r = read_strv(reply, &p->kinds, NULL);
-                if (r >= 0)
-                        r = sd_bus_message_read(reply, "sss", &p->driver, &p->subsystem, &p->sysfs_path);
-                if (r >= 0)
-                        r = read_dict_su(reply, &p->resources, &p->n_resources);
-                if (r >= 0)
-                        r = read_dict_su(reply, &p->host_usage, &p->n_host_usage);
-                if (r >= 0)
-                        r = read_strv(reply, &p->netdevs, NULL);
-                if (r >= 0)
-                        r = sd_bus_message_read(reply, "uusb", &p->total_vfs, &p->num_vfs, &p->broken,
-                                                &p->autoprobe);
-                if (r >= 0)
-                        r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_exit_container(reply);
+        for (const Property *p = table; p->name; p++)
+                n += strlen(p->signature);
+        sig = malloc(n);
+        if (!sig)
+                return NULL;
+        strcpy(sig, "o");
+        for (const Property *p = table; p->name; p++)
+                strcat(sig, p->signature);
+        return sig;
 }
 
-static int model_parse_type_list(Model *m, sd_bus_message *reply) {
+/* Reads a ListParents or ListTypes reply into *array (n objects of size
+ * bytes, set up by init), each record read by the table's readers. */
+static int model_parse_records(sd_bus_message *reply, const Property *table, void **array, size_t *n,
+                               size_t size, void (*init)(void *o, const char *path)) {
+        _cleanup_free_ char *sig = record_signature(table), *array_sig = NULL;
         size_t allocated = 0;
         int r;
 
-        r = sd_bus_message_enter_container(reply, 'a', "(ossssssus)");
+        if (!sig || asprintf(&array_sig, "(%s)", sig) < 0)
+                return -ENOMEM;
+        r = sd_bus_message_enter_container(reply, 'a', array_sig);
         if (r < 0)
                 return r;
         for (;;) {
-                Type t = {};
+                const char *path;
+                uint8_t *o;
 
-                r = sd_bus_message_read(reply, "(ossssssus)", &t.path, &t.id, &t.kind, &t.parent, &t.name,
-                                        &t.description, &t.device_api, &t.available, &t.broken);
+                r = sd_bus_message_enter_container(reply, 'r', sig);
                 if (r < 0)
                         return r;
                 if (r == 0)
                         break;
-                r = grow((void **) &m->types, &allocated, m->n_types + 1, sizeof(Type));
+                r = sd_bus_message_read_basic(reply, 'o', &path);
                 if (r < 0)
                         return r;
-                m->types[m->n_types++] = t;
+                r = grow(array, &allocated, *n + 1, size);
+                if (r < 0)
+                        return r;
+                o = (uint8_t *) *array + *n * size;
+                init(o, path);
+                (*n)++;
+                for (const Property *p = table; p->name; p++) {
+                        r = p->read(reply, o + p->offset, p->count_offset ? o + p->count_offset : NULL);
+                        if (r < 0)
+                                return r;
+                }
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
         }
         return sd_bus_message_exit_container(reply);
 }
@@ -869,9 +863,11 @@ int model_fetch_compact(Context *c, bool manager, Model **ret) {
         if (r < 0)
                 return r;
         /* A bad reply is a failure of siovd (exit 1), whatever the errno. */
-        r = model_parse_parent_list(m, m->reply);
+        r = model_parse_records(m->reply, parent_properties, (void **) &m->parents, &m->n_parents,
+                                sizeof(Parent), parent_init);
         if (r >= 0)
-                r = model_parse_type_list(m, m->types_reply);
+                r = model_parse_records(m->types_reply, type_properties, (void **) &m->types, &m->n_types,
+                                        sizeof(Type), type_init);
         if (r >= 0)
                 r = model_parse_status(m, m->status_reply);
         if (r >= 0)

@@ -54,7 +54,7 @@ int type_path(const char *parent, const char *id, char **ret);
 size_t parent_reply_size(Parent *p);
 /* One record per object for Manager.ListParents / ListTypes: the path,
  * then the properties in the XML's order. */
-#define PARENT_RECORD_SIGNATURE "osassssa{su}a{su}asuusb"
+#define PARENT_RECORD_SIGNATURE "osassssa{su}a{su}asuusbiissa(ssssssuii)a(sasas)"
 #define TYPE_RECORD_SIGNATURE "ossssssus"
 int parent_append_record(Parent *p, sd_bus_message *m);
 int type_append_record(Type *t, sd_bus_message *m);
