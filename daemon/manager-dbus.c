@@ -211,8 +211,77 @@ static int cmp_str(const void *a, const void *b) {
         return strcmp(*(char * const *) a, *(char * const *) b);
 }
 
-static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* The compact lists: one record per object, in one array. */
+typedef struct ListFilter {
+        Manager *manager;
+        const char *parent, *type;      /* "" or NULL: all */
+} ListFilter;
+
+static int reply_records(sd_bus_message *message, const char *record,
+                         int (*append)(sd_bus_message *reply, const ListFilter *f), const ListFilter *f) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', record);
+        if (r < 0)
+                return r;
+        r = append(reply, f);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int append_devices(sd_bus_message *reply, const ListFilter *f) {
+        Device *d;
+        int r;
+
+        HASHMAP_FOREACH(d, f->manager->devices, i) {
+                if (!isempty(f->parent) && !streq(device_get_parent(d), f->parent))
+                        continue;
+                if (!isempty(f->type) && !streq(device_get_type(d), f->type))
+                        continue;
+                r = device_append_record(d, reply);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int append_parents(sd_bus_message *reply, const ListFilter *f) {
+        Parent *p;
+        int r;
+
+        HASHMAP_FOREACH(p, f->manager->parents, i) {
+                r = parent_append_record(p, reply);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int append_types(sd_bus_message *reply, const ListFilter *f) {
+        Parent *p;
+        int r;
+
+        HASHMAP_FOREACH(p, f->manager->parents, i) {
+                if (!isempty(f->parent) && !streq(p->name, f->parent))
+                        continue;
+                for (size_t j = 0; j < p->n_types; j++) {
+                        r = type_append_record(p->types[j], reply);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char **known = NULL;
         Manager *m = userdata;
         const char *parent, *type;
@@ -290,48 +359,13 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
                                                      "(siovctl list --parent P)");
         }
 
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(osssssbbsa(ss)sssbas)");
-        if (r < 0)
-                return r;
-        HASHMAP_FOREACH(d, m->devices, i) {
-                if (!isempty(parent) && !streq(device_get_parent(d), parent))
-                        continue;
-                if (!isempty(type) && !streq(device_get_type(d), type))
-                        continue;
-                r = device_append_record(d, reply);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return reply_records(message, "(osssssbbsa(ss)sssbas)", append_devices,
+                             &(ListFilter) { m, parent, type });
 }
 
 static int method_list_parents(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
-        Parent *p;
-        int r;
-
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(" PARENT_RECORD_SIGNATURE ")");
-        if (r < 0)
-                return r;
-        HASHMAP_FOREACH(p, m->parents, i) {
-                r = parent_append_record(p, reply);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return reply_records(message, "(" PARENT_RECORD_SIGNATURE ")", append_parents,
+                             &(ListFilter) { userdata, NULL, NULL });
 }
 
 static int error_no_such_parent(Manager *m, const char *parent, sd_bus_error *error) {
@@ -348,10 +382,8 @@ static int error_no_such_parent(Manager *m, const char *parent, sd_bus_error *er
 }
 
 static int method_list_types(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         const char *parent;
-        Parent *p;
         int r;
 
         r = sd_bus_message_read(message, "s", &parent);
@@ -360,25 +392,8 @@ static int method_list_types(sd_bus_message *message, void *userdata, sd_bus_err
         if (!isempty(parent) && !hashmap_get(m->parents, parent))
                 return error_no_such_parent(m, parent, error);
 
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "(" TYPE_RECORD_SIGNATURE ")");
-        if (r < 0)
-                return r;
-        HASHMAP_FOREACH(p, m->parents, i) {
-                if (!isempty(parent) && !streq(p->name, parent))
-                        continue;
-                for (size_t j = 0; j < p->n_types; j++) {
-                        r = type_append_record(p->types[j], reply);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return reply_records(message, "(" TYPE_RECORD_SIGNATURE ")", append_types,
+                             &(ListFilter) { m, parent, NULL });
 }
 
 /* Counts from Manager.device_counts (kept as devices change), and the few
