@@ -236,6 +236,9 @@ Model *model_free(Model *m) {
         sd_bus_message_unref(m->manager_reply);
         sd_bus_message_unref(m->types_reply);
         sd_bus_message_unref(m->status_reply);
+        for (size_t i = 0; i < m->n_pages; i++)
+                sd_bus_message_unref(m->pages[i]);
+        free(m->pages);
         free(m);
         return NULL;
 }
@@ -967,26 +970,81 @@ int model_parse_device_list(Model *m, sd_bus_message *reply) {
         return sd_bus_message_exit_container(reply);
 }
 
+/* Every device, one parent at a time: what siovd asks for when one answer
+ * would not fit in a bus message (100,000 devices). The parents are those
+ * of ListParents and of the devices waiting for an absent parent. */
+static int device_list_fetch_paged(Context *c, const char *type, Model *m) {
+        _cleanup_(model_freep) Model *parents = NULL;
+        int r;
+
+        r = model_fetch_compact(c, false, &parents);
+        if (r < 0)
+                return r;
+        m->pages = calloc(parents->n_parents + parents->n_devices, sizeof(sd_bus_message *));
+        if (!m->pages)
+                return log_error_errno(-ENOMEM, "out of memory");
+        for (size_t i = 0; i < parents->n_parents + parents->n_devices; i++) {
+                const char *p = i < parents->n_parents ? parents->parents[i].name :
+                                                         parents->devices[i - parents->n_parents].parent;
+                bool seen = false;
+
+                for (size_t k = parents->n_parents; k < i && !seen; k++)
+                        seen = streq(parents->devices[k - parents->n_parents].parent, p);
+                if (seen)
+                        continue;
+                r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListDevices",
+                             "list siovd's devices", &m->pages[m->n_pages], "ss", p, "");
+                if (r < 0)
+                        return r;
+                r = model_parse_device_list(m, m->pages[m->n_pages++]);
+                if (r < 0)
+                        return log_error_errno(-EPROTO, "cannot parse siovd's device list from %s: %s",
+                                               c->bus_description, strerror(-r));
+        }
+        /* The type filter, here: a parent without that type is no error. */
+        if (!isempty(type)) {
+                size_t k = 0;
+
+                for (size_t i = 0; i < m->n_devices; i++)
+                        if (streq(m->devices[i].type, type))
+                                m->devices[k++] = m->devices[i];
+                        else {
+                                free(m->devices[i].attributes);
+                                free(m->devices[i].netdevs);
+                        }
+                m->n_devices = k;
+        }
+        return 0;
+}
+
 int device_list_fetch(Context *c, const char *parent, const char *type, Model **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(model_freep) Model *m = NULL;
         int r;
 
         r = model_new(&m);
         if (r < 0)
                 return r;
+        r = bus_connect(c);
+        if (r < 0)
+                return r;
 
         /* siovd checks the filters: an unknown parent or type comes back as
          * NoSuchParent/NoSuchType naming it (exit 4). */
-        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListDevices",
-                     "list siovd's devices", &m->reply, "ss", strempty(parent), strempty(type));
+        r = sd_bus_call_method(c->bus, SIOV_DBUS_NAME, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListDevices",
+                               &error, &m->reply, "ss", strempty(parent), strempty(type));
+        if (r < 0 && isempty(parent) && sd_bus_error_has_name(&error, SIOV_ERROR_LIMITS_EXCEEDED))
+                r = device_list_fetch_paged(c, type, m);
+        else if (r < 0)
+                return bus_log_call_error(c, &error, r, "list siovd's devices");
+        else {
+                r = model_parse_device_list(m, m->reply);
+                if (r < 0)
+                        r = log_error_errno(-EPROTO, "cannot parse siovd's device list from %s: %s",
+                                            c->bus_description, strerror(-r));
+        }
         if (r < 0)
                 return r;
-        r = model_parse_device_list(m, m->reply);
-        if (r < 0) {
-                log_error_errno(r, "cannot parse siovd's device list from %s: %s",
-                                c->bus_description, strerror(-r));
-                return -EPROTO;
-        }
         r = model_link(m);
         if (r < 0)
                 return log_error_errno(r, "out of memory");

@@ -158,6 +158,8 @@ typedef struct Model {
         sd_bus_message *manager_reply;  /* Manager properties, when fetched */
         sd_bus_message *types_reply;    /* ListTypes, in a compact fetch */
         sd_bus_message *status_reply;   /* GetStatus, in a compact fetch */
+        sd_bus_message **pages;         /* ListDevices per parent, when paged */
+        size_t n_pages;
 
         bool have_manager;
         const char *version;

@@ -70,6 +70,9 @@ ERROR\ org.siov1.Error.LimitsExceeded:*ListDevices\(parent*) pass "an over-limit
 esac
 out=$("$SIZE" "$ADDR" /org/siov1 org.siov1.Manager ListDevices '(ss)' "$P" '')
 check_eq "ListDevices of one parent still answers" "$LIST_P" "$out"
+check_eq "siovctl list pages by parent when one answer is too big: every device" 404 \
+        "$(siovctl --json list | jq length)"
+check_eq "... and filters by type there" 200 "$(siovctl --json list --type idxd-1dwq | jq length)"
 it_siovd_stop
 
 # 2. siovd told more than the bus takes: the bus drops it, siovd exits.
