@@ -8,6 +8,7 @@
  * a GetManagedObjects reply (tests, tools that want the tree).
  */
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,7 +32,7 @@ int bus_connect(Context *c) {
                 desc = c->address;
                 r = sd_bus_new(&bus);
                 if (r < 0)
-                        return log_error_errno(r, "cannot allocate a bus connection: %s", strerror(-r));
+                        return log_error_errno(r, "cannot allocate a bus connection: %m");
                 r = sd_bus_set_address(bus, c->address);
                 if (r >= 0)
                         r = sd_bus_set_bus_client(bus, true);
@@ -45,8 +46,8 @@ int bus_connect(Context *c) {
                 r = sd_bus_open_system(&bus);
         }
         if (r < 0) {
-                log_error_errno(r, "cannot connect to %s at %s: %s",
-                                c->address ? "D-Bus" : "the D-Bus system bus", desc, strerror(-r));
+                log_error_errno(r, "cannot connect to %s at %s: %m",
+                                c->address ? "D-Bus" : "the D-Bus system bus", desc);
                 return -ERRNO_UNREACHABLE;
         }
 
@@ -75,7 +76,7 @@ int bus_log_call_error_object(Context *c, const sd_bus_error *e, int r, const ch
                 if (r == -ETIMEDOUT)
                         log_error_errno(r, "cannot %s: siovd did not answer in time on %s", what, bus);
                 else
-                        log_error_errno(r, "cannot %s: connection to %s failed: %s", what, bus, strerror(-r));
+                        log_error_errno(r, "cannot %s: connection to %s failed: %m", what, bus);
                 return -ERRNO_UNREACHABLE;
         }
 
@@ -133,14 +134,7 @@ int bus_log_call_error_object(Context *c, const sd_bus_error *e, int r, const ch
                 log_error_errno(r, "%s: %s", object, msg);
         else
                 log_error_errno(r, "%s", msg);
-        if (sd_bus_error_has_names(e, SIOV_ERROR_NO_SUCH_PARENT, SIOV_ERROR_NO_SUCH_TYPE,
-                                   SIOV_ERROR_NO_SUCH_DEVICE))
-                return -ERRNO_NO_SUCH_OBJECT;
-        if (sd_bus_error_has_names(e, SIOV_ERROR_NO_CAPACITY))
-                return -ERRNO_NO_CAPACITY;
-        if (sd_bus_error_has_names(e, SIOV_ERROR_INVALID_ARGUMENT, SD_BUS_ERROR_INVALID_ARGS))
-                return -ERRNO_USAGE;
-        return -EIO;
+        return errno_from_siovd_error(e);
 }
 
 int bus_call(Context *c, const char *path, const char *interface, const char *member,
@@ -155,7 +149,7 @@ int bus_call(Context *c, const char *path, const char *interface, const char *me
 
         r = sd_bus_message_new_method_call(c->bus, &m, SIOV_DBUS_NAME, path, interface, member);
         if (r < 0)
-                return log_error_errno(r, "cannot build a call to %s: %s", member, strerror(-r));
+                return log_error_errno(r, "cannot build a call to %s: %m", member);
 
         if (!isempty(types)) {
                 va_list ap;
@@ -164,7 +158,7 @@ int bus_call(Context *c, const char *path, const char *interface, const char *me
                 r = sd_bus_message_appendv(m, types, ap);
                 va_end(ap);
                 if (r < 0)
-                        return log_error_errno(r, "cannot build a call to %s: %s", member, strerror(-r));
+                        return log_error_errno(r, "cannot build a call to %s: %m", member);
         }
 
         r = sd_bus_call(c->bus, m, 0, &error, &reply);
@@ -227,6 +221,7 @@ Model *model_free(Model *m) {
         for (size_t i = 0; i < m->n_devices; i++) {
                 free(m->devices[i].attributes);
                 free(m->devices[i].netdevs);
+                free(m->devices[i].vgpu_types);
         }
         free(m->devices);
         free(m->skipped_definitions);
@@ -239,26 +234,9 @@ Model *model_free(Model *m) {
         for (size_t i = 0; i < m->n_pages; i++)
                 sd_bus_message_unref(m->pages[i]);
         free(m->pages);
+        sd_bus_message_unref(m->vgpu_reply);
         free(m);
         return NULL;
-}
-
-/* Grows *array to hold at least need elements (doubling). */
-static int grow(void **array, size_t *allocated, size_t need, size_t size) {
-        size_t n;
-        void *p;
-
-        if (need <= *allocated)
-                return 0;
-        n = *allocated ? *allocated * 2 : 16;
-        if (n < need)
-                n = need;
-        p = reallocarray(*array, n, size);
-        if (!p)
-                return -ENOMEM;
-        *array = p;
-        *allocated = n;
-        return 0;
 }
 
 /* Property readers: each reads the variant's contents (already entered)
@@ -297,7 +275,7 @@ static int read_strv(sd_bus_message *m, void *field, void *count) {
                         return r;
                 if (r == 0)
                         break;
-                r = grow((void **) &l, &allocated, n + 2, sizeof(*l));
+                r = greedy_realloc((void **) &l, &allocated, n + 2, sizeof(*l)) ? 0 : -ENOMEM;
                 if (r < 0)
                         return r;
                 l[n++] = s;
@@ -317,135 +295,76 @@ static int read_strv(sd_bus_message *m, void *field, void *count) {
         return 0;
 }
 
-static int read_dict_su(sd_bus_message *m, void *field, void *count) {
-        KeyValue **ret = field;
-        _cleanup_free_ KeyValue *kv = NULL;
+/* Reads an array of contents (e.g. "(ss)") into a malloc'd array of size-
+ * byte elements, each filled by read_one (>0: read one, 0: the end): the
+ * shape of every a(...) property. Replaces *ret and *count. */
+static int read_array(sd_bus_message *m, const char *contents, size_t size,
+                      int (*read_one)(sd_bus_message *m, void *elem), void *ret, void *count) {
+        _cleanup_free_ uint8_t *a = NULL;
+        uint8_t elem[128];
         size_t n = 0, allocated = 0;
         int r;
 
-        r = sd_bus_message_enter_container(m, 'a', "{su}");
+        assert(size <= sizeof(elem));
+        r = sd_bus_message_enter_container(m, 'a', contents);
         if (r < 0)
                 return r;
         for (;;) {
-                const char *k;
-                uint32_t v;
-
-                r = sd_bus_message_read(m, "{su}", &k, &v);
+                memset(elem, 0, size);
+                r = read_one(m, elem);
                 if (r < 0)
                         return r;
                 if (r == 0)
                         break;
-                r = grow((void **) &kv, &allocated, n + 1, sizeof(*kv));
-                if (r < 0)
-                        return r;
-                kv[n++] = (KeyValue) { k, v };
+                if (!GREEDY_REALLOC(a, allocated, (n + 1) * size))
+                        return -ENOMEM;
+                memcpy(a + n++ * size, elem, size);
         }
         r = sd_bus_message_exit_container(m);
         if (r < 0)
                 return r;
 
-        free(*ret);
-        *ret = TAKE_PTR(kv);
+        free(*(void **) ret);
+        *(void **) ret = TAKE_PTR(a);
         *(size_t *) count = n;
         return 0;
+}
+
+static int read_one_key_value(sd_bus_message *m, void *elem) {
+        KeyValue *kv = elem;
+        return sd_bus_message_read(m, "{su}", &kv->key, &kv->value);
+}
+
+static int read_one_attribute(sd_bus_message *m, void *elem) {
+        Attribute *a = elem;
+        return sd_bus_message_read(m, "(ss)", &a->name, &a->value);
+}
+
+static int read_one_refusal(sd_bus_message *m, void *elem) {
+        Refusal *a = elem;
+        return sd_bus_message_read(m, "(tss)", &a->usec, &a->uuid, &a->reason);
+}
+
+static int read_one_work_queue(sd_bus_message *m, void *elem) {
+        WorkQueue *wq = elem;
+        return sd_bus_message_read(m, "(ssssssuii)", &wq->name, &wq->mode, &wq->type, &wq->state,
+                                   &wq->driver, &wq->label, &wq->size, &wq->group, &wq->clients);
+}
+
+static int read_dict_su(sd_bus_message *m, void *field, void *count) {
+        return read_array(m, "{su}", sizeof(KeyValue), read_one_key_value, field, count);
 }
 
 static int read_attributes(sd_bus_message *m, void *field, void *count) {
-        Attribute **ret = field;
-        _cleanup_free_ Attribute *a = NULL;
-        size_t n = 0, allocated = 0;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "(ss)");
-        if (r < 0)
-                return r;
-        for (;;) {
-                const char *k, *v;
-
-                r = sd_bus_message_read(m, "(ss)", &k, &v);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = grow((void **) &a, &allocated, n + 1, sizeof(*a));
-                if (r < 0)
-                        return r;
-                a[n++] = (Attribute) { k, v };
-        }
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-
-        free(*ret);
-        *ret = TAKE_PTR(a);
-        *(size_t *) count = n;
-        return 0;
+        return read_array(m, "(ss)", sizeof(Attribute), read_one_attribute, field, count);
 }
 
 static int read_refusals(sd_bus_message *m, void *field, void *count) {
-        Refusal **ret = field;
-        _cleanup_free_ Refusal *a = NULL;
-        size_t n = 0, allocated = 0;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "(tss)");
-        if (r < 0)
-                return r;
-        for (;;) {
-                const char *u, *why;
-                uint64_t t;
-
-                r = sd_bus_message_read(m, "(tss)", &t, &u, &why);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = grow((void **) &a, &allocated, n + 1, sizeof(*a));
-                if (r < 0)
-                        return r;
-                a[n++] = (Refusal) { t, u, why };
-        }
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-
-        free(*ret);
-        *ret = TAKE_PTR(a);
-        *(size_t *) count = n;
-        return 0;
+        return read_array(m, "(tss)", sizeof(Refusal), read_one_refusal, field, count);
 }
 
 static int read_work_queues(sd_bus_message *m, void *field, void *count) {
-        WorkQueue **ret = field;
-        _cleanup_free_ WorkQueue *a = NULL;
-        size_t n = 0, allocated = 0;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'a', "(ssssssuii)");
-        if (r < 0)
-                return r;
-        for (;;) {
-                WorkQueue wq = {};
-
-                r = sd_bus_message_read(m, "(ssssssuii)", &wq.name, &wq.mode, &wq.type, &wq.state,
-                                        &wq.driver, &wq.label, &wq.size, &wq.group, &wq.clients);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = grow((void **) &a, &allocated, n + 1, sizeof(*a));
-                if (r < 0)
-                        return r;
-                a[n++] = wq;
-        }
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-
-        free(*ret);
-        *ret = TAKE_PTR(a);
-        *(size_t *) count = n;
-        return 0;
+        return read_array(m, "(ssssssuii)", sizeof(WorkQueue), read_one_work_queue, field, count);
 }
 
 static void idxd_groups_free(IdxdGroup *g, size_t n) {
@@ -469,7 +388,7 @@ static int read_idxd_groups(sd_bus_message *m, void *field, void *count) {
                 r = sd_bus_message_enter_container(m, 'r', "sasas");
                 if (r <= 0)
                         break;
-                r = grow((void **) &a, &allocated, n + 1, sizeof(*a));
+                r = greedy_realloc((void **) &a, &allocated, n + 1, sizeof(*a)) ? 0 : -ENOMEM;
                 if (r < 0)
                         break;
                 a[n] = (IdxdGroup) {};
@@ -540,6 +459,7 @@ static const Property type_properties[] = {
         PROP("DeviceApi",          "s", read_string, Type, device_api),
         PROP("AvailableInstances", "u", read_u32,    Type, available),
         PROP("Broken",             "s", read_string, Type, broken),
+        PROP("MigrationVersion",   "s", read_string, Type, migration_version),
         {}
 };
 
@@ -689,7 +609,7 @@ static int model_add(sd_bus_message *reply, const ModelParser *mp, const char *i
         void *o;
         int r;
 
-        r = grow(array, allocated, *n + 1, size);
+        r = greedy_realloc(array, allocated, *n + 1, size) ? 0 : -ENOMEM;
         if (r < 0)
                 return r;
         o = (uint8_t *) *array + *n * size;
@@ -812,9 +732,8 @@ static int model_parse_records(sd_bus_message *reply, const Property *table, voi
                 r = sd_bus_message_read_basic(reply, 'o', &path);
                 if (r < 0)
                         return r;
-                r = grow(array, &allocated, *n + 1, size);
-                if (r < 0)
-                        return r;
+                if (!greedy_realloc(array, &allocated, *n + 1, size))
+                        return -ENOMEM;
                 o = (uint8_t *) *array + *n * size;
                 init(o, path);
                 (*n)++;
@@ -876,7 +795,7 @@ int model_fetch_compact(Context *c, bool manager, Model **ret) {
         if (r >= 0)
                 r = model_fill_defaults(m);
         if (r < 0) {
-                log_error_errno(r, "cannot parse siovd's lists from %s: %s", c->bus_description, strerror(-r));
+                log_error_errno(r, "cannot parse siovd's lists from %s: %m", c->bus_description);
                 return -EPROTO;
         }
         if (manager) {
@@ -918,7 +837,7 @@ int device_fetch(Context *c, const char *path, const char *object, Model **ret) 
         if (r == -EPROTO)
                 return r;
         if (r < 0) {
-                log_error_errno(r, "cannot parse the properties of %s: %s", object, strerror(-r));
+                log_error_errno(r, "cannot parse the properties of %s: %m", object);
                 return -EPROTO;
         }
         r = model_fill_defaults(m);
@@ -945,7 +864,7 @@ int model_parse_device_list(Model *m, sd_bus_message *reply) {
                         return r;
                 if (r == 0)
                         break;
-                r = grow((void **) &m->devices, &allocated, m->n_devices + 1, sizeof(Device));
+                r = greedy_realloc((void **) &m->devices, &allocated, m->n_devices + 1, sizeof(Device)) ? 0 : -ENOMEM;
                 if (r < 0)
                         return r;
                 d = &m->devices[m->n_devices++];
@@ -1049,5 +968,56 @@ int device_list_fetch(Context *c, const char *parent, const char *type, Model **
         if (r < 0)
                 return log_error_errno(r, "out of memory");
         *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int model_fetch_vgpus(Context *c, Model *m, const char *parent) {
+        const char *uuid;
+        uint32_t cur;
+        int r;
+
+        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListVgpus",
+                     "list the vGPU VFs", &m->vgpu_reply, "s", strempty(parent));
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m->vgpu_reply, 'a', "(sua(us))");
+        while (r >= 0) {
+                Device *d = NULL;
+
+                r = sd_bus_message_enter_container(m->vgpu_reply, 'r', "sua(us)");
+                if (r <= 0)
+                        break;
+                r = sd_bus_message_read(m->vgpu_reply, "su", &uuid, &cur);
+                if (r < 0)
+                        break;
+                for (size_t i = 0; i < m->n_devices && !d; i++)
+                        if (streq(m->devices[i].uuid, uuid))
+                                d = &m->devices[i];
+                r = sd_bus_message_enter_container(m->vgpu_reply, 'a', "(us)");
+                while (r >= 0) {
+                        VgpuType t, *l;
+
+                        r = sd_bus_message_read(m->vgpu_reply, "(us)", &t.id, &t.name);
+                        if (r <= 0)
+                                break;
+                        if (!d)
+                                continue;
+                        l = reallocarray(d->vgpu_types, d->n_vgpu_types + 1, sizeof(VgpuType));
+                        if (!l)
+                                return log_error_errno(-ENOMEM, "out of memory");
+                        d->vgpu_types = l;
+                        d->vgpu_types[d->n_vgpu_types++] = t;
+                }
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m->vgpu_reply);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m->vgpu_reply);
+                if (d) {
+                        d->vgpu = true;
+                        d->vgpu_type = cur;
+                }
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot parse siovd's answer to ListVgpus: %s", strerror(-r));
         return 0;
 }

@@ -64,14 +64,9 @@ Parent *model_find_parent(const Model *m, const char *name) {
 }
 
 int model_link(Model *m) {
-        /* qsort() of an empty (NULL) array is undefined: a host with only
-         * idxd parents has no types and no devices. */
-        if (m->n_parents > 1)
-                qsort(m->parents, m->n_parents, sizeof(Parent), parent_compare);
-        if (m->n_types > 1)
-                qsort(m->types, m->n_types, sizeof(Type), type_compare);
-        if (m->n_devices > 1)
-                qsort(m->devices, m->n_devices, sizeof(Device), device_compare);
+        qsort_safe(m->parents, m->n_parents, sizeof(Parent), parent_compare);
+        qsort_safe(m->types, m->n_types, sizeof(Type), type_compare);
+        qsort_safe(m->devices, m->n_devices, sizeof(Device), device_compare);
 
         for (size_t i = 0; i < m->n_parents; i++) {
                 key_values_sort(m->parents[i].resources, m->parents[i].n_resources, resource_key_order);

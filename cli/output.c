@@ -90,14 +90,8 @@ static char *cell_sanitize(const char *s) {
 int table_add(Table *t, const char *cell) {
         char *c;
 
-        if (t->n_cells >= t->allocated) {
-                size_t n = t->allocated ? t->allocated * 2 : 64;
-                char **p = reallocarray(t->cells, n, sizeof(char *));
-                if (!p)
-                        return -ENOMEM;
-                t->cells = p;
-                t->allocated = n;
-        }
+        if (!GREEDY_REALLOC(t->cells, t->allocated, t->n_cells + 1))
+                return -ENOMEM;
         c = cell_sanitize(cell);
         if (!c)
                 return -ENOMEM;
@@ -195,8 +189,7 @@ static int key_value_compare(const void *x, const void *y) {
 
 void key_values_sort(KeyValue *kv, size_t n, const char * const *order) {
         sort_order = order;
-        if (n > 1)      /* kv is NULL when the property was absent */
-                qsort(kv, n, sizeof(KeyValue), key_value_compare);
+        qsort_safe(kv, n, sizeof(KeyValue), key_value_compare);
 }
 
 char *key_values_to_string(const KeyValue *kv, size_t n) {
@@ -575,7 +568,8 @@ json_object *type_to_json(const Type *t) {
             add(o, "description", string(t->description)) < 0 ||
             add(o, "device_api", string(t->device_api)) < 0 ||
             add(o, "available_instances", u32(t->available)) < 0 ||
-            add(o, "broken", string(t->broken)) < 0) {
+            add(o, "broken", string(t->broken)) < 0 ||
+            add(o, "migration_version", string(t->migration_version)) < 0) {
                 json_object_put(o);
                 return NULL;
         }
@@ -583,7 +577,7 @@ json_object *type_to_json(const Type *t) {
 }
 
 json_object *device_to_json(const Device *d) {
-        json_object *o, *attrs = NULL;
+        json_object *o, *attrs = NULL, *vgpu_types = NULL;
 
         o = json_object_new_object();
         if (!o)
@@ -602,6 +596,19 @@ json_object *device_to_json(const Device *d) {
                         goto fail;
         }
 
+        vgpu_types = json_object_new_array_ext(d->n_vgpu_types);
+        if (!vgpu_types)
+                goto fail;
+        for (size_t i = 0; i < d->n_vgpu_types; i++) {
+                json_object *a = array_add_object(vgpu_types);
+
+                if (!a)
+                        goto fail;
+                if (add(a, "id", u32(d->vgpu_types[i].id)) < 0 ||
+                    add(a, "name", string(d->vgpu_types[i].name)) < 0)
+                        goto fail;
+        }
+
         if (add(o, "uuid", string(d->uuid)) < 0 ||
             add(o, "kind", string(d->kind)) < 0 ||
             add(o, "parent", string(d->parent)) < 0 ||
@@ -615,10 +622,14 @@ json_object *device_to_json(const Device *d) {
             add(o, "sysfs_path", string(d->sysfs_path)) < 0 ||
             add(o, "driver", string(d->driver)) < 0 ||
             add(o, "host_used", boolean(d->host_used)) < 0 ||
-            add(o, "netdevs", strv(d->netdevs)) < 0)
+            add(o, "netdevs", strv(d->netdevs)) < 0 ||
+            add(o, "vgpu", boolean(d->vgpu)) < 0 ||
+            add(o, "vgpu_type", u32(d->vgpu_type)) < 0 ||
+            add(o, "vgpu_creatable_types", TAKE_PTR(vgpu_types)) < 0)
                 goto fail;
         return o;
 fail:
+        json_object_put(vgpu_types);
         json_object_put(attrs);
         json_object_put(o);
         return NULL;

@@ -225,6 +225,21 @@ static const Verb verbs[] = {
           "\"# monitoring ...\" on stderr says it is ready. Runs until SIGINT or\n"
           "SIGTERM (exit 0) or until the bus goes away (exit 3).\n",
           0, 0, 0, 0, 0, verb_monitor },
+        { "migration-info", "", "Print the migration versions to copy to another host",
+          "For each device type whose driver offers VFIO migration, a line\n"
+          "\"TYPE VERSION\" (its migration_version: what a saved device state\n"
+          "needs from the destination type), after a \"# on PARENT, ...\" line.\n"
+          "Save it on the source host and give it to 'migration-check' on the\n"
+          "destination. With --json: [{\"type\", \"migration_version\", \"parents\"}].\n",
+          0, 0, 0, 0, 0, verb_migration_info },
+        { "migration-check", "FILE", "Check a source host's migration versions here",
+          "FILE (\"-\": stdin) is what 'migration-info' (or --json) printed on the\n"
+          "source host. For each type prints \"compatible TYPE: on PARENT, ...\"\n"
+          "(the parents here that can take its device states) or \"incompatible\n"
+          "TYPE: reason\". Exit status 1 when any type is incompatible. With\n"
+          "--json: [{\"type\", \"migration_version\", \"compatible\", \"reason\",\n"
+          "\"parents\"}].\n",
+          0, 0, 0, 1, 1, verb_migration_check },
         { "help", "[COMMAND]", "Show this help, or a command's", NULL,
           0, 0, 0, 0, 1, verb_help },
 };
@@ -239,16 +254,6 @@ static const Verb *verb_find(const char *name) {
                         return &verbs[i];
         return NULL;
 }
-
-static const char exit_status_help[] =
-        "Exit status:\n"
-        "  0  success\n"
-        "  1  siovd (or the kernel behind it) reported a failure\n"
-        "  2  usage error: bad command line, or an argument siovd rejects as invalid\n"
-        "  3  the bus cannot be reached, or siovd is not running or not answering\n"
-        "  4  no such parent, type or device\n"
-        "  5  not authorized\n"
-        "  6  no capacity left for the requested type\n";
 
 static const char global_options_help[] =
         "  -h --help            Show this help (after a command: the command's help)\n"
@@ -304,7 +309,9 @@ static void help(void) {
                 printf("  %-16s %s\n", verbs[i].name, verbs[i].summary);
         printf("\nOptions:\n%s", global_options_help);
         print_option_help(~0u, NULL);
-        printf("\n%s\nSee '%s COMMAND --help' for a command's arguments and options.\n", exit_status_help, PROGRAM);
+        putchar('\n');
+        exit_status_help(stdout);
+        printf("\nSee '%s COMMAND --help' for a command's arguments and options.\n", PROGRAM);
 }
 
 static void verb_print_help(const Verb *v) {
@@ -313,7 +320,8 @@ static void verb_print_help(const Verb *v) {
                 printf("\n%s", v->details);
         printf("\nOptions:\n%s", global_options_help);
         print_option_help(v->options, v->name);
-        printf("\n%s", exit_status_help);
+        putchar('\n');
+        exit_status_help(stdout);
 }
 
 static int verb_help(Context *c, const Options *o, int argc, char **argv) {
@@ -584,9 +592,7 @@ int siovctl_parse(int argc, char *argv[], Arguments *a) {
         return check_arguments(a->verb, a);
 }
 
-/* The unit tests link this file for siovctl_parse() and have their own main(). */
-#ifndef SIOVCTL_NO_MAIN
-static int run(int argc, char *argv[], Context *ctx) {
+int siovctl_run(int argc, char *argv[], Context *ctx) {
         _cleanup_(arguments_done) Arguments a = {};
         int r;
 
@@ -611,22 +617,3 @@ static int run(int argc, char *argv[], Context *ctx) {
         ctx->json = a.json;
         return a.verb->run(ctx, &a.options, a.n_positional, a.positional);
 }
-
-int main(int argc, char *argv[]) {
-        Context ctx = {};
-        int r;
-
-        r = run(argc, argv, &ctx);
-
-        sd_bus_flush_close_unref(ctx.bus);
-        free(ctx.bus_description);
-
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-                log_error_errno(-EIO, "cannot write the output: %s", strerror(errno ?: EIO));
-                if (r >= 0)
-                        r = -EIO;
-        }
-
-        return exit_code_from_errno(r);
-}
-#endif

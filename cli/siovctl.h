@@ -16,6 +16,7 @@
 #include <systemd/sd-bus.h>
 
 #include "libsiov.h"
+#include "log.h"
 #include "siov-macro.h"
 
 /* Exit codes, documented in `siovctl --help` and the README. */
@@ -40,16 +41,17 @@ enum {
 #define ERRNO_NOT_AUTHORIZED    EACCES
 #define ERRNO_NO_CAPACITY       ENOSPC
 
+/* exit-status.c: the one table of exit codes. */
 int exit_code_from_errno(int r);
+/* The errno selecting the exit code for an error siovd answered (-EIO:
+ * EXIT_SIOVCTL_FAILED). */
+int errno_from_siovd_error(const sd_bus_error *e);
+/* "Exit status:" and a line per code, for --help. */
+void exit_status_help(FILE *f);
 
-/* ---- logging: stderr, one line, "siovctl: " prefix -------------------- */
+/* ---- logging: stderr, one line, "siovctl: " prefix (log.h) ------------- */
 
 #define PROGRAM "siovctl"
-
-/* Prints "siovctl: <message>" on stderr; returns r (negative). */
-int log_error_errno(int r, const char *fmt, ...) _printf_(2, 3);
-/* The same for a note that is not an error ("created on siov1 ..."). */
-void log_info(const char *fmt, ...) _printf_(1, 2);
 
 /* ---- the model --------------------------------------------------------- */
 
@@ -132,6 +134,7 @@ struct Type {
         const char *device_api;
         uint32_t available;
         const char *broken;
+        const char *migration_version;  /* "" when the type has none */
 };
 
 typedef struct Device {
@@ -151,7 +154,17 @@ typedef struct Device {
         const char *driver;
         int host_used;
         const char **netdevs;
+        /* NVIDIA SR-IOV vGPU VF (Manager.ListVgpus); vgpu false otherwise */
+        bool vgpu;
+        uint32_t vgpu_type;
+        struct VgpuType *vgpu_types;
+        size_t n_vgpu_types;
 } Device;
+
+typedef struct VgpuType {
+        uint32_t id;
+        const char *name;
+} VgpuType;
 
 typedef struct Model {
         sd_bus_message *reply;          /* owns every borrowed string */
@@ -160,6 +173,7 @@ typedef struct Model {
         sd_bus_message *status_reply;   /* GetStatus, in a compact fetch */
         sd_bus_message **pages;         /* ListDevices per parent, when paged */
         size_t n_pages;
+        sd_bus_message *vgpu_reply;     /* ListVgpus, when fetched */
 
         bool have_manager;
         const char *version;
@@ -237,6 +251,9 @@ int model_fetch_compact(Context *c, bool manager, Model **ret);
 /* One Manager.ListDevices call: only m->devices is filled, sorted. The
  * filters (NULL: all) are checked by siovd. */
 int device_list_fetch(Context *c, const char *parent, const char *type, Model **ret);
+/* One Manager.ListVgpus call: fills the vgpu fields of m's VF devices (the
+ * strings borrowed from the reply, which m keeps). */
+int model_fetch_vgpus(Context *c, Model *m, const char *parent);
 int model_parse_device_list(Model *m, sd_bus_message *reply);
 /* Reads a GetManagedObjects reply into m (which keeps no reference: the
  * caller keeps reply alive as long as m). -EPROTO (printed) when a known
@@ -358,6 +375,9 @@ void arguments_done(Arguments *a);
  * apply, missing or conflicting options, argument counts. Errors are printed
  * and return -ERRNO_USAGE. With --help or --version the checks are skipped. */
 int siovctl_parse(int argc, char *argv[], Arguments *a);
+/* Parses argv and runs the command; returns what exit_code_from_errno()
+ * turns into the exit code. */
+int siovctl_run(int argc, char *argv[], Context *ctx);
 const char *verb_name(const Verb *v);
 
 int verb_parents(Context *c, const Options *o, int argc, char **argv);
@@ -378,6 +398,8 @@ int verb_import_mdevctl(Context *c, const Options *o, int argc, char **argv);
 int verb_provision(Context *c, const Options *o, int argc, char **argv);
 int verb_sriov(Context *c, const Options *o, int argc, char **argv);
 int verb_monitor(Context *c, const Options *o, int argc, char **argv);
+int verb_migration_info(Context *c, const Options *o, int argc, char **argv);
+int verb_migration_check(Context *c, const Options *o, int argc, char **argv);
 
 /* ---- write helpers, exposed for the unit tests ------------------------- */
 

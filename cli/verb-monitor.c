@@ -846,7 +846,7 @@ int verb_monitor(Context *c, const Options *o, int argc, char **argv) {
 
         r = sd_event_default(&event);
         if (r < 0)
-                return log_error_errno(r, "cannot set up the event loop: %s", strerror(-r));
+                return log_error_errno(r, "cannot set up the event loop: %m");
         mon.event = event;
 
         /* SIGINT and SIGTERM end the loop with 0 (sd-event's default handler). */
@@ -859,11 +859,11 @@ int verb_monitor(Context *c, const Options *o, int argc, char **argv) {
         if (r >= 0)
                 r = sd_event_add_signal(event, NULL, SIGTERM, NULL, NULL);
         if (r < 0)
-                return log_error_errno(r, "cannot watch signals: %s", strerror(-r));
+                return log_error_errno(r, "cannot watch signals: %m");
 
         r = sd_bus_attach_event(c->bus, event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
-                return log_error_errno(r, "cannot attach the bus to the event loop: %s", strerror(-r));
+                return log_error_errno(r, "cannot attach the bus to the event loop: %m");
 
         /* Synchronous AddMatch calls: when they return, the bus delivers
          * every later signal, so the line below means "ready". */
@@ -882,7 +882,7 @@ int verb_monitor(Context *c, const Options *o, int argc, char **argv) {
         r = sd_bus_match_signal(c->bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
                                 "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, &mon);
         if (r < 0)
-                return log_error_errno(r, "cannot watch the connection: %s", strerror(-r));
+                return log_error_errno(r, "cannot watch the connection: %m");
 
         /* NameHasOwner does not activate siovd: monitoring should not start it. */
         {
@@ -894,7 +894,7 @@ int verb_monitor(Context *c, const Options *o, int argc, char **argv) {
                         return bus_log_call_error(c, &error, r, "ask the bus about siovd");
                 r = sd_bus_message_read(reply, "b", &has_owner);
                 if (r < 0)
-                        return log_error_errno(r, "cannot parse the bus's answer: %s", strerror(-r));
+                        return log_error_errno(r, "cannot parse the bus's answer: %m");
         }
 
         fprintf(stderr, "# monitoring %s on %s%s\n", SIOV_DBUS_NAME, c->bus_description,
@@ -902,7 +902,7 @@ int verb_monitor(Context *c, const Options *o, int argc, char **argv) {
 
         r = sd_event_loop(event);
         if (r < 0)
-                return log_error_errno(r, "event loop failed: %s", strerror(-r));
+                return log_error_errno(r, "event loop failed: %m");
         switch (r) {
         case EXIT_SIOVCTL_OK:
                 return 0;

@@ -52,7 +52,7 @@ static void names_sort_unique(Names *l) {
 
         if (l->n < 2)
                 return;
-        qsort(l->names, l->n, sizeof(char *), names_compare);
+        qsort_safe(l->names, l->n, sizeof(char *), names_compare);
         for (size_t i = 0; i < l->n; i++)
                 if (k == 0 || !streq(l->names[k - 1], l->names[i]))
                         l->names[k++] = l->names[i];
@@ -417,6 +417,13 @@ static char *device_details(const Device *d) {
                 fprintf(f, "%s%s", sep, *n);
                 sep = n[1] ? "," : " ";
         }
+        if (d->vgpu) {
+                if (d->vgpu_type > 0)
+                        fprintf(f, "%svgpu=%u", sep, d->vgpu_type);
+                else
+                        fprintf(f, "%svgpu=none(%zu creatable)", sep, d->n_vgpu_types);
+                sep = " ";
+        }
         if (d->autostart) {
                 fprintf(f, "%sautostart", sep);
                 sep = " ";
@@ -455,6 +462,13 @@ int verb_list(Context *c, const Options *o, int argc, char **argv) {
         r = device_list_fetch(c, o->parent, o->type, &m);
         if (r < 0)
                 return r;
+        for (size_t i = 0; i < m->n_devices; i++)
+                if (streq(m->devices[i].kind, "vf")) {
+                        r = model_fetch_vgpus(c, m, o->parent);
+                        if (r < 0)
+                                return r;
+                        break;
+                }
 
         if (c->json) {
                 _cleanup_(json_array_done) JsonArray a = {};

@@ -108,7 +108,7 @@ static int method_new(Context *c, const char *path, const char *interface, const
                 return r;
         r = sd_bus_message_new_method_call(c->bus, ret, SIOV_DBUS_NAME, path, interface, member);
         if (r < 0)
-                return log_error_errno(r, "cannot build a call to %s: %s", member, strerror(-r));
+                return log_error_errno(r, "cannot build a call to %s: %m", member);
         return 0;
 }
 
@@ -125,7 +125,7 @@ static int method_call(Context *c, const Options *o, sd_bus_message *m, const ch
         interactive = o->ask_password && isatty(STDIN_FILENO);
         r = sd_bus_message_set_allow_interactive_authorization(m, interactive);
         if (r < 0)
-                return log_error_errno(r, "cannot build the call: %s", strerror(-r));
+                return log_error_errno(r, "cannot build the call: %m");
 
         if (interactive)
                 polkit_agent_open_if_enabled(true);
@@ -229,7 +229,7 @@ static int manager_call_string(Context *c, const Options *o, const char *member,
                 return r;
         r = sd_bus_message_append(m, "s", arg);
         if (r < 0)
-                return log_error_errno(r, "cannot build a call to %s: %s", member, strerror(-r));
+                return log_error_errno(r, "cannot build a call to %s: %m", member);
         return method_call(c, o, m, what, NULL, NULL, ret_reply);
 }
 
@@ -250,7 +250,7 @@ static int create_or_define(Context *c, const Options *o, bool define) {
         if (r >= 0)
                 r = append_create_options(m, o, define);
         if (r < 0)
-                return log_error_errno(r, "cannot build a call to %s: %s", member, strerror(-r));
+                return log_error_errno(r, "cannot build a call to %s: %m", member);
 
         /* siovd's errors name the parent and type themselves. */
         r = method_call(c, o, m, define ? "define the device" : "create the device", NULL, NULL, &reply);
@@ -259,7 +259,7 @@ static int create_or_define(Context *c, const Options *o, bool define) {
 
         r = sd_bus_message_read(reply, "o", &path);
         if (r < 0) {
-                log_error_errno(r, "cannot parse siovd's answer to %s: %s", member, strerror(-r));
+                log_error_errno(r, "cannot parse siovd's answer to %s: %m", member);
                 return -EPROTO;
         }
         r = sd_bus_path_decode(path, SIOV_DBUS_DEVICE_PREFIX, &uuid);
@@ -351,7 +351,7 @@ static int device_call(Context *c, const Options *o, const char *arg, const char
         if (append) {
                 r = append(m, o, userdata);
                 if (r < 0)
-                        return log_error_errno(r, "cannot build a call to %s: %s", member, strerror(-r));
+                        return log_error_errno(r, "cannot build a call to %s: %m", member);
         }
         r = method_call(c, o, m, what, object, uuid, NULL);
         if (r >= 0 && (streq(member, "Destroy") || streq(member, "Stop")))
@@ -560,21 +560,14 @@ int verb_import_mdevctl(Context *c, const Options *o, int argc, char **argv) {
                 r = sd_bus_message_read(reply, "(ssss)", &x.uuid, &x.parent, &x.result, &x.reason);
                 if (r <= 0)
                         break;
-                if (n >= allocated) {
-                        ImportResult *p;
-
-                        allocated = allocated ? allocated * 2 : 16;
-                        p = reallocarray(results, allocated, sizeof(ImportResult));
-                        if (!p)
-                                return log_error_errno(-ENOMEM, "out of memory");
-                        results = p;
-                }
+                if (!GREEDY_REALLOC(results, allocated, n + 1))
+                        return log_error_errno(-ENOMEM, "out of memory");
                 results[n++] = x;
         }
         if (r >= 0)
                 r = sd_bus_message_exit_container(reply);
         if (r < 0) {
-                log_error_errno(r, "cannot parse siovd's answer to ImportMdevctl: %s", strerror(-r));
+                log_error_errno(r, "cannot parse siovd's answer to ImportMdevctl: %m");
                 return -EPROTO;
         }
 
@@ -632,7 +625,7 @@ int verb_provision(Context *c, const Options *o, int argc, char **argv) {
                 return json_array_end(&a);
         return 0;
 bad:
-        log_error_errno(r, "cannot parse siovd's answer to ProvisionParent: %s", strerror(-r));
+        log_error_errno(r, "cannot parse siovd's answer to ProvisionParent: %m");
         return -EPROTO;
 }
 

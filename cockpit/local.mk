@@ -6,3 +6,5 @@ dist_cockpit_DATA = \
 	cockpit/index.html \
 	cockpit/siov.js \
 	cockpit/siov.css
+# The README's picture of the page (made by tests/integration/test-cockpit.sh).
+EXTRA_DIST += cockpit/screenshot.png

@@ -59,6 +59,7 @@
     let vmNames = null;          /* libvirt's domains, or null without libvirt-dbus */
     const expanded = new Set();  /* device paths whose details row is open */
     let renderTimer = null;
+    let missingDevices = null;   /* [shown, tracked] when the bridge got fewer devices than siovd has */
 
     /* --- small DOM helpers (no innerHTML: names come from sysfs) ------------ */
 
@@ -398,7 +399,8 @@
         if (shown.length === 0)
             body.appendChild(el("tr", {}, el("td", {
                 colspan: 7, class: "siov-muted siov-empty-row",
-                text: all.length ? _("No device matches the filter.") : _("No devices yet.")
+                text: all.length ? _("No device matches the filter.")
+                    : missingDevices ? _("siovd's device list did not reach this page (see above).") : _("No devices yet.")
             })));
         const note = $("siov-devices-note");
         note.hidden = shown.length <= MAX_ROWS;
@@ -436,6 +438,16 @@
             box.appendChild(el("div", { class: "siov-alert siov-alert-warning", id: "siov-definitions-problem" },
                                el("strong", { class: "siov-alert-title", text: _("Persistent definitions are unavailable") }),
                                el("div", { class: "siov-alert-body", text: problem })));
+        if (missingDevices)
+            box.appendChild(el("div", { class: "siov-alert siov-alert-warning", id: "siov-devices-missing" },
+                               el("strong", {
+                                   class: "siov-alert-title",
+                                   text: format(_("This page shows $0 of the $1 devices siovd tracks"), missingDevices[0], missingDevices[1])
+                               }),
+                               el("div", {
+                                   class: "siov-alert-body",
+                                   text: _("The device list is larger than one D-Bus message may be. \"siovctl list --parent PARENT\" lists them all.")
+                               })));
         if (skipped.length)
             box.appendChild(el("div", { class: "siov-alert siov-alert-warning", id: "siov-definitions-skipped" },
                                el("strong", {
@@ -728,6 +740,25 @@
         loadManager();
     }
 
+    /* A device list too big for one bus message (LimitsExceeded) reaches
+     * the bridge incomplete without telling the page: compare with siovd's
+     * own count, where it has GetStatus (older siovd: UnknownMethod, and
+     * the root's GetManagedObjects carries every device anyway). */
+    function checkComplete(again) {
+        client.call(ROOT, IFACE_MANAGER, "GetStatus", [], { type: "" })
+                .then(([counts]) => {
+                    const shown = valid(devices).length;
+                    /* A device created meanwhile is on its way: ask once more. */
+                    if (counts.devices > shown && again)
+                        return void window.setTimeout(() => checkComplete(false), 2000);
+                    missingDevices = counts.devices > shown ? [shown, counts.devices] : null;
+                    if (missingDevices)
+                        console.log("siov: showing " + shown + " of " + counts.devices + " devices");
+                    scheduleRender();
+                })
+                .catch(err => console.log("siov: no device count from siovd: " + cockpit.message(err)));
+    }
+
     function watchAll() {
         client = cockpit.dbus(BUS, { bus: "system", superuser: "try" });
         /* The whole namespace, whichever ObjectManager under /org/siov1
@@ -749,6 +780,8 @@
         watchManager();
         client.addEventListener("owner", (ev, owner) => {
             siovdRunning = !!owner;
+            if (!owner)
+                missingDevices = null;
             if (owner)
                 loadManager();
             console.log("siov: org.siov1 " + (owner ? "owned by " + owner : "has no owner"));
@@ -759,6 +792,7 @@
         });
         Promise.allSettled([parents.wait(), types.wait(), devices.wait(), deviceWatch]).then(() => {
             loaded = true;
+            checkComplete(true);
             console.log("siov: loaded " + valid(parents).length + " parents, " + valid(types).length + " types, " +
                         valid(devices).length + " devices");
             render();

@@ -279,3 +279,12 @@ int bus_call_started(BusCall *c, int r, bool bounded) {
                 log_warning("Cannot time the answer to a removal of %s: the caller waits for the kernel.", c->uuid);
         return 1;
 }
+
+int bus_reply_close_and_send(sd_bus_message *reply) {
+        int r;
+
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}

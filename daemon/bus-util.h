@@ -55,3 +55,6 @@ BusCall *bus_call_new(Manager *m, sd_bus_message *message, BusCallReply reply, c
 LifecycleDone bus_call_lifecycle_done(BusCall *c);
 /* Takes c; returns what the method handler returns. */
 int bus_call_started(BusCall *c, int r, bool bounded);
+/* Closes the reply's outer container and sends it: the end of every
+ * method that builds its reply. */
+int bus_reply_close_and_send(sd_bus_message *reply);

@@ -16,8 +16,6 @@
 #include "log.h"
 #include "siov-names.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct siov_definition *, siov_definition_unref);
-
 static const char * const definitions_properties[] = { "DefinitionsProblem", NULL };
 static const char * const skipped_properties[] = { "SkippedDefinitions", NULL };
 static const char * const refused_properties[] = { "RefusedChanges", NULL };
@@ -477,8 +475,8 @@ int definitions_load_all(Manager *m) {
         int r;
 
         (void) check_folder(m);
-        a.skipped = hashmap_new();
-        a.seen = hashmap_new();
+        a.skipped = hashmap_new(NULL);
+        a.seen = hashmap_new(NULL);
         if (!a.skipped || !a.seen) {
                 hashmap_free(a.seen);
                 if (a.skipped)

@@ -9,6 +9,7 @@
 #include "device.h"
 #include "lifecycle.h"
 #include "polkit.h"
+#include "journal.h"
 #include "log.h"
 #include "siov-names.h"
 
@@ -16,7 +17,7 @@ int device_path(const char *uuid, char **ret) {
         return sd_bus_path_encode(SIOV_DBUS_DEVICE_PREFIX, uuid, ret);
 }
 
-int device_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+static int device_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                        void **found, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ char *uuid = NULL;
@@ -33,7 +34,7 @@ int device_object_find(sd_bus *bus, const char *path, const char *interface, voi
         return 1;
 }
 
-int device_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+static int device_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                            sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_strv_free_ char **l = NULL;
@@ -52,113 +53,66 @@ int device_node_enumerator(sd_bus *bus, const char *path, void *userdata, char *
         return 1;
 }
 
-#define DEVICE_STRING_GETTER(fn, expr)                                                          \
-        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
-                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {             \
-                _unused_ Device *d = userdata;                                                  \
-                return sd_bus_message_append_basic(reply, 's', strempty(expr));                 \
-        }
-
-DEVICE_STRING_GETTER(property_get_uuid, d->uuid)
-DEVICE_STRING_GETTER(property_get_kind, device_kind_to_string(d->kind))
-DEVICE_STRING_GETTER(property_get_parent, device_get_parent(d))
-DEVICE_STRING_GETTER(property_get_type, device_get_type(d))
-DEVICE_STRING_GETTER(property_get_state, device_get_state(d))
-DEVICE_STRING_GETTER(property_get_vm, device_get_vm(d))
-DEVICE_STRING_GETTER(property_get_address, device_get_address(d))
-DEVICE_STRING_GETTER(property_get_driver, device_get_driver(d))
-
-static int property_get_syspath(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Device *d = userdata;
-        char buf[PATH_MAX];
-
-        return sd_bus_message_append_basic(reply, 's', strempty(device_get_syspath(d, buf, sizeof(buf))));
-}
-
-static int property_get_holder(sd_bus *bus, const char *path, const char *interface, const char *property,
-                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Device *d = userdata;
-        return sd_bus_message_append(reply, "u", (uint32_t) device_get_holder(d));
-}
-
-static int property_get_persistent(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Device *d = userdata;
-        return sd_bus_message_append(reply, "b", d->persistent);
-}
-
-static int property_get_autostart(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Device *d = userdata;
-        return sd_bus_message_append(reply, "b", device_get_autostart(d));
-}
-
-static int property_get_attributes(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Device *d = userdata;
+int device_append_attrs(sd_bus_message *m, const struct siov_definition *spec) {
         int r;
 
-        r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        r = sd_bus_message_open_container(m, 'a', "(ss)");
         if (r < 0)
                 return r;
-        for (size_t i = 0; d->spec && i < siov_definition_get_n_attrs(d->spec); i++) {
-                r = sd_bus_message_append(reply, "(ss)", siov_definition_get_attr_name(d->spec, i),
-                                          siov_definition_get_attr_value(d->spec, i));
+        for (size_t i = 0; spec && i < siov_definition_get_n_attrs(spec); i++) {
+                r = sd_bus_message_append(m, "(ss)", siov_definition_get_attr_name(spec, i),
+                                          siov_definition_get_attr_value(spec, i));
                 if (r < 0)
                         return r;
         }
-        return sd_bus_message_close_container(reply);
+        return sd_bus_message_close_container(m);
 }
 
-static int property_get_host_used(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Device *d = userdata;
-        return sd_bus_message_append(reply, "b", device_get_host_used(d));
-}
+#define DEVICE_GETTER(name, kind, flags, expr) BUS_PROPERTY_GETTER(device, Device, name, kind, expr)
+#define DEVICE_VTABLE(name, kind, flags, expr) BUS_PROPERTY_VTABLE(device, name, kind, flags)
+#define DEVICE_GETTER_PTR(name, kind, flags, expr) device_property_get_##name,
+#define DEVICE_SIGNATURE(name, kind, flags, expr) BUS_KIND_##kind##_SIG,
 
-static int property_get_netdevs(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Device *d = userdata;
+DEVICE_PROPERTIES(DEVICE_GETTER)
+
+static const sd_bus_property_get_t device_getters[] = { DEVICE_PROPERTIES(DEVICE_GETTER_PTR) };
+const char *const device_property_signatures[] = { DEVICE_PROPERTIES(DEVICE_SIGNATURE) NULL };
+
+/* NVIDIA SR-IOV vGPU VFs, read only: the creatable types (id, name);
+ * [] for every other device. */
+int device_append_vgpu_types(sd_bus_message *m, const struct siov_vf *vf) {
         int r;
 
-        r = sd_bus_message_open_container(reply, 'a', "s");
+        r = sd_bus_message_open_container(m, 'a', "(us)");
         if (r < 0)
                 return r;
-        for (char * const *n = device_get_netdevs(d); *n; n++) {
-                r = sd_bus_message_append_basic(reply, 's', *n);
+        for (size_t i = 0; i < siov_vf_get_n_vgpu_types(vf); i++) {
+                r = sd_bus_message_append(m, "(us)", siov_vf_get_vgpu_type_id(vf, i),
+                                          siov_vf_get_vgpu_type_name(vf, i));
                 if (r < 0)
                         return r;
         }
-        return sd_bus_message_close_container(reply);
+        return sd_bus_message_close_container(m);
 }
 
-/* One Device as a struct of the Device properties, in their order:
- * (o s s s s s b b s a(ss) s s s b as). Used by Manager.ListDevices. */
+/* Manager.ListDevices' record: the path, then the first DEVICE_RECORD_N
+ * Device properties in table order. Its signature is API, so properties
+ * added later (after the first DEVICE_RECORD_N rows) are not in it; the
+ * unit tests check DEVICE_RECORD_SIGNATURE against the table. */
 int device_append_record(Device *d, sd_bus_message *m) {
-        char buf[PATH_MAX];
         int r;
 
-        r = sd_bus_message_open_container(m, 'r', "osssssbbsa(ss)sssbas");
+        r = sd_bus_message_open_container(m, 'r', DEVICE_RECORD_SIGNATURE);
         if (r < 0)
                 return r;
-        r = sd_bus_message_append(m, "osssssbbs", d->path, d->uuid, device_kind_to_string(d->kind),
-                                  strempty(device_get_parent(d)), strempty(device_get_type(d)),
-                                  device_get_state(d), d->persistent, device_get_autostart(d),
-                                  strempty(device_get_vm(d)));
+        r = sd_bus_message_append_basic(m, 'o', d->path);
         if (r < 0)
                 return r;
-        r = property_get_attributes(NULL, NULL, NULL, NULL, m, d, NULL);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_append(m, "sssb", strempty(device_get_address(d)),
-                                  strempty(device_get_syspath(d, buf, sizeof(buf))),
-                                  strempty(device_get_driver(d)), device_get_host_used(d));
-        if (r < 0)
-                return r;
-        r = property_get_netdevs(NULL, NULL, NULL, NULL, m, d, NULL);
-        if (r < 0)
-                return r;
+        for (size_t i = 0; i < DEVICE_RECORD_N; i++) {
+                r = device_getters[i](NULL, NULL, NULL, NULL, m, d, NULL);
+                if (r < 0)
+                        return r;
+        }
         return sd_bus_message_close_container(m);
 }
 
@@ -168,19 +122,35 @@ int device_append_record(Device *d, sd_bus_message *m) {
  * interfaces are listed (measured: 770 bytes for an mdev without
  * attributes; the fixed parts below leave a margin over that). */
 size_t device_reply_size(Device *d, bool object) {
-        char buf[PATH_MAX];
         size_t n = object ? 640 : 128;
 
         n += strlen(d->path) + 2 * strlen(d->uuid) + strlen(strempty(device_get_parent(d))) +
              strlen(strempty(device_get_type(d))) + strlen(strempty(device_get_vm(d))) +
              strlen(strempty(device_get_address(d))) + strlen(strempty(device_get_driver(d))) +
-             strlen(strempty(device_get_syspath(d, buf, sizeof(buf))));
+             strlen(device_get_syspath(d).s);
         for (size_t i = 0; d->spec && i < siov_definition_get_n_attrs(d->spec); i++)
                 n += 16 + strlen(siov_definition_get_attr_name(d->spec, i)) +
                      strlen(siov_definition_get_attr_value(d->spec, i));
         for (char * const *l = device_get_netdevs(d); *l; l++)
                 n += 8 + strlen(*l);
+        if (object) {
+                const struct siov_vf *vf = device_get_vf(d);
+
+                n += 96;        /* VgpuType, VgpuCreatableTypes */
+                for (size_t i = 0; i < siov_vf_get_n_vgpu_types(vf); i++)
+                        n += 16 + strlen(siov_vf_get_vgpu_type_name(vf, i));
+        }
         return n;
+}
+
+static void log_refused(Device *d, const char *vm, const char *verb, const sd_bus_error *error, int r) {
+        _cleanup_free_ char *what = NULL;
+
+        if (asprintf(&what, "%s device %s", verb, d->uuid) < 0)
+                return;
+        log_device_refused(&(DeviceEvent) { .device = d->uuid, .parent = device_get_parent(d),
+                                            .type = device_get_type(d), .vm = vm ?: device_get_vm(d) },
+                           what, sd_bus_error_is_set(error) ? error->message : strerror(-r));
 }
 
 /* Device methods: no side effect before polkit said yes (the handler runs
@@ -253,6 +223,8 @@ static int method_destroy(sd_bus_message *message, void *userdata, sd_bus_error 
         if (!c)
                 return -ENOMEM;
         r = lifecycle_destroy_checked(d, o.force, bus_call_lifecycle_done(c), error);
+        if (r < 0)
+                log_refused(d, NULL, "destroy", error, r);
         return bus_call_started(c, r, true);
 }
 
@@ -292,6 +264,8 @@ static int method_assign(sd_bus_message *message, void *userdata, sd_bus_error *
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = lifecycle_assign(userdata, vm, error);
+        if (r < 0)
+                log_refused(userdata, vm, "assign", error, r);
         return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
 }
 
@@ -317,23 +291,9 @@ BUS_METHOD_COUNTED(method_modify, device_manager)
 BUS_METHOD_COUNTED(method_assign, device_manager)
 BUS_METHOD_COUNTED(method_unassign, device_manager)
 
-const sd_bus_vtable device_vtable[] = {
+static const sd_bus_vtable device_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Uuid", "s", property_get_uuid, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Kind", "s", property_get_kind, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Parent", "s", property_get_parent, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Type", "s", property_get_type, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("State", "s", property_get_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("HolderPID", "u", property_get_holder, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Persistent", "b", property_get_persistent, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Autostart", "b", property_get_autostart, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("VM", "s", property_get_vm, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Attributes", "a(ss)", property_get_attributes, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Address", "s", property_get_address, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("SysfsPath", "s", property_get_syspath, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Driver", "s", property_get_driver, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("HostUsed", "b", property_get_host_used, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Netdevs", "as", property_get_netdevs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        DEVICE_PROPERTIES(DEVICE_VTABLE)
         SD_BUS_METHOD_WITH_ARGS("Start", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_start_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Stop", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_stop_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Destroy", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
@@ -346,4 +306,15 @@ const sd_bus_vtable device_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Unassign", SD_BUS_ARGS("a{sv}", options), SD_BUS_NO_RESULT,
                                 method_unassign_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
+};
+
+/* Devices (mdevs and VFs) live below /org/siov1/device. */
+const BusObjectImplementation device_object = {
+        .path = SIOV_DBUS_DEVICE_PREFIX,
+        .manager = true,        /* its own ObjectManager: the root's answer stays small */
+        .vtables = (const BusObjectVtable[]) {
+                { SIOV_DBUS_DEVICE_INTERFACE, device_vtable, device_object_find },
+                {}
+        },
+        .node_enumerator = device_node_enumerator,
 };

@@ -110,6 +110,10 @@ void device_count(Device *d) {
         d->counted = s;
 }
 
+void device_free_void(void *d) {
+        device_free(d);
+}
+
 Device *device_free(Device *d) {
         if (!d)
                 return NULL;
@@ -186,26 +190,32 @@ const char *device_get_address(const Device *d) {
         return d->uuid;
 }
 
-const char *device_get_syspath(const Device *d, char *buf, size_t size) {
+PathBuf device_get_syspath(const Device *d) {
+        PathBuf b = {};
+
         if (d->kind == DEVICE_KIND_VF) {
                 const char *pf, *slash;
 
                 if (!d->pf)
-                        return "";
+                        return b;
                 /* VFs sit beside their PF in the device tree. */
                 pf = siov_parent_get_syspath(d->pf);
                 slash = strrchr(pf, '/');
-                snprintf(buf, size, "%.*s/%s", (int) (slash ? slash - pf : 0), pf,
+                snprintf(b.s, sizeof(b.s), "%.*s/%s", (int) (slash ? slash - pf : 0), pf,
                          siov_vf_get_address(device_get_vf(d)));
-                return buf;
-        }
-        return d->mdev ? siov_mdev_get_syspath(d->mdev) : "";
+        } else if (d->mdev)
+                snprintf(b.s, sizeof(b.s), "%s", siov_mdev_get_syspath(d->mdev));
+        return b;
 }
 
 const char *device_get_driver(const Device *d) {
         if (d->kind == DEVICE_KIND_VF)
                 return d->pf ? siov_vf_get_driver(device_get_vf(d)) : "";
         return d->mdev ? siov_mdev_get_driver(d->mdev) : "";
+}
+
+bool device_get_migratable(const Device *d) {
+        return d->kind == DEVICE_KIND_MDEV && siov_mdev_get_migratable(d->mdev);
 }
 
 bool device_get_host_used(const Device *d) {
@@ -220,36 +230,11 @@ char * const *device_get_netdevs(const Device *d) {
         return empty;
 }
 
-/* The values a client sees, to signal exactly what changed. Strings point
- * into the snapshots and specs the device holds before and after, which
- * the callers keep alive until the diff is done. */
-typedef struct DeviceValues {
-        const char *parent, *type, *state, *vm, *address, *syspath, *driver;
-        bool persistent, autostart, host_used;
-        const struct siov_definition *spec;
-        char * const *netdevs;
-} DeviceValues;
-
-static DeviceValues device_values(const Device *d) {
-        return (DeviceValues) {
-                .parent = strempty(device_get_parent(d)),
-                .type = strempty(device_get_type(d)),
-                .state = device_get_state(d),
-                .vm = strempty(device_get_vm(d)),
-                .address = strempty(device_get_address(d)),
-                /* SysfsPath is built in a buffer: compare what it derives from. */
-                .syspath = d->kind == DEVICE_KIND_VF ? (d->pf ? siov_parent_get_syspath(d->pf) : "")
-                                                     : d->mdev ? siov_mdev_get_syspath(d->mdev) : "",
-                .driver = strempty(device_get_driver(d)),
-                .persistent = d->persistent,
-                .autostart = device_get_autostart(d),
-                .host_used = device_get_host_used(d),
-                .spec = d->spec,
-                .netdevs = device_get_netdevs(d),
-        };
+DeviceValues device_values(const Device *o) {
+        return (DeviceValues) { DEVICE_PROPERTIES(BUS_PROPERTY_VALUE) };
 }
 
-static bool attrs_equal(const struct siov_definition *a, const struct siov_definition *b) {
+bool device_attrs_equal(const struct siov_definition *a, const struct siov_definition *b) {
         size_t n = a ? siov_definition_get_n_attrs(a) : 0;
 
         if (n != (b ? siov_definition_get_n_attrs(b) : 0))
@@ -261,33 +246,24 @@ static bool attrs_equal(const struct siov_definition *a, const struct siov_defin
         return true;
 }
 
-static void device_signal_diff(Device *d, const DeviceValues *a, const DeviceValues *b) {
-        const char *changed[16];
-        size_t n = 0;
-        char * const *x, * const *y;
+bool device_vgpu_types_equal(const struct siov_vf *a, const struct siov_vf *b) {
+        size_t n = siov_vf_get_n_vgpu_types(a);
 
-#define DIFF_STR(name, field) if (!streq(a->field, b->field)) changed[n++] = name
-#define DIFF_BOOL(name, field) if (a->field != b->field) changed[n++] = name
-        DIFF_STR("Parent", parent);
-        DIFF_STR("Type", type);
-        DIFF_STR("State", state);
-        DIFF_BOOL("Persistent", persistent);
-        DIFF_BOOL("Autostart", autostart);
-        DIFF_STR("VM", vm);
-        if (!attrs_equal(a->spec, b->spec))
-                changed[n++] = "Attributes";
-        DIFF_STR("Address", address);
-        DIFF_STR("SysfsPath", syspath);
-        DIFF_STR("Driver", driver);
-        DIFF_BOOL("HostUsed", host_used);
-#undef DIFF_STR
-#undef DIFF_BOOL
-        for (x = a->netdevs, y = b->netdevs; *x && *y && streq(*x, *y); x++, y++)
-                ;
-        if (*x || *y)
-                changed[n++] = "Netdevs";
-        changed[n] = NULL;
-        if (n > 0)
+        if (n != siov_vf_get_n_vgpu_types(b))
+                return false;
+        for (size_t i = 0; i < n; i++)
+                if (siov_vf_get_vgpu_type_id(a, i) != siov_vf_get_vgpu_type_id(b, i) ||
+                    !streq(siov_vf_get_vgpu_type_name(a, i), siov_vf_get_vgpu_type_name(b, i)))
+                        return false;
+        return true;
+}
+
+BUS_PROPERTIES_DIFF_FUNCTION(device_values_diff, DeviceValues, DEVICE_PROPERTIES)
+
+static void device_signal_diff(Device *d, const DeviceValues *a, const DeviceValues *b) {
+        const char *changed[DEVICE_N_PROPERTIES + 1];
+
+        if (device_values_diff(a, b, changed) > 0)
                 manager_emit_changed(d->manager, d->path, SIOV_DBUS_DEVICE_INTERFACE, (char **) changed);
         device_count(d);
 }

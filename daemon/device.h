@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include "bus-object.h"
+#include "bus-property.h"
 #include "manager.h"
 
 typedef enum DeviceKind {
@@ -40,11 +42,62 @@ struct Device {
         DeviceState counted;    /* where Manager.device_counts has it */
 };
 
+/* org.siov1.Device, one row per property (bus-property.h); o is a
+ * const Device *. */
+#define DEVICE_PROPERTIES(X)                                                                    \
+        X(Uuid,       STR,   CONST,        o->uuid)                                             \
+        X(Kind,       STR,   CONST,        device_kind_to_string(o->kind))                      \
+        X(Parent,     STR,   EMITS_CHANGE, device_get_parent(o))                                \
+        X(Type,       STR,   EMITS_CHANGE, device_get_type(o))                                  \
+        X(State,      STR,   EMITS_CHANGE, device_get_state(o))                                 \
+        X(Persistent, BOOL,  EMITS_CHANGE, o->persistent)                                       \
+        X(Autostart,  BOOL,  EMITS_CHANGE, device_get_autostart(o))                             \
+        X(VM,         STR,   EMITS_CHANGE, device_get_vm(o))                                    \
+        X(Attributes, ATTRS, EMITS_CHANGE, o->spec)                                             \
+        X(Address,    STR,   EMITS_CHANGE, device_get_address(o))                               \
+        X(SysfsPath,  PATH,  EMITS_CHANGE, device_get_syspath(o))                               \
+        X(Driver,     STR,   EMITS_CHANGE, device_get_driver(o))                                \
+        X(HostUsed,   BOOL,  EMITS_CHANGE, device_get_host_used(o))                             \
+        X(Netdevs,    STRV,  EMITS_CHANGE, device_get_netdevs(o))                             \
+        X(Migratable, BOOL,  EMITS_CHANGE, device_get_migratable(o))                            \
+        X(VgpuType,   U32,   EMITS_CHANGE, siov_vf_get_vgpu_current(device_get_vf(o)))          \
+        X(VgpuCreatableTypes, VGPU, EMITS_CHANGE, device_get_vf(o))                            \
+        X(HolderPID,  U32,   EMITS_CHANGE, (uint32_t) device_get_holder(o))
+
+/* The attributes of the device's spec: a(ss) in order. */
+#define BUS_KIND_ATTRS_TYPE             const struct siov_definition *
+#define BUS_KIND_ATTRS_SIG              "a(ss)"
+#define BUS_KIND_ATTRS_EQUAL(a, b)      device_attrs_equal((a), (b))
+#define BUS_KIND_ATTRS_APPEND(m, v)     device_append_attrs((m), (v))
+bool device_attrs_equal(const struct siov_definition *a, const struct siov_definition *b);
+
+/* An NVIDIA vGPU VF's creatable types: a(us) (id, name), [] otherwise. */
+#define BUS_KIND_VGPU_TYPE              const struct siov_vf *
+#define BUS_KIND_VGPU_SIG               "a(us)"
+#define BUS_KIND_VGPU_EQUAL(a, b)       device_vgpu_types_equal((a), (b))
+#define BUS_KIND_VGPU_APPEND(m, v)      device_append_vgpu_types((m), (v))
+bool device_vgpu_types_equal(const struct siov_vf *a, const struct siov_vf *b);
+int device_append_vgpu_types(sd_bus_message *m, const struct siov_vf *vf);
+
+/* What a client sees of a device. Strings point into the snapshots and
+ * specs the device holds: a caller keeps the old ones alive until the
+ * diff is done. */
+typedef struct DeviceValues {
+        DEVICE_PROPERTIES(BUS_PROPERTY_FIELD)
+} DeviceValues;
+#define DEVICE_N_PROPERTIES (0 DEVICE_PROPERTIES(BUS_PROPERTY_COUNT))
+DeviceValues device_values(const Device *o);
+/* Names of the properties that differ, NULL-terminated in changed
+ * (DEVICE_N_PROPERTIES + 1 entries); returns how many. */
+size_t device_values_diff(const DeviceValues *a, const DeviceValues *b, const char **changed);
+
 int device_new_mdev(Manager *m, struct siov_mdev *mdev, Device **ret);
 int device_new_vf(Manager *m, struct siov_parent *pf, size_t i, Device **ret);
 /* A device known only by its definition (not active). */
 int device_new_defined(Manager *m, struct siov_definition *def, Device **ret);
 Device *device_free(Device *d);
+/* For maps that own their devices. */
+void device_free_void(void *d);
 /* New snapshots; signal the properties that changed. mdev NULL: the mdev
  * is gone (the object goes too unless a definition keeps it). */
 void device_update_mdev(Device *d, struct siov_mdev *mdev);
@@ -71,16 +124,21 @@ const char *device_get_state(const Device *d);
 /* While a removal waits for the kernel: the process holding the device. */
 pid_t device_get_holder(const Device *d);
 const char *device_get_address(const Device *d);
-const char *device_get_syspath(const Device *d, char *buf, size_t size);
+PathBuf device_get_syspath(const Device *d);
 const char *device_get_driver(const Device *d);
 bool device_get_host_used(const Device *d);
+bool device_get_migratable(const Device *d);    /* an active mdev offering VFIO migration */
 char * const *device_get_netdevs(const Device *d);
 const char *device_kind_to_string(DeviceKind k);
 
 /* device-dbus.c */
-extern const sd_bus_vtable device_vtable[];
-int device_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found, sd_bus_error *error);
-int device_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+extern const BusObjectImplementation device_object;
+int device_append_attrs(sd_bus_message *m, const struct siov_definition *spec);
 int device_path(const char *uuid, char **ret);
+/* Manager.ListDevices' record of one device (see device-dbus.c). */
+#define DEVICE_RECORD_SIGNATURE "osssssbbsa(ss)sssbas"
+#define DEVICE_RECORD_N 14
 int device_append_record(Device *d, sd_bus_message *m);
 size_t device_reply_size(Device *d, bool object);
+/* The signature of each property, in table order, NULL-terminated. */
+extern const char *const device_property_signatures[];

@@ -23,8 +23,10 @@
 #include "definitions.h"
 #include "device.h"
 #include "lifecycle.h"
+#include "journal.h"
 #include "log.h"
 #include "parent.h"
+#include "siov-errors.h"
 #include "siov-names.h"
 #include "sriov.h"
 #include "sysfs-queue.h"
@@ -34,53 +36,6 @@ static bool endswith_type(const char *id, const char *short_id) {
         size_t a = strlen(id), b = strlen(short_id);
         /* "1dwq" names "idxd-1dwq": the part after a dash. */
         return a > b + 1 && id[a - b - 1] == '-' && streq(id + a - b, short_id);
-}
-
-static int append(char **buf, size_t *len, const char *fmt, ...) _printf_(3, 4);
-static int append(char **buf, size_t *len, const char *fmt, ...) {
-        va_list ap;
-        char *s = NULL;
-        int n;
-
-        va_start(ap, fmt);
-        n = vasprintf(&s, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-                return -ENOMEM;
-        char *b = realloc(*buf, *len + n + 1);
-        if (!b) {
-                free(s);
-                return -ENOMEM;
-        }
-        memcpy(b + *len, s, n + 1);
-        *len += n;
-        *buf = b;
-        free(s);
-        return 0;
-}
-
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(char * const *) a, *(char * const *) b);
-}
-
-/* "a, b, c" of up to 12 sorted unique names. */
-static char *join_names(const char **names, size_t n) {
-        char *buf = NULL;
-        size_t len = 0, shown = 0;
-
-        qsort(names, n, sizeof(char *), cmp_str);
-        for (size_t i = 0; i < n; i++) {
-                if (i > 0 && streq(names[i], names[i - 1]))
-                        continue;
-                if (shown == 12) {
-                        (void) append(&buf, &len, ", ...");
-                        break;
-                }
-                if (append(&buf, &len, "%s%s", shown ? ", " : "", names[i]) < 0)
-                        break;
-                shown++;
-        }
-        return buf ?: strdup("none");
 }
 
 int lifecycle_resolve(Manager *m, const char *parent, const char *type,
@@ -98,26 +53,15 @@ int lifecycle_resolve(Manager *m, const char *parent, const char *type,
                         return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid parent name");
                 p = hashmap_get(m->parents, parent);
                 if (!p) {
-                        const char **names = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
+                        _cleanup_free_ const char **names = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
                         size_t n = 0;
-                        _cleanup_free_ char *list = NULL;
                         Parent *q;
 
                         if (!names)
                                 return -ENOMEM;
-                        HASHMAP_FOREACH(q, m->parents, i) {
-                                if (strcasecmp(q->name, parent) == 0) {
-                                        free(names);
-                                        return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_PARENT,
-                                                                 "no such parent '%s'; did you mean '%s'?",
-                                                                 parent, q->name);
-                                }
+                        HASHMAP_FOREACH(q, m->parents, i)
                                 names[n++] = q->name;
-                        }
-                        list = join_names(names, n);
-                        free(names);
-                        return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_PARENT,
-                                                 "no such parent '%s' (known: %s)", parent, strempty(list));
+                        return siov_error_no_such(error, SIOV_ERROR_NO_SUCH_PARENT, "parent", parent, names, n);
                 }
         }
 
@@ -146,16 +90,16 @@ int lifecycle_resolve(Manager *m, const char *parent, const char *type,
         if (!exact) {
                 _cleanup_free_ char *list = NULL;
 
-                qsort(shorts, n_shorts, sizeof(char *), cmp_str);
+                strv_sort(shorts, n_shorts);
                 for (size_t i = 1; i < n_shorts; i++)
                         if (!streq(shorts[i], shorts[0])) {
-                                list = join_names(shorts, n_shorts);
+                                list = siov_names_join(shorts, n_shorts);
                                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_TYPE,
                                                          "type '%s' is ambiguous: it may be %s; give the full name",
                                                          type, strempty(list));
                         }
                 if (n_shorts == 0) {
-                        list = join_names(known, n_known);
+                        list = siov_names_join(known, n_known);
                         if (isempty(parent))
                                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_TYPE,
                                                          "no parent offers type '%s' (known types: %s)",
@@ -189,107 +133,6 @@ int lifecycle_resolve(Manager *m, const char *parent, const char *type,
         *ret_parent = best;
         *ret_type = exact;
         return 0;
-}
-
-int lifecycle_error_no_capacity(Manager *m, Parent *p, const char *type, sd_bus_error *error) {
-        _cleanup_free_ char *usage = NULL;
-        struct siov_pool pool;
-        size_t len = 0;
-        Device *d;
-        struct { const char *type; unsigned n; } counts[64];
-        size_t n_counts = 0;
-        uint32_t avail = 0;
-        Type *t = parent_find_type(p, type);
-
-        if (t)
-                avail = type_get_available(t);
-
-        /* What holds the pool: mdevs by type, then the host. */
-        HASHMAP_FOREACH(d, m->devices, i) {
-                size_t k;
-
-                if (d->kind != DEVICE_KIND_MDEV || !d->mdev || !streq(device_get_parent(d), p->name))
-                        continue;
-                for (k = 0; k < n_counts && !streq(counts[k].type, device_get_type(d)); k++)
-                        ;
-                if (k == n_counts) {
-                        if (n_counts == ELEMENTSOF(counts))
-                                continue;
-                        counts[n_counts++] = (typeof(counts[0])) { device_get_type(d), 0 };
-                }
-                counts[k].n++;
-        }
-        if (siov_parent_get_idxd(p->snap)) {
-                const struct siov_idxd *x = siov_parent_get_idxd(p->snap);
-                const char *sep = "";
-                size_t n_disabled = 0;
-
-                /* A DSA/IAA device: say which WQs hold what, by name, so
-                 * the admin knows what to change with accel-config. */
-                (void) append(&usage, &len, "its %zu work queues are used by ", siov_idxd_get_n_wqs(x));
-                if (n_counts == 0)
-                        (void) append(&usage, &len, "no mdevs, ");
-                for (size_t k = 0; k < n_counts; k++)
-                        (void) append(&usage, &len, "%u %s mdev%s, ", counts[k].n, counts[k].type,
-                                      counts[k].n == 1 ? "" : "s");
-                (void) append(&usage, &len, "%u host kernel and %u host user work queue%s",
-                              siov_parent_get_host_usage(p->snap, SIOV_HOST_WQ_KERNEL),
-                              siov_parent_get_host_usage(p->snap, SIOV_HOST_WQ_USER),
-                              siov_parent_get_host_usage(p->snap, SIOV_HOST_WQ_USER) == 1 ? "" : "s");
-                for (size_t i = 0; i < siov_idxd_get_n_wqs(x); i++) {
-                        const struct siov_wq *wq = siov_idxd_get_wq(x, i);
-
-                        if (siov_wq_get_state(wq) == SIOV_WQ_STATE_DISABLED) {
-                                n_disabled++;
-                                continue;
-                        }
-                        (void) append(&usage, &len, "%s%s %s, %s, %s%s%s%s",
-                                      *sep ? sep : "; in the way: ", siov_wq_get_name(wq),
-                                      siov_wq_mode_to_string(siov_wq_get_mode(wq)),
-                                      siov_wq_type_to_string(siov_wq_get_type(wq)),
-                                      siov_wq_state_to_string(siov_wq_get_state(wq)),
-                                      isempty(siov_wq_get_driver(wq)) ? "" : " (",
-                                      siov_wq_get_driver(wq),
-                                      isempty(siov_wq_get_driver(wq)) ? "" : ")");
-                        sep = "; ";
-                }
-                if (n_disabled > 0) {
-                        (void) append(&usage, &len, "; disabled (not configured for mdevs): ");
-                        sep = "";
-                        for (size_t i = 0; i < siov_idxd_get_n_wqs(x); i++)
-                                if (siov_wq_get_state(siov_idxd_get_wq(x, i)) == SIOV_WQ_STATE_DISABLED) {
-                                        (void) append(&usage, &len, "%s%s", sep,
-                                                      siov_wq_get_name(siov_idxd_get_wq(x, i)));
-                                        sep = ", ";
-                                }
-                }
-                (void) append(&usage, &len, ". accel-config can disable or reconfigure them");
-        } else if (siov_parent_get_pool(p->snap, &pool)) {
-                (void) append(&usage, &len, "its %u work queues are used by ", pool.total);
-                if (n_counts == 0)
-                        (void) append(&usage, &len, "no mdevs, ");
-                for (size_t k = 0; k < n_counts; k++)
-                        (void) append(&usage, &len, "%u %s mdev%s, ", counts[k].n, counts[k].type,
-                                      counts[k].n == 1 ? "" : "s");
-                (void) append(&usage, &len, "%u host netdev%s, %u host work queue%s; %u free",
-                              pool.host_netdev, pool.host_netdev == 1 ? "" : "s",
-                              pool.host_wq, pool.host_wq == 1 ? "" : "s", pool.free);
-        } else {
-                (void) append(&usage, &len, "in use: ");
-                if (n_counts == 0)
-                        (void) append(&usage, &len, "no mdevs");
-                for (size_t k = 0; k < n_counts; k++)
-                        (void) append(&usage, &len, "%s%u %s mdev%s", k ? ", " : "", counts[k].n,
-                                      counts[k].type, counts[k].n == 1 ? "" : "s");
-                for (int u = 0; u < _SIOV_HOST_USAGE_MAX; u++) {
-                        uint32_t v = siov_parent_get_host_usage(p->snap, u);
-                        if (v > 0)
-                                (void) append(&usage, &len, ", %u %s", v, siov_host_usage_to_string(u));
-                }
-        }
-        return sd_bus_error_setf(error, SIOV_ERROR_NO_CAPACITY,
-                                 "parent %s has %u available %s instances: %s",
-                                 p->name, avail, type, strempty(usage));
 }
 
 static int kernel_error(sd_bus_error *error, int r, const char *msg, const char *fallback) {
@@ -403,7 +246,7 @@ static int kernel_op_finish(Manager *m, KernelOp *k, SysfsJob *j, sd_bus_error *
                         manager_refresh_parent(m, parent);
                         p = hashmap_get(m->parents, parent);
                         if (p)
-                                return lifecycle_error_no_capacity(m, p, k->type, error);
+                                return siov_error_no_capacity(m, p, k->type, error);
                 }
                 if (r == -EEXIST)
                         return sd_bus_error_setf(error, SIOV_ERROR_ALREADY_EXISTS, "device %s already exists: %s",
@@ -593,7 +436,7 @@ static int materialize(Manager *m, const struct siov_definition *spec, kernel_th
                         return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR,
                                                  "type %s of %s is unusable: %s", type, parent, type_get_broken(t));
                 if (type_get_available(t) == 0)
-                        return lifecycle_error_no_capacity(m, p, type, error);
+                        return siov_error_no_capacity(m, p, type, error);
         }
 
         k = kernel_op_new(KERNEL_OP_CREATE, then, userdata);
@@ -648,7 +491,7 @@ static int spec_new(const char *uuid, const char *parent, const char *type, cons
                 r = siov_definition_set_vm(spec, o->vm);
                 if (r < 0) {
                         siov_definition_unref(spec);
-                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid VM name");
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, VM_NAME_INVALID_MESSAGE);
                 }
         }
         *ret = spec;
@@ -723,7 +566,7 @@ static int vm_error(sd_bus_error *error, int r, const char *msg, const char *vm)
                 name = SIOV_ERROR_NOT_AUTHORIZED;
                 break;
         default:
-                name = SD_BUS_ERROR_FAILED;
+                name = SIOV_ERROR_LIBVIRT_ERROR;
         }
         return sd_bus_error_setf(error, name, "%s", msg ?: vm ?: strerror(-r));
 }
@@ -839,8 +682,11 @@ static void create_materialized(Manager *m, int r, sd_bus_error *error, void *us
                         goto finish;
                 }
         }
-        log_info("Created %s %s on %s%s.", siov_definition_get_type(c->spec), id,
-                 siov_definition_get_parent(c->spec), c->persistent ? " (persistent)" : "");
+        log_device_event(LOG_INFO,
+                         &(DeviceEvent) { "created", id, siov_definition_get_parent(c->spec),
+                                          siov_definition_get_type(c->spec), c->vm },
+                         "Created %s %s on %s%s.", siov_definition_get_type(c->spec), id,
+                         siov_definition_get_parent(c->spec), c->persistent ? " (persistent)" : "");
 finish:
         lifecycle_done_path(c->done, m, r, error, id);
         create_op_free(c);
@@ -869,7 +715,7 @@ int lifecycle_create(Manager *m, const char *parent, const char *type, const cha
                         return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
                                                  "a VF's UUID is derived from its PF and index; do not give one");
                 if (!vf)
-                        return lifecycle_error_no_capacity(m, p, type_id, error);
+                        return siov_error_no_capacity(m, p, type_id, error);
                 snprintf(id, sizeof(id), "%s", vf->uuid);
         } else {
                 r = pick_uuid(m, uuid, id, error);
@@ -1004,7 +850,8 @@ int lifecycle_define(Manager *m, const char *parent, const char *type, const cha
         }
         d->stamp = stamp;
         siov_definition_unref(spec);
-        log_info("Defined %s %s on %s.", type_id, id, parent);
+        log_device_event(LOG_INFO, &(DeviceEvent) { "defined", id, parent, type_id, o->vm },
+                         "Defined %s %s on %s.", type_id, id, parent);
         *ret = d;
         return 0;
 }
@@ -1066,41 +913,75 @@ static int lifecycle_stop(Device *d, LifecycleDone done, sd_bus_error *error) {
         return simple_op_run(d->manager, d, false, done, error);
 }
 
+/* A Destroy under way: what the journal record names, kept while the
+ * kernel removes the device (a transient device goes with its mdev). */
+typedef struct DestroyOp {
+        char uuid[SIOV_UUID_STRING_MAX];
+        char *parent, *type, *vm;
+        LifecycleDone done;
+} DestroyOp;
+
+static DestroyOp *destroy_op_free(DestroyOp *o) {
+        if (o) {
+                free(o->parent);
+                free(o->type);
+                free(o->vm);
+                free(o);
+        }
+        return NULL;
+}
+
+static DestroyOp *destroy_op_new(Device *d, LifecycleDone done) {
+        DestroyOp *o = calloc(1, sizeof(*o));
+
+        if (!o)
+                return NULL;
+        snprintf(o->uuid, sizeof(o->uuid), "%s", d->uuid);
+        o->parent = strdup(strempty(device_get_parent(d)));
+        o->type = strdup(strempty(device_get_type(d)));
+        o->vm = strdup(strempty(device_get_vm(d)));
+        o->done = done;
+        if (!o->parent || !o->type || !o->vm)
+                return destroy_op_free(o);
+        return o;
+}
+
 /* After the mdev is gone (or was not there): the definition goes too. */
-static int destroy_finish(Manager *m, const char *uuid, bool was_active, sd_bus_error *error) {
-        Device *d = hashmap_get(m->devices, uuid);
+static int destroy_finish(Manager *m, const DestroyOp *o, bool was_active, sd_bus_error *error) {
+        Device *d = hashmap_get(m->devices, o->uuid);
         int r;
 
         if (d && d->persistent) {
-                r = definitions_delete(m, uuid, &d->stamp, error);
+                r = definitions_delete(m, o->uuid, &d->stamp, error);
                 if (r < 0) {
                         if (was_active)
                                 /* Say exactly what was done. */
                                 (void) bus_error_prefix(error, "device %s was stopped (it is no longer active), "
                                                         "but its definition could not be removed, it stays "
-                                                        "defined", uuid);
+                                                        "defined", o->uuid);
                         return r;
                 }
         }
-        d = hashmap_get(m->devices, uuid);
+        d = hashmap_get(m->devices, o->uuid);
         if (d)
                 device_set_spec(d, NULL, false);
-        log_info("Destroyed %s.", uuid);
+        log_device_event(LOG_INFO, &(DeviceEvent) { "destroyed", o->uuid, o->parent, o->type, o->vm },
+                         "Destroyed %s.", o->uuid);
         return 0;
 }
 
 static void destroy_removed(Manager *m, int r, sd_bus_error *error, void *userdata) {
-        SimpleOp *s = userdata;
+        DestroyOp *o = userdata;
 
         if (r >= 0)
-                r = destroy_finish(m, s->uuid, true, error);
-        lifecycle_done_call(s->done, m, r, error, NULL);
-        free(s);
+                r = destroy_finish(m, o, true, error);
+        lifecycle_done_call(o->done, m, r, error, NULL);
+        destroy_op_free(o);
 }
 
 static int lifecycle_destroy(Device *d, LifecycleDone done, sd_bus_error *error) {
         Manager *m = d->manager;
-        SimpleOp *s;
+        DestroyOp *o;
         int r;
 
         if (d->kind == DEVICE_KIND_VF && !d->spec)
@@ -1113,19 +994,20 @@ static int lifecycle_destroy(Device *d, LifecycleDone done, sd_bus_error *error)
                 if (r < 0)
                         return r;
         }
+        o = destroy_op_new(d, done);
+        if (!o)
+                return -ENOMEM;
         if (!device_is_active(d)) {
-                r = destroy_finish(m, d->uuid, false, error);
+                r = destroy_finish(m, o, false, error);
+                destroy_op_free(o);
                 if (r < 0)
                         return r;
                 lifecycle_done_call(done, m, 0, NULL, NULL);
                 return 0;
         }
-        s = simple_op_new(d->uuid, done);
-        if (!s)
-                return -ENOMEM;
-        r = dematerialize(m, d, destroy_removed, s, error);
+        r = dematerialize(m, d, destroy_removed, o, error);
         if (r < 0)
-                free(s);
+                destroy_op_free(o);
         return r;
 }
 
@@ -1200,7 +1082,7 @@ int lifecycle_assign(Device *d, const char *vm, sd_bus_error *error) {
         if (r < 0)
                 return r;
         if (!vm_name_is_valid(vm))
-                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid VM name");
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, VM_NAME_INVALID_MESSAGE);
         if (!isempty(device_get_vm(d)))
                 return sd_bus_error_setf(error, SIOV_ERROR_ALREADY_EXISTS,
                                          "device %s is assigned to VM %s already; unassign it first",
@@ -1238,7 +1120,8 @@ int lifecycle_assign(Device *d, const char *vm, sd_bus_error *error) {
         device_set_spec(d, spec, d->persistent);
         if (d->persistent)
                 d->stamp = stamp;
-        log_info("Assigned %s to VM %s.", d->uuid, vm);
+        log_device_event(LOG_INFO, &(DeviceEvent) { "assigned", d->uuid, device_get_parent(d), device_get_type(d), vm },
+                         "Assigned %s to VM %s.", d->uuid, vm);
 finish:
         siov_definition_unref(spec);
         return r;
@@ -1289,7 +1172,8 @@ int lifecycle_unassign(Device *d, sd_bus_error *error) {
         if (d->persistent)
                 d->stamp = stamp;
         siov_definition_unref(spec);
-        log_info("Unassigned %s from VM %s.", d->uuid, vm);
+        log_device_event(LOG_INFO, &(DeviceEvent) { "unassigned", d->uuid, device_get_parent(d), device_get_type(d), vm },
+                         "Unassigned %s from VM %s.", d->uuid, vm);
         return 0;
 }
 
@@ -1519,8 +1403,15 @@ int lifecycle_provision(Manager *m, const char *parent, LifecycleDone done, sd_b
          * whose start is under way. */
         HASHMAP_FOREACH(d, m->devices, i)
                 if (device_get_autostart(d) && streq(device_get_parent(d), parent) && !device_is_active(d) &&
-                    !hashmap_get(m->pending, d->uuid))
+                    !hashmap_get(m->pending, d->uuid)) {
+                        /* A VF device waits for its VF (the PF's count is
+                         * set once its driver binds): not a failure. */
+                        if (d->kind == DEVICE_KIND_VF && !d->pf) {
+                                log_info("Autostart device %s waits for its VF on %s.", d->uuid, parent);
+                                continue;
+                        }
                         snprintf(todo[n++], sizeof(todo[0]), "%s", d->uuid);
+                }
 
         /* One reference for this loop, so that creates that finish at once
          * cannot end the operation before every one is asked. */

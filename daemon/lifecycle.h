@@ -49,7 +49,6 @@ typedef struct LifecycleDone {
  * (ties by name; NULL if none offers it). */
 int lifecycle_resolve(Manager *m, const char *parent, const char *type,
                       Parent **ret_parent, const char **ret_type, sd_bus_error *error);
-int lifecycle_error_no_capacity(Manager *m, Parent *p, const char *type, sd_bus_error *error);
 
 int lifecycle_create(Manager *m, const char *parent, const char *type, const char *uuid,
                      const LifecycleOptions *o, LifecycleDone done, sd_bus_error *error);

@@ -1,7 +1,6 @@
-# siovd
-sbin_PROGRAMS += siovd
-siovd_SOURCES = \
-	daemon/siovd.c \
+# siovd. Everything but main() is libsiovd-core, which the unit tests link.
+noinst_LTLIBRARIES += daemon/libsiovd-core.la
+daemon_libsiovd_core_la_SOURCES = \
 	daemon/manager.c \
 	daemon/manager.h \
 	daemon/manager-dbus.c \
@@ -20,10 +19,12 @@ siovd_SOURCES = \
 	daemon/sriov.h \
 	daemon/bus-util.c \
 	daemon/bus-util.h \
-	daemon/hashmap.c \
-	daemon/hashmap.h \
-	daemon/log.c \
-	daemon/log.h \
+	daemon/bus-object.c \
+	daemon/bus-object.h \
+	daemon/bus-property.c \
+	daemon/bus-property.h \
+	daemon/journal.c \
+	daemon/journal.h \
 	daemon/siov-errors.c \
 	daemon/siov-errors.h \
 	daemon/polkit.c \
@@ -32,13 +33,25 @@ siovd_SOURCES = \
 	daemon/metrics.h \
 	daemon/sysfs-queue.c \
 	daemon/sysfs-queue.h
-siovd_CFLAGS = $(AM_CFLAGS) -pthread $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(JSONC_CFLAGS)
-siovd_LDADD = lib/libsiov.la -lpthread $(SYSTEMD_LIBS) $(UDEV_LIBS) $(JSONC_LIBS)
+daemon_libsiovd_core_la_CFLAGS = $(AM_CFLAGS) -pthread $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(JSONC_CFLAGS)
+daemon_libsiovd_core_la_LIBADD = lib/libsiov.la lib/basic/libbasic.la -lpthread $(SYSTEMD_LIBS) $(UDEV_LIBS) $(JSONC_LIBS)
 
 # libvirt glue (issue 5): assigning devices to VMs, and the libvirt hook.
-siovd_SOURCES += daemon/vm.c daemon/vm.h
-siovd_CFLAGS += $(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS)
-siovd_LDADD += $(LIBVIRT_LIBS) $(LIBXML_LIBS)
+# Without libvirt (configure --without-libvirt) vm-none.c refuses every VM
+# call, saying why.
+daemon_libsiovd_core_la_SOURCES += daemon/vm.h
+if HAVE_LIBVIRT
+daemon_libsiovd_core_la_SOURCES += daemon/vm.c
+daemon_libsiovd_core_la_CFLAGS += $(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS)
+daemon_libsiovd_core_la_LIBADD += $(LIBVIRT_LIBS) $(LIBXML_LIBS)
+else
+daemon_libsiovd_core_la_SOURCES += daemon/vm-none.c
+endif
+
+sbin_PROGRAMS += siovd
+siovd_SOURCES = daemon/siovd.c
+siovd_CFLAGS = $(AM_CFLAGS) -pthread $(SYSTEMD_CFLAGS)
+siovd_LDADD = daemon/libsiovd-core.la -lpthread
 
 # Installed as qemu.d/siovd: libvirt runs every executable in that folder.
 libvirthookdir = $(sysconfdir)/libvirt/hooks/qemu.d

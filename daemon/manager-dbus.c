@@ -11,6 +11,7 @@
 #include "device.h"
 #include "lifecycle.h"
 #include "polkit.h"
+#include "journal.h"
 #include "log.h"
 #include "manager.h"
 #include "metrics.h"
@@ -138,28 +139,6 @@ static int method_rescan(sd_bus_message *message, void *userdata, sd_bus_error *
         return 1;
 }
 
-/* "No such parent 'X'" plus what the caller may have meant: the name in
- * another case, else the known names (a few). */
-static int error_no_such(sd_bus_error *error, const char *name, const char *what, const char *wanted,
-                         char **known, size_t n_known) {
-        _cleanup_free_ char *list = NULL;
-        size_t len = 0;
-
-        for (size_t i = 0; i < n_known; i++)
-                if (strcasecmp(known[i], wanted) == 0)
-                        return sd_bus_error_setf(error, name, "no such %s '%s'; did you mean '%s'?",
-                                                 what, wanted, known[i]);
-        for (size_t i = 0; i < n_known && i < 10; i++) {
-                char *l = realloc(list, len + strlen(known[i]) + 3);
-                if (!l)
-                        return -ENOMEM;
-                list = l;
-                len += sprintf(list + len, "%s%s", i ? ", " : "", known[i]);
-        }
-        return sd_bus_error_setf(error, name, "no such %s '%s' (known: %s%s)", what, wanted,
-                                 list ?: "none", n_known > 10 ? ", ..." : "");
-}
-
 static int error_limits_exceeded(sd_bus_error *error, const char *call, size_t n_devices, uint64_t size,
                                  uint64_t limit, const char *how) {
         return sd_bus_error_setf(error, SIOV_ERROR_LIMITS_EXCEEDED,
@@ -205,10 +184,6 @@ static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error
 
         log_error("Lost the connection to the bus; exiting so that the service manager restarts siovd.");
         return sd_event_exit(m->event, -ENOTCONN);
-}
-
-static int cmp_str(const void *a, const void *b) {
-        return strcmp(*(char * const *) a, *(char * const *) b);
 }
 
 /* The compact lists: one record per object, in one array. */
@@ -282,7 +257,7 @@ static int append_types(sd_bus_message *reply, const ListFilter *f) {
 }
 
 static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_free_ char **known = NULL;
+        _cleanup_free_ const char **known = NULL;
         Manager *m = userdata;
         const char *parent, *type;
         size_t n_known = 0;
@@ -309,8 +284,7 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
                                 return -ENOMEM;
                         HASHMAP_FOREACH(p, m->parents, i)
                                 known[n_known++] = p->name;
-                        qsort(known, n_known, sizeof(char *), cmp_str);
-                        return error_no_such(error, SIOV_ERROR_NO_SUCH_PARENT, "parent", parent, known, n_known);
+                        return siov_error_no_such(error, SIOV_ERROR_NO_SUCH_PARENT, "parent", parent, known, n_known);
                 }
         }
         if (!isempty(type)) {
@@ -332,15 +306,9 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
                                 return -ENOMEM;
                         HASHMAP_FOREACH(p, m->parents, i)
                                 if (isempty(parent) || streq(p->name, parent))
-                                        for (size_t j = 0; j < p->n_types; j++) {
-                                                bool dup = false;
-                                                for (size_t k = 0; k < n_known && !dup; k++)
-                                                        dup = streq(known[k], p->types[j]->id);
-                                                if (!dup)
-                                                        known[n_known++] = p->types[j]->id;
-                                        }
-                        qsort(known, n_known, sizeof(char *), cmp_str);
-                        return error_no_such(error, SIOV_ERROR_NO_SUCH_TYPE, "type", type, known, n_known);
+                                        for (size_t j = 0; j < p->n_types; j++)
+                                                known[n_known++] = p->types[j]->id;
+                        return siov_error_no_such(error, SIOV_ERROR_NO_SUCH_TYPE, "type", type, known, n_known);
                 }
         }
 
@@ -369,7 +337,7 @@ static int method_list_parents(sd_bus_message *message, void *userdata, sd_bus_e
 }
 
 static int error_no_such_parent(Manager *m, const char *parent, sd_bus_error *error) {
-        _cleanup_free_ char **known = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
+        _cleanup_free_ const char **known = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
         size_t n = 0;
         Parent *p;
 
@@ -377,8 +345,7 @@ static int error_no_such_parent(Manager *m, const char *parent, sd_bus_error *er
                 return -ENOMEM;
         HASHMAP_FOREACH(p, m->parents, i)
                 known[n++] = p->name;
-        qsort(known, n, sizeof(char *), cmp_str);
-        return error_no_such(error, SIOV_ERROR_NO_SUCH_PARENT, "parent", parent, known, n);
+        return siov_error_no_such(error, SIOV_ERROR_NO_SUCH_PARENT, "parent", parent, known, n);
 }
 
 static int method_list_types(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -450,10 +417,7 @@ static int method_get_status(sd_bus_message *message, void *userdata, sd_bus_err
                         if (r < 0)
                                 return r;
                 }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_close_and_send(reply);
 }
 
 static int read_strings(sd_bus_message *message, size_t n, const char **ret, sd_bus_error *error) {
@@ -498,6 +462,9 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
         }
         if (define) {
                 r = lifecycle_define(m, a[0], a[1], a[2], &o, &d, error);
+                if (r < 0)
+                        log_device_refused(&(DeviceEvent) { .device = a[2], .parent = a[0], .type = a[1], .vm = o.vm },
+                                           "define a device", sd_bus_error_is_set(error) ? error->message : strerror(-r));
                 free((void *) o.attrs);
                 if (r < 0)
                         return r;
@@ -510,6 +477,9 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
                 return -ENOMEM;
         }
         r = lifecycle_create(m, a[0], a[1], a[2], &o, bus_call_lifecycle_done(c), error);
+        if (r < 0)
+                log_device_refused(&(DeviceEvent) { .device = a[2], .parent = a[0], .type = a[1], .vm = o.vm },
+                                   "create a device", sd_bus_error_is_set(error) ? error->message : strerror(-r));
         free((void *) o.attrs);
         return bus_call_started(c, r, false);
 }
@@ -540,6 +510,87 @@ static int method_provision_parent(sd_bus_message *message, void *userdata, sd_b
                 return -ENOMEM;
         r = lifecycle_provision(m, parent, bus_call_lifecycle_done(c), error);
         return bus_call_started(c, r, false);
+}
+
+static int cmp_parent_name(const void *a, const void *b) {
+        return strcmp((*(Parent * const *) a)->name, (*(Parent * const *) b)->name);
+}
+
+/* CheckMigration: can a device state saved on a host whose type published
+ * remote_version be loaded here? Compatible when at least one present
+ * parent's type shows the same migration_version; those parents are
+ * returned. Else the reason, per parent. Reads only the snapshot. */
+static int method_check_migration(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ Parent **parents = NULL;
+        _cleanup_free_ const char **takers = NULL;
+        _cleanup_free_ char *reasons = NULL;
+        size_t n = 0, n_takers = 0, len = 0;
+        Manager *m = userdata;
+        const char *a[2], *exact;
+        Parent *best, *p;
+        FILE *f;
+        int r;
+
+        r = read_strings(message, 2, a, error);
+        if (r < 0)
+                return r;
+        if (!siov_migration_version_is_valid(a[1]))
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                         "not a migration version: it is space-separated key=value pairs, "
+                                         "e.g. 'driver=siov_mdev type=idxd-1dwq state=1'");
+        r = lifecycle_resolve(m, "", a[0], &best, &exact, error);
+        if (r < 0)
+                return r;
+
+        parents = calloc(hashmap_size(m->parents) + 1, sizeof(Parent *));
+        takers = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
+        if (!parents || !takers)
+                return -ENOMEM;
+        HASHMAP_FOREACH(p, m->parents, i)
+                if (parent_find_type(p, exact))
+                        parents[n++] = p;
+        qsort(parents, n, sizeof(Parent *), cmp_parent_name);
+
+        f = open_memstream(&reasons, &len);
+        if (!f)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                const char *here = type_get_migration_version(parent_find_type(parents[i], exact));
+                const char *sep = ftell(f) > 0 ? "; " : "";
+                _cleanup_free_ char *why = NULL;
+
+                if (isempty(here)) {
+                        fprintf(f, "%s%s: %s has no migration_version (its driver offers no migration)",
+                                sep, parents[i]->name, exact);
+                        continue;
+                }
+                r = siov_migration_version_compare(here, a[1], &why);
+                if (r > 0)
+                        takers[n_takers++] = parents[i]->name;
+                else if (r == 0)
+                        fprintf(f, "%s%s: %s", sep, parents[i]->name, why);
+                else if (r == -EINVAL)
+                        fprintf(f, "%s%s: %s has a malformed migration_version", sep, parents[i]->name, exact);
+                else {
+                        fclose(f);
+                        return r;
+                }
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        log_debug("CheckMigration %s '%s': %s", exact, a[1], n_takers ? "compatible" : strempty(reasons));
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "bs", n_takers > 0, n_takers ? "" : strempty(reasons));
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_strv(reply, (char **) takers);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
 }
 
 typedef struct ImportContext {
@@ -614,10 +665,7 @@ static int method_import_mdevctl(sd_bus_message *message, void *userdata, sd_bus
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "cannot read %s: %s", dir, strerror(-r));
         if (c.error < 0)
                 return c.error;
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_close_and_send(reply);
 }
 
 static Manager *manager_of(void *userdata) {
@@ -660,13 +708,49 @@ static int method_list_parent_configs(sd_bus_message *message, void *userdata, s
                 if (r < 0)
                         return r;
         }
+        return bus_reply_close_and_send(reply);
+}
+
+/* NVIDIA SR-IOV vGPU VFs (of one parent, "" for all): (uuid, current
+ * type, creatable types), one call for `siovctl list`. */
+static int method_list_vgpus(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *parent;
+        Device *d;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &parent);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sua(us))");
+        if (r < 0)
+                return r;
+        HASHMAP_FOREACH(d, m->devices, i) {
+                const struct siov_vf *vf = d->kind == DEVICE_KIND_VF ? device_get_vf(d) : NULL;
+
+                if (!siov_vf_is_vgpu(vf) || (!isempty(parent) && !streq(device_get_parent(d), parent)))
+                        continue;
+                r = sd_bus_message_open_container(reply, 'r', "sua(us)");
+                if (r >= 0)
+                        r = sd_bus_message_append(reply, "su", d->uuid, siov_vf_get_vgpu_current(vf));
+                if (r >= 0)
+                        r = device_append_vgpu_types(reply, vf);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+                if (r < 0)
+                        return r;
+        }
         r = sd_bus_message_close_container(reply);
         if (r < 0)
                 return r;
         return sd_bus_send(NULL, reply, NULL);
 }
 
-const sd_bus_vtable manager_vtable[] = {
+static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("SysfsRoot", "s", property_get_sysfs_root, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -695,8 +779,12 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_provision_parent_counted, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListDevices",
                                 SD_BUS_ARGS("s", parent, "s", type),
-                                SD_BUS_RESULT("a(osssssbbsa(ss)sssbas)", devices),
+                                SD_BUS_RESULT("a(" DEVICE_RECORD_SIGNATURE ")", devices),
                                 method_list_devices, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListVgpus",
+                                SD_BUS_ARGS("s", parent),
+                                SD_BUS_RESULT("a(sua(us))", vgpus),
+                                method_list_vgpus, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListParentConfigs",
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(siiss)", configs),
@@ -713,41 +801,55 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a{su}", counts, "a(osssssbbsa(ss)sssbas)", waiting),
                                 method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CheckMigration",
+                                SD_BUS_ARGS("s", type, "s", remote_version),
+                                SD_BUS_RESULT("b", compatible, "s", reason, "as", parents),
+                                method_check_migration, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Rescan", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_rescan, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
-void manager_emit_added(Manager *m, const char *path) {
+/* The whole tree: the manager at /org/siov1 with its ObjectManager, the
+ * parents (and their types) and the devices below it. */
+static const BusObjectImplementation manager_object = {
+        .path = SIOV_DBUS_PATH,
+        .manager = true,
+        .vtables = (const BusObjectVtable[]) {
+                { SIOV_DBUS_MANAGER_INTERFACE, manager_vtable, NULL },
+                {}
+        },
+        .children = (const BusObjectImplementation *const[]) { &parent_object, &device_object, NULL },
+};
+
+/* Every change of the tree passes here: the metrics follow it, and once
+ * the objects are exported a signal tells the clients. */
+static void emit(Manager *m, const char *path, const char *interface, char **names, bool added) {
         int r;
 
         metrics_changed(m);
         if (!m->exported)
                 return;
-        r = sd_bus_emit_object_added(m->bus, path);
+        if (interface)
+                r = sd_bus_emit_properties_changed_strv(m->bus, path, interface, names);
+        else if (added)
+                r = sd_bus_emit_object_added(m->bus, path);
+        else
+                r = sd_bus_emit_object_removed(m->bus, path);
         if (r < 0)
-                log_debug_errno(r, "Cannot signal %s added: %m", path);
+                log_debug_errno(r, "Cannot signal %s of %s: %m",
+                                interface ? "changes" : added ? "the addition" : "the removal", path);
+}
+
+void manager_emit_added(Manager *m, const char *path) {
+        emit(m, path, NULL, NULL, true);
 }
 
 void manager_emit_removed(Manager *m, const char *path) {
-        int r;
-
-        metrics_changed(m);
-        if (!m->exported)
-                return;
-        r = sd_bus_emit_object_removed(m->bus, path);
-        if (r < 0)
-                log_debug_errno(r, "Cannot signal %s removed: %m", path);
+        emit(m, path, NULL, NULL, false);
 }
 
 void manager_emit_changed(Manager *m, const char *path, const char *interface, char **names) {
-        int r;
-
-        metrics_changed(m);
-        if (!m->exported)
-                return;
-        r = sd_bus_emit_properties_changed_strv(m->bus, path, interface, names);
-        if (r < 0)
-                log_debug_errno(r, "Cannot signal changes of %s: %m", path);
+        emit(m, path, interface, names, false);
 }
 
 int manager_connect_bus(Manager *m) {
@@ -770,38 +872,12 @@ int manager_connect_bus(Manager *m) {
 
         /* Two managers: the root's answer holds the Manager, the parents
          * and their types (independent of the number of devices); the
-         * devices have their own at /org/siov1/device, which the root's
-         * GetManagedObjects does not descend into. */
-        r = sd_bus_add_object_manager(m->bus, NULL, SIOV_DBUS_DEVICE_PREFIX);
+         * devices have their own at /org/siov1/device (device_object's
+         * .manager), which the root's GetManagedObjects does not descend
+         * into. */
+        r = bus_add_implementation(m->bus, &manager_object, m);
         if (r < 0)
-                return log_error_errno(r, "Cannot add the devices' object manager: %m");
-        r = sd_bus_add_object_manager(m->bus, NULL, SIOV_DBUS_PATH);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the object manager: %m");
-        r = sd_bus_add_object_vtable(m->bus, NULL, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE,
-                                     manager_vtable, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the manager object: %m");
-
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, SIOV_DBUS_PARENT_PREFIX, SIOV_DBUS_PARENT_INTERFACE,
-                                       parent_vtable, parent_object_find, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the parent objects: %m");
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, SIOV_DBUS_PARENT_PREFIX, SIOV_DBUS_TYPE_INTERFACE,
-                                       type_vtable, type_object_find, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the type objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, NULL, SIOV_DBUS_PARENT_PREFIX, parent_node_enumerator, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the parent enumerator: %m");
-
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, SIOV_DBUS_DEVICE_PREFIX, SIOV_DBUS_DEVICE_INTERFACE,
-                                       device_vtable, device_object_find, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the device objects: %m");
-        r = sd_bus_add_node_enumerator(m->bus, NULL, SIOV_DBUS_DEVICE_PREFIX, device_node_enumerator, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the device enumerator: %m");
+                return r;
 
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)

@@ -38,17 +38,17 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
         if (r < 0)
                 log_debug_errno(r, "No VFIO variant drivers from modules.alias: %m");
 
-        m->parents = hashmap_new();
-        m->devices = hashmap_new();
-        m->vf_owners = hashmap_new();
-        m->dirty_parents = hashmap_new();
-        m->dirty_mdevs = hashmap_new();
-        m->skipped_definitions = hashmap_new();
-        m->dirty_definitions = hashmap_new();
+        m->parents = hashmap_new(parent_free_void);
+        m->devices = hashmap_new(device_free_void);
+        m->vf_owners = hashmap_new(NULL);
+        m->dirty_parents = hashmap_new(free);
+        m->dirty_mdevs = hashmap_new(free);
+        m->skipped_definitions = hashmap_new(NULL);
+        m->dirty_definitions = hashmap_new(NULL);
         m->refusals = calloc(DEFINITIONS_REFUSALS_MAX, sizeof(RefusedChange));
-        m->pf_configs = hashmap_new();
-        m->pf_config_errors = hashmap_new();
-        m->pending = hashmap_new();
+        m->pf_configs = hashmap_new(NULL);
+        m->pf_config_errors = hashmap_new(NULL);
+        m->pending = hashmap_new(NULL);
         if (!m->parents || !m->devices || !m->vf_owners || !m->dirty_parents || !m->dirty_mdevs ||
             !m->skipped_definitions || !m->dirty_definitions || !m->refusals || !m->pf_configs ||
             !m->pf_config_errors || !m->pending)
@@ -67,9 +67,6 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
 }
 
 Manager *manager_free(Manager *m) {
-        Parent *p;
-        Device *d;
-
         if (!m)
                 return NULL;
         manager_monitor_stop(m);
@@ -85,23 +82,11 @@ Manager *manager_free(Manager *m) {
                 sd_bus_message_unref(m->rescan_waiting[i]);
         free(m->rescan_waiting);
         sd_event_source_unref(m->refresh_source);
-        {
-                char *name;
+        hashmap_free(m->dirty_parents);
+        hashmap_free(m->dirty_mdevs);
 
-                HASHMAP_FOREACH(name, m->dirty_parents, i)
-                        free(name);
-                HASHMAP_FOREACH(name, m->dirty_mdevs, i)
-                        free(name);
-                hashmap_free(m->dirty_parents);
-                hashmap_free(m->dirty_mdevs);
-        }
-
-        /* No signals while tearing down. */
+        /* No signals while tearing down. The maps own their objects. */
         m->exported = false;
-        HASHMAP_FOREACH(d, m->devices, i)
-                device_free(d);
-        HASHMAP_FOREACH(p, m->parents, i)
-                parent_free(p);
         hashmap_free(m->devices);
         hashmap_free(m->parents);
         hashmap_free(m->vf_owners);
@@ -116,6 +101,7 @@ Manager *manager_free(Manager *m) {
         siov_ctx_unref(m->ctx);
         free(m->definitions_dir);
         free(m->libvirt_uri);
+        free(m->idxd_problem);
         vm_close();
         free(m);
         return NULL;
@@ -204,6 +190,21 @@ int manager_load_definitions(Manager *m) {
         return definitions_load_all(m);
 }
 
+/* Says once, when it starts and when it ends, that libaccel-config is left
+ * alone because the dsa bus would crash it. */
+static void manager_report_idxd_problem(Manager *m) {
+        const char *p = siov_ctx_get_idxd_problem(m->ctx);
+
+        if (streq(strempty(p), strempty(m->idxd_problem)))
+                return;
+        free(m->idxd_problem);
+        m->idxd_problem = p ? strdup(p) : NULL;
+        if (p)
+                log_warning("DSA/IAA devices are not read: libaccel-config would crash on /sys/bus/dsa/devices (%s).", p);
+        else
+                log_info("DSA/IAA devices are read again.");
+}
+
 int manager_rescan(Manager *m) {
         struct siov_model *model = NULL;
         int r;
@@ -215,6 +216,7 @@ int manager_rescan(Manager *m) {
         r = siov_scan(m->ctx, &model);
         if (r < 0)
                 return log_error_errno(r, "Scanning sysfs under '%s/' failed: %m", siov_ctx_get_root(m->ctx));
+        manager_report_idxd_problem(m);
         r = manager_reconcile(m, model);
         siov_model_unref(model);
         if (r < 0)
@@ -344,6 +346,7 @@ static int on_refresh(sd_event_source *s, void *userdata) {
                 }
                 for (char **p = parents; *p; p++)
                         manager_refresh_parent(m, *p);
+                manager_report_idxd_problem(m);
         }
         more = hashmap_size(m->dirty_mdevs) + hashmap_size(m->dirty_parents) > 0;
         (void) sd_event_source_set_priority(s, more ? SD_EVENT_PRIORITY_NORMAL : SIOV_PRIORITY_REFRESH);
@@ -383,121 +386,4 @@ void manager_mark_parent(Manager *m, const char *name) {
 
 void manager_mark_mdev(Manager *m, const char *uuid) {
         manager_mark(m, m->dirty_mdevs, uuid);
-}
-
-static bool startswith_devices(const char *devpath) {
-        return strncmp(devpath, "/devices/", strlen("/devices/")) == 0 && !strstr(devpath, "/../");
-}
-
-/* Copies the last component of a devpath into buf. */
-static const char *devpath_basename(const char *devpath, char *buf, size_t size) {
-        const char *slash = strrchr(devpath, '/');
-        const char *b = slash ? slash + 1 : devpath;
-        size_t n = strlen(b);
-
-        /* Longer than any sysfs name: cannot be one of ours. */
-        if (n >= size)
-                n = 0;
-        memcpy(buf, b, n);
-        buf[n] = 0;
-        return buf;
-}
-
-void manager_handle_uevent(Manager *m, const char *action, const char *devpath, const char *subsystem) {
-        char path[4096], name[256];
-        bool removed = streq(action, "remove");
-
-        if (!devpath || !startswith_devices(devpath))
-                return;
-        log_debug("uevent %s %s (%s)", action, devpath, strempty(subsystem));
-
-        /* Something changed on the dsa bus (a WQ or an idxd device enabled,
-         * disabled, added): libaccel-config's cached view is stale. The new
-         * context is made once, on the next read. */
-        if (streq(strempty(subsystem), "dsa"))
-                siov_ctx_refresh_idxd(m->ctx);
-
-        if (streq(strempty(subsystem), "mdev")) {
-                /* An mdev sits directly below its parent's device. */
-                devpath_basename(devpath, name, sizeof(name));
-                if (siov_uuid_is_valid(name)) {
-                        char uuid[SIOV_UUID_STRING_MAX];
-
-                        if (siov_uuid_normalize(name, uuid) < 0)
-                                return;
-                        if (removed) {
-                                /* The kernel says it is gone: trust the
-                                 * event, the folder may linger a moment. */
-                                Device *d = hashmap_get(m->devices, uuid);
-                                if (d && d->kind == DEVICE_KIND_MDEV)
-                                        device_update_mdev(d, NULL);
-                        } else
-                                manager_mark_mdev(m, uuid);
-                }
-                snprintf(path, sizeof(path), "%s", devpath);
-                *strrchr(path, '/') = 0;
-                devpath_basename(path, name, sizeof(name));
-                if (hashmap_get(m->parents, name))
-                        manager_mark_parent(m, name);
-                return;
-        }
-
-        /* A known parent, or something below one (its netdevs, its VFs and
-         * their netdevs): refresh that parent. Walk up a few levels only. */
-        snprintf(path, sizeof(path), "%s", devpath);
-        for (int level = 0; level < 4; level++) {
-                Parent *owner;
-                char *slash;
-
-                devpath_basename(path, name, sizeof(name));
-                if (hashmap_get(m->parents, name)) {
-                        manager_mark_parent(m, name);
-                        return;
-                }
-                owner = hashmap_get(m->vf_owners, name);
-                if (owner) {
-                        manager_mark_parent(m, owner->name);
-                        return;
-                }
-                slash = strrchr(path, '/');
-                if (!slash || slash == path)
-                        break;
-                *slash = 0;
-                if (streq(path, "/devices"))
-                        break;
-        }
-        if (removed)
-                return;
-
-        /* Unknown device: a new parent (mdev parent registered, PF added), or
-         * a new VF whose PF we must refresh. */
-        {
-                struct siov_parent *snap = NULL;
-                int r = siov_parent_read_devpath(m->ctx, devpath, &snap);
-
-                if (r >= 0) {
-                        manager_set_parent(m, snap);
-                        siov_parent_unref(snap);
-                        return;
-                }
-                if (r != -ENODEV)
-                        log_debug_errno(r, "Cannot read %s: %m", devpath);
-        }
-        if (streq(strempty(subsystem), "pci")) {
-                char link[4096];
-                _cleanup_free_ char *physfn = NULL;
-                ssize_t n;
-
-                snprintf(path, sizeof(path), "sys%s/" SIOV_ATTR_PHYSFN, devpath);
-                physfn = siov_ctx_path(m->ctx, path);
-                if (!physfn)
-                        return;
-                n = readlink(physfn, link, sizeof(link) - 1);
-                if (n <= 0)
-                        return;
-                link[n] = 0;
-                devpath_basename(link, name, sizeof(name));
-                if (siov_pci_address_is_valid(name))
-                        manager_mark_parent(m, name);
-        }
 }

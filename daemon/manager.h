@@ -89,6 +89,8 @@ struct Manager {
         /* Objects are exported and the name is owned: changes are signalled.
          * During the first scan nobody can be listening, so no signals. */
         bool exported;
+
+        char *idxd_problem;     /* last reported reason idxd devices are not read */
 };
 
 int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_dir, UeventSource source);
@@ -99,8 +101,6 @@ int manager_startup(Manager *m);
 /* Reads all of sysfs again and reconciles every object, signalling what
  * changed. */
 int manager_rescan(Manager *m);
-/* The one handler for uevents, from the monitor (and tests). */
-void manager_handle_uevent(Manager *m, const char *action, const char *devpath, const char *subsystem);
 int manager_request_rescan(Manager *m);
 /* Re-read one object from sysfs and update (or drop) its D-Bus object. */
 void manager_refresh_parent(Manager *m, const char *name);
@@ -125,8 +125,10 @@ int manager_load_definitions(Manager *m);
  * pf_config_errors (reported, never overwritten). */
 int manager_load_pf_configs(Manager *m);
 
-/* monitor.c */
+/* monitor.c: uevents in, and the one handler for them (also called by
+ * tests). */
 int manager_monitor_start(Manager *m);
+void manager_handle_uevent(Manager *m, const char *action, const char *devpath, const char *subsystem);
 void manager_monitor_stop(Manager *m);
 
 /* dbus-daemon's default max_message_size: it drops a connection that sends
@@ -140,7 +142,6 @@ void manager_monitor_stop(Manager *m);
 #define SIOV_RESCAN_WAITING_MAX 1024
 
 /* manager-dbus.c */
-extern const sd_bus_vtable manager_vtable[];
 int manager_connect_bus(Manager *m);
 
 /* Signal helpers: no-ops until the objects are exported. */

@@ -19,7 +19,7 @@ int type_path(const char *parent, const char *id, char **ret) {
         return sd_bus_path_encode_many(ret, SIOV_DBUS_PARENT_PREFIX "/%/" SIOV_DBUS_TYPE_INFIX "/%", parent, id);
 }
 
-int parent_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+static int parent_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                        void **found, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ char *name = NULL;
@@ -36,7 +36,7 @@ int parent_object_find(sd_bus *bus, const char *path, const char *interface, voi
         return 1;
 }
 
-int type_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+static int type_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                      void **found, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ char *pname = NULL, *tid = NULL;
@@ -57,7 +57,7 @@ int type_object_find(sd_bus *bus, const char *path, const char *interface, void 
         return 1;
 }
 
-int parent_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+static int parent_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                            sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_strv_free_ char **l = NULL;
@@ -101,20 +101,6 @@ size_t parent_reply_size(Parent *p) {
         return n;
 }
 
-static int append_strv(sd_bus_message *reply, char * const *l) {
-        int r;
-
-        r = sd_bus_message_open_container(reply, 'a', "s");
-        if (r < 0)
-                return r;
-        for (; l && *l; l++) {
-                r = sd_bus_message_append_basic(reply, 's', *l);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(reply);
-}
-
 static int append_dict_su(sd_bus_message *reply, const char * const *keys, const uint32_t *values, size_t n) {
         int r;
 
@@ -129,32 +115,7 @@ static int append_dict_su(sd_bus_message *reply, const char * const *keys, const
         return sd_bus_message_close_container(reply);
 }
 
-#define PARENT_STRING_GETTER(fn, getter)                                                        \
-        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
-                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {             \
-                Parent *p = userdata;                                                           \
-                return sd_bus_message_append_basic(reply, 's', strempty(getter(p->snap)));      \
-        }
-#define PARENT_U32_GETTER(fn, getter)                                                           \
-        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
-                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {             \
-                Parent *p = userdata;                                                           \
-                uint32_t v = getter(p->snap);                                                   \
-                return sd_bus_message_append_basic(reply, 'u', &v);                             \
-        }
-
-PARENT_STRING_GETTER(property_get_parent_name, siov_parent_get_name)
-PARENT_STRING_GETTER(property_get_parent_driver, siov_parent_get_driver)
-PARENT_STRING_GETTER(property_get_parent_subsystem, siov_parent_get_subsystem)
-PARENT_STRING_GETTER(property_get_parent_syspath, siov_parent_get_syspath)
-PARENT_STRING_GETTER(property_get_parent_broken, siov_parent_get_broken)
-PARENT_U32_GETTER(property_get_total_vfs, siov_parent_get_total_vfs)
-PARENT_U32_GETTER(property_get_num_vfs, siov_parent_get_num_vfs)
-
-static int property_get_kinds(sd_bus *bus, const char *path, const char *interface, const char *property,
-                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Parent *p = userdata;
-        unsigned kinds = siov_parent_get_kinds(p->snap);
+int parent_append_kinds(sd_bus_message *m, unsigned kinds) {
         char *l[4] = {};
         size_t n = 0;
 
@@ -164,46 +125,42 @@ static int property_get_kinds(sd_bus *bus, const char *path, const char *interfa
                 l[n++] = (char *) "sriov";
         if (kinds & SIOV_KIND_IDXD)
                 l[n++] = (char *) "idxd";
-        return append_strv(reply, l);
+        return bus_message_append_strv(m, l);
 }
 
-static int property_get_resources(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+int parent_append_resources(sd_bus_message *m, const struct siov_parent *snap) {
         static const char *const keys[] = {
                 "total", "free", "mdev-dwq", "mdev-swq", "host-netdev", "host-wq", "swq-slots",
         };
-        Parent *p = userdata;
         struct siov_pool pool;
 
-        if (!siov_parent_get_pool(p->snap, &pool))
-                return append_dict_su(reply, keys, NULL, 0);
+        if (!siov_parent_get_pool(snap, &pool))
+                return append_dict_su(m, keys, NULL, 0);
         uint32_t values[] = {
                 pool.total, pool.free, pool.mdev_dwq, pool.mdev_swq,
                 pool.host_netdev, pool.host_wq, pool.swq_slots,
         };
-        return append_dict_su(reply, keys, values, ELEMENTSOF(values));
+        return append_dict_su(m, keys, values, ELEMENTSOF(values));
 }
 
-static int property_get_host_usage(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Parent *p = userdata;
+int parent_append_host_usage(sd_bus_message *m, const struct siov_parent *snap) {
         const char *keys[_SIOV_HOST_USAGE_MAX];
         uint32_t values[_SIOV_HOST_USAGE_MAX];
         struct siov_pool pool;
-        bool has_pool = siov_parent_get_pool(p->snap, &pool);
-        bool sriov = siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV;
+        bool has_pool = siov_parent_get_pool(snap, &pool);
+        bool sriov = siov_parent_get_kinds(snap) & SIOV_KIND_SRIOV;
         size_t n = 0;
 
         /* Only the kinds that can apply to this parent: WQ kinds where there
          * is a pool, VF kinds on a PF, netdevs on either. */
         for (int u = 0; u < _SIOV_HOST_USAGE_MAX; u++) {
-                uint32_t v = siov_parent_get_host_usage(p->snap, u);
+                uint32_t v = siov_parent_get_host_usage(snap, u);
                 bool applies;
 
                 switch (u) {
                 case SIOV_HOST_NETDEV:
                         /* DSA/IAA WQs carry no netdevs */
-                        applies = (has_pool && !siov_parent_get_idxd(p->snap)) || sriov || v > 0;
+                        applies = (has_pool && !siov_parent_get_idxd(snap)) || sriov || v > 0;
                         break;
                 case SIOV_HOST_VF_HOST:
                         applies = sriov;
@@ -216,36 +173,85 @@ static int property_get_host_usage(sd_bus *bus, const char *path, const char *in
                 keys[n] = siov_host_usage_to_string(u);
                 values[n++] = v;
         }
-        return append_dict_su(reply, keys, values, n);
+        return append_dict_su(m, keys, values, n);
 }
 
-static int property_get_netdevs(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Parent *p = userdata;
-        return append_strv(reply, siov_parent_get_netdevs(p->snap));
+#define PARENT_GETTER(name, kind, flags, expr) BUS_PROPERTY_GETTER(parent, Parent, name, kind, expr)
+#define PARENT_VTABLE(name, kind, flags, expr) BUS_PROPERTY_VTABLE(parent, name, kind, flags)
+#define TYPE_GETTER(name, kind, flags, expr) BUS_PROPERTY_GETTER(type, Type, name, kind, expr)
+#define TYPE_VTABLE(name, kind, flags, expr) BUS_PROPERTY_VTABLE(type, name, kind, flags)
+
+int parent_append_work_queues(sd_bus_message *m, const struct siov_idxd *d) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "(ssssssuii)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < siov_idxd_get_n_wqs(d); i++) {
+                const struct siov_wq *wq = siov_idxd_get_wq(d, i);
+
+                r = sd_bus_message_append(m, "(ssssssuii)",
+                                          siov_wq_get_name(wq),
+                                          siov_wq_mode_to_string(siov_wq_get_mode(wq)),
+                                          siov_wq_type_to_string(siov_wq_get_type(wq)),
+                                          siov_wq_state_to_string(siov_wq_get_state(wq)),
+                                          siov_wq_get_driver(wq),
+                                          siov_wq_get_label(wq),
+                                          siov_wq_get_size(wq),
+                                          siov_wq_get_group(wq),
+                                          siov_wq_get_clients(wq));
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
 }
 
-static int property_get_autoprobe(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Parent *p = userdata;
-        int b = siov_parent_get_autoprobe(p->snap) > 0;
-        return sd_bus_message_append_basic(reply, 'b', &b);
+int parent_append_idxd_groups(sd_bus_message *m, const struct siov_idxd *d) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'a', "(sasas)");
+        if (r < 0)
+                return r;
+        for (size_t g = 0; g < siov_idxd_get_n_groups(d); g++) {
+                int id = siov_idxd_get_group_id(d, g);
+
+                r = sd_bus_message_open_container(m, 'r', "sasas");
+                if (r >= 0)
+                        r = sd_bus_message_append_basic(m, 's', siov_idxd_get_group_name(d, g));
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', "s");
+                for (size_t i = 0; r >= 0 && i < siov_idxd_get_n_wqs(d); i++)
+                        if (siov_wq_get_group(siov_idxd_get_wq(d, i)) == id)
+                                r = sd_bus_message_append_basic(m, 's', siov_wq_get_name(siov_idxd_get_wq(d, i)));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', "s");
+                for (size_t i = 0; r >= 0 && i < siov_idxd_get_n_engines(d); i++)
+                        if (siov_idxd_get_engine_group(d, i) == id)
+                                r = sd_bus_message_append_basic(m, 's', siov_idxd_get_engine_name(d, i));
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
 }
 
-static int property_get_persistent_numvfs(sd_bus *bus, const char *path, const char *interface,
-                                          const char *property, sd_bus_message *reply, void *userdata,
-                                          sd_bus_error *error) {
-        Parent *p = userdata;
-        int32_t v = siov_pf_config_get_numvfs(sriov_config_get(p->manager, p->name));
-        return sd_bus_message_append_basic(reply, 'i', &v);
-}
+/* The options of a PF method, and the cheap refusal before asking anyone. */
+static int read_pf_options(sd_bus_message *message, Parent *p, const char * const *allowed, LifecycleOptions *o,
+                           sd_bus_error *error) {
+        int r;
 
-static int property_get_persistent_autoprobe(sd_bus *bus, const char *path, const char *interface,
-                                             const char *property, sd_bus_message *reply, void *userdata,
-                                             sd_bus_error *error) {
-        Parent *p = userdata;
-        int32_t v = siov_pf_config_get_autoprobe(sriov_config_get(p->manager, p->name));
-        return sd_bus_message_append_basic(reply, 'i', &v);
+        r = bus_read_options(message, allowed, o, error);
+        if (r < 0)
+                return r;
+        if (!(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV))
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                         "parent %s is not an SR-IOV physical function", p->name);
+        return 0;
 }
 
 static int method_set_numvfs(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -259,13 +265,9 @@ static int method_set_numvfs(sd_bus_message *message, void *userdata, sd_bus_err
         r = sd_bus_message_read(message, "u", &n);
         if (r < 0)
                 return r;
-        r = bus_read_options(message, allowed, &o, error);
+        r = read_pf_options(message, p, allowed, &o, error);
         if (r < 0)
                 return r;
-        /* Cheap refusals before asking anyone. */
-        if (!(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV))
-                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
-                                         "parent %s is not an SR-IOV physical function", p->name);
         if (n > siov_parent_get_total_vfs(p->snap))
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
                                          "PF %s supports at most %u VFs (sriov_totalvfs); %u asked",
@@ -294,12 +296,9 @@ static int method_set_autoprobe(sd_bus_message *message, void *userdata, sd_bus_
         r = sd_bus_message_read(message, "b", &b);
         if (r < 0)
                 return r;
-        r = bus_read_options(message, allowed, &o, error);
+        r = read_pf_options(message, p, allowed, &o, error);
         if (r < 0)
                 return r;
-        if (!(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV))
-                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
-                                         "parent %s is not an SR-IOV physical function", p->name);
         {
                 const char *actions[] = { SIOV_POLKIT_MANAGE, o.persistent ? SIOV_POLKIT_DEFINE : NULL };
 
@@ -314,99 +313,12 @@ static int method_set_autoprobe(sd_bus_message *message, void *userdata, sd_bus_
         return sd_bus_reply_method_return(message, NULL);
 }
 
-static int property_get_idxd_device(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Parent *p = userdata;
-        return sd_bus_message_append_basic(reply, 's', strempty(siov_idxd_get_name(siov_parent_get_idxd(p->snap))));
-}
+PARENT_PROPERTIES(PARENT_GETTER)
+TYPE_PROPERTIES(TYPE_GETTER)
 
-static int property_get_idxd_state(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Parent *p = userdata;
-        return sd_bus_message_append_basic(reply, 's', strempty(siov_idxd_get_state(siov_parent_get_idxd(p->snap))));
-}
-
-static int property_get_work_queues(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Parent *p = userdata;
-        const struct siov_idxd *d = siov_parent_get_idxd(p->snap);
-        int r;
-
-        r = sd_bus_message_open_container(reply, 'a', "(ssssssuii)");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < siov_idxd_get_n_wqs(d); i++) {
-                const struct siov_wq *wq = siov_idxd_get_wq(d, i);
-
-                r = sd_bus_message_append(reply, "(ssssssuii)",
-                                          siov_wq_get_name(wq),
-                                          siov_wq_mode_to_string(siov_wq_get_mode(wq)),
-                                          siov_wq_type_to_string(siov_wq_get_type(wq)),
-                                          siov_wq_state_to_string(siov_wq_get_state(wq)),
-                                          siov_wq_get_driver(wq),
-                                          siov_wq_get_label(wq),
-                                          siov_wq_get_size(wq),
-                                          siov_wq_get_group(wq),
-                                          siov_wq_get_clients(wq));
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(reply);
-}
-
-static int property_get_idxd_groups(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Parent *p = userdata;
-        const struct siov_idxd *d = siov_parent_get_idxd(p->snap);
-        int r;
-
-        r = sd_bus_message_open_container(reply, 'a', "(sasas)");
-        if (r < 0)
-                return r;
-        for (size_t g = 0; g < siov_idxd_get_n_groups(d); g++) {
-                int id = siov_idxd_get_group_id(d, g);
-
-                r = sd_bus_message_open_container(reply, 'r', "sasas");
-                if (r >= 0)
-                        r = sd_bus_message_append_basic(reply, 's', siov_idxd_get_group_name(d, g));
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'a', "s");
-                for (size_t i = 0; r >= 0 && i < siov_idxd_get_n_wqs(d); i++)
-                        if (siov_wq_get_group(siov_idxd_get_wq(d, i)) == id)
-                                r = sd_bus_message_append_basic(reply, 's', siov_wq_get_name(siov_idxd_get_wq(d, i)));
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-                if (r >= 0)
-                        r = sd_bus_message_open_container(reply, 'a', "s");
-                for (size_t i = 0; r >= 0 && i < siov_idxd_get_n_engines(d); i++)
-                        if (siov_idxd_get_engine_group(d, i) == id)
-                                r = sd_bus_message_append_basic(reply, 's', siov_idxd_get_engine_name(d, i));
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(reply);
-}
-
-const sd_bus_vtable parent_vtable[] = {
+static const sd_bus_vtable parent_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Name", "s", property_get_parent_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Kinds", "as", property_get_kinds, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Driver", "s", property_get_parent_driver, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Subsystem", "s", property_get_parent_subsystem, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("SysfsPath", "s", property_get_parent_syspath, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Resources", "a{su}", property_get_resources, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("HostUsage", "a{su}", property_get_host_usage, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Netdevs", "as", property_get_netdevs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("TotalVFs", "u", property_get_total_vfs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("NumVFs", "u", property_get_num_vfs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Broken", "s", property_get_parent_broken, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Autoprobe", "b", property_get_autoprobe, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("PersistentNumVFs", "i", property_get_persistent_numvfs, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("PersistentAutoprobe", "i", property_get_persistent_autoprobe, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        PARENT_PROPERTIES(PARENT_VTABLE)
         SD_BUS_METHOD_WITH_ARGS("SetNumVFs",
                                 SD_BUS_ARGS("u", numvfs, "a{sv}", options),
                                 SD_BUS_NO_RESULT,
@@ -415,37 +327,12 @@ const sd_bus_vtable parent_vtable[] = {
                                 SD_BUS_ARGS("b", autoprobe, "a{sv}", options),
                                 SD_BUS_NO_RESULT,
                                 method_set_autoprobe, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_PROPERTY("IdxdDevice", "s", property_get_idxd_device, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("IdxdState", "s", property_get_idxd_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("WorkQueues", "a(ssssssuii)", property_get_work_queues, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("IdxdGroups", "a(sasas)", property_get_idxd_groups, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END
 };
 
-#define TYPE_STRING_GETTER(fn, expr)                                                            \
-        static int fn(sd_bus *bus, const char *path, const char *interface, const char *property, \
-                      sd_bus_message *reply, void *userdata, sd_bus_error *error) {             \
-                Type *t = userdata;                                                             \
-                return sd_bus_message_append_basic(reply, 's', strempty(expr));                 \
-        }
-
-TYPE_STRING_GETTER(property_get_type_id, t->id)
-TYPE_STRING_GETTER(property_get_type_kind, type_kind_to_string(t->kind))
-TYPE_STRING_GETTER(property_get_type_parent, t->parent->name)
-TYPE_STRING_GETTER(property_get_type_name, type_get_name(t))
-TYPE_STRING_GETTER(property_get_type_description, type_get_description(t))
-TYPE_STRING_GETTER(property_get_type_device_api, type_get_device_api(t))
-TYPE_STRING_GETTER(property_get_type_broken, type_get_broken(t))
-
-static int property_get_available(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        Type *t = userdata;
-        uint32_t v = type_get_available(t);
-        return sd_bus_message_append_basic(reply, 'u', &v);
-}
-
 /* Records for Manager.ListParents and ListTypes: the object path, then
- * every property of the vtable in its order, through its own getter. A
+ * every property of the vtable (made from PARENT_PROPERTIES /
+ * TYPE_PROPERTIES) in its order, through its own getter. A
  * property added to the vtable but not to the record's signature makes the
  * append fail (the calls answer an error, the tests notice) instead of
  * going missing from the records. */
@@ -473,19 +360,22 @@ int parent_append_record(Parent *p, sd_bus_message *m) {
         return append_vtable_record(m, PARENT_RECORD_SIGNATURE, p->path, parent_vtable, p);
 }
 
-const sd_bus_vtable type_vtable[] = {
+static const sd_bus_vtable type_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Id", "s", property_get_type_id, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Kind", "s", property_get_type_kind, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Parent", "s", property_get_type_parent, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Name", "s", property_get_type_name, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Description", "s", property_get_type_description, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("DeviceApi", "s", property_get_type_device_api, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("AvailableInstances", "u", property_get_available, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("Broken", "s", property_get_type_broken, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        TYPE_PROPERTIES(TYPE_VTABLE)
         SD_BUS_VTABLE_END
 };
 
 int type_append_record(Type *t, sd_bus_message *m) {
         return append_vtable_record(m, TYPE_RECORD_SIGNATURE, t->path, type_vtable, t);
 }
+/* Parents and their types live below /org/siov1/parent. */
+const BusObjectImplementation parent_object = {
+        .path = SIOV_DBUS_PARENT_PREFIX,
+        .vtables = (const BusObjectVtable[]) {
+                { SIOV_DBUS_PARENT_INTERFACE, parent_vtable, parent_object_find },
+                { SIOV_DBUS_TYPE_INTERFACE, type_vtable, type_object_find },
+                {}
+        },
+        .node_enumerator = parent_node_enumerator,
+};

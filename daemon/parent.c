@@ -7,6 +7,7 @@
 #include "device.h"
 #include "log.h"
 #include "parent.h"
+#include "sriov.h"
 #include "siov-names.h"
 
 static Type *type_free(Type *t) {
@@ -59,6 +60,10 @@ const char *type_get_device_api(const Type *t) {
         return siov_type_get_device_api(t->snap);
 }
 
+const char *type_get_migration_version(const Type *t) {
+        return t->kind == TYPE_KIND_VF ? "" : siov_type_get_migration_version(t->snap);
+}
+
 uint32_t type_get_available(const Type *t) {
         uint32_t n = 0;
 
@@ -104,20 +109,13 @@ static const char *snap_type_id(struct siov_parent *snap, size_t i, struct siov_
         return SIOV_VF_TYPE_ID;
 }
 
-static bool strv_equal(char * const *a, char * const *b) {
-        for (; a && *a && b && *b; a++, b++)
-                if (!streq(*a, *b))
-                        return false;
-        return (!a || !*a) && (!b || !*b);
-}
-
-static bool pool_equal(const struct siov_parent *a, const struct siov_parent *b) {
+bool parent_pool_equal(const struct siov_parent *a, const struct siov_parent *b) {
         struct siov_pool pa = {}, pb = {};
         bool ha = siov_parent_get_pool(a, &pa), hb = siov_parent_get_pool(b, &pb);
         return ha == hb && memcmp(&pa, &pb, sizeof(pa)) == 0;
 }
 
-static bool host_usage_equal(const struct siov_parent *a, const struct siov_parent *b) {
+bool parent_host_usage_equal(const struct siov_parent *a, const struct siov_parent *b) {
         for (int u = 0; u < _SIOV_HOST_USAGE_MAX; u++)
                 if (siov_parent_get_host_usage(a, u) != siov_parent_get_host_usage(b, u))
                         return false;
@@ -136,7 +134,7 @@ static bool wq_equal(const struct siov_wq *a, const struct siov_wq *b) {
                siov_wq_get_clients(a) == siov_wq_get_clients(b);
 }
 
-static bool wqs_equal(const struct siov_idxd *a, const struct siov_idxd *b) {
+bool parent_wqs_equal(const struct siov_idxd *a, const struct siov_idxd *b) {
         if (siov_idxd_get_n_wqs(a) != siov_idxd_get_n_wqs(b))
                 return false;
         for (size_t i = 0; i < siov_idxd_get_n_wqs(a); i++)
@@ -145,7 +143,7 @@ static bool wqs_equal(const struct siov_idxd *a, const struct siov_idxd *b) {
         return true;
 }
 
-static bool idxd_groups_equal(const struct siov_idxd *a, const struct siov_idxd *b) {
+bool parent_idxd_groups_equal(const struct siov_idxd *a, const struct siov_idxd *b) {
         if (siov_idxd_get_n_groups(a) != siov_idxd_get_n_groups(b) ||
             siov_idxd_get_n_engines(a) != siov_idxd_get_n_engines(b))
                 return false;
@@ -158,82 +156,19 @@ static bool idxd_groups_equal(const struct siov_idxd *a, const struct siov_idxd 
                     siov_idxd_get_engine_group(a, i) != siov_idxd_get_engine_group(b, i))
                         return false;
         /* a WQ moving to another group shows in WorkQueues and here */
-        return wqs_equal(a, b);
+        return parent_wqs_equal(a, b);
 }
 
-static const char *idxd_name(const struct siov_parent *p) {
-        return siov_idxd_get_name(siov_parent_get_idxd(p));
+ParentValues parent_values(const Parent *o) {
+        return (ParentValues) { PARENT_PROPERTIES(BUS_PROPERTY_VALUE) };
 }
 
-static const char *idxd_state(const struct siov_parent *p) {
-        return siov_idxd_get_state(siov_parent_get_idxd(p));
+TypeValues type_values(const Type *o) {
+        return (TypeValues) { TYPE_PROPERTIES(BUS_PROPERTY_VALUE) };
 }
 
-static void parent_diff(const struct siov_parent *a, const struct siov_parent *b, const char **changed) {
-        size_t n = 0;
-
-#define DIFF_STR(name, getter) \
-        if (!streq(strempty(getter(a)), strempty(getter(b)))) changed[n++] = name
-#define DIFF_NUM(name, getter) \
-        if (getter(a) != getter(b)) changed[n++] = name
-
-        DIFF_NUM("Kinds", siov_parent_get_kinds);
-        DIFF_STR("Driver", siov_parent_get_driver);
-        DIFF_STR("Subsystem", siov_parent_get_subsystem);
-        DIFF_STR("SysfsPath", siov_parent_get_syspath);
-        if (!pool_equal(a, b))
-                changed[n++] = "Resources";
-        if (!host_usage_equal(a, b))
-                changed[n++] = "HostUsage";
-        if (!strv_equal(siov_parent_get_netdevs(a), siov_parent_get_netdevs(b)))
-                changed[n++] = "Netdevs";
-        DIFF_NUM("TotalVFs", siov_parent_get_total_vfs);
-        DIFF_NUM("NumVFs", siov_parent_get_num_vfs);
-        DIFF_NUM("Autoprobe", siov_parent_get_autoprobe);
-        DIFF_STR("Broken", siov_parent_get_broken);
-        DIFF_STR("IdxdDevice", idxd_name);
-        DIFF_STR("IdxdState", idxd_state);
-        if (!wqs_equal(siov_parent_get_idxd(a), siov_parent_get_idxd(b)))
-                changed[n++] = "WorkQueues";
-        if (!idxd_groups_equal(siov_parent_get_idxd(a), siov_parent_get_idxd(b)))
-                changed[n++] = "IdxdGroups";
-        changed[n] = NULL;
-#undef DIFF_STR
-#undef DIFF_NUM
-}
-
-/* Compares what a type showed before (its values computed on the old
- * snapshot) with now. */
-typedef struct TypeValues {
-        const char *name, *description, *device_api, *broken;
-        uint32_t available;
-} TypeValues;
-
-static TypeValues type_values(const Type *t) {
-        return (TypeValues) {
-                .name = strempty(type_get_name(t)),
-                .description = strempty(type_get_description(t)),
-                .device_api = strempty(type_get_device_api(t)),
-                .broken = type_get_broken(t),
-                .available = type_get_available(t),
-        };
-}
-
-static void type_diff(const TypeValues *a, const TypeValues *b, const char **changed) {
-        size_t n = 0;
-
-        if (!streq(a->name, b->name))
-                changed[n++] = "Name";
-        if (!streq(a->description, b->description))
-                changed[n++] = "Description";
-        if (!streq(a->device_api, b->device_api))
-                changed[n++] = "DeviceApi";
-        if (a->available != b->available)
-                changed[n++] = "AvailableInstances";
-        if (!streq(a->broken, b->broken))
-                changed[n++] = "Broken";
-        changed[n] = NULL;
-}
+BUS_PROPERTIES_DIFF_FUNCTION(parent_values_diff, ParentValues, PARENT_PROPERTIES)
+BUS_PROPERTIES_DIFF_FUNCTION(type_values_diff, TypeValues, TYPE_PROPERTIES)
 
 static int parent_add_type(Parent *p, TypeKind kind, const char *id, struct siov_type *snap, Type **ret) {
         Type **types;
@@ -359,6 +294,10 @@ int parent_new(Manager *m, struct siov_parent *snap, Parent **ret) {
         return 0;
 }
 
+void parent_free_void(void *p) {
+        parent_free(p);
+}
+
 Parent *parent_free(Parent *p) {
         if (!p)
                 return NULL;
@@ -376,7 +315,8 @@ int parent_update(Parent *p, struct siov_parent *snap) {
         Manager *m = p->manager;
         struct siov_parent *old = p->snap;
         size_t n_new = snap_n_types(snap);
-        const char *changed[32];
+        const char *changed[MAX(PARENT_N_PROPERTIES, TYPE_N_PROPERTIES) + 1];
+        ParentValues parent_before = parent_values(p);
         TypeValues *before;
         Type **kept;
         size_t n_kept = 0;
@@ -428,14 +368,13 @@ int parent_update(Parent *p, struct siov_parent *snap) {
         }
 
         /* 3. Signal what changed. */
-        parent_diff(old, snap, changed);
-        if (changed[0])
+        ParentValues parent_now = parent_values(p);
+        if (parent_values_diff(&parent_before, &parent_now, changed) > 0)
                 manager_emit_changed(m, p->path, SIOV_DBUS_PARENT_INTERFACE, (char **) changed);
         for (size_t i = 0; i < n_kept; i++) {
                 TypeValues now = type_values(kept[i]);
 
-                type_diff(&before[i], &now, changed);
-                if (changed[0])
+                if (type_values_diff(&before[i], &now, changed) > 0)
                         manager_emit_changed(m, kept[i]->path, SIOV_DBUS_TYPE_INTERFACE, (char **) changed);
         }
         parent_sync_vfs(p, old);

@@ -79,6 +79,8 @@ static const struct method_action method_actions[] = {
         { SIOV_DBUS_MANAGER_INTERFACE, "GetStatus",       NULL               },
         { SIOV_DBUS_MANAGER_INTERFACE, "Rescan",          NULL               },
         { SIOV_DBUS_MANAGER_INTERFACE, "ListParentConfigs", NULL             },
+        { SIOV_DBUS_MANAGER_INTERFACE, "CheckMigration",  NULL               },
+        { SIOV_DBUS_MANAGER_INTERFACE, "ListVgpus",       NULL               },
         { SIOV_DBUS_MANAGER_INTERFACE, "CreateDevice",    SIOV_POLKIT_MANAGE },
         { SIOV_DBUS_MANAGER_INTERFACE, "DefineDevice",    SIOV_POLKIT_DEFINE },
         { SIOV_DBUS_MANAGER_INTERFACE, "ImportMdevctl",   SIOV_POLKIT_DEFINE },
@@ -164,7 +166,7 @@ typedef struct PolkitQuery {
         size_t n_followers;
 
         PolkitAnswer *answers;
-        size_t n_answers;
+        size_t n_answers, n_answers_allocated;
 
         sd_event_source *defer; /* frees the query once the loop is idle */
 } PolkitQuery;
@@ -246,6 +248,10 @@ static PolkitQuery *query_free(PolkitQuery *q) {
         free(q->answers);
         free(q);
         return NULL;
+}
+
+static void query_free_void(void *q) {
+        query_free(q);
 }
 
 static const PolkitAnswer *query_find_answer(const PolkitQuery *q, const char *action, const char **details) {
@@ -364,15 +370,14 @@ static void query_resume(PolkitQuery *q, sd_bus_message *reply) {
         PolkitAnswer *a;
         int r;
 
+        /* The leader's reply is read again for each follower. */
         r = sd_bus_message_rewind(reply, true);
         if (r < 0)
                 goto fail;
-        a = realloc(q->answers, (q->n_answers + 1) * sizeof(PolkitAnswer));
-        if (!a) {
+        if (!GREEDY_REALLOC(q->answers, q->n_answers_allocated, q->n_answers + 1)) {
                 r = -ENOMEM;
                 goto fail;
         }
-        q->answers = a;
         a = &q->answers[q->n_answers++];
         *a = (PolkitAnswer) {
                 .action = TAKE_PTR(q->pending_action),
@@ -543,13 +548,15 @@ typedef struct SenderUid {
 
 static Hashmap *sender_uids;
 
-static void sender_uids_clear(void) {
-        SenderUid *e;
+static void sender_uid_free(void *p) {
+        SenderUid *e = p;
 
-        HASHMAP_FOREACH(e, sender_uids, i) {
+        if (e)
                 free(e->name);
-                free(e);
-        }
+        free(e);
+}
+
+static void sender_uids_clear(void) {
         sender_uids = hashmap_free(sender_uids);
 }
 
@@ -575,18 +582,14 @@ static int sender_is_root(sd_bus_message *call) {
         if (sender && sender[0] == ':') {
                 if (hashmap_size(sender_uids) >= 4096)
                         sender_uids_clear();
-                if (!sender_uids)
-                        sender_uids = hashmap_new();
                 e = calloc(1, sizeof(SenderUid));
-                if (sender_uids && e && (e->name = strdup(sender))) {
+                if (hashmap_ensure_allocated(&sender_uids, sender_uid_free) >= 0 && e &&
+                    (e->name = strdup(sender))) {
                         e->euid = euid;
                         if (hashmap_put(sender_uids, e->name, e) >= 0)
                                 e = NULL;
                 }
-                if (e) {
-                        free(e->name);
-                        free(e);
-                }
+                sender_uid_free(e);
         }
         return euid == 0;
 }
@@ -655,11 +658,9 @@ int siov_polkit_verify(sd_bus_message *call, const char *action, const char **de
                 return 0;
         }
 
-        if (!*registry) {
-                *registry = hashmap_new();
-                if (!*registry)
-                        return -ENOMEM;
-        }
+        r = hashmap_ensure_allocated(registry, query_free_void);
+        if (r < 0)
+                return r;
         q = calloc(1, sizeof(PolkitQuery));
         if (!q)
                 return -ENOMEM;
@@ -716,16 +717,6 @@ bool siov_polkit_call_waiting(Hashmap *registry, sd_bus_message *call) {
 
 Hashmap *siov_polkit_registry_free(Hashmap *registry) {
         sender_uids_clear();
-        PolkitQuery *q;
-
-        /* query_free() removes from the map, which iteration forbids: take
-         * the first entry each time. */
-        while (hashmap_size(registry) > 0) {
-                size_t i = 0;
-
-                if (!hashmap_iterate(registry, &i, (void **) &q))
-                        break;
-                query_free(q);
-        }
+        /* The registry owns its queries (query_free_void). */
         return hashmap_free(registry);
 }

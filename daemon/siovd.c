@@ -139,7 +139,7 @@ static int run(int argc, char *argv[]) {
         sigset_t mask;
         int r;
 
-        log_open();
+        log_setup("siovd", LOG_TARGET_AUTO);
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r;

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,7 +381,10 @@ static void config_restore(Manager *m, const char *pf, struct siov_pf_config *ol
         config_set(m, pf, siov_pf_config_ref(old));
 }
 
-int sriov_set_numvfs(Parent *p, uint32_t n, bool force, bool persistent, sd_bus_error *error) {
+/* One change (numvfs or autoprobe, the other -1), with persistent: the file
+ * first, put back when sysfs refuses. A refusal of the request itself
+ * (not a PF, over TotalVFs) comes from apply_* before any file is touched. */
+static int set_pf(Parent *p, int numvfs, int autoprobe, bool force, bool persistent, sd_bus_error *error) {
         Manager *m = p->manager;
         _cleanup_(siov_pf_config_unrefp) struct siov_pf_config *old = NULL;
         _cleanup_free_ char *name = strdup(p->name);
@@ -389,37 +393,26 @@ int sriov_set_numvfs(Parent *p, uint32_t n, bool force, bool persistent, sd_bus_
 
         if (!name)
                 return -ENOMEM;
-        if (!(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV) || n > siov_parent_get_total_vfs(p->snap))
-                return apply_numvfs(p, n, force, true, error);  /* its refusals */
-        if (persistent) {
-                r = config_update(m, name, (int) n, -1, &old, &changed, error);
+        if (persistent && (siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV) &&
+            (numvfs < 0 || (uint32_t) numvfs <= siov_parent_get_total_vfs(p->snap))) {
+                r = config_update(m, name, numvfs, autoprobe, &old, &changed, error);
                 if (r < 0)
                         return r;
         }
-        r = apply_numvfs(p, n, force, true, error);
+        r = numvfs >= 0 ? apply_numvfs(p, (uint32_t) numvfs, force, true, error) : apply_autoprobe(p, autoprobe, error);
         if (r < 0 && changed)
                 config_restore(m, name, old);
         return r;
 }
 
-int sriov_set_autoprobe(Parent *p, bool on, bool persistent, sd_bus_error *error) {
-        Manager *m = p->manager;
-        _cleanup_(siov_pf_config_unrefp) struct siov_pf_config *old = NULL;
-        _cleanup_free_ char *name = strdup(p->name);
-        bool changed = false;
-        int r;
+int sriov_set_numvfs(Parent *p, uint32_t n, bool force, bool persistent, sd_bus_error *error) {
+        if (n > INT32_MAX)      /* no PF has that many; apply_numvfs names the limit */
+                return apply_numvfs(p, n, force, true, error);
+        return set_pf(p, (int) n, -1, force, persistent, error);
+}
 
-        if (!name)
-                return -ENOMEM;
-        if (persistent && (siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV)) {
-                r = config_update(m, name, -1, on, &old, &changed, error);
-                if (r < 0)
-                        return r;
-        }
-        r = apply_autoprobe(p, on, error);
-        if (r < 0 && changed)
-                config_restore(m, name, old);
-        return r;
+int sriov_set_autoprobe(Parent *p, bool on, bool persistent, sd_bus_error *error) {
+        return set_pf(p, -1, on, false, persistent, error);
 }
 
 void sriov_provision(Manager *m, const char *pf) {

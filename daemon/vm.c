@@ -16,10 +16,10 @@
 #include <libxml/tree.h>
 
 #include "siov-macro.h"
+#include "valid.h"
 #include "vm.h"
 
 #define VM_DEFAULT_URI "qemu:///system"
-#define VM_NAME_MAX 255
 #define UUID_STRING_LEN 36
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(virDomainPtr, virDomainFree);
@@ -139,7 +139,7 @@ static const char *resolve_uri(const char *uri) {
 /* The cached connection for uri, checked with a cheap call: a remote
  * connection whose daemon restarted only notices on its next call, and one
  * stale failure per restart would reach the user. */
-static int vm_connect(const char *uri, virConnectPtr *ret, char **error_msg) {
+int vm_connect(const char *uri, virConnectPtr *ret, char **error_msg) {
         VmConnection **p, *c;
         unsigned long version;
         virConnectPtr conn;
@@ -192,57 +192,10 @@ void vm_close(void) {
 
 /* ---- validation ---------------------------------------------------------- */
 
-bool vm_name_is_valid(const char *vm) {
-        const unsigned char *s = (const unsigned char *) vm;
-        size_t n;
-
-        if (isempty(vm))
-                return false;
-        n = strlen(vm);
-        if (n > VM_NAME_MAX)
-                return false;
-
-        /* UTF-8 without control characters (C0, DEL, C1). */
-        while (*s) {
-                unsigned cp;
-                int extra;
-
-                if (*s < 0x80) {
-                        if (*s < 0x20 || *s == 0x7f)
-                                return false;
-                        s++;
-                        continue;
-                }
-                if ((*s & 0xe0) == 0xc0) {
-                        cp = *s & 0x1f;
-                        extra = 1;
-                } else if ((*s & 0xf0) == 0xe0) {
-                        cp = *s & 0x0f;
-                        extra = 2;
-                } else if ((*s & 0xf8) == 0xf0) {
-                        cp = *s & 0x07;
-                        extra = 3;
-                } else
-                        return false;
-                s++;
-                for (int i = 0; i < extra; i++, s++) {
-                        if ((*s & 0xc0) != 0x80)
-                                return false;
-                        cp = (cp << 6) | (*s & 0x3f);
-                }
-                if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
-                    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp < 0xa0))
-                        return false;
-        }
-        return true;
-}
-
 static int check_vm_name(const char *vm, char **error_msg) {
         if (vm_name_is_valid(vm))
                 return 0;
-        return set_error(error_msg, -EINVAL,
-                         "invalid VM name: it must be 1 to %d bytes of UTF-8 without control characters",
-                         VM_NAME_MAX);
+        return set_error(error_msg, -EINVAL, VM_NAME_INVALID_MESSAGE);
 }
 
 static int parse_hex(const char **p, size_t min, size_t max, unsigned *ret) {
@@ -733,10 +686,6 @@ int vm_detach(const char *uri, const char *vm, const VmHostdev *h, char **error_
         return set_error(error_msg, libvirt_errno(), "cannot remove %s from VM '%s': %s", d.what, vm, libvirt_message());
 }
 
-static int strv_compare(const void *a, const void *b) {
-        return strcmp(*(char * const *) a, *(char * const *) b);
-}
-
 static int find_users(const char *uri, const VmHostdev *h, bool running, char ***ret, char **error_msg) {
         _cleanup_strv_free_ char **names = NULL;
         virDomainPtr *doms = NULL;
@@ -789,7 +738,7 @@ static int find_users(const char *uri, const VmHostdev *h, bool running, char **
                 }
                 n_names++;
         }
-        qsort(names, n_names, sizeof(char *), strv_compare);
+        strv_sort(names, n_names);
         *ret = TAKE_PTR(names);
         r = 0;
 

@@ -3,6 +3,8 @@
 
 #include <stdbool.h>
 
+#include "valid.h"
+
 /* Assigning devices to libvirt domains ("VMs") through the libvirt C API.
  *
  * A device is a <hostdev> in the domain's persistent definition:
@@ -81,9 +83,15 @@ int vm_find_users(const char *uri, const VmHostdev *h, char ***ret, char **error
  * this device (also catches transient VMs and live-only hot-plugs), sorted. */
 int vm_find_running_users(const char *uri, const VmHostdev *h, char ***ret, char **error_msg);
 
-/* No libvirt call: non-empty, at most 255 bytes, valid UTF-8, no control
- * characters. Every function above checks it too (-EINVAL). */
-bool vm_name_is_valid(const char *vm);
+/* Every function above checks vm_name_is_valid() (valid.h) first: -EINVAL
+ * with VM_NAME_INVALID_MESSAGE. */
+
+/* The cached connection to uri (NULL: $SIOV_LIBVIRT_URI, else
+ * qemu:///system), opened on first use and re-opened when it died. The
+ * tests read domain XML through it: the test driver's state lives in the
+ * connection. */
+struct _virConnect;
+int vm_connect(const char *uri, struct _virConnect **ret, char **error_msg);
 
 /* Closes every cached connection. */
 void vm_close(void);

@@ -14,6 +14,7 @@ siov_subst = $(SED) \
 	-e 's|@bindir[@]|$(bindir)|g' \
 	-e 's|@libexecdir[@]|$(libexecdir)|g' \
 	-e 's|@definitionsdir[@]|$(definitionsdir)|g' \
+	-e 's|@parentsdir[@]|$(parentsdir)|g' \
 	-e 's|@systemctl[@]|$(SYSTEMCTL)|g'
 
 dbus/%.service: $(srcdir)/dbus/%.service.in Makefile
@@ -23,3 +24,11 @@ dbus/%.service: $(srcdir)/dbus/%.service.in Makefile
 man5_MANS += dbus/org.siov1.5
 EXTRA_DIST += dbus/org.siov1.5.scd
 CLEANFILES += dbus/org.siov1.5
+
+# The definitions and PF configuration folders exist once installed:
+# siovd.service opens them with ReadWritePaths= (under ProtectSystem=strict
+# siovd cannot create them).
+install-data-local: install-definitionsdir
+install-definitionsdir:
+	$(MKDIR_P) '$(DESTDIR)$(definitionsdir)' '$(DESTDIR)$(parentsdir)'
+.PHONY: install-definitionsdir

@@ -5,7 +5,8 @@ EXTRA_DIST += \
 	kernel-module/Makefile \
 	kernel-module/README.md \
 	kernel-module/dkms.conf \
-	kernel-module/siov_mdev.c
+	kernel-module/siov_mdev.c \
+	kernel-module/Documentation/ABI/testing/sysfs-driver-siov_mdev
 
 if BUILD_KMOD
 all-local: kernel-module-build

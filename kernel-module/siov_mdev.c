@@ -2493,12 +2493,13 @@ static int __init siov_init(void)
 	/*
 	 * The real idxd driver may register a class of this name one day (or
 	 * an out-of-tree one does): class_register() would fail with a kobject
-	 * warning, so say clearly what is wrong instead.
+	 * warning, so say clearly what is wrong instead. EBUSY, not EEXIST:
+	 * modprobe takes EEXIST for "already loaded" and reports success.
 	 */
 	if (!kern_path("/sys/class/" SIOV_CLASS_NAME, 0, &path)) {
 		path_put(&path);
 		pr_err("a device class named \"" SIOV_CLASS_NAME "\" already exists (an idxd driver?); this driver needs that name for its parents: not loading\n");
-		return -EEXIST;
+		return -EBUSY;
 	}
 
 	siov_wq = alloc_workqueue("siov_mdev", WQ_UNBOUND, 0);

@@ -26,10 +26,63 @@ static void accel_log_nothing(struct accfg_ctx *ctx, int priority, const char *f
                               const char *fn, const char *format, va_list args) {
 }
 
-struct siov_accel *siov_accel_get(struct siov_ctx *ctx) {
-        struct siov_accel *a;
+static bool has_prefix_digit(const char *s, const char *prefix) {
+        size_t n = strlen(prefix);
+        return strncmp(s, prefix, n) == 0 && s[n] >= '0' && s[n] <= '9';
+}
 
+/* libaccel-config dereferences what it reads without checking: a WQ without
+ * mode, type or name, or a device without op_cap or errors, crashes it
+ * (measured with 3.5.3: accel-config list dies of SIGSEGV). Look first, and
+ * leave the library alone rather than let a kernel's sysfs kill siovd. Sets
+ * *ret to what is missing ("wq0.1: no 'mode'"), NULL when all is there. */
+static int accel_tree_problem(struct siov_ctx *ctx, char **ret) {
+        static const char * const wq_attrs[] = { "mode", "type", "name", NULL };
+        static const char * const dev_attrs[] = { "op_cap", "errors", NULL };
+        _cleanup_free_ char **names = NULL;
+        _cleanup_close_ int bus = -1;
+        int r;
+
+        *ret = NULL;
+        bus = openat(ctx->root_fd, SIOV_SYSFS_DSA_DEVICES, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (bus < 0)
+                return errno == ENOMEM ? -ENOMEM : 0;
+        r = siov_list_names_at(bus, NULL, NULL, &names);
+        if (r < 0)
+                return r;
+        for (char **n = names; n && *n; n++) {
+                const char * const *need;
+                _cleanup_close_ int fd = -1;
+
+                if (strchr(*n, '!'))
+                        continue;
+                if (has_prefix_digit(*n, "wq"))
+                        need = wq_attrs;
+                else if (has_prefix_digit(*n, "dsa") || has_prefix_digit(*n, "iax"))
+                        need = dev_attrs;
+                else
+                        continue;
+                fd = openat(bus, *n, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;       /* going away */
+                for (; *need; need++)
+                        if (faccessat(fd, *need, F_OK, 0) < 0) {
+                                _cleanup_free_ char *e = siov_escape_value(*n);
+
+                                if (!e || asprintf(ret, "%s: no '%s'", e, *need) < 0) {
+                                        *ret = NULL;
+                                        return -ENOMEM;
+                                }
+                                return 0;
+                        }
+        }
+        return 0;
+}
+
+struct siov_accel *siov_accel_get(struct siov_ctx *ctx) {
+        _cleanup_free_ char *problem = NULL;
         struct stat ours, its;
+        struct siov_accel *a;
 
         if (ctx->accel)
                 return ctx->accel;
@@ -42,6 +95,15 @@ struct siov_accel *siov_accel_get(struct siov_ctx *ctx) {
             its.st_dev != ours.st_dev || its.st_ino != ours.st_ino)
                 return NULL;
 
+        free(ctx->idxd_problem);
+        ctx->idxd_problem = NULL;
+        if (accel_tree_problem(ctx, &problem) < 0)
+                return NULL;
+        if (problem) {
+                ctx->idxd_problem = TAKE_PTR(problem);
+                return NULL;
+        }
+
         a = calloc(1, sizeof(*a));
         if (!a)
                 return NULL;
@@ -52,6 +114,10 @@ struct siov_accel *siov_accel_get(struct siov_ctx *ctx) {
         accfg_set_log_fn(a->ctx, accel_log_nothing);
         ctx->accel = a;
         return a;
+}
+
+_public_ const char *siov_ctx_get_idxd_problem(const struct siov_ctx *ctx) {
+        return ctx ? ctx->idxd_problem : NULL;
 }
 
 void siov_accel_free(struct siov_accel *a) {
@@ -97,7 +163,7 @@ int siov_accel_list(struct siov_accel *a, char ***ret) {
                 }
                 l[n++] = (char *) name;
         }
-        return siov_strv_pack(l, n, ret);
+        return strv_pack(l, n, ret);
 }
 
 static struct accfg_device *accel_device(struct siov_accel *a, const char *devname) {

@@ -5,9 +5,9 @@
  * file or the new one, never a mix; loaders skip dot files, so a leftover
  * temporary file is never read as configuration.
  *
- * Used for the PF configurations (sriov-config.c). definition-store.c still
- * has its own copy of these steps (with its fault hooks and checks); it
- * should move onto this once issue 10's store work has landed.
+ * Used by the definitions store (definition-store.c, which locks and
+ * checks the folder first and passes its fault hook) and the PF
+ * configurations (sriov-config.c).
  */
 
 #include <errno.h>
@@ -39,22 +39,23 @@ static int mkdir_p(const char *dir, mode_t mode) {
         return 0;
 }
 
-int siov_write_file_atomic(const char *dir, const char *name, const char *data, size_t len, char **error_msg) {
-        _cleanup_close_ int dfd = -1, fd = -1;
+static int step_done(int (*fault)(const char *step), const char *step) {
+        return fault ? fault(step) : 0;
+}
+
+int siov_write_file_atomic_at(int dfd, const char *dir, const char *name, const char *data, size_t len,
+                              int (*fault)(const char *step), char **error_msg) {
+        _cleanup_close_ int fd = -1;
         char tmp[NAME_MAX + 1];
         const char *step;
         size_t done = 0;
         int r;
 
-        if (isempty(dir) || !siov_name_is_valid(name) || strlen(name) > NAME_MAX - 16)
-                return siov_error(error_msg, -EINVAL, "invalid folder or file name");
-        r = mkdir_p(dir, 0755);
-        if (r < 0)
-                return siov_error(error_msg, r, "cannot create %s: %s", dir, strerror(-r));
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return siov_error(error_msg, -errno, "cannot open %s: %s", dir, strerror(errno));
+        if (!siov_name_is_valid(name) || strlen(name) > NAME_MAX - 16)
+                return siov_error(error_msg, -EINVAL, "invalid file name");
 
+        /* Hidden temporary name ".<name>.<random>": loaders skip dot files,
+         * so a crash before the rename leaves nothing they would read. */
         for (unsigned attempt = 0;; attempt++) {
                 struct timespec ts;
 
@@ -70,10 +71,11 @@ int siov_write_file_atomic(const char *dir, const char *name, const char *data, 
         }
 
         step = "setting the mode of";
-        if (fchmod(fd, 0644) < 0) {
-                r = -errno;
+        /* 0644 whatever the umask: readable by all, like the rest of /etc. */
+        r = fchmod(fd, 0644) < 0 ? -errno : step_done(fault, "created");
+        if (r < 0)
                 goto fail;
-        }
+
         step = "writing";
         while (done < len) {
                 ssize_t k = write(fd, data + done, len - done);
@@ -86,28 +88,64 @@ int siov_write_file_atomic(const char *dir, const char *name, const char *data, 
                 }
                 done += (size_t) k;
         }
+        r = step_done(fault, "written");
+        if (r < 0)
+                goto fail;
+
         step = "syncing";
-        if (fsync(fd) < 0) {
-                r = -errno;
+        r = fsync(fd) < 0 ? -errno : step_done(fault, "synced");
+        if (r < 0)
                 goto fail;
-        }
+
         step = "closing";
-        if (close(TAKE_FD(fd)) < 0) {
-                r = -errno;
+        r = close(TAKE_FD(fd)) < 0 ? -errno : step_done(fault, "closed");
+        if (r < 0)
                 goto fail;
-        }
+
         step = "renaming";
         if (renameat(dfd, tmp, dfd, name) < 0) {
                 r = -errno;
                 goto fail;
         }
-        if (fsync(dfd) < 0)
-                return siov_error(error_msg, -errno, "%s/%s was written but syncing %s failed: %s",
-                                  dir, name, dir, strerror(errno));
+
+        /* The new name is in place; make the folder entry durable too. */
+        r = step_done(fault, "renamed");
+        if (r >= 0 && fsync(dfd) < 0)
+                r = -errno;
+        if (r < 0)
+                return siov_error(error_msg, r, "%s/%s was written but syncing %s failed: %s",
+                                  dir, name, dir, strerror(-r));
         return 0;
 
 fail:
         (void) unlinkat(dfd, tmp, 0);
         return siov_error(error_msg, r, "%s %s/%s (for %s) failed: %s; %s/%s is unchanged",
                           step, dir, tmp, name, strerror(-r), dir, name);
+}
+
+int siov_dir_open(const char *dir, bool create, char **error_msg) {
+        int fd, r;
+
+        if (isempty(dir))
+                return siov_error(error_msg, -EINVAL, "no folder given");
+        if (create) {
+                r = mkdir_p(dir, 0755);
+                if (r < 0)
+                        return siov_error(error_msg, r, "cannot create %s: %s", dir, strerror(-r));
+        }
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return siov_error(error_msg, -errno, "cannot open %s: %s", dir, strerror(errno));
+        return fd;
+}
+
+int siov_write_file_atomic(const char *dir, const char *name, const char *data, size_t len, char **error_msg) {
+        _cleanup_close_ int dfd = -1;
+
+        if (error_msg)
+                *error_msg = NULL;
+        dfd = siov_dir_open(dir, true, error_msg);
+        if (dfd < 0)
+                return dfd;
+        return siov_write_file_atomic_at(dfd, dir, name, data, len, NULL, error_msg);
 }

@@ -77,6 +77,7 @@ _public_ struct siov_ctx *siov_ctx_unref(struct siov_ctx *ctx) {
                 return NULL;
         vfio_variants_clear(ctx);
         siov_accel_free(ctx->accel);
+        free(ctx->idxd_problem);
         if (ctx->root_fd >= 0)
                 close(ctx->root_fd);
         free(ctx->root);
@@ -155,15 +156,9 @@ _public_ int siov_ctx_load_vfio_variants(struct siov_ctx *ctx) {
                 *e = '\0';
                 if (!siov_name_is_valid(mod))
                         continue;
-                if (n == allocated) {
-                        size_t a = allocated ? allocated * 2 : 16;
-                        char **m = realloc(items, a * sizeof(char *));
-                        if (!m) {
-                                r = -ENOMEM;
-                                goto fail;
-                        }
-                        items = m;
-                        allocated = a;
+                if (!GREEDY_REALLOC(items, allocated, n + 1)) {
+                        r = -ENOMEM;
+                        goto fail;
                 }
                 items[n] = strdup(mod);
                 if (!items[n]) {
@@ -174,7 +169,7 @@ _public_ int siov_ctx_load_vfio_variants(struct siov_ctx *ctx) {
                 n++;
         }
 
-        qsort(items, n, sizeof(char *), siov_strcmp_ptr);
+        strv_sort(items, n);
         for (size_t i = 0; i < n; i++) {
                 if (k > 0 && streq(items[i], items[k - 1])) {
                         free(items[i]);
@@ -206,5 +201,5 @@ _public_ bool siov_ctx_is_vfio_driver(const struct siov_ctx *ctx, const char *dr
         if (!ctx || ctx->n_vfio_variants == 0)
                 return false;
         return bsearch(&key, ctx->vfio_variants, ctx->n_vfio_variants,
-                       sizeof(char *), siov_strcmp_ptr) != NULL;
+                       sizeof(char *), strcmp_ptr) != NULL;
 }

@@ -25,28 +25,6 @@
 
 int (*siov_definition_save_fault)(const char *step) = NULL;
 
-static int mkdir_parents_and_dir(const char *dir, mode_t mode) {
-        _cleanup_free_ char *p = strdup(dir);
-
-        if (!p)
-                return -ENOMEM;
-        if (mkdir(p, mode) >= 0 || errno == EEXIST)
-                return 0;
-        if (errno != ENOENT)
-                return -errno;
-        for (char *s = p + 1; *s; s++) {
-                if (*s != '/')
-                        continue;
-                *s = '\0';
-                if (mkdir(p, mode) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        if (mkdir(p, mode) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 static int fault(const char *step) {
         return siov_definition_save_fault ? siov_definition_save_fault(step) : 0;
 }
@@ -54,19 +32,9 @@ static int fault(const char *step) {
 /* Opens dir (creating it when asked): a folder, never a symlink's
  * replacement of one along the last component. */
 static int open_dir(const char *dir, bool create, char **error_msg) {
-        int fd, r;
-
         if (isempty(dir))
                 return siov_error(error_msg, -EINVAL, "no definitions folder given");
-        if (create) {
-                r = mkdir_parents_and_dir(dir, 0755);
-                if (r < 0)
-                        return siov_error(error_msg, r, "cannot create %s: %s", dir, strerror(-r));
-        }
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return siov_error(error_msg, -errno, "cannot open %s: %s", dir, strerror(errno));
-        return fd;
+        return siov_dir_open(dir, create, error_msg);
 }
 
 /* FNV-1a, 64 bits: tells an edit from the bytes siovd wrote (not a
@@ -159,10 +127,9 @@ _public_ int siov_definition_store_check(const char *dir, char **reason) {
 static int store_save(const char *dir, const struct siov_definition *d, bool check,
                       const siov_definition_stamp *expected, siov_definition_stamp *ret, char **error_msg) {
         _cleanup_free_ char *json = NULL;
-        _cleanup_close_ int dfd = -1, fd = -1;
-        char name[SIOV_UUID_STRING_MAX + 8], tmp[SIOV_UUID_STRING_MAX + 32];
-        const char *step;
-        size_t len, done = 0;
+        _cleanup_close_ int dfd = -1;
+        char name[SIOV_UUID_STRING_MAX + 8];
+        size_t len;
         int r;
 
         if (error_msg)
@@ -188,77 +155,12 @@ static int store_save(const char *dir, const struct siov_definition *d, bool che
                         return r;
         }
 
-        /* Hidden temporary name: the loader skips dot files, so a crash
-         * before the rename leaves nothing it would report, and start-up
-         * removes what is left (siov_definition_store_clean). */
-        for (unsigned attempt = 0;; attempt++) {
-                struct timespec ts;
-
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                snprintf(tmp, sizeof(tmp), ".%s.json.%05x%06lx", d->uuid,
-                         (unsigned) getpid() & 0xfffff, ((unsigned long) ts.tv_nsec + attempt * 7919ul) & 0xffffff);
-                fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
-                if (fd >= 0)
-                        break;
-                if (errno != EEXIST || attempt >= 64)
-                        return siov_error(error_msg, -errno, "cannot create a temporary file in %s: %s",
-                                          dir, strerror(errno));
-        }
-
-        step = "setting the mode of";
-        /* 0644 whatever the umask: definitions are readable by all, like
-         * the rest of /etc. */
-        r = fchmod(fd, 0644) < 0 ? -errno : fault("created");
-        if (r < 0)
-                goto fail;
-
-        step = "writing";
-        while (done < len) {
-                ssize_t k = write(fd, json + done, len - done);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        goto fail;
-                }
-                done += (size_t) k;
-        }
-        r = fault("written");
-        if (r < 0)
-                goto fail;
-
-        step = "syncing";
-        r = fsync(fd) < 0 ? -errno : fault("synced");
-        if (r < 0)
-                goto fail;
-
-        step = "closing";
-        r = close(TAKE_FD(fd)) < 0 ? -errno : fault("closed");
-        if (r < 0)
-                goto fail;
-
-        step = "renaming";
-        if (renameat(dfd, tmp, dfd, name) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        if (ret)
+        /* Start-up removes the temporary files a crash leaves
+         * (siov_definition_store_clean). */
+        r = siov_write_file_atomic_at(dfd, dir, name, json, len, fault, error_msg);
+        if (r >= 0 && ret)
                 *ret = stamp_of(json, len);
-
-        /* The new name is in place; make the folder entry durable too. */
-        r = fault("renamed");
-        if (r >= 0 && fsync(dfd) < 0)
-                r = -errno;
-        if (r < 0)
-                return siov_error(error_msg, r, "%s/%s was written but syncing %s failed: %s",
-                                  dir, name, dir, strerror(-r));
-        return 0;
-
-fail:
-        (void) unlinkat(dfd, tmp, 0);
-        return siov_error(error_msg, r, "%s %s/%s (for %s) failed: %s; %s/%s is unchanged",
-                          step, dir, tmp, name, strerror(-r), dir, name);
+        return r;
 }
 
 _public_ int siov_definition_store_save(const char *dir, const struct siov_definition *d,

@@ -52,27 +52,6 @@ _public_ struct siov_definition *siov_definition_unref(struct siov_definition *d
         return definition_free(d);
 }
 
-/* A libvirt domain name: 1..255 bytes of UTF-8, no '/', no control
- * characters (C0, DEL, C1): it ends up in paths and log lines. */
-static bool vm_name_is_valid(const char *s) {
-        size_t n;
-
-        if (!s)
-                return false;
-        n = strlen(s);
-        if (n == 0 || n > 255 || !siov_utf8_is_valid(s, n))
-                return false;
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char) s[i];
-
-                if (c < 0x20 || c == 0x7f || c == '/')
-                        return false;
-                /* U+0080..U+009F are C2 80..C2 9F */
-                if (c == 0xc2 && i + 1 < n && (unsigned char) s[i + 1] < 0xa0)
-                        return false;
-        }
-        return true;
-}
 
 static struct siov_definition *definition_alloc(void) {
         struct siov_definition *d = calloc(1, sizeof(*d));

@@ -50,6 +50,11 @@ bool siov_ctx_is_vfio_driver(const struct siov_ctx *ctx, const char *driver);
  * idxd devices are only seen when /sys/bus/dsa/devices is the one under the
  * root (the real root, or a tree bound over /sys). */
 void siov_ctx_refresh_idxd(struct siov_ctx *ctx);
+/* Why the idxd devices are not read now, or NULL: libaccel-config is not
+ * used on a tree it would crash on (a WQ without mode, type or name, a
+ * device without op_cap or errors), e.g. "wq0.1: no 'mode'". Set by the
+ * read that would have made a new context. */
+const char *siov_ctx_get_idxd_problem(const struct siov_ctx *ctx);
 
 /* ---- full scan -------------------------------------------------------- */
 
@@ -186,6 +191,9 @@ const char *siov_type_get_id(const struct siov_type *t);          /* folder name
 const char *siov_type_get_name(const struct siov_type *t);        /* "" when absent */
 const char *siov_type_get_description(const struct siov_type *t); /* "" when absent, may span lines */
 const char *siov_type_get_device_api(const struct siov_type *t);  /* "" when broken */
+/* Its migration_version line (what a saved device state needs from the
+ * destination type, "key=value ..."); "" when the type has none. */
+const char *siov_type_get_migration_version(const struct siov_type *t);
 uint32_t siov_type_get_available(const struct siov_type *t);      /* 0 when broken */
 /* NULL when valid, else why this type cannot be used ("available_instances:
  * not a number: 'abc'"). */
@@ -237,6 +245,8 @@ const char *siov_mdev_get_parent(const struct siov_mdev *d);      /* parent name
 const char *siov_mdev_get_type(const struct siov_mdev *d);        /* type id */
 const char *siov_mdev_get_syspath(const struct siov_mdev *d);     /* "/sys/devices/.../<uuid>" */
 const char *siov_mdev_get_driver(const struct siov_mdev *d);      /* "vfio_mdev", ... or "" */
+/* Its migratable attribute reads 1: it offers VFIO migration. */
+bool siov_mdev_get_migratable(const struct siov_mdev *d);
 
 /* ---- validation (every name that reaches a path goes through these) --- */
 
@@ -247,6 +257,20 @@ bool siov_uuid_is_valid(const char *s);
 /* A single path component a caller may name: 1..255 bytes of printable
  * ASCII, no '/', not "." or "..". */
 bool siov_name_is_valid(const char *s);
+
+/* ---- migration compatibility strings (a type's migration_version) ------ */
+
+#define SIOV_MIGRATION_VERSION_MAX 1024
+/* Space-separated key=value pairs (keys [A-Za-z0-9_.-], values printable
+ * ASCII without spaces), each key once, at least one, at most 1024 bytes,
+ * one trailing newline allowed. */
+bool siov_migration_version_is_valid(const char *s);
+/* Whether a device state saved where `state` was published loads into a
+ * type showing `here`: the same pairs in any order. 1 yes; 0 no, with
+ * *ret_reason (malloc'ed) naming the first difference ("the state needs
+ * swq_slots=4, this type has swq_slots=2"); -EINVAL when either is not
+ * valid; -ENOMEM. */
+int siov_migration_version_compare(const char *here, const char *state, char **ret_reason);
 /* PCI address "dddd:bb:dd.f" */
 bool siov_pci_address_is_valid(const char *s);
 
@@ -437,6 +461,22 @@ int siov_mdevctl_parse(const char *parent, const char *uuid, const char *json, s
 typedef void (*siov_mdevctl_cb_t)(const char *path, const char *parent, const char *uuid,
                                   struct siov_definition *def, const char *reason, void *userdata);
 int siov_mdevctl_import_dir(const char *dir, siov_mdevctl_cb_t cb, void *userdata);
+
+/* ---- cleanup helpers -------------------------------------------------- */
+
+/* siov_<type>_unrefp() for _cleanup_/__attribute__((cleanup)), as
+ * sd-bus.h offers sd_bus_unrefp(): no caller unrefs by hand on every exit
+ * path. */
+#define _SIOV_DEFINE_POINTER_CLEANUP_FUNC(type, func)   \
+        static inline void func##p(type **p) {          \
+                if (*p)                                 \
+                        func(*p);                       \
+        }
+_SIOV_DEFINE_POINTER_CLEANUP_FUNC(struct siov_ctx, siov_ctx_unref)
+_SIOV_DEFINE_POINTER_CLEANUP_FUNC(struct siov_model, siov_model_unref)
+_SIOV_DEFINE_POINTER_CLEANUP_FUNC(struct siov_parent, siov_parent_unref)
+_SIOV_DEFINE_POINTER_CLEANUP_FUNC(struct siov_mdev, siov_mdev_unref)
+_SIOV_DEFINE_POINTER_CLEANUP_FUNC(struct siov_definition, siov_definition_unref)
 
 #ifdef __cplusplus
 }

@@ -63,7 +63,9 @@ int siov_mdev_load_in_parent(const struct siov_ctx *ctx, int parent_fd, const ch
                              size_t parent_depth, const char *uuid, struct siov_mdev **ret) {
         _cleanup_close_ int fd = -1;
         char target[PATH_MAX], tbuf[PATH_MAX], driver[PATH_MAX];
+        _cleanup_free_ char *mig = NULL;
         const char *type, *pname;
+        bool migratable;
         size_t lp, lt, ls, ld;
         struct siov_mdev *d;
         char *o;
@@ -79,6 +81,7 @@ int siov_mdev_load_in_parent(const struct siov_ctx *ctx, int parent_fd, const ch
         if (!type)
                 return -ENODEV;
         ld = siov_read_link_name_buf(ctx, fd, parent_depth + 1, SIOV_ATTR_DRIVER, driver);
+        migratable = siov_read_attr_at(fd, SIOV_ATTR_MIGRATABLE, &mig) >= 0 && streq(mig, "1");
 
         pname = strrchr(parent_syspath, '/') + 1;
         lp = strlen(pname);
@@ -100,6 +103,7 @@ int siov_mdev_load_in_parent(const struct siov_ctx *ctx, int parent_fd, const ch
         o += sprintf(o, "%s/%s", parent_syspath, uuid) + 1;
         d->driver = o;
         memcpy(o, driver, ld + 1);
+        d->migratable = migratable;
 
         *ret = d;
         return 0;
@@ -159,4 +163,8 @@ _public_ const char *siov_mdev_get_syspath(const struct siov_mdev *d) {
 
 _public_ const char *siov_mdev_get_driver(const struct siov_mdev *d) {
         return d ? d->driver : NULL;
+}
+
+_public_ bool siov_mdev_get_migratable(const struct siov_mdev *d) {
+        return d && d->migratable;
 }

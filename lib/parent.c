@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <uuid/uuid.h>
 
 #include "siov-names.h"
 #include "siov-private.h"
@@ -16,7 +17,7 @@
  * a VF keeps its UUID across reboots and daemon restarts:
  * 5dd04659-0f21-4a82-a253-810929093cc5. The name hashed is
  * "<pf-name>/vf<index>", e.g. "0000:3b:00.0/vf3". */
-static const uint8_t vf_uuid_namespace[16] = {
+static const uuid_t vf_uuid_namespace = {
         0x5d, 0xd0, 0x46, 0x59, 0x0f, 0x21, 0x4a, 0x82,
         0xa2, 0x53, 0x81, 0x09, 0x29, 0x09, 0x3c, 0xc5,
 };
@@ -28,6 +29,7 @@ static void type_done(struct siov_type *t) {
         free(t->name);
         free(t->description);
         free(t->device_api);
+        free(t->migration_version);
         free(t->broken);
         free(t->devices);
 }
@@ -69,7 +71,6 @@ _public_ struct siov_parent *siov_parent_unref(struct siov_parent *p) {
         return parent_free(p);
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct siov_parent *, siov_parent_unref);
 
 /* Optional text attribute: NULL when absent or unreadable. */
 static int read_optional(int dirfd, const char *attr, char **ret) {
@@ -136,6 +137,9 @@ static int type_load(int types_fd, const char *id, struct siov_type *t) {
         r = read_optional(fd, SIOV_ATTR_DESCRIPTION, &t->description);
         if (r < 0)
                 return r;
+        r = read_optional(fd, SIOV_ATTR_MIGRATION_VERSION, &t->migration_version);
+        if (r < 0)
+                return r;
 
         if (t->broken) {
                 /* A broken type offers nothing, whatever else it says. */
@@ -149,8 +153,7 @@ static int type_load(int types_fd, const char *id, struct siov_type *t) {
         n = strv_length(t->devices);
         for (size_t i = 0; i < n; i++)
                 (void) siov_uuid_normalize(t->devices[i], t->devices[i]);
-        if (n > 1)
-                qsort(t->devices, n, sizeof(char *), siov_strcmp_ptr);
+        strv_sort(t->devices, n);
         return 0;
 }
 
@@ -280,6 +283,7 @@ static int vf_load(const struct siov_ctx *ctx, struct siov_parent *p, int pf_fd,
         _cleanup_free_ char *vcanon = NULL;
         _cleanup_close_ int vfd = -1;
         char target[PATH_MAX], resolved[PATH_MAX], name[300];
+        uuid_t u;
         const char *addr;
         int r;
 
@@ -329,7 +333,8 @@ static int vf_load(const struct siov_ctx *ctx, struct siov_parent *p, int pf_fd,
                 vf->usage = SIOV_VF_HOST;
 
         snprintf(name, sizeof(name), "%s/vf%" PRIu32, p->name, index);
-        siov_uuid_v5(vf_uuid_namespace, name, strlen(name), vf->uuid);
+        uuid_generate_sha1(u, vf_uuid_namespace, name, strlen(name));
+        uuid_unparse_lower(u, vf->uuid);
         return 0;
 }
 
@@ -378,14 +383,8 @@ static int parent_load_sriov(const struct siov_ctx *ctx, struct siov_parent *p, 
                 if (strchr(suffix, '\n') || siov_parse_u32(suffix, &index) < 0)
                         continue;
 
-                if (p->n_vfs == allocated) {
-                        size_t a = allocated ? allocated * 2 : 8;
-                        struct siov_vf *m = realloc(p->vfs, a * sizeof(struct siov_vf));
-                        if (!m)
-                                return -ENOMEM;
-                        p->vfs = m;
-                        allocated = a;
-                }
+                if (!GREEDY_REALLOC(p->vfs, allocated, p->n_vfs + 1))
+                        return -ENOMEM;
                 p->vfs[p->n_vfs] = (struct siov_vf) {};
                 r = vf_load(ctx, p, dirfd(d), de->d_name, index, &p->vfs[p->n_vfs]);
                 if (!p->vfs[p->n_vfs].address) {
@@ -398,8 +397,7 @@ static int parent_load_sriov(const struct siov_ctx *ctx, struct siov_parent *p, 
                 if (r < 0)
                         return r;
         }
-        if (p->n_vfs > 1)
-                qsort(p->vfs, p->n_vfs, sizeof(struct siov_vf), vf_cmp);
+        qsort_safe(p->vfs, p->n_vfs, sizeof(struct siov_vf), vf_cmp);
         return 0;
 }
 
@@ -426,7 +424,7 @@ static int parent_collect_netdevs(struct siov_parent *p, int fd) {
         for (size_t i = 0; i < p->n_vfs; i++)
                 for (char **s = p->vfs[i].netdevs; s && *s; s++)
                         items[k++] = *s;
-        return siov_strv_pack(items, k, &p->netdevs);
+        return strv_pack(items, k, &p->netdevs);
 }
 
 static void parent_compute_host_usage(struct siov_parent *p) {
@@ -575,14 +573,23 @@ int siov_parent_load(struct siov_ctx *ctx, const struct siov_parent_scan *s,
 
         if (kinds != 0) {
                 /* A vendor mdev driver (or SR-IOV) on the PCI function of an
-                 * idxd device: one parent, under the function's name. */
+                 * idxd device: one parent, under the function's name. A
+                 * driver that made the idxd device itself ("dsa0") the mdev
+                 * parent: that device. */
+                const char *canon = (kinds & SIOV_KIND_MDEV) ? canon_m : canon_p;
                 _cleanup_free_ char *expected = NULL, *c = NULL;
                 _cleanup_close_ int f = -1;
 
                 idxd = siov_accel_find(s->accel, (kinds & SIOV_KIND_MDEV) ? fd_m : fd_p, NULL);
                 if (idxd) {
-                        if (asprintf(&expected, "%s/%s", (kinds & SIOV_KIND_MDEV) ? canon_m : canon_p, idxd) < 0)
+                        if (asprintf(&expected, "%s/%s", canon, idxd) < 0)
                                 return -ENOMEM;
+                } else {
+                        idxd = siov_accel_find(s->accel, -1, name);
+                        if (idxd && !(expected = strdup(canon)))
+                                return -ENOMEM;
+                }
+                if (idxd) {
                         f = open_idxd(ctx, s, idxd, expected, &c);
                         if (f == -ENOMEM)
                                 return f;
@@ -874,6 +881,10 @@ _public_ const char *siov_type_get_name(const struct siov_type *t) {
 
 _public_ const char *siov_type_get_description(const struct siov_type *t) {
         return t ? strempty(t->description) : NULL;
+}
+
+_public_ const char *siov_type_get_migration_version(const struct siov_type *t) {
+        return t ? strempty(t->migration_version) : NULL;
 }
 
 _public_ const char *siov_type_get_device_api(const struct siov_type *t) {

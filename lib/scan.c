@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hashmap.h"
 #include "siov-names.h"
 #include "siov-private.h"
 
@@ -35,80 +36,46 @@ _public_ struct siov_model *siov_model_unref(struct siov_model *m) {
         return model_free(m);
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct siov_model *, siov_model_unref);
 
 /* Folders holding mdevs, interned: the bus lists mdevs in hash order and we
  * want to open each parent folder once, whatever the order. */
 struct folder_table {
         char **names;           /* by index */
         size_t n, allocated;
-        uint32_t *slots;        /* open addressing: index + 1, 0 = empty */
-        size_t n_slots;
+        Hashmap *index;         /* name → index + 1 */
 };
 
-static uint64_t hash_str(const char *s) {
-        uint64_t h = 1469598103934665603ull;   /* FNV-1a */
-
-        for (; *s; s++) {
-                h ^= (unsigned char) *s;
-                h *= 1099511628211ull;
-        }
-        return h;
-}
-
-static int folder_table_grow(struct folder_table *t) {
-        size_t n = t->n_slots ? t->n_slots * 2 : 64;
-        uint32_t *s = calloc(n, sizeof(uint32_t));
-
-        if (!s)
-                return -ENOMEM;
-        for (size_t i = 0; i < t->n; i++) {
-                size_t j = hash_str(t->names[i]) & (n - 1);
-                while (s[j])
-                        j = (j + 1) & (n - 1);
-                s[j] = (uint32_t) i + 1;
-        }
-        free(t->slots);
-        t->slots = s;
-        t->n_slots = n;
-        return 0;
-}
-
 static int folder_table_intern(struct folder_table *t, const char *name, uint32_t *ret) {
-        size_t j;
+        uintptr_t i;
+        int r;
 
-        if ((t->n + 1) * 2 > t->n_slots) {
-                int r = folder_table_grow(t);
-                if (r < 0)
-                        return r;
+        r = hashmap_ensure_allocated(&t->index, NULL);
+        if (r < 0)
+                return r;
+        i = (uintptr_t) hashmap_get(t->index, name);
+        if (i > 0) {
+                *ret = (uint32_t) (i - 1);
+                return 0;
         }
-        j = hash_str(name) & (t->n_slots - 1);
-        for (; t->slots[j]; j = (j + 1) & (t->n_slots - 1))
-                if (streq(t->names[t->slots[j] - 1], name)) {
-                        *ret = t->slots[j] - 1;
-                        return 0;
-                }
-        if (t->n == t->allocated) {
-                size_t a = t->allocated ? t->allocated * 2 : 32;
-                char **m = realloc(t->names, a * sizeof(char *));
-                if (!m)
-                        return -ENOMEM;
-                t->names = m;
-                t->allocated = a;
-        }
+        if (!GREEDY_REALLOC(t->names, t->allocated, t->n + 1))
+                return -ENOMEM;
         t->names[t->n] = strdup(name);
         if (!t->names[t->n])
                 return -ENOMEM;
-        t->slots[j] = (uint32_t) t->n + 1;
+        r = hashmap_put(t->index, t->names[t->n], (void *) (uintptr_t) (t->n + 1));
+        if (r < 0) {
+                free(t->names[t->n]);
+                return r;
+        }
         *ret = (uint32_t) t->n++;
         return 0;
 }
 
 static void folder_table_done(struct folder_table *t) {
+        hashmap_free(t->index);
         for (size_t i = 0; i < t->n; i++)
                 free(t->names[i]);
         free(t->names);
-        free(t->slots);
 }
 
 struct bus_entry {
@@ -123,58 +90,28 @@ static int bus_entry_cmp(const void *a, const void *b) {
 }
 
 /* Which parent folder holds an mdev, as the types' devices/ folders (read
- * with the parents) already tell: spares one readlink per mdev. Keys point
- * into the parents' type device lists. */
-struct hint_table {
-        const char **uuids;
-        const char **folders;
-        size_t n_slots;
-};
+ * with the parents) already tell: spares one readlink per mdev. uuid →
+ * parent syspath, both pointing into the parents. */
+static int hint_table_build(Hashmap **ret, const struct siov_model *m) {
+        _cleanup_(hashmap_freep) Hashmap *h = NULL;
 
-static int hint_table_build(struct hint_table *h, const struct siov_model *m) {
-        size_t n = 0;
-
-        for (size_t i = 0; i < m->n_parents; i++)
-                for (size_t j = 0; j < m->parents[i]->n_types; j++)
-                        n += strv_length(m->parents[i]->types[j].devices);
-        if (n == 0)
-                return 0;
-        for (h->n_slots = 64; h->n_slots < n * 2; h->n_slots *= 2)
-                ;
-        h->uuids = calloc(h->n_slots, sizeof(char *));
-        h->folders = calloc(h->n_slots, sizeof(char *));
-        if (!h->uuids || !h->folders)
-                return -ENOMEM;
+        *ret = NULL;
         for (size_t i = 0; i < m->n_parents; i++) {
                 const struct siov_parent *p = m->parents[i];
 
                 for (size_t j = 0; j < p->n_types; j++)
                         for (char **u = p->types[j].devices; u && *u; u++) {
-                                size_t k = hash_str(*u) & (h->n_slots - 1);
-
-                                while (h->uuids[k] && !streq(h->uuids[k], *u))
-                                        k = (k + 1) & (h->n_slots - 1);
-                                if (!h->uuids[k]) {
-                                        h->uuids[k] = *u;
-                                        h->folders[k] = p->syspath;
-                                }
+                                int r = hashmap_ensure_allocated(&h, NULL);
+                                if (r < 0)
+                                        return r;
+                                /* The first parent listing a uuid wins. */
+                                r = hashmap_put(h, *u, p->syspath);
+                                if (r < 0 && r != -EEXIST)
+                                        return r;
                         }
         }
+        *ret = TAKE_PTR(h);
         return 0;
-}
-
-static const char *hint_table_get(const struct hint_table *h, const char *uuid) {
-        if (h->n_slots == 0)
-                return NULL;
-        for (size_t k = hash_str(uuid) & (h->n_slots - 1); h->uuids[k]; k = (k + 1) & (h->n_slots - 1))
-                if (streq(h->uuids[k], uuid))
-                        return h->folders[k];
-        return NULL;
-}
-
-static void hint_table_done(struct hint_table *h) {
-        free(h->uuids);
-        free(h->folders);
 }
 
 static int scan_mdevs(struct siov_ctx *ctx, struct siov_model *m) {
@@ -182,7 +119,7 @@ static int scan_mdevs(struct siov_ctx *ctx, struct siov_model *m) {
         _cleanup_free_ struct bus_entry *entries = NULL;
         _cleanup_free_ char *bus = NULL;
         struct folder_table folders = {};
-        struct hint_table hints = {};
+        Hashmap *hints = NULL;
         size_t n = 0, allocated = 0, allocated_mdevs = 0;
         struct dirent *de;
         int fd, r = 0;
@@ -207,15 +144,9 @@ static int scan_mdevs(struct siov_ctx *ctx, struct siov_model *m) {
                 const char *hint;
                 char *slash;
 
-                if (n == allocated) {
-                        size_t a = allocated ? allocated * 2 : 256;
-                        struct bus_entry *e = realloc(entries, a * sizeof(struct bus_entry));
-                        if (!e) {
-                                r = -ENOMEM;
-                                goto finish;
-                        }
-                        entries = e;
-                        allocated = a;
+                if (!GREEDY_REALLOC(entries, allocated, n + 1)) {
+                        r = -ENOMEM;
+                        goto finish;
                 }
                 /* The kernel names them lower case; the folder we open
                  * inside the parent must carry exactly this name. */
@@ -225,7 +156,7 @@ static int scan_mdevs(struct siov_ctx *ctx, struct siov_model *m) {
                 /* Whatever the hint says, the mdev is then opened inside
                  * that (checked) folder without following links, and its
                  * mdev_type link decides the type. */
-                hint = hint_table_get(&hints, entries[n].uuid);
+                hint = hashmap_get(hints, entries[n].uuid);
                 if (hint) {
                         r = folder_table_intern(&folders, hint, &entries[n].folder);
                         if (r < 0)
@@ -246,8 +177,7 @@ static int scan_mdevs(struct siov_ctx *ctx, struct siov_model *m) {
                         goto finish;
                 n++;
         }
-        if (n > 1)
-                qsort(entries, n, sizeof(struct bus_entry), bus_entry_cmp);
+        qsort_safe(entries, n, sizeof(struct bus_entry), bus_entry_cmp);
 
         /* Pass 2: open each parent folder once (checked to be inside the
          * root), then every mdev in it with single-component lookups. */
@@ -278,26 +208,19 @@ static int scan_mdevs(struct siov_ctx *ctx, struct siov_model *m) {
                                 goto finish;
                         if (r < 0)
                                 continue;
-                        if (m->n_mdevs == allocated_mdevs) {
-                                size_t a = allocated_mdevs ? allocated_mdevs * 2 : 256;
-                                struct siov_mdev **x = realloc(m->mdevs, a * sizeof(struct siov_mdev *));
-                                if (!x) {
-                                        siov_mdev_unref(dev);
-                                        r = -ENOMEM;
-                                        goto finish;
-                                }
-                                m->mdevs = x;
-                                allocated_mdevs = a;
+                        if (!GREEDY_REALLOC(m->mdevs, allocated_mdevs, m->n_mdevs + 1)) {
+                                siov_mdev_unref(dev);
+                                r = -ENOMEM;
+                                goto finish;
                         }
                         m->mdevs[m->n_mdevs++] = dev;
                 }
         }
-        if (m->n_mdevs > 1)
-                qsort(m->mdevs, m->n_mdevs, sizeof(struct siov_mdev *), siov_mdev_cmp_ptr);
+        qsort_safe(m->mdevs, m->n_mdevs, sizeof(struct siov_mdev *), siov_mdev_cmp_ptr);
         r = 0;
 finish:
         folder_table_done(&folders);
-        hint_table_done(&hints);
+        hashmap_free(hints);
         return r;
 }
 
@@ -325,7 +248,7 @@ static int list_pfs(int pci_fd, char ***ret) {
                         continue;
                 all[n++] = *s;  /* compact in place; strings stay in all's block */
         }
-        r = siov_strv_pack(all, n, &pfs);
+        r = strv_pack(all, n, &pfs);
         if (r < 0)
                 return r;
         *ret = pfs;
@@ -380,7 +303,7 @@ _public_ int siov_scan(struct siov_ctx *ctx, struct siov_model **ret) {
                         all[k++] = *x;
                 for (char **x = idxds; x && *x; x++)
                         all[k++] = *x;
-                r = siov_strv_pack(all, k, &names);
+                r = strv_pack(all, k, &names);
                 if (r < 0)
                         goto finish;
         }

@@ -33,6 +33,8 @@
 /* The definitions folder cannot be written (degraded mode, a full disk…);
  * a partial operation says what was done before it. */
 #define SIOV_ERROR_DEFINITIONS_UNAVAILABLE "org.siov1.Error.DefinitionsUnavailable"
+/* libvirt failed in a way that is none of the above. */
+#define SIOV_ERROR_LIBVIRT_ERROR        "org.siov1.Error.LibvirtError"
 
 /* polkit actions */
 #define SIOV_POLKIT_MANAGE              "org.siov1.manage"
@@ -54,6 +56,11 @@
 #define SIOV_ATTR_DEVICE_API            "device_api"
 #define SIOV_ATTR_NAME                  "name"
 #define SIOV_ATTR_DESCRIPTION           "description"
+/* Optional, read-only: what a saved device state needs from the destination
+ * type ("driver=siov_mdev type=idxd-1swq state=1 swq_slots=4"), as in the
+ * vfio-mdev migration proposals; and whether an mdev offers VFIO migration. */
+#define SIOV_ATTR_MIGRATION_VERSION     "migration_version"
+#define SIOV_ATTR_MIGRATABLE            "migratable"
 #define SIOV_ATTR_CREATE                "create"
 #define SIOV_ATTR_REMOVE                "remove"
 #define SIOV_ATTR_MDEV_TYPE             "mdev_type"

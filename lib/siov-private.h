@@ -12,17 +12,8 @@
 
 #include "libsiov.h"
 #include "siov-macro.h"
-
-static inline void *mfree(void *p) {
-        free(p);
-        return NULL;
-}
-
-static inline int safe_close(int fd) {
-        if (fd >= 0)
-                close(fd);
-        return -1;
-}
+#include "utf8.h"
+#include "valid.h"
 
 /* Largest attribute siov_read_attr_at() accepts (sysfs attributes are at
  * most one page; anything bigger is not a sysfs attribute). */
@@ -35,6 +26,7 @@ struct siov_ctx {
         char **vfio_variants;   /* sorted module names, '-' folded to '_' */
         size_t n_vfio_variants;
         struct siov_accel *accel; /* libaccel-config context, NULL until used */
+        char *idxd_problem;     /* why libaccel-config was not used, NULL: none */
 };
 
 struct siov_type {
@@ -42,6 +34,7 @@ struct siov_type {
         char *name;             /* NULL: absent */
         char *description;      /* NULL: absent */
         char *device_api;       /* NULL: broken */
+        char *migration_version; /* NULL: absent */
         char *broken;           /* NULL: fine */
         uint32_t available;
         char **devices;         /* NULL-terminated, pointers and strings in one block */
@@ -127,6 +120,7 @@ struct siov_mdev {
         const char *type;
         const char *syspath;
         const char *driver;
+        bool migratable;        /* its migratable attribute reads 1 */
         char uuid[SIOV_UUID_STRING_MAX];
         char buf[];
 };
@@ -175,10 +169,6 @@ size_t siov_read_link_name_buf(const struct siov_ctx *ctx, int dirfd, size_t bas
  * (NULL: siov_name_is_valid), sorted, NULL-terminated in one allocation
  * (free() it); *ret = NULL if the folder is absent or empty. */
 int siov_list_names_at(int dirfd, const char *subdir, bool (*filter)(const char *), char ***ret);
-/* Packs n strings into one NULL-terminated block (sorted, de-duplicated);
- * *ret = NULL when n is 0. */
-int siov_strv_pack(char **items, size_t n, char ***ret);
-int siov_strcmp_ptr(const void *a, const void *b);
 
 /* Reasons for broken objects: "<what>: <detail>" appended to *reasons,
  * joined by "; ". -ENOMEM only. */
@@ -186,9 +176,6 @@ _printf_(2, 3) int siov_reason_add(char **reasons, const char *fmt, ...);
 /* Quotes an attribute value for a reason: printable ASCII kept, anything
  * else as \xNN, cut after 64 bytes. */
 char *siov_escape_value(const char *s);
-/* Replaces bytes that are not valid UTF-8 with '?', so that every string
- * the library hands out can go on D-Bus. */
-void siov_utf8_sanitize(char *s);
 /* Reads and parses a u32 attribute; on failure adds a reason for it and
  * returns a negative errno (-ENOMEM is the only one a caller must pass on). */
 int siov_read_u32_reason(int dirfd, const char *attr, const char *label, uint32_t *ret, char **reasons);
@@ -197,11 +184,6 @@ int siov_read_u32_reason(int dirfd, const char *attr, const char *label, uint32_
  * blocking on a FIFO) into a NUL-terminated buffer; -EFBIG when it holds
  * more than max bytes, -EINVAL when it is not a regular file. */
 int siov_read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len);
-/* True for valid UTF-8 (no overlongs, surrogates or code points past
- * U+10FFFF) of exactly len bytes. */
-bool siov_utf8_is_valid(const char *s, size_t len);
-/* Length of the longest valid UTF-8 prefix of s[0..len). */
-size_t siov_utf8_valid_prefix(const char *s, size_t len);
 /* Sets *error_msg (when not NULL) to the formatted message; returns r so
  * that callers can "return siov_error(error_msg, r, ...)". The message is
  * made valid UTF-8. */
@@ -215,21 +197,6 @@ int siov_list_dir_sorted(int dirfd, char ***ret);
  * entries of an mdev folder that are no device attributes (remove,
  * mdev_type, driver, subsystem, uevent, power, iommu_group, ...). */
 bool siov_mdev_attr_name_is_writable(const char *name);
-
-/* ---- sha1.c ---------------------------------------------------------- */
-
-struct siov_sha1 {
-        uint32_t h[5];
-        uint64_t len;
-        uint8_t buf[64];
-        size_t n;
-};
-void siov_sha1_init(struct siov_sha1 *s);
-void siov_sha1_update(struct siov_sha1 *s, const void *data, size_t len);
-void siov_sha1_final(struct siov_sha1 *s, uint8_t out[static 20]);
-/* RFC 4122 name-based UUID, version 5 (SHA-1). */
-void siov_uuid_v5(const uint8_t ns[static 16], const void *name, size_t len,
-                  char ret[static SIOV_UUID_STRING_MAX]);
 
 /* ---- validate.c ------------------------------------------------------ */
 
@@ -267,6 +234,14 @@ void siov_vgpu_types_free(struct siov_vgpu_type *t, size_t n);
 /* Writes data to <dir>/<name> atomically (temporary file, fsync, rename,
  * fsync of the folder); dir is created (0755) when missing. */
 int siov_write_file_atomic(const char *dir, const char *name, const char *data, size_t len, char **error_msg);
+/* The same in the open folder dfd (dir: its path, for messages). fault,
+ * when not NULL, is called after each step ("created", "written",
+ * "synced", "closed", "renamed"); a negative return fails the write there. */
+int siov_write_file_atomic_at(int dfd, const char *dir, const char *name, const char *data, size_t len,
+                              int (*fault)(const char *step), char **error_msg);
+/* Opens the folder dir (created with its parents, 0755, when create and
+ * missing); errors name it. */
+int siov_dir_open(const char *dir, bool create, char **error_msg);
 
 /* ---- mdev.c ---------------------------------------------------------- */
 
@@ -300,8 +275,6 @@ struct siov_idxd *siov_idxd_free(struct siov_idxd *d);
 /* ---- json-strict.c, definition.c, definition-store.c ------------------ */
 
 struct json_object;
-
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct siov_definition *, siov_definition_unref);
 
 struct siov_attr {
         char *name;

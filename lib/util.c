@@ -327,44 +327,6 @@ int siov_read_link_name(const struct siov_ctx *ctx, int dirfd, size_t base_depth
         return *ret ? 0 : -ENOMEM;
 }
 
-int siov_strcmp_ptr(const void *a, const void *b) {
-        return strcmp(*(char * const *) a, *(char * const *) b);
-}
-
-int siov_strv_pack(char **items, size_t n, char ***ret) {
-        size_t k = 0, total = 0;
-        char **l, *s;
-
-        *ret = NULL;
-        if (n == 0)
-                return 0;
-        qsort(items, n, sizeof(char *), siov_strcmp_ptr);
-        for (size_t i = 0; i < n; i++) {
-                if (i > 0 && streq(items[i], items[i - 1]))
-                        continue;
-                k++;
-                total += strlen(items[i]) + 1;
-        }
-        l = malloc((k + 1) * sizeof(char *) + total);
-        if (!l)
-                return -ENOMEM;
-        s = (char *) (l + k + 1);
-        k = 0;
-        for (size_t i = 0; i < n; i++) {
-                size_t len;
-
-                if (i > 0 && streq(items[i], items[i - 1]))
-                        continue;
-                len = strlen(items[i]) + 1;
-                memcpy(s, items[i], len);
-                l[k++] = s;
-                s += len;
-        }
-        l[k] = NULL;
-        *ret = l;
-        return 0;
-}
-
 int siov_list_names_at(int dirfd, const char *subdir, bool (*filter)(const char *), char ***ret) {
         _cleanup_closedir_ DIR *d = NULL;
         char **items = NULL;
@@ -384,15 +346,9 @@ int siov_list_names_at(int dirfd, const char *subdir, bool (*filter)(const char 
         FOREACH_DIRENT(de, d) {
                 if (!(filter ?: siov_name_is_valid)(de->d_name))
                         continue;
-                if (n == allocated) {
-                        size_t a = allocated ? allocated * 2 : 16;
-                        char **m = realloc(items, a * sizeof(char *));
-                        if (!m) {
-                                r = -ENOMEM;
-                                goto finish;
-                        }
-                        items = m;
-                        allocated = a;
+                if (!GREEDY_REALLOC(items, allocated, n + 1)) {
+                        r = -ENOMEM;
+                        goto finish;
                 }
                 items[n] = strdup(de->d_name);
                 if (!items[n]) {
@@ -401,7 +357,7 @@ int siov_list_names_at(int dirfd, const char *subdir, bool (*filter)(const char 
                 }
                 n++;
         }
-        r = siov_strv_pack(items, n, ret);
+        r = strv_pack(items, n, ret);
 finish:
         for (size_t i = 0; i < n; i++)
                 free(items[i]);
@@ -455,53 +411,6 @@ char *siov_escape_value(const char *s) {
         return ret;
 }
 
-/* Length of the valid UTF-8 sequence at p (at most left bytes), 0 if it
- * is not one: truncated, overlong, surrogate or past U+10FFFF. */
-static size_t utf8_sequence_length(const unsigned char *p, size_t left) {
-        unsigned c = p[0];
-        uint32_t cp;
-        size_t n;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xc2 && c <= 0xdf) {
-                n = 1;
-                cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-                n = 2;
-                cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-                n = 3;
-                cp = c & 0x07;
-        } else
-                return 0;
-        if (n >= left)
-                return 0;
-        for (size_t i = 1; i <= n; i++) {
-                if ((p[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) ||
-            (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return n + 1;
-}
-
-void siov_utf8_sanitize(char *s) {
-        size_t len = strlen(s);
-
-        for (size_t i = 0; i < len; ) {
-                size_t n = utf8_sequence_length((const unsigned char *) s + i, len - i);
-
-                if (n == 0)
-                        s[i++] = '?';
-                else
-                        i += n;
-        }
-}
-
 int siov_read_u32_reason(int dirfd, const char *attr, const char *label, uint32_t *ret, char **reasons) {
         _cleanup_free_ char *s = NULL, *e = NULL;
         int r, k;
@@ -536,24 +445,6 @@ bool siov_is_device_path(const char *canon) {
                 if ((unsigned char) *c < 0x20 || (unsigned char) *c > 0x7e)
                         return false;
         return true;
-}
-
-size_t siov_utf8_valid_prefix(const char *s, size_t len) {
-        const unsigned char *p = (const unsigned char *) s;
-        size_t i = 0;
-
-        while (i < len) {
-                size_t n = utf8_sequence_length(p + i, len - i);
-
-                if (n == 0)
-                        break;
-                i += n;
-        }
-        return i;
-}
-
-bool siov_utf8_is_valid(const char *s, size_t len) {
-        return siov_utf8_valid_prefix(s, len) == len;
 }
 
 int siov_read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len) {
@@ -638,15 +529,9 @@ int siov_list_dir_sorted(int dirfd, char ***ret) {
                 return -errno;
         }
         FOREACH_DIRENT(de, d) {
-                if (n + 1 >= allocated) {
-                        size_t a = allocated ? allocated * 2 : 16;
-                        char **m = realloc(l, a * sizeof(char *));
-                        if (!m) {
-                                strv_free(l);
-                                return -ENOMEM;
-                        }
-                        l = m;
-                        allocated = a;
+                if (!GREEDY_REALLOC(l, allocated, n + 2)) {
+                        strv_free(l);
+                        return -ENOMEM;
                 }
                 l[n] = strdup(de->d_name);
                 if (!l[n]) {
@@ -660,8 +545,7 @@ int siov_list_dir_sorted(int dirfd, char ***ret) {
                 strv_free(l);
                 return r;
         }
-        if (n > 1)
-                qsort(l, n, sizeof(char *), siov_strcmp_ptr);
+        strv_sort(l, n);
         *ret = l;
         return 0;
 }

@@ -11,7 +11,6 @@
 
 #include "fuzz.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct siov_definition *, siov_definition_unref);
 
 void fuzz_check_definition(const struct siov_definition *d);
 void fuzz_check_definition(const struct siov_definition *d) {

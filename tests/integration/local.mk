@@ -13,6 +13,7 @@ tests_integration_test_idxd_uevent_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(UMO
 tests_integration_test_idxd_uevent_LDADD = $(SYSTEMD_LIBS) $(UMOCKDEV_LIBS)
 
 INTEGRATION_TESTS += \
+	tests/integration/test-journal.sh \
 	tests/integration/test-tree.sh \
 	tests/integration/test-uevent.sh \
 	tests/integration/test-lifecycle.sh \
@@ -21,6 +22,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-sriov.sh \
 	tests/integration/test-hostile.sh \
 	tests/integration/test-limits.sh \
+	tests/integration/test-migration.sh \
 	tests/integration/test-completion.sh \
 	tests/integration/test-metrics.sh \
 	tests/integration/test-idxd.sh \
@@ -48,12 +50,10 @@ AM_TESTS_ENVIRONMENT = \
 # (test-auth.sh). polkit-lib.sh runs them in a private mount namespace
 # (root needed).
 check_PROGRAMS += tests/integration/test-polkit-helper
-tests_integration_test_polkit_helper_SOURCES = tests/integration/test-polkit-helper.c \
-	daemon/polkit.c daemon/polkit.h daemon/hashmap.c daemon/hashmap.h \
-	daemon/log.c daemon/log.h daemon/siov-errors.c daemon/siov-errors.h
+tests_integration_test_polkit_helper_SOURCES = tests/integration/test-polkit-helper.c
 tests_integration_test_polkit_helper_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_integration_test_polkit_helper_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
-tests_integration_test_polkit_helper_LDADD = $(SYSTEMD_LIBS)
+tests_integration_test_polkit_helper_LDADD = daemon/libsiovd-core.la
 INTEGRATION_TESTS += \
 	tests/integration/test-polkit-helper.sh \
 	tests/integration/test-auth.sh
@@ -64,16 +64,18 @@ EXTRA_DIST += tests/integration/polkit-lib.sh
 # namespace (test-libvirtd.sh, root needed), the libvirt hook run the way
 # libvirt runs it against a stub siovctl (test-hook.sh), and all of it
 # together: siovd + real libvirtd + the hook (test-libvirt-siovd.sh).
+if HAVE_LIBVIRT
 check_PROGRAMS += tests/integration/test-libvirt
 tests_integration_test_libvirt_SOURCES = tests/integration/test-libvirt.c
 tests_integration_test_libvirt_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon
 tests_integration_test_libvirt_CFLAGS = $(AM_CFLAGS) $(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS)
-tests_integration_test_libvirt_LDADD = $(LIBVIRT_LIBS) $(LIBXML_LIBS)
+tests_integration_test_libvirt_LDADD = daemon/libsiovd-core.la $(LIBVIRT_LIBS) $(LIBXML_LIBS)
 INTEGRATION_TESTS += \
 	tests/integration/test-libvirt.sh \
-	tests/integration/test-hook.sh \
 	tests/integration/test-libvirtd.sh \
 	tests/integration/test-libvirt-siovd.sh
+endif
+INTEGRATION_TESTS += tests/integration/test-hook.sh
 EXTRA_DIST += \
 	tests/integration/libvirtd-ns.sh \
 	tests/integration/hook-stub-siovctl

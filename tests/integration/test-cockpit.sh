@@ -142,16 +142,22 @@ shot() { bcheck "screenshot $1.png" screenshot "$SHOTS/$1.png"; }
 # A local session is one bridge for one page load: each page gets its own
 # cockpit-ws (as root, or as the test user), on a free loopback port.
 # ws_start NAME [as_user] : sets URL
+# $! is cockpit-ws itself (setpriv and env exec), so the cleanup ends it, and
+# its bridge with it. A bridge without a session bus or an ssh-agent starts
+# its own, which outlive it: it gets the test's bus and a dead agent socket.
 ws_start() {
         local name=$1 run=() port pid
-        [ "${2:-}" = as_user ] && run=(as_user)
+        [ "${2:-}" = as_user ] && run=(setpriv --reuid="$PK_UID" --regid="$PK_GID" --clear-groups --reset-env --)
         for port in $(shuf -i 20000-29999 -n 20); do
-                "${run[@]}" env XDG_DATA_HOME="$IT_DIR/share" DBUS_SYSTEM_BUS_ADDRESS="$ADDR" \
+                # Taken already: another listener must never be mistaken for ours.
+                (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+                "${run[@]}" env PATH="$PATH" XDG_DATA_HOME="$IT_DIR/share" DBUS_SYSTEM_BUS_ADDRESS="$ADDR" \
+                        DBUS_SESSION_BUS_ADDRESS="$ADDR" SSH_AUTH_SOCK="$IT_DIR/no-ssh-agent" \
                         "$WS" --no-tls --local-session="$BRIDGE" -p "$port" -a 127.0.0.1 >>"$IT_DIR/ws-$name.log" 2>&1 &
                 pid=$!
                 for _ in $(seq 100); do
                         kill -0 "$pid" 2>/dev/null || break
-                        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+                        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && kill -0 "$pid" 2>/dev/null; then
                                 WS_PIDS+=("$pid")
                                 URL=http://127.0.0.1:$port/cockpit/@localhost/siov/index.html
                                 return 0

@@ -65,13 +65,7 @@ struct want {
 static bool match_host_usage(sd_bus_message *m, void *userdata) {
         const struct want *w = userdata;
         bool seen_wqs = false, seen_value = false;
-        const char *iface;
-
-        if (!sd_bus_message_is_signal(m, "org.freedesktop.DBus.Properties", "PropertiesChanged"))
-                return false;
-        if (sd_bus_message_read(m, "s", &iface) < 0 || strcmp(iface, "org.siov1.Parent") != 0)
-                return false;
-        if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+        if (!properties_changed_enter(m, "org.siov1.Parent"))
                 return false;
         while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
                 const char *prop, *k;

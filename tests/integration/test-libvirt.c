@@ -13,12 +13,23 @@
  *     running-users mdev UUID | running-users vf ADDRESS | reconnect VM FILE
  *   prints "rc=N ERRNO-NAME" then the message (or the VM names, one a line).
  *
- * vm.c is included, not linked: the suite reads the domain XML through the
- * very connection vm.c caches. */
+ * The suite reads the domain XML through the very connection vm.c caches
+ * (vm_connect()). */
 
-#include "vm.c"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include <libvirt/libvirt.h>
+#include <libxml/parser.h>
 #include <libxml/xpath.h>
+
+#include "siov-macro.h"
+#include "vm.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(virDomainPtr, virDomainFree);
+DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc);
 
 static unsigned n_passed, n_failed;
 static const char *uri;

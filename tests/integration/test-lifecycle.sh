@@ -58,6 +58,15 @@ check "unknown type: lists the known ones" grep -q "idxd-1dwq" <<<"$out"
 out=$(siovctl create --type idxd-1dwq --parent SIOV0 2>&1); rc=$?
 check "parent in the wrong case: exit 4 with a hint" bash -c '[ "$2" = 4 ] && grep -q "did you mean .siov0." <<<"$1"' _ "$out" "$rc"
 
+# --- VM names: one check, one message, whatever is wrong with the name -------
+for vm in a/b $'bad\x01'; do
+        out=$(siovctl assign "$U1" --vm "$vm" 2>&1); rc=$?
+        check_eq "assign --vm $(printf %q "$vm"): InvalidArgument (exit 2)" 2 $rc
+        check "assign --vm $(printf %q "$vm"): says 'invalid VM name'" grep -q "invalid VM name: .*'/'" <<<"$out"
+done
+check_eq "refused assigns left no VM on the device" "" \
+        "$(siovctl --json list | jq -r ".[] | select(.uuid == \"$U1\") | .vm")"
+
 # --- NoCapacity with what uses the pool ----------------------------------------
 for i in 1 2; do siovctl create --type idxd-1dwq --parent siov1 >/dev/null 2>&1; done
 out=$(siovctl create --type idxd-1dwq --parent siov1 2>&1); rc=$?

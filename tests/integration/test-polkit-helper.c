@@ -163,7 +163,7 @@ static int serve(void) {
         int r;
 
         (void) siov_errors_register();
-        runs = hashmap_new();
+        runs = hashmap_new(free);
         if (!runs)
                 return log_oom();
 
@@ -212,7 +212,7 @@ static int serve(void) {
 }
 
 int main(int argc, char *argv[]) {
-        log_open();
+        log_setup("test-polkit-helper", LOG_TARGET_AUTO);
         if (argc == 4 && streq(argv[1], "action-for")) {
                 const char *a = siov_polkit_action_for(streq(argv[2], "-") ? NULL : argv[2], argv[3]);
 

@@ -165,6 +165,33 @@ check "PropertiesChanged Autoprobe" grep -q "changed parent $PF .*Autoprobe=fals
 check "VF objects added" grep -q "^added device .*($PF vf)" "$IT_DIR/monitor.log"
 check "VF objects removed" grep -q "^removed device " "$IT_DIR/monitor.log"
 
+# --- NVIDIA SR-IOV vGPU VFs, read only (the files' formats: see tests/unit/test-sriov.c) ---
+G=0000:41:00.0
+fake add-pf $G --total-vfs 32 --driver nvidia
+fake add-vf $G 0 0000:41:00.4
+fake add-vf $G 1 0000:41:00.5 --driver nvidia
+fake set-attr sys/bus/pci/devices/0000:41:00.4/nvidia/current_vgpu_type 0
+fake set-attr --raw sys/bus/pci/devices/0000:41:00.4/nvidia/creatable_vgpu_types \
+        "$(printf 'ID    : vGPU Name\n557   : NVIDIA A40-1B\n558   : NVIDIA A40-2B\n')"
+fake set-attr sys/bus/pci/devices/0000:41:00.5/nvidia/current_vgpu_type 558
+fake set-attr sys/bus/pci/devices/0000:41:00.5/nvidia/creatable_vgpu_types "ID    : vGPU Name"
+check "Rescan finds the GPU" bus call org.siov1 /org/siov1 org.siov1.Manager Rescan
+vg() { siovctl --json list --parent $G | jq -c ".[] | select(.address == \"$1\") | [.vgpu, .vgpu_type, .vgpu_creatable_types]"; }
+check_eq "a vGPU VF with no type set: its creatable types" '[true,0,[{"id":557,"name":"NVIDIA A40-1B"},{"id":558,"name":"NVIDIA A40-2B"}]]' "$(vg 0000:41:00.4)"
+check_eq "a vGPU VF with a type set" '[true,558,[]]' "$(vg 0000:41:00.5)"
+check_eq "not a vGPU" '[false,0,[]]' "$(siovctl --json list --parent $PF | jq -c '[.[] | select(.address != "")][0] | [.vgpu, .vgpu_type, .vgpu_creatable_types]')"
+check "list DETAILS shows them" bash -c 'grep -q "0000:41:00.4 .*vgpu=none(2 creatable)" <<<"$1" && grep -q "0000:41:00.5 nvidia host vgpu=558" <<<"$1"' _ "$(siovctl list --parent $G)"
+VGU=$(siovctl --json list --parent $G | jq -r '.[] | select(.address == "0000:41:00.5") | .uuid')
+check_eq "VgpuType on the Device object" "u 558" "$(bus get-property org.siov1 "$(dbus_path /org/siov1/device "$VGU")" org.siov1.Device VgpuType)"
+fake set-attr sys/bus/pci/devices/0000:41:00.5/nvidia/current_vgpu_type 0
+siovctl monitor >"$IT_DIR/monitor2.log" 2>/dev/null &
+MON=$!
+sleep 0.3
+check "Rescan" bus call org.siov1 /org/siov1 org.siov1.Manager Rescan
+sleep 0.3
+kill $MON 2>/dev/null; wait $MON 2>/dev/null
+check "a vGPU type change is signalled" grep -q "changed device $VGU .*VgpuType=0" "$IT_DIR/monitor2.log"
+
 # --- persistent configuration -------------------------------------------------------
 CONF=$PARENTS/$PF.json
 check_eq "no configuration yet" "-1 -1 no" "$(pjson persistent_numvfs) $(pjson persistent_autoprobe) $(test -e "$CONF" && echo yes || echo no)"

@@ -90,13 +90,7 @@ static char *add_parent(UMockdevTestbed *tb, const char *bdf, const char *avail)
 
 static bool match_available(sd_bus_message *m, void *userdata) {
         uint32_t want = *(uint32_t *) userdata;
-        const char *iface;
-
-        if (!sd_bus_message_is_signal(m, "org.freedesktop.DBus.Properties", "PropertiesChanged"))
-                return false;
-        if (sd_bus_message_read(m, "s", &iface) < 0 || strcmp(iface, "org.siov1.Type") != 0)
-                return false;
-        if (sd_bus_message_enter_container(m, 'a', "{sv}") < 0)
+        if (!properties_changed_enter(m, "org.siov1.Type"))
                 return false;
         while (sd_bus_message_enter_container(m, 'e', "sv") > 0) {
                 const char *prop;

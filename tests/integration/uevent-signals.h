@@ -54,6 +54,15 @@ static void write_file(const char *rel, const char *content) {
         fclose(f);
 }
 
+/* True when m is a PropertiesChanged of iface; its {sv} array is entered. */
+static bool properties_changed_enter(sd_bus_message *m, const char *iface) {
+        const char *i;
+
+        return sd_bus_message_is_signal(m, "org.freedesktop.DBus.Properties", "PropertiesChanged") &&
+               sd_bus_message_read(m, "s", &i) >= 0 && strcmp(i, iface) == 0 &&
+               sd_bus_message_enter_container(m, 'a', "{sv}") >= 0;
+}
+
 /* Waits up to timeout_usec for a signal for which match() returns true. */
 static bool wait_signal(sd_bus *bus, uint64_t timeout_usec,
                         bool (*match)(sd_bus_message *m, void *userdata), void *userdata,

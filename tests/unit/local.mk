@@ -32,12 +32,18 @@ tests_common_fake_sysfs_tool_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/com
 tests_common_fake_sysfs_tool_LDADD = tests/common/libfakesysfs.la lib/libsiov.la
 
 unit_tests = \
+	tests/unit/test-basic \
+	tests/unit/test-siovctl \
+	tests/unit/test-daemon-objects \
+	tests/unit/test-daemon-lifecycle \
+	tests/unit/test-hashmap \
 	tests/unit/test-validate \
 	tests/unit/test-scan \
 	tests/unit/test-definition \
 	tests/unit/test-sysfs-write \
 	tests/unit/test-sriov
 unit_scripts = \
+	tests/unit/check-symbols.sh \
 	tests/unit/check-fake-sysfs-tool.sh \
 	tests/unit/check-fake-kernel.sh \
 	tests/unit/check-man.sh
@@ -53,8 +59,36 @@ UNIT_TESTS += $(unit_tests) $(unit_scripts)
 # option, siovd option and D-Bus member, error and polkit action.
 dist_check_SCRIPTS += $(unit_scripts)
 
-# test-validate also checks the internal SHA-1, compiled in directly.
-tests_unit_test_validate_SOURCES = tests/unit/test-validate.c lib/sha1.c
+# lib/basic: the helpers every component links.
+tests_unit_test_basic_SOURCES = tests/unit/test-basic.c
+tests_unit_test_basic_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_basic_LDADD = lib/basic/libbasic.la $(CMOCKA_LIBS)
+tests_unit_test_hashmap_SOURCES = tests/unit/test-hashmap.c
+tests_unit_test_hashmap_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_unit_test_hashmap_LDADD = lib/basic/libbasic.la $(CMOCKA_LIBS)
+
+# siovctl's pieces that need no bus (parsing, sorting, JSON, tables, the
+# command line, exit codes, monitor lines), linked from libsiovctl-core.
+tests_unit_test_siovctl_SOURCES = tests/unit/test-siovctl.c
+tests_unit_test_siovctl_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cli
+tests_unit_test_siovctl_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
+tests_unit_test_siovctl_LDADD = cli/libsiovctl-core.la $(CMOCKA_LIBS)
+
+# siovd's core without a bus (libsiovd-core): property tables and diffs,
+# type resolution, the error map and the messages built from state.
+DAEMON_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SYSTEMD_CFLAGS) $(JSONC_CFLAGS)
+DAEMON_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/daemon -I$(top_srcdir)/tests/common
+DAEMON_TEST_LDADD = daemon/libsiovd-core.la tests/common/libfakesysfs.la $(CMOCKA_LIBS)
+tests_unit_test_daemon_objects_SOURCES = tests/unit/test-daemon-objects.c tests/unit/daemon-fixture.h
+tests_unit_test_daemon_objects_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS)
+tests_unit_test_daemon_objects_CFLAGS = $(DAEMON_TEST_CFLAGS)
+tests_unit_test_daemon_objects_LDADD = $(DAEMON_TEST_LDADD)
+tests_unit_test_daemon_lifecycle_SOURCES = tests/unit/test-daemon-lifecycle.c tests/unit/daemon-fixture.h
+tests_unit_test_daemon_lifecycle_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS)
+tests_unit_test_daemon_lifecycle_CFLAGS = $(DAEMON_TEST_CFLAGS)
+tests_unit_test_daemon_lifecycle_LDADD = $(DAEMON_TEST_LDADD)
+
+tests_unit_test_validate_SOURCES = tests/unit/test-validate.c
 tests_unit_test_validate_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common
 tests_unit_test_validate_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_validate_LDADD = tests/common/libfakesysfs.la lib/libsiov.la $(CMOCKA_LIBS)
@@ -64,20 +98,13 @@ tests_unit_test_scan_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common
 tests_unit_test_scan_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_scan_LDADD = tests/common/libfakesysfs.la lib/libsiov.la $(CMOCKA_LIBS)
 
-# Definitions and mdevctl import. The library sources are compiled in (not
-# linked from libsiov.so) so that the test reaches the hidden fault hook of
+# Definitions and mdevctl import, linked from libsiov-internal (not
+# libsiov.so) so that the test reaches the hidden fault hook of
 # siov_definition_save().
-tests_unit_test_definition_SOURCES = \
-	tests/unit/test-definition.c \
-	lib/json-strict.c \
-	lib/definition.c \
-	lib/definition-store.c \
-	lib/mdevctl.c \
-	lib/util.c \
-	lib/validate.c
+tests_unit_test_definition_SOURCES = tests/unit/test-definition.c
 tests_unit_test_definition_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common
 tests_unit_test_definition_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JSONC_CFLAGS)
-tests_unit_test_definition_LDADD = tests/common/libfakesysfs.la $(CMOCKA_LIBS) $(JSONC_LIBS)
+tests_unit_test_definition_LDADD = tests/common/libfakesysfs.la lib/libsiov-internal.la $(CMOCKA_LIBS)
 
 # sysfs writes through libsiov.so, answered by the fake kernel whose write()
 # wrappers are linked into the test binary (they interpose libc's for the

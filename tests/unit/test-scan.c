@@ -826,10 +826,14 @@ static void test_vf_uuids(void **state) {
                 for (size_t j = i + 1; j < n; j++)
                         assert_string_not_equal(first[i], first[j]);
 
-        /* uuid5(5dd04659-0f21-4a82-a253-810929093cc5, "0000:3b:00.0/vf<N>"),
-         * computed with Python's uuid module */
+        /* uuid5(5dd04659-0f21-4a82-a253-810929093cc5, "<pf>/vf<N>"), computed
+         * with Python's uuid module: the UUIDs libsiov's own SHA-1 gave
+         * before libuuid's uuid_generate_sha1() replaced it, so a VF keeps
+         * its UUID (and its definition) across the upgrade. */
         assert_string_equal(first[0], "aeeed402-6f9e-5a5c-8e35-11e36731a781");
         assert_string_equal(first[1], "a89d2fe5-c57f-543f-ae6f-54e4036216a0");
+        assert_string_equal(first[5], "ee3317d1-bc08-539c-a64c-c656ebd1e03b");
+        assert_string_equal(first[11], "d0910a57-75ae-5aa5-a124-4917c9e1df4d");
 
         /* same answers from a new context and scan */
         scan(x);

@@ -272,75 +272,68 @@ static void test_ctx(void **state) {
         assert_int_equal(unsetenv("SIOV_SYSFS_ROOT"), 0);
 }
 
-static void hex(const uint8_t *b, size_t n, char *out) {
-        for (size_t i = 0; i < n; i++)
-                sprintf(out + 2 * i, "%02x", b[i]);
-}
+static void test_migration_version(void **state) {
+        char big[SIOV_MIGRATION_VERSION_MAX + 8], *reason;
 
-static void sha1_of(const void *data, size_t len, char out[41]) {
-        struct siov_sha1 s;
-        uint8_t h[20];
+        assert_true(siov_migration_version_is_valid("driver=siov_mdev type=idxd-1dwq state=1"));
+        assert_true(siov_migration_version_is_valid("driver=siov_mdev type=idxd-1swq state=1 swq_slots=4\n"));
+        assert_true(siov_migration_version_is_valid("  a=b\tc=d  "));
+        assert_false(siov_migration_version_is_valid(NULL));
+        assert_false(siov_migration_version_is_valid(""));
+        assert_false(siov_migration_version_is_valid(" \n"));
+        assert_false(siov_migration_version_is_valid("driver"));
+        assert_false(siov_migration_version_is_valid("=x"));
+        assert_false(siov_migration_version_is_valid("a="));
+        assert_false(siov_migration_version_is_valid("a=b a=c"));             /* a key twice */
+        assert_false(siov_migration_version_is_valid("a=b\nc=d"));            /* one line */
+        assert_false(siov_migration_version_is_valid("a=b\x01"));
+        assert_false(siov_migration_version_is_valid("a b=c"));
+        assert_false(siov_migration_version_is_valid("k/x=1"));
+        assert_false(siov_migration_version_is_valid("a=\xc3\xa9"));         /* ASCII only */
+        memset(big, 'x', sizeof(big) - 1);
+        big[0] = 'a';
+        big[1] = '=';
+        big[sizeof(big) - 1] = '\0';
+        assert_false(siov_migration_version_is_valid(big));
 
-        siov_sha1_init(&s);
-        siov_sha1_update(&s, data, len);
-        siov_sha1_final(&s, h);
-        hex(h, 20, out);
-}
-
-static void test_sha1(void **state) {
-        _cleanup_free_ char *a = NULL;
-        char out[41];
-        struct siov_sha1 s;
-        uint8_t h[20];
-
-        /* FIPS 180 test vectors, plus the padding edges 55 and 64 bytes */
-        sha1_of("", 0, out);
-        assert_string_equal(out, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-        sha1_of("abc", 3, out);
-        assert_string_equal(out, "a9993e364706816aba3e25717850c26c9cd0d89d");
-        sha1_of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, out);
-        assert_string_equal(out, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
-        a = malloc(1000000);
-        assert_non_null(a);
-        memset(a, 'x', 64);
-        sha1_of(a, 55, out);
-        assert_string_equal(out, "cef734ba81a024479e09eb5a75b6ddae62e6abf1");
-        sha1_of(a, 64, out);
-        assert_string_equal(out, "bb2fa3ee7afb9f54c6dfb5d021f14b1ffe40c163");
-        /* one million 'a', fed in odd-sized pieces */
-        memset(a, 'a', 1000000);
-        siov_sha1_init(&s);
-        for (size_t off = 0; off < 1000000; off += 997)
-                siov_sha1_update(&s, a + off, off + 997 > 1000000 ? 1000000 - off : 997);
-        siov_sha1_final(&s, h);
-        hex(h, 20, out);
-        assert_string_equal(out, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
-}
-
-static void test_uuid_v5(void **state) {
-        /* RFC 4122 DNS namespace 6ba7b810-9dad-11d1-80b4-00c04fd430c8;
-         * reference value from Python's uuid.uuid5() */
-        static const uint8_t dns[16] = {
-                0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1,
-                0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8,
-        };
-        char out[SIOV_UUID_STRING_MAX];
-
-        siov_uuid_v5(dns, "www.example.com", 15, out);
-        assert_string_equal(out, "2ed6657d-e927-568b-95e1-2665a8aea6a2");
-        assert_true(siov_uuid_is_valid(out));
+        /* same pairs, any order, spacing and trailing newline */
+        assert_int_equal(siov_migration_version_compare("driver=siov_mdev type=idxd-1swq state=1 swq_slots=4",
+                                                        "swq_slots=4 state=1  type=idxd-1swq driver=siov_mdev\n",
+                                                        &reason), 1);
+        assert_null(reason);
+        assert_int_equal(siov_migration_version_compare("driver=siov_mdev type=idxd-1swq state=1 swq_slots=2",
+                                                        "driver=siov_mdev type=idxd-1swq state=1 swq_slots=4",
+                                                        &reason), 0);
+        assert_string_equal(reason, "the state needs swq_slots=4, this type has swq_slots=2");
+        free(reason);
+        assert_int_equal(siov_migration_version_compare("driver=siov_mdev type=idxd-1dwq state=1",
+                                                        "driver=siov_mdev type=idxd-1dwq state=2", &reason), 0);
+        assert_string_equal(reason, "the state needs state=2, this type has state=1");
+        free(reason);
+        assert_int_equal(siov_migration_version_compare("driver=siov_mdev type=idxd-1dwq state=1",
+                                                        "driver=siov_mdev type=idxd-1dwq state=1 extra=1",
+                                                        &reason), 0);
+        assert_string_equal(reason, "the state needs extra=1, which this type does not name");
+        free(reason);
+        assert_int_equal(siov_migration_version_compare("driver=siov_mdev type=idxd-1swq state=1 swq_slots=4",
+                                                        "driver=siov_mdev type=idxd-1swq state=1", &reason), 0);
+        assert_string_equal(reason, "this type needs swq_slots=4, the state does not name swq_slots");
+        free(reason);
+        assert_int_equal(siov_migration_version_compare("a=1", "a=1 a=1", &reason), -EINVAL);
+        assert_null(reason);
+        assert_int_equal(siov_migration_version_compare("", "a=1", &reason), -EINVAL);
+        assert_int_equal(siov_migration_version_compare("a=1", "a=1", NULL), -EINVAL);
 }
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_migration_version),
                 cmocka_unit_test(test_uuid),
                 cmocka_unit_test(test_name),
                 cmocka_unit_test(test_pci_address),
                 cmocka_unit_test(test_parse_u32),
                 cmocka_unit_test_setup_teardown(test_read_attr, tmpdir_setup, tmpdir_teardown),
                 cmocka_unit_test_setup_teardown(test_ctx, tmpdir_setup, tmpdir_teardown),
-                cmocka_unit_test(test_sha1),
-                cmocka_unit_test(test_uuid_v5),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -688,6 +688,12 @@ u=$(new_uuid)
 mk siov0 1dwq "$u" >/dev/null
 t_eq "migration=0: an mdev is not migratable" 0 "$(cat $MD/$u/migratable)"
 t_check "migration=0: rmmod" rmmod siov_mdev
+t_check "idxd class: a stub registers a class named idxd" insmod /usr/local/bin/idxd_class_stub.ko
+out=$(modprobe siov_mdev 2>&1); rc=$?
+expect_err "idxd class: siov_mdev refuses to load (EBUSY: modprobe fails)" "Device or resource busy" "$out" $rc
+t_check "idxd class: the kernel log says why" sh -c "dmesg | tail -n 20 | grep -q 'a device class named \"idxd\" already exists'"
+t_check "idxd class: nothing of siov_mdev is left" test ! -e /sys/module/siov_mdev
+t_check "idxd class: rmmod the stub" rmmod idxd_class_stub
 
 # --- the kernel log ---------------------------------------------------------------------------
 

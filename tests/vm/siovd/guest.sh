@@ -54,6 +54,16 @@ else
         t_fail "an SR-IOV PF is present" "no sriov_totalvfs under /sys/bus/pci/devices (vm-run --sriov?)"
 fi
 
+# --- migration versions from the real driver -------------------------------
+t_eq "Type.MigrationVersion is the driver's migration_version" \
+        "$(cat $S/mdev_supported_types/idxd-1dwq/migration_version)" \
+        "$(siovctl --json types --parent siov0 | jq -r '.[] | select(.id == "idxd-1dwq") | .migration_version')"
+siovctl migration-info >/tmp/mig.txt
+t_check "migration-info names idxd-1swq with its slots" grep -qx "idxd-1swq driver=siov_mdev type=idxd-1swq state=1 swq_slots=4" /tmp/mig.txt
+t_check "migration-check of this host's own info: compatible" siovctl migration-check /tmp/mig.txt
+sed 's/swq_slots=4/swq_slots=8/' /tmp/mig.txt >/tmp/mig8.txt
+t_check_fails "migration-check of another geometry: incompatible" siovctl migration-check /tmp/mig8.txt
+
 # --- a parent going away ----------------------------------------------------
 t_check "remove parent siov0 at runtime" sh -c "echo siov0 > /sys/class/idxd/remove_parent"
 t_check "siovd drops siov0" t_wait_for 5 sh -c "! siovctl --json parents | jq -e '.[] | select(.name == \"siov0\")'"

@@ -69,10 +69,10 @@ fi
 # --- boot 2 ---------------------------------------------------------------------
 . /share/boot1.env
 t_check "vfio-pci loaded at boot (modules-load.d)" test -d /sys/module/vfio_pci
-t_check "both VFs come back" t_wait_for 60 test -e $P/virtfn1
-t_check "the autostart VF device comes back on vfio-pci" t_wait_for 60 sh -c "[ \"\$(basename \$(readlink /sys/bus/pci/devices/$VF0/driver) 2>/dev/null)\" = vfio-pci ]"
+t_check "both VFs come back" t_wait_for 180 test -e $P/virtfn1
+t_check "the autostart VF device comes back on vfio-pci" t_wait_for 180 sh -c "[ \"\$(basename \$(readlink /sys/bus/pci/devices/$VF0/driver) 2>/dev/null)\" = vfio-pci ]"
 udevadm settle
-t_check "provisioning finished" t_wait_for 60 provision_idle
+t_check "provisioning finished" t_wait_for 180 provision_idle
 t_eq "sysfs: 2 VFs, autoprobe 0" "2 0" "$(cat $P/sriov_numvfs) $(cat $P/sriov_drivers_autoprobe)"
 t_eq "vf1 stays unbound" "" "$(drv $VF1)"
 t_eq "the device: same UUID, vf0, vfio-pci" "both $VF0 vfio-pci" "$(state_of "$U")"
@@ -88,7 +88,7 @@ t_log "boot lines:"; grep -E 'siovd-provision|siovd\[|siovctl\[' /tmp/j | sed 's
 # Replays: coldplug add and bind again, and the unit by hand.
 t_check "replay add and bind" udevadm trigger --settle --action=add "$P"
 t_check "provision by hand" siovctl provision "$PF"
-t_check "provisioning finished" t_wait_for 60 provision_idle
+t_check "provisioning finished" t_wait_for 180 provision_idle
 journal >/tmp/j2
 t_eq "still set once, started once" "1 1" \
         "$(grep -c "Changed the VF count of $PF" /tmp/j2) $(grep -c "Started autostart device $U " /tmp/j2)"

@@ -16,6 +16,7 @@ struct entry {
 };
 
 struct Hashmap {
+        free_func_t free_value;
         struct entry *entries;
         size_t n_buckets;       /* power of two */
         size_t n_entries;
@@ -32,10 +33,11 @@ static uint32_t hash_string(const char *s) {
         return h;
 }
 
-Hashmap *hashmap_new(void) {
+Hashmap *hashmap_new(free_func_t free_value) {
         Hashmap *h = calloc(1, sizeof(Hashmap));
         if (!h)
                 return NULL;
+        h->free_value = free_value;
         h->n_buckets = 16;
         h->entries = calloc(h->n_buckets, sizeof(struct entry));
         if (!h->entries) {
@@ -45,12 +47,37 @@ Hashmap *hashmap_new(void) {
         return h;
 }
 
+void hashmap_clear(Hashmap *h) {
+        if (!h)
+                return;
+        for (size_t i = 0; i < h->n_buckets; i++) {
+                void *v = h->entries[i].value;
+
+                if (!h->entries[i].key)
+                        continue;
+                /* Out of the map before the destructor runs: if it removes
+                 * its own entry, that finds nothing. */
+                h->entries[i] = (struct entry) {};
+                h->n_entries--;
+                if (h->free_value)
+                        h->free_value(v);
+        }
+}
+
 Hashmap *hashmap_free(Hashmap *h) {
         if (h) {
+                hashmap_clear(h);
                 free(h->entries);
                 free(h);
         }
         return NULL;
+}
+
+int hashmap_ensure_allocated(Hashmap **h, free_func_t free_value) {
+        if (*h)
+                return 0;
+        *h = hashmap_new(free_value);
+        return *h ? 0 : -ENOMEM;
 }
 
 static size_t find_slot(const Hashmap *h, const char *key, uint32_t hash, bool *found) {
@@ -160,4 +187,27 @@ bool hashmap_iterate(const Hashmap *h, size_t *state, void **value) {
                 }
         }
         return false;
+}
+
+void hashmap_values(const Hashmap *h, void **ret) {
+        size_t n = 0;
+        void *v;
+
+        HASHMAP_FOREACH(v, h, i)
+                ret[n++] = v;
+        ret[n] = NULL;
+}
+
+size_t hashmap_debug_slot(const Hashmap *h, const char *key) {
+        bool found;
+        size_t i;
+
+        if (!h || !key)
+                return SIZE_MAX;
+        i = find_slot(h, key, hash_string(key), &found);
+        return found ? i : SIZE_MAX;
+}
+
+size_t hashmap_debug_buckets(const Hashmap *h) {
+        return h ? h->n_buckets : 0;
 }

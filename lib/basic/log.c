@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,14 +9,24 @@
 #include "log.h"
 
 int log_max_level = LOG_INFO;
-static int log_prefix = -1;
+static const char *log_program = "siovd";
+static LogTarget log_target = LOG_TARGET_AUTO;
+static int log_journal = -1;
 
-void log_open(void) {
+void log_setup(const char *program, LogTarget target) {
         const char *e = getenv("SIOV_LOG_LEVEL");
 
-        log_prefix = !!getenv("JOURNAL_STREAM");
-        if (e && log_level_from_string(e) >= 0)
+        log_program = program;
+        log_target = target;
+        log_journal = target == LOG_TARGET_AUTO && getenv("JOURNAL_STREAM");
+        if (target == LOG_TARGET_AUTO && e && log_level_from_string(e) >= 0)
                 log_max_level = log_level_from_string(e);
+}
+
+bool log_to_journal(void) {
+        if (log_journal < 0)
+                log_setup(log_program, log_target);
+        return log_journal;
 }
 
 int log_level_from_string(const char *s) {
@@ -36,22 +47,32 @@ int log_level_from_string(const char *s) {
 
 int log_internal(int level, int error, const char *file, int line, const char *func,
                  const char *format, ...) {
+        _cleanup_free_ char *heap = NULL;
         char buf[2048];
+        const char *msg = buf;
         va_list ap;
+        int saved = errno;
 
         /* %m in the format refers to `error`, as in systemd. */
         errno = abs(error);
         va_start(ap, format);
-        vsnprintf(buf, sizeof(buf), format, ap);
+        if (vasprintf(&heap, format, ap) >= 0)
+                msg = heap;
+        else {
+                heap = NULL;
+                va_end(ap);
+                va_start(ap, format);
+                errno = abs(error);
+                vsnprintf(buf, sizeof(buf), format, ap);
+        }
         va_end(ap);
 
-        if (log_prefix < 0)
-                log_open();
-        if (log_prefix)
-                fprintf(stderr, "<%d>%s\n", level, buf);
-        else if (log_max_level >= LOG_DEBUG)
-                fprintf(stderr, "siovd[%s:%d]: %s\n", file, line, buf);
+        if (log_to_journal())
+                fprintf(stderr, "<%d>%s\n", level, msg);
+        else if (log_target == LOG_TARGET_AUTO && log_max_level >= LOG_DEBUG)
+                fprintf(stderr, "%s[%s:%d]: %s\n", log_program, file, line, msg);
         else
-                fprintf(stderr, "siovd: %s\n", buf);
+                fprintf(stderr, "%s: %s\n", log_program, msg);
+        errno = saved;
         return -abs(error);
 }

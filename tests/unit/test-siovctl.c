@@ -11,40 +11,32 @@
  */
 
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cmocka.h>
+
 #include "siov-names.h"
 #include "siovctl.h"
 
-static unsigned n_passed, n_failed;
-
-#define CHECK(cond)                                                             \
-        do {                                                                    \
-                if (cond)                                                       \
-                        n_passed++;                                             \
-                else {                                                          \
-                        n_failed++;                                             \
-                        fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-                }                                                               \
-        } while (0)
-
+/* The checks, on cmocka: a failure stops its test and names the line. */
+#define CHECK(cond) assert_true(cond)
 #define CHECK_STR(a, b)                                                         \
         do {                                                                    \
                 const char *_a_ = (a), *_b_ = (b);                              \
-                if (_a_ && _b_ && streq(_a_, _b_))                              \
-                        n_passed++;                                             \
-                else {                                                          \
-                        n_failed++;                                             \
-                        fprintf(stderr, "FAIL %s:%d: %s == %s: '%s' != '%s'\n", \
-                                __FILE__, __LINE__, #a, #b, strempty(_a_), strempty(_b_)); \
-                }                                                               \
+                assert_non_null(_a_);                                           \
+                assert_non_null(_b_);                                           \
+                assert_string_equal(_a_, _b_);                                  \
         } while (0)
 
-static void test_name_compare(void) {
+static void test_name_compare(void **state) {
         CHECK(name_compare("siov2", "siov10") < 0);
         CHECK(name_compare("siov10", "siov9") > 0);
         CHECK(name_compare("siov1", "siov1") == 0);
@@ -54,7 +46,7 @@ static void test_name_compare(void) {
         CHECK(name_compare("0000:3b:00.0", "siov0") < 0);
 }
 
-static void test_exit_codes(void) {
+static void test_exit_codes(void **state) {
         CHECK(exit_code_from_errno(0) == 0);
         CHECK(exit_code_from_errno(-ERRNO_USAGE) == 2);
         CHECK(exit_code_from_errno(-ERRNO_UNREACHABLE) == 3);
@@ -64,6 +56,30 @@ static void test_exit_codes(void) {
         CHECK(exit_code_from_errno(-EIO) == 1);
         CHECK(exit_code_from_errno(-EPROTO) == 1);
         CHECK(exit_code_from_errno(-ENOMEM) == 1);
+}
+
+/* The same table maps siovd's errors. */
+static void test_exit_codes_of_errors(void **state) {
+        static const struct {
+                const char *name;
+                int exit_code;
+        } cases[] = {
+                { SIOV_ERROR_INVALID_ARGUMENT, 2 },
+                { SD_BUS_ERROR_INVALID_ARGS, 2 },
+                { SIOV_ERROR_NO_SUCH_PARENT, 4 },
+                { SIOV_ERROR_NO_SUCH_TYPE, 4 },
+                { SIOV_ERROR_NO_SUCH_DEVICE, 4 },
+                { SIOV_ERROR_NO_CAPACITY, 6 },
+                { SIOV_ERROR_KERNEL_ERROR, 1 },
+                { SIOV_ERROR_BUSY, 1 },
+                { SIOV_ERROR_ALREADY_EXISTS, 1 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                sd_bus_error e = SD_BUS_ERROR_MAKE_CONST(cases[i].name, "x");
+
+                assert_int_equal(exit_code_from_errno(errno_from_siovd_error(&e)), cases[i].exit_code);
+        }
 }
 
 /* ---- building a reply --------------------------------------------------- */
@@ -219,7 +235,9 @@ static int build_reply(sd_bus *bus, bool bad_signature, sd_bus_message **ret) {
         return 0;
 }
 
-static void test_parse(sd_bus *bus) {
+static void test_parse(void **state) {
+        sd_bus *bus = *state;
+
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(model_freep) Model *m = NULL;
         const Parent *p;
@@ -296,7 +314,9 @@ static void test_parse(sd_bus *bus) {
         CHECK(d->netdevs && !d->netdevs[0]);
 }
 
-static void test_parse_bad_signature(sd_bus *bus) {
+static void test_parse_bad_signature(void **state) {
+        sd_bus *bus = *state;
+
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(model_freep) Model *m = NULL;
 
@@ -347,7 +367,9 @@ static char *capture_whole(const Device *devices, size_t n, JsonMode mode) {
         return buf;
 }
 
-static void test_json(sd_bus *bus) {
+static void test_json(void **state) {
+        sd_bus *bus = *state;
+
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(model_freep) Model *m = NULL;
 
@@ -373,7 +395,7 @@ static void test_json(sd_bus *bus) {
                              "\"persistent\":false,\"autostart\":true,\"vm\":\"\","
                              "\"attributes\":[{\"name\":\"a\",\"value\":\"1\"},{\"name\":\"b\",\"value\":\"x/y\"}],"
                              "\"address\":\"\",\"sysfs_path\":\"\",\"driver\":\"\",\"host_used\":true,"
-                             "\"netdevs\":[]}]\n");
+                             "\"netdevs\":[],\"vgpu\":false,\"vgpu_type\":0,\"vgpu_creatable_types\":[]}]\n");
         }
         {
                 json_object *o = parent_to_json(model_find_parent(m, "siov2"));
@@ -395,7 +417,7 @@ static void test_json(sd_bus *bus) {
         }
 }
 
-static void test_table(void) {
+static void test_table(void **state) {
         _cleanup_(table_freep) Table *t = NULL;
         _cleanup_free_ char *buf = NULL;
         size_t size = 0;
@@ -447,17 +469,12 @@ static int parse(Arguments *a, const char *line) {
         do {                                                                    \
                 Arguments _a_;                                                  \
                 int _c_ = parse(&_a_, line);                                    \
-                if (_c_ == (code))                                              \
-                        n_passed++;                                             \
-                else {                                                          \
-                        n_failed++;                                             \
-                        fprintf(stderr, "FAIL %s:%d: '%s' gave exit %d, expected %d\n", \
-                                __FILE__, __LINE__, line, _c_, code);           \
-                }                                                               \
                 arguments_done(&_a_);                                           \
+                if (_c_ != (code))                                              \
+                        fail_msg("'%s' gave exit %d, expected %d", line, _c_, code); \
         } while (0)
 
-static void test_command_line(void) {
+static void test_command_line(void **state) {
         Arguments a;
 
         fprintf(stderr, "(usage error lines are expected next)\n");
@@ -564,7 +581,7 @@ static void test_command_line(void) {
         arguments_done(&a);
 }
 
-static void test_attrs_merge(void) {
+static void test_attrs_merge(void **state) {
         const Attribute existing[] = { { "a", "1" }, { "b", "2" } };
         const AttrArg given[] = { { (char *) "b", "3" }, { (char *) "c", "4" }, { (char *) "b", "5" } };
         Attribute *l = NULL;
@@ -596,7 +613,7 @@ static void test_attrs_merge(void) {
         free(l);
 }
 
-static void test_device_path(void) {
+static void test_device_path(void **state) {
         _cleanup_free_ char *path = NULL, *back = NULL;
         char uuid[SIOV_UUID_STRING_MAX];
 
@@ -625,7 +642,7 @@ static char *capture_import(const ImportResult *r, size_t n, JsonMode mode, int 
         return buf;
 }
 
-static void test_import_print(void) {
+static void test_import_print(void **state) {
         const ImportResult results[] = {
                 { "11111111-0000-4000-8000-000000000000", "siov0", "defined", "" },
                 { "22222222-0000-4000-8000-000000000000", "siov1", "refused", "type idxd-9 unknown\non siov1" },
@@ -679,7 +696,9 @@ static char *format(sd_bus_message *m, bool json, int *ret) {
         return line;
 }
 
-static void test_monitor(sd_bus *bus) {
+static void test_monitor(void **state) {
+        sd_bus *bus = *state;
+
         int r;
 
         /* a device appears */
@@ -843,7 +862,9 @@ static void test_monitor(sd_bus *bus) {
 
 /* An idxd parent: WorkQueues and IdxdGroups read from the reply, shown in
  * JSON and as the NoCapacity-style one-liner. */
-static void test_idxd(sd_bus *bus) {
+static void test_idxd(void **state) {
+        sd_bus *bus = *state;
+
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(model_freep) Model *m = NULL;
         _cleanup_free_ char *buf = NULL, *one = NULL, *two = NULL;
@@ -896,35 +917,52 @@ static void test_idxd(sd_bus *bus) {
         CHECK_STR(two, "wq0.1 shared, none, disabled");
 }
 
-int main(void) {
-        _cleanup_(sd_bus_unrefp) sd_bus *bus = NULL;
-        int fds[2] = { -1, -1 };
+/* sd-bus builds messages only on a started bus: one end of a socketpair
+ * is enough, nothing is ever sent. */
+static int bus_fds[2] = { -1, -1 };
 
-        test_name_compare();
-        test_exit_codes();
-        test_table();
-        test_command_line();
-        test_attrs_merge();
-        test_device_path();
-        test_import_print();
+static int bus_setup(void **state) {
+        sd_bus *bus = NULL;
 
-        /* sd-bus builds messages only on a started bus: one end of a
-         * socketpair is enough, nothing is ever sent. */
-        CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) >= 0);
-        CHECK(sd_bus_new(&bus) >= 0);
-        if (bus && fds[0] >= 0) {
-                CHECK(sd_bus_set_fd(bus, fds[0], fds[0]) >= 0);
-                CHECK(sd_bus_start(bus) >= 0);
-                test_parse(bus);
-                test_parse_bad_signature(bus);
-                test_json(bus);
-                test_idxd(bus);
-                test_monitor(bus);
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, bus_fds) < 0)
+                return -1;
+        if (sd_bus_new(&bus) < 0 || sd_bus_set_fd(bus, bus_fds[0], bus_fds[0]) < 0 || sd_bus_start(bus) < 0) {
+                sd_bus_unref(bus);
+                return -1;
         }
+        *state = bus;
+        return 0;
+}
 
-        if (fds[1] >= 0)
-                close(fds[1]);
+static int bus_teardown(void **state) {
+        sd_bus_unref(*state);
+        if (bus_fds[1] >= 0)
+                close(bus_fds[1]);
+        return 0;
+}
 
-        printf("%u passed, %u failed\n", n_passed, n_failed);
-        return n_failed == 0 && n_passed > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+int main(void) {
+        const struct CMUnitTest plain[] = {
+                cmocka_unit_test(test_name_compare),
+                cmocka_unit_test(test_exit_codes),
+                cmocka_unit_test(test_exit_codes_of_errors),
+                cmocka_unit_test(test_table),
+                cmocka_unit_test(test_command_line),
+                cmocka_unit_test(test_attrs_merge),
+                cmocka_unit_test(test_device_path),
+                cmocka_unit_test(test_import_print),
+        };
+        const struct CMUnitTest on_bus[] = {
+                cmocka_unit_test(test_parse),
+                cmocka_unit_test(test_parse_bad_signature),
+                cmocka_unit_test(test_json),
+                cmocka_unit_test(test_idxd),
+                cmocka_unit_test(test_monitor),
+        };
+        int r;
+
+        log_setup(PROGRAM, LOG_TARGET_CONSOLE);
+        r = cmocka_run_group_tests_name("siovctl", plain, NULL, NULL);
+        r += cmocka_run_group_tests_name("siovctl-bus", on_bus, bus_setup, bus_teardown);
+        return r == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Internal helpers shared by libsiov, siovd and siovctl (not installed). */
+/* The macros every internal source uses: libsiov, siovd, siovctl and the
+ * tests (lib/basic, not installed). */
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,8 +19,13 @@
 #define _likely_(x) __builtin_expect(!!(x), 1)
 #define _unlikely_(x) __builtin_expect(!!(x), 0)
 
+#ifndef MAX
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+#endif
+#ifndef MIN
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#endif
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-#define STR_IN_SET(s, ...) strv_contains_const((const char *[]) { __VA_ARGS__, NULL }, (s))
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define isempty(s) (!(s) || !*(s))
 #define strempty(s) ((s) ? (s) : "")
@@ -30,17 +36,30 @@
                         func(*p);                               \
         }
 
+/* Three-way comparison for qsort()/bsearch() callbacks. */
+#define CMP(a, b) ((a) < (b) ? -1 : (a) > (b) ? 1 : 0)
+
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
+static inline int safe_close(int fd) {
+        if (fd >= 0) {
+                int saved = errno;
+                close(fd);
+                errno = saved;
+        }
+        return -1;
+}
+
 static inline void freep(void *p) {
         free(*(void **) p);
 }
 #define _cleanup_free_ _cleanup_(freep)
 
 static inline void closep(int *fd) {
-        if (*fd >= 0) {
-                int saved = errno;
-                close(*fd);
-                errno = saved;
-        }
+        *fd = safe_close(*fd);
 }
 #define _cleanup_close_ _cleanup_(closep)
 
@@ -55,35 +74,6 @@ static inline void closedirp(DIR **d) {
                 closedir(*d);
 }
 #define _cleanup_closedir_ _cleanup_(closedirp)
-
-static inline char **strv_free(char **l) {
-        if (l) {
-                for (char **i = l; *i; i++)
-                        free(*i);
-                free(l);
-        }
-        return NULL;
-}
-static inline void strv_freep(char ***l) {
-        strv_free(*l);
-}
-#define _cleanup_strv_free_ _cleanup_(strv_freep)
-
-static inline int strv_contains_const(const char * const *l, const char *s) {
-        if (!s)
-                return 0;
-        for (; l && *l; l++)
-                if (strcmp(*l, s) == 0)
-                        return 1;
-        return 0;
-}
-
-static inline size_t strv_length(char * const *l) {
-        size_t n = 0;
-        for (; l && *l; l++)
-                n++;
-        return n;
-}
 
 /* Takes ownership: returns the pointer and clears the variable. */
 #define TAKE_PTR(p)                             \
@@ -106,3 +96,7 @@ static inline size_t strv_length(char * const *l) {
                      ((de)->d_name[1] == '.' && (de)->d_name[2] == 0))) \
                         continue;                                       \
                 else
+
+/* strv and allocation helpers belong to every user of these macros. */
+#include "alloc.h"
+#include "strv.h"

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* siovd's objects without a bus (libsiovd-core on a fake sysfs tree): the
+ * property tables drive both the getters and the change diffs, so a change
+ * in sysfs or in a spec signals exactly the properties that changed. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "device.h"
+#include "daemon-fixture.h"
+#include "fake-sysfs.h"
+#include "manager.h"
+#include "parent.h"
+
+#define GPU "0000:00:02.0"
+#define U1 "11111111-2222-4333-8444-555555555555"
+
+static int setup(void **state) {
+        Fixture *x = fixture_new();
+
+        assert_int_equal(fake_add_mdev_parent(x->f, GPU, NULL, "i915"), 0);
+        assert_int_equal(fake_add_type(x->f, GPU, "i915-GVTg_V5_4", 2, "vfio-pci", "GVTg_V5_4", NULL), 0);
+        assert_int_equal(fake_add_mdev(x->f, GPU, "i915-GVTg_V5_4", U1, FAKE_MDEV_CONSUME), 0);
+        fixture_start(x);
+        *state = x;
+        return 0;
+}
+
+static bool changed_is(const char **changed, size_t n, const char * const *want) {
+        size_t k = 0;
+
+        for (; want[k]; k++)
+                if (k >= n || !streq(changed[k], want[k]))
+                        return false;
+        return k == n && !changed[n];
+}
+#define assert_changed(changed, n, ...) \
+        assert_true(changed_is((changed), (n), (const char * const[]) { __VA_ARGS__, NULL }))
+
+/* A new snapshot: Driver changed on the parent, AvailableInstances on the
+ * type, nothing else. */
+static void test_parent_update_diff(void **state) {
+        Fixture *x = *state;
+        Parent *p = hashmap_get(x->m->parents, GPU);
+        struct siov_parent *old, *snap = NULL;
+        const char *changed[MAX(PARENT_N_PROPERTIES, TYPE_N_PROPERTIES) + 1];
+        ParentValues pa, pb;
+        TypeValues ta, tb;
+        Type *t;
+
+        assert_non_null(p);
+        t = parent_find_type(p, "i915-GVTg_V5_4");
+        assert_non_null(t);
+        /* The values point into the old snapshot: keep it alive. */
+        old = siov_parent_ref(p->snap);
+        pa = parent_values(p);
+        ta = type_values(t);
+        assert_int_equal(ta.AvailableInstances, 1);
+        assert_string_equal(pa.Driver, "i915");
+
+        assert_int_equal(fake_set_driver(x->f, GPU, "other"), 0);
+        assert_int_equal(fake_set_type_attr(x->f, GPU, "i915-GVTg_V5_4", "available_instances", "7"), 0);
+        assert_int_equal(siov_parent_read(x->m->ctx, GPU, &snap), 0);
+        assert_int_equal(parent_update(p, snap), 0);
+        siov_parent_unref(snap);
+        assert_ptr_equal(parent_find_type(p, "i915-GVTg_V5_4"), t);
+
+        pb = parent_values(p);
+        tb = type_values(t);
+        assert_changed(changed, parent_values_diff(&pa, &pb, changed), "Driver");
+        assert_changed(changed, type_values_diff(&ta, &tb, changed), "AvailableInstances");
+        /* Nothing changed: nothing to signal. */
+        assert_int_equal(parent_values_diff(&pb, &pb, changed), 0);
+        assert_null(changed[0]);
+        siov_parent_unref(old);
+}
+
+/* CONST properties never appear in a diff, even when their values differ
+ * (they cannot change on a live object). */
+static void test_const_not_diffed(void **state) {
+        Fixture *x = *state;
+        Parent *p = hashmap_get(x->m->parents, GPU);
+        const char *changed[TYPE_N_PROPERTIES + 1];
+        TypeValues a = type_values(p->types[0]), b = a;
+
+        b.Id = "other";
+        b.Kind = "vf";
+        b.Parent = "other";
+        assert_int_equal(type_values_diff(&a, &b, changed), 0);
+        b.Broken = "bad";
+        assert_changed(changed, type_values_diff(&a, &b, changed), "Broken");
+}
+
+/* A transient device gets a persistent spec with a VM: State, Persistent
+ * and VM change; its attributes (none either way) do not. */
+static void test_device_spec_diff(void **state) {
+        Fixture *x = *state;
+        Device *d = hashmap_get(x->m->devices, U1);
+        struct siov_definition *spec = NULL;
+        const char *changed[DEVICE_N_PROPERTIES + 1];
+        DeviceValues a, b, c;
+
+        assert_non_null(d);
+        assert_int_equal(siov_definition_new(&spec, U1, GPU, "i915-GVTg_V5_4"), 0);
+        assert_int_equal(siov_definition_set_vm(spec, "vm1"), 0);
+        a = device_values(d);
+        assert_string_equal(a.State, "active");
+        assert_true(device_set_spec(d, spec, true));
+        b = device_values(d);
+        assert_changed(changed, device_values_diff(&a, &b, changed), "State", "Persistent", "VM");
+
+        /* An attribute: only Attributes. The old spec stays alive for the diff. */
+        struct siov_definition *spec2 = NULL;
+        assert_int_equal(siov_definition_copy(spec, &spec2), 0);
+        assert_int_equal(siov_definition_add_attr(spec2, "foo", "1"), 0);
+        siov_definition_ref(spec);
+        assert_true(device_set_spec(d, spec2, true));
+        c = device_values(d);
+        assert_changed(changed, device_values_diff(&b, &c, changed), "Attributes");
+        siov_definition_unref(spec);
+        siov_definition_unref(spec2);
+        siov_definition_unref(spec);
+        assert_string_equal(c.SysfsPath.s, siov_mdev_get_syspath(d->mdev));
+}
+
+/* Manager.ListDevices' record is the path and the first DEVICE_RECORD_N
+ * rows of the Device table: its signature is API and must match. */
+static void test_device_record_signature(void **state) {
+        char sig[256] = "o";
+
+        assert_true(DEVICE_N_PROPERTIES >= DEVICE_RECORD_N);
+        for (size_t i = 0; i < DEVICE_RECORD_N; i++) {
+                assert_non_null(device_property_signatures[i]);
+                strcat(sig, device_property_signatures[i]);
+        }
+        assert_string_equal(sig, DEVICE_RECORD_SIGNATURE);
+        assert_null(device_property_signatures[DEVICE_N_PROPERTIES]);
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_parent_update_diff, setup, fixture_free),
+                cmocka_unit_test_setup_teardown(test_const_not_diffed, setup, fixture_free),
+                cmocka_unit_test_setup_teardown(test_device_spec_diff, setup, fixture_free),
+                cmocka_unit_test(test_device_record_signature),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
