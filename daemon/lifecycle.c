@@ -52,17 +52,8 @@ int lifecycle_resolve(Manager *m, const char *parent, const char *type,
                 if (!siov_name_is_valid(parent))
                         return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid parent name");
                 p = hashmap_get(m->parents, parent);
-                if (!p) {
-                        _cleanup_free_ const char **names = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
-                        size_t n = 0;
-                        Parent *q;
-
-                        if (!names)
-                                return -ENOMEM;
-                        HASHMAP_FOREACH(q, m->parents, i)
-                                names[n++] = q->name;
-                        return siov_error_no_such(error, SIOV_ERROR_NO_SUCH_PARENT, "parent", parent, names, n);
-                }
+                if (!p)
+                        return siov_error_no_such_parent(m, parent, error);
         }
 
         HASHMAP_FOREACH(p, m->parents, i)

@@ -336,18 +336,6 @@ static int method_list_parents(sd_bus_message *message, void *userdata, sd_bus_e
                              &(ListFilter) { userdata, NULL, NULL });
 }
 
-static int error_no_such_parent(Manager *m, const char *parent, sd_bus_error *error) {
-        _cleanup_free_ const char **known = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
-        size_t n = 0;
-        Parent *p;
-
-        if (!known)
-                return -ENOMEM;
-        HASHMAP_FOREACH(p, m->parents, i)
-                known[n++] = p->name;
-        return siov_error_no_such(error, SIOV_ERROR_NO_SUCH_PARENT, "parent", parent, known, n);
-}
-
 static int method_list_types(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *parent;
@@ -357,7 +345,7 @@ static int method_list_types(sd_bus_message *message, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         if (!isempty(parent) && !hashmap_get(m->parents, parent))
-                return error_no_such_parent(m, parent, error);
+                return siov_error_no_such_parent(m, parent, error);
 
         return reply_records(message, "(" TYPE_RECORD_SIGNATURE ")", append_types,
                              &(ListFilter) { m, parent, NULL });
