@@ -2,8 +2,10 @@
 
 /*
  * siovctl's side of the bus: connecting, calling siovd, turning D-Bus errors
- * into one line and an exit code, and reading the whole object tree with a
- * single GetManagedObjects call.
+ * into one line and an exit code, and reading siovd's objects through the
+ * compact Manager calls (ListParents, ListTypes, GetStatus, ListDevices),
+ * whose size does not depend on the rest of the host. model_parse() reads
+ * a GetManagedObjects reply (tests, tools that want the tree).
  */
 
 #include <assert.h>
@@ -224,8 +226,14 @@ Model *model_free(Model *m) {
         free(m->devices);
         free(m->skipped_definitions);
         free(m->refused_changes);
+        free(m->counts);
         sd_bus_message_unref(m->reply);
         sd_bus_message_unref(m->manager_reply);
+        sd_bus_message_unref(m->types_reply);
+        sd_bus_message_unref(m->status_reply);
+        for (size_t i = 0; i < m->n_pages; i++)
+                sd_bus_message_unref(m->pages[i]);
+        free(m->pages);
         sd_bus_message_unref(m->vgpu_reply);
         free(m);
         return NULL;
@@ -661,7 +669,102 @@ static int model_new(Model **ret) {
         return 0;
 }
 
-int model_fetch(Context *c, bool manager, Model **ret) {
+/* The Manager's own properties (version, sysfs root). */
+static int model_fetch_manager(Context *c, Model *m) {
+        int r;
+
+        r = bus_call(c, SIOV_DBUS_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+                     "read siovd's version", &m->manager_reply, "s", SIOV_DBUS_MANAGER_INTERFACE);
+        if (r < 0)
+                return r;
+        r = read_properties(m->manager_reply, manager_properties, m, SIOV_DBUS_MANAGER_INTERFACE, SIOV_DBUS_PATH);
+        if (r == -EPROTO)
+                return r;
+        if (r < 0) {
+                log_error_errno(r, "cannot parse siovd's manager properties: %s", strerror(-r));
+                return -EPROTO;
+        }
+        m->have_manager = true;
+        return 0;
+}
+
+/* The signature of a record of ListParents/ListTypes: the object path,
+ * then every property of the table, in its order (siovd builds the records
+ * from its vtable in the same order). A property one side has and the other
+ * does not makes the records unreadable: an error, never a silent gap. */
+static char *record_signature(const Property *table) {
+        size_t n = 2;
+        char *sig;
+
+        for (const Property *p = table; p->name; p++)
+                n += strlen(p->signature);
+        sig = malloc(n);
+        if (!sig)
+                return NULL;
+        strcpy(sig, "o");
+        for (const Property *p = table; p->name; p++)
+                strcat(sig, p->signature);
+        return sig;
+}
+
+/* Reads a ListParents or ListTypes reply into *array (n objects of size
+ * bytes, set up by init), each record read by the table's readers. */
+static int model_parse_records(sd_bus_message *reply, const Property *table, void **array, size_t *n,
+                               size_t size, void (*init)(void *o, const char *path)) {
+        _cleanup_free_ char *sig = record_signature(table), *array_sig = NULL;
+        size_t allocated = 0;
+        int r;
+
+        if (!sig || asprintf(&array_sig, "(%s)", sig) < 0)
+                return -ENOMEM;
+        r = sd_bus_message_enter_container(reply, 'a', array_sig);
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *path;
+                uint8_t *o;
+
+                r = sd_bus_message_enter_container(reply, 'r', sig);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = sd_bus_message_read_basic(reply, 'o', &path);
+                if (r < 0)
+                        return r;
+                if (!greedy_realloc(array, &allocated, *n + 1, size))
+                        return -ENOMEM;
+                o = (uint8_t *) *array + *n * size;
+                init(o, path);
+                (*n)++;
+                for (const Property *p = table; p->name; p++) {
+                        r = p->read(reply, o + p->offset, p->count_offset ? o + p->count_offset : NULL);
+                        if (r < 0)
+                                return r;
+                }
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_exit_container(reply);
+}
+
+static int model_parse_status(Model *m, sd_bus_message *reply) {
+        int r;
+
+        r = read_dict_su(reply, &m->counts, &m->n_counts);
+        if (r < 0)
+                return r;
+        r = model_parse_device_list(m, reply);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < m->n_counts; i++)
+                if (streq(m->counts[i].key, "devices"))
+                        m->total_devices = m->counts[i].value;
+        return 0;
+}
+
+int model_fetch_compact(Context *c, bool manager, Model **ret) {
         _cleanup_(model_freep) Model *m = NULL;
         int r;
 
@@ -669,39 +772,37 @@ int model_fetch(Context *c, bool manager, Model **ret) {
         if (r < 0)
                 return r;
 
-        r = bus_call(c, SIOV_DBUS_PATH, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects",
-                     "read siovd's objects", &m->reply, NULL);
+        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListParents",
+                     "list siovd's parents", &m->reply, NULL);
         if (r < 0)
                 return r;
-
+        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListTypes",
+                     "list siovd's types", &m->types_reply, "s", "");
+        if (r < 0)
+                return r;
+        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "GetStatus",
+                     "read siovd's status", &m->status_reply, NULL);
+        if (r < 0)
+                return r;
         /* A bad reply is a failure of siovd (exit 1), whatever the errno. */
-        r = model_parse(m, m->reply);
-        if (r == -EPROTO)
-                return r; /* already printed */
+        r = model_parse_records(m->reply, parent_properties, (void **) &m->parents, &m->n_parents,
+                                sizeof(Parent), parent_init);
+        if (r >= 0)
+                r = model_parse_records(m->types_reply, type_properties, (void **) &m->types, &m->n_types,
+                                        sizeof(Type), type_init);
+        if (r >= 0)
+                r = model_parse_status(m, m->status_reply);
+        if (r >= 0)
+                r = model_fill_defaults(m);
         if (r < 0) {
-                log_error_errno(r, "cannot parse siovd's objects from %s: %m",
-                                c->bus_description);
+                log_error_errno(r, "cannot parse siovd's lists from %s: %m", c->bus_description);
                 return -EPROTO;
         }
-
-        /* The ObjectManager lists the objects below /org/siov1, which need not
-         * include the Manager itself: ask for it only when it is needed. */
-        if (manager && !m->have_manager) {
-                r = bus_call(c, SIOV_DBUS_PATH, "org.freedesktop.DBus.Properties", "GetAll",
-                             "read siovd's version", &m->manager_reply, "s", SIOV_DBUS_MANAGER_INTERFACE);
+        if (manager) {
+                r = model_fetch_manager(c, m);
                 if (r < 0)
                         return r;
-                r = read_properties(m->manager_reply, manager_properties, m,
-                                    SIOV_DBUS_MANAGER_INTERFACE, SIOV_DBUS_PATH);
-                if (r == -EPROTO)
-                        return r;
-                if (r < 0) {
-                        log_error_errno(r, "cannot parse siovd's manager properties: %m");
-                        return -EPROTO;
-                }
-                m->have_manager = true;
         }
-
         r = model_link(m);
         if (r < 0)
                 return log_error_errno(r, "out of memory");
@@ -788,26 +889,81 @@ int model_parse_device_list(Model *m, sd_bus_message *reply) {
         return sd_bus_message_exit_container(reply);
 }
 
+/* Every device, one parent at a time: what siovd asks for when one answer
+ * would not fit in a bus message (100,000 devices). The parents are those
+ * of ListParents and of the devices waiting for an absent parent. */
+static int device_list_fetch_paged(Context *c, const char *type, Model *m) {
+        _cleanup_(model_freep) Model *parents = NULL;
+        int r;
+
+        r = model_fetch_compact(c, false, &parents);
+        if (r < 0)
+                return r;
+        m->pages = calloc(parents->n_parents + parents->n_devices, sizeof(sd_bus_message *));
+        if (!m->pages)
+                return log_error_errno(-ENOMEM, "out of memory");
+        for (size_t i = 0; i < parents->n_parents + parents->n_devices; i++) {
+                const char *p = i < parents->n_parents ? parents->parents[i].name :
+                                                         parents->devices[i - parents->n_parents].parent;
+                bool seen = false;
+
+                for (size_t k = parents->n_parents; k < i && !seen; k++)
+                        seen = streq(parents->devices[k - parents->n_parents].parent, p);
+                if (seen)
+                        continue;
+                r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListDevices",
+                             "list siovd's devices", &m->pages[m->n_pages], "ss", p, "");
+                if (r < 0)
+                        return r;
+                r = model_parse_device_list(m, m->pages[m->n_pages++]);
+                if (r < 0)
+                        return log_error_errno(-EPROTO, "cannot parse siovd's device list from %s: %s",
+                                               c->bus_description, strerror(-r));
+        }
+        /* The type filter, here: a parent without that type is no error. */
+        if (!isempty(type)) {
+                size_t k = 0;
+
+                for (size_t i = 0; i < m->n_devices; i++)
+                        if (streq(m->devices[i].type, type))
+                                m->devices[k++] = m->devices[i];
+                        else {
+                                free(m->devices[i].attributes);
+                                free(m->devices[i].netdevs);
+                        }
+                m->n_devices = k;
+        }
+        return 0;
+}
+
 int device_list_fetch(Context *c, const char *parent, const char *type, Model **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(model_freep) Model *m = NULL;
         int r;
 
         r = model_new(&m);
         if (r < 0)
                 return r;
+        r = bus_connect(c);
+        if (r < 0)
+                return r;
 
         /* siovd checks the filters: an unknown parent or type comes back as
          * NoSuchParent/NoSuchType naming it (exit 4). */
-        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListDevices",
-                     "list siovd's devices", &m->reply, "ss", strempty(parent), strempty(type));
+        r = sd_bus_call_method(c->bus, SIOV_DBUS_NAME, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListDevices",
+                               &error, &m->reply, "ss", strempty(parent), strempty(type));
+        if (r < 0 && isempty(parent) && sd_bus_error_has_name(&error, SIOV_ERROR_LIMITS_EXCEEDED))
+                r = device_list_fetch_paged(c, type, m);
+        else if (r < 0)
+                return bus_log_call_error(c, &error, r, "list siovd's devices");
+        else {
+                r = model_parse_device_list(m, m->reply);
+                if (r < 0)
+                        r = log_error_errno(-EPROTO, "cannot parse siovd's device list from %s: %s",
+                                            c->bus_description, strerror(-r));
+        }
         if (r < 0)
                 return r;
-        r = model_parse_device_list(m, m->reply);
-        if (r < 0) {
-                log_error_errno(r, "cannot parse siovd's device list from %s: %m",
-                                c->bus_description);
-                return -EPROTO;
-        }
         r = model_link(m);
         if (r < 0)
                 return log_error_errno(r, "out of memory");

@@ -169,6 +169,10 @@ typedef struct VgpuType {
 typedef struct Model {
         sd_bus_message *reply;          /* owns every borrowed string */
         sd_bus_message *manager_reply;  /* Manager properties, when fetched */
+        sd_bus_message *types_reply;    /* ListTypes, in a compact fetch */
+        sd_bus_message *status_reply;   /* GetStatus, in a compact fetch */
+        sd_bus_message **pages;         /* ListDevices per parent, when paged */
+        size_t n_pages;
         sd_bus_message *vgpu_reply;     /* ListVgpus, when fetched */
 
         bool have_manager;
@@ -187,6 +191,13 @@ typedef struct Model {
         size_t n_types;
         Device *devices;
         size_t n_devices;
+
+        /* How many devices siovd has: n_devices, or in a compact fetch
+         * (which holds only those waiting for their parent) siovd's count;
+         * and its counts by kind and state ("mdev", "active", ...). */
+        size_t total_devices;
+        KeyValue *counts;
+        size_t n_counts;
 } Model;
 
 Model *model_free(Model *m);
@@ -233,8 +244,10 @@ int bus_call(Context *c, const char *path, const char *interface, const char *me
 typedef int (*bus_dict_cb_t)(sd_bus_message *m, const char *key, void *userdata);
 int bus_message_read_dict(sd_bus_message *m, const char *entry, bus_dict_cb_t cb, void *userdata);
 
-/* One GetManagedObjects call; with manager also the Manager properties. */
-int model_fetch(Context *c, bool manager, Model **ret);
+/* Parents, types and the status counts through Manager.ListParents,
+ * ListTypes and GetStatus, never the devices (only the few defined for an
+ * absent parent): what types, parents and status need, at any size. */
+int model_fetch_compact(Context *c, bool manager, Model **ret);
 /* One Manager.ListDevices call: only m->devices is filled, sorted. The
  * filters (NULL: all) are checked by siovd. */
 int device_list_fetch(Context *c, const char *parent, const char *type, Model **ret);

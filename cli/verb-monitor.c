@@ -829,10 +829,12 @@ int verb_monitor(Context *c, const Options *o, int argc, char **argv) {
         sigset_t mask;
         int r, has_owner = 0;
 
+        /* By namespace: devices are announced by their own manager at
+         * /org/siov1/device, parents and types by the root's. */
         static const char * const matches[] = {
-                "type='signal',sender='" SIOV_DBUS_NAME "',path='" SIOV_DBUS_PATH "',"
+                "type='signal',sender='" SIOV_DBUS_NAME "',path_namespace='" SIOV_DBUS_PATH "',"
                 "interface='" OBJECT_MANAGER_INTERFACE "',member='InterfacesAdded'",
-                "type='signal',sender='" SIOV_DBUS_NAME "',path='" SIOV_DBUS_PATH "',"
+                "type='signal',sender='" SIOV_DBUS_NAME "',path_namespace='" SIOV_DBUS_PATH "',"
                 "interface='" OBJECT_MANAGER_INTERFACE "',member='InterfacesRemoved'",
                 "type='signal',sender='" SIOV_DBUS_NAME "',path_namespace='" SIOV_DBUS_PATH "',"
                 "interface='" PROPERTIES_INTERFACE "',member='PropertiesChanged'",

@@ -97,7 +97,7 @@ int verb_migration_info(Context *c, const Options *o, int argc, char **argv) {
         size_t n = 0;
         int r;
 
-        r = model_fetch(c, false, &m);
+        r = model_fetch_compact(c, false, &m);
         if (r < 0)
                 return r;
         r = collect(m, &e, &n);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 /*
- * The read commands: parents, types, list, status. Each fetches the whole
- * tree with one call (model_fetch), filters it and prints a table or JSON
+ * The read commands: parents, types, list, status. Each fetches what it
+ * shows through the compact Manager calls (model_fetch_compact,
+ * device_list_fetch), filters it and prints a table or JSON
  * built by the shared *_to_json() functions.
  */
 
@@ -286,7 +287,7 @@ int verb_parents(Context *c, const Options *o, int argc, char **argv) {
         _cleanup_(table_freep) Table *t = NULL;
         int r;
 
-        r = model_fetch(c, false, &m);
+        r = model_fetch_compact(c, false, &m);
         if (r < 0)
                 return r;
 
@@ -335,7 +336,7 @@ int verb_types(Context *c, const Options *o, int argc, char **argv) {
         _cleanup_(table_freep) Table *t = NULL;
         int r;
 
-        r = model_fetch(c, false, &m);
+        r = model_fetch_compact(c, false, &m);
         if (r < 0)
                 return r;
 
@@ -786,7 +787,7 @@ static int status_json(Context *c, const Model *m, const Counter *parent_kinds,
             object_add(o, "parents", json_object_new_int64(m->n_parents)) < 0 ||
             object_add(o, "parents_by_kind", counter_to_json(parent_kinds)) < 0 ||
             object_add(o, "types", json_object_new_int64(m->n_types)) < 0 ||
-            object_add(o, "devices", json_object_new_int64(m->n_devices)) < 0 ||
+            object_add(o, "devices", json_object_new_int64(m->total_devices)) < 0 ||
             object_add(o, "devices_by_kind", counter_to_json(kinds)) < 0 ||
             object_add(o, "devices_by_state", counter_to_json(states)) < 0 ||
             object_add(o, "broken", TAKE_PTR(broken)) < 0 ||
@@ -854,7 +855,7 @@ static int status_table(Context *c, const Model *m, const Counter *parent_kinds,
         print_definitions(m);
         printf("Parents:     %zu (", m->n_parents);
         print_counter(parent_kinds);
-        printf(")\nTypes:       %zu\nDevices:     %zu (", m->n_types, m->n_devices);
+        printf(")\nTypes:       %zu\nDevices:     %zu (", m->n_types, m->total_devices);
         print_counter(kinds);
         printf("; ");
         print_counter(states);
@@ -939,7 +940,7 @@ int verb_status(Context *c, const Options *o, int argc, char **argv) {
         _cleanup_(parent_configs_done) ParentConfigs pc = {};
         int r;
 
-        r = model_fetch(c, true, &m);
+        r = model_fetch_compact(c, true, &m);
         if (r < 0)
                 return r;
         r = parent_configs_fetch(c, &pc);
@@ -956,10 +957,16 @@ int verb_status(Context *c, const Options *o, int argc, char **argv) {
                 for (const char **k = m->parents[i].kinds; *k; k++)
                         if (counter_add(&parent_kinds, *k, 1) < 0)
                                 return log_error_errno(-ENOMEM, "out of memory");
-        for (size_t i = 0; i < m->n_devices; i++)
-                if (counter_add(&kinds, m->devices[i].kind, 1) < 0 ||
-                    counter_add(&states, m->devices[i].state, 1) < 0)
+        /* siovd's counts, not the devices: those are not fetched. */
+        for (size_t i = 0; i < m->n_counts; i++) {
+                const KeyValue *kv = &m->counts[i];
+                Counter *to = STR_IN_SET(kv->key, "mdev", "vf") ? &kinds :
+                              STR_IN_SET(kv->key, "active", "defined", "both") ||
+                              (streq(kv->key, "removing") && kv->value > 0) ? &states : NULL;
+
+                if (to && counter_add(to, kv->key, kv->value) < 0)
                         return log_error_errno(-ENOMEM, "out of memory");
+        }
 
         if (c->json)
                 return status_json(c, m, &parent_kinds, &kinds, &states, &pc);

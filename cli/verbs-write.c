@@ -10,6 +10,7 @@
  */
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -308,6 +309,24 @@ typedef int (*append_t)(sd_bus_message *m, const Options *o, const void *userdat
 
 /* Calls member on the device named by arg (a UUID). what: "start" for
  * "cannot start device <uuid>: ...". */
+/* siovd answers a removal the kernel holds (a VM has the device open)
+ * before it is done: say so, and who holds it. */
+static void note_removing(Context *c, const char *path, const char *uuid) {
+        _cleanup_free_ char *state = NULL;
+        uint32_t pid = 0;
+
+        if (sd_bus_get_property_string(c->bus, SIOV_DBUS_NAME, path, SIOV_DBUS_DEVICE_INTERFACE, "State",
+                                       NULL, &state) < 0 || !streq(state, "removing"))
+                return;
+        (void) sd_bus_get_property_trivial(c->bus, SIOV_DBUS_NAME, path, SIOV_DBUS_DEVICE_INTERFACE,
+                                           "HolderPID", NULL, 'u', &pid);
+        if (pid > 0)
+                fprintf(stderr, PROGRAM ": device %s is being removed: the kernel waits for process %" PRIu32
+                        ", which holds it open; it goes when that process lets go\n", uuid, pid);
+        else
+                fprintf(stderr, PROGRAM ": device %s is being removed; the kernel is not done yet\n", uuid);
+}
+
 static int device_call(Context *c, const Options *o, const char *arg, const char *member, const char *verb,
                        append_t append, const void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
@@ -334,7 +353,10 @@ static int device_call(Context *c, const Options *o, const char *arg, const char
                 if (r < 0)
                         return log_error_errno(r, "cannot build a call to %s: %m", member);
         }
-        return method_call(c, o, m, what, object, uuid, NULL);
+        r = method_call(c, o, m, what, object, uuid, NULL);
+        if (r >= 0 && (streq(member, "Destroy") || streq(member, "Stop")))
+                note_removing(c, path, uuid);
+        return r;
 }
 
 static int append_destroy(sd_bus_message *m, const Options *o, const void *userdata) {

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bus-util.h"
+#include "log.h"
 #include "metrics.h"
 #include "polkit.h"
 #include "siov-names.h"
@@ -151,11 +154,130 @@ int bus_method_counted(sd_bus_message *message, Manager *m, sd_bus_message_handl
 
         if (r >= 0 && siov_polkit_call_waiting(m->polkit_registry, message))
                 return r;
+        /* Answered when the kernel is done: counted then (bus_call_answer). */
+        if (r >= 0 && m->deferred_call == message) {
+                m->deferred_call = NULL;
+                return r;
+        }
         /* What sd-bus would reply for a bare errno (the org.siov1 errno map). */
         if (r < 0 && !sd_bus_error_is_set(error))
                 (void) sd_bus_error_set_errno(error, r);
         metrics_count_call(m, sd_bus_message_get_member(message), error);
         return r;
+}
+
+struct BusCall {
+        Manager *manager;
+        sd_bus_message *message;
+        sd_event_source *timer;
+        BusCallReply reply;
+        char uuid[SIOV_UUID_STRING_MAX];
+        bool answered;          /* the caller has its answer */
+        bool finished;          /* the operation is done */
+        bool started;           /* bus_call_started() returned: done() frees */
+};
+
+static BusCall *bus_call_free(BusCall *c) {
+        if (!c)
+                return NULL;
+        sd_event_source_disable_unref(c->timer);
+        sd_bus_message_unref(c->message);
+        free(c);
+        return NULL;
+}
+
+static void bus_call_answer(BusCall *c, int r, const sd_bus_error *error, char **paths) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        int k;
+
+        if (c->answered)
+                return;
+        c->answered = true;
+        if (r >= 0 && c->reply != BUS_CALL_REPLY_NONE && (!paths || !paths[0]) && c->reply == BUS_CALL_REPLY_PATH)
+                r = sd_bus_error_setf(&e, SIOV_ERROR_KERNEL_ERROR, "the device went away as it was made");
+        if (r < 0)
+                k = sd_bus_reply_method_error(c->message, sd_bus_error_is_set(&e) ? &e : error);
+        else if (c->reply == BUS_CALL_REPLY_PATH)
+                k = sd_bus_reply_method_return(c->message, "o", paths[0]);
+        else if (c->reply == BUS_CALL_REPLY_PATHS) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+
+                k = sd_bus_message_new_method_return(c->message, &reply);
+                if (k >= 0)
+                        k = sd_bus_message_open_container(reply, 'a', "o");
+                for (char **p = paths; k >= 0 && p && *p; p++)
+                        k = sd_bus_message_append_basic(reply, 'o', *p);
+                if (k >= 0)
+                        k = sd_bus_message_close_container(reply);
+                if (k >= 0)
+                        k = sd_bus_send(NULL, reply, NULL);
+        } else
+                k = sd_bus_reply_method_return(c->message, NULL);
+        if (k < 0)
+                log_warning_errno(k, "Cannot answer a call: %m");
+        /* A call answered in its handler is counted by bus_method_counted(). */
+        if (c->started)
+                metrics_count_call(c->manager, sd_bus_message_get_member(c->message),
+                                   r < 0 ? (sd_bus_error_is_set(&e) ? &e : error) : NULL);
+}
+
+static void bus_call_done(Manager *m, int r, const sd_bus_error *error, char **paths, void *userdata) {
+        BusCall *c = userdata;
+
+        bus_call_answer(c, r, error, paths);
+        c->finished = true;
+        if (c->started)
+                bus_call_free(c);
+}
+
+/* A removal the kernel holds: answer now, with the device `removing` and
+ * its holder named; the object changes when the kernel lets go. */
+static int on_answer_due(sd_event_source *s, uint64_t usec, void *userdata) {
+        BusCall *c = userdata;
+        pid_t pid;
+
+        if (c->answered)
+                return 0;
+        pid = lifecycle_removal_holder(c->manager, c->uuid);
+        if (pid > 0)
+                log_info("Removal of %s waits for process %d, which holds it: the caller is answered, "
+                         "the device stays 'removing' until the kernel is done.", c->uuid, (int) pid);
+        else
+                log_info("Removal of %s is still under way: the caller is answered, "
+                         "the device stays 'removing' until the kernel is done.", c->uuid);
+        bus_call_answer(c, 0, NULL, NULL);
+        return 0;
+}
+
+BusCall *bus_call_new(Manager *m, sd_bus_message *message, BusCallReply reply, const char *uuid) {
+        BusCall *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return NULL;
+        c->manager = m;
+        c->message = sd_bus_message_ref(message);
+        c->reply = reply;
+        if (uuid)
+                snprintf(c->uuid, sizeof(c->uuid), "%s", uuid);
+        return c;
+}
+
+LifecycleDone bus_call_lifecycle_done(BusCall *c) {
+        return (LifecycleDone) { bus_call_done, c };
+}
+
+int bus_call_started(BusCall *c, int r, bool bounded) {
+        if (r < 0 || c->finished) {
+                /* Refused (sd-bus answers the error) or answered already. */
+                bus_call_free(c);
+                return r < 0 ? r : 1;
+        }
+        c->started = true;
+        c->manager->deferred_call = c->message;
+        if (bounded && sd_event_add_time_relative(c->manager->event, &c->timer, CLOCK_MONOTONIC,
+                                                  c->manager->answer_usec, 0, on_answer_due, c) < 0)
+                log_warning("Cannot time the answer to a removal of %s: the caller waits for the kernel.", c->uuid);
+        return 1;
 }
 
 int bus_reply_close_and_send(sd_bus_message *reply) {

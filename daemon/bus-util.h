@@ -39,6 +39,22 @@ int bus_method_counted(sd_bus_message *message, Manager *m, sd_bus_message_handl
                 return bus_method_counted(message, manager_of(userdata), handler, userdata, error);  \
         }
 
+/* A method call answered when its lifecycle operation is done:
+ *     c = bus_call_new(m, message, BUS_CALL_REPLY_NONE, d->uuid);
+ *     r = lifecycle_destroy_checked(d, force, bus_call_lifecycle_done(c), error);
+ *     return bus_call_started(c, r, true);
+ * bounded: a removal the kernel holds is answered after m->answer_usec
+ * anyway (the device is then `removing`, with its holder). */
+typedef enum BusCallReply {
+        BUS_CALL_REPLY_NONE,    /* () */
+        BUS_CALL_REPLY_PATH,    /* (o) the device */
+        BUS_CALL_REPLY_PATHS,   /* (ao) the devices */
+} BusCallReply;
+typedef struct BusCall BusCall;
+BusCall *bus_call_new(Manager *m, sd_bus_message *message, BusCallReply reply, const char *uuid);
+LifecycleDone bus_call_lifecycle_done(BusCall *c);
+/* Takes c; returns what the method handler returns. */
+int bus_call_started(BusCall *c, int r, bool bounded);
 /* Closes the reply's outer container and sends it: the end of every
  * method that builds its reply. */
 int bus_reply_close_and_send(sd_bus_message *reply);

@@ -164,11 +164,25 @@ static int verify(sd_bus_message *message, Device *d, const char *action, bool a
         return bus_verify_actions(message, d->manager, actions, ELEMENTSOF(actions), details, error);
 }
 
-static int lifecycle_stop_unforced(Device *d, sd_bus_error *error) {
-        return lifecycle_stop_checked(d, false, error);
+/* Start and Stop: answered when the kernel is done (Stop: or when the
+ * removal turns out to wait for a VM). */
+static int run_kernel(sd_bus_message *message, Device *d, bool start, sd_bus_error *error) {
+        BusCall *c;
+        int r = verify(message, d, SIOV_POLKIT_MANAGE, false, false, error);
+
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        c = bus_call_new(d->manager, message, BUS_CALL_REPLY_NONE, d->uuid);
+        if (!c)
+                return -ENOMEM;
+        if (start)
+                r = lifecycle_start(d, bus_call_lifecycle_done(c), error);
+        else
+                r = lifecycle_stop_checked(d, false, bus_call_lifecycle_done(c), error);
+        return bus_call_started(c, r, !start);
 }
 
-/* Start, Stop, Undefine: no arguments, one action, one operation. */
+/* Undefine, Unassign: no arguments, one action, one operation. */
 static int run_simple(sd_bus_message *message, Device *d, const char *action,
                       int (*op)(Device *d, sd_bus_error *error), sd_bus_error *error) {
         int r = verify(message, d, action, false, false, error);
@@ -179,11 +193,11 @@ static int run_simple(sd_bus_message *message, Device *d, const char *action,
 }
 
 static int method_start(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return run_simple(message, userdata, SIOV_POLKIT_MANAGE, lifecycle_start, error);
+        return run_kernel(message, userdata, true, error);
 }
 
 static int method_stop(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        return run_simple(message, userdata, SIOV_POLKIT_MANAGE, lifecycle_stop_unforced, error);
+        return run_kernel(message, userdata, false, error);
 }
 
 static int method_undefine(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -194,6 +208,7 @@ static int method_destroy(sd_bus_message *message, void *userdata, sd_bus_error 
         static const char * const allowed[] = { "force", NULL };
         Device *d = userdata;
         LifecycleOptions o;
+        BusCall *c;
         int r;
 
         r = bus_read_options(message, allowed, &o, error);
@@ -204,10 +219,13 @@ static int method_destroy(sd_bus_message *message, void *userdata, sd_bus_error 
         r = verify(message, d, SIOV_POLKIT_MANAGE, d->persistent, !isempty(device_get_vm(d)), error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = lifecycle_destroy_checked(d, o.force, error);
+        c = bus_call_new(d->manager, message, BUS_CALL_REPLY_NONE, d->uuid);
+        if (!c)
+                return -ENOMEM;
+        r = lifecycle_destroy_checked(d, o.force, bus_call_lifecycle_done(c), error);
         if (r < 0)
                 log_refused(d, NULL, "destroy", error, r);
-        return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+        return bus_call_started(c, r, true);
 }
 
 static int method_modify(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -293,6 +311,7 @@ static const sd_bus_vtable device_vtable[] = {
 /* Devices (mdevs and VFs) live below /org/siov1/device. */
 const BusObjectImplementation device_object = {
         .path = SIOV_DBUS_DEVICE_PREFIX,
+        .manager = true,        /* its own ObjectManager: the root's answer stays small */
         .vtables = (const BusObjectVtable[]) {
                 { SIOV_DBUS_DEVICE_INTERFACE, device_vtable, device_object_find },
                 {}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "device.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "parent.h"
 #include "siov-names.h"
@@ -45,6 +46,7 @@ int device_new_mdev(Manager *m, struct siov_mdev *mdev, Device **ret) {
         if (r < 0)
                 return r;
         d->mdev = siov_mdev_ref(mdev);
+        device_count(d);
         if (ret)
                 *ret = d;
         return 0;
@@ -59,6 +61,7 @@ int device_new_vf(Manager *m, struct siov_parent *pf, size_t i, Device **ret) {
                 return r;
         d->pf = siov_parent_ref(pf);
         d->vf_index = i;
+        device_count(d);
         if (ret)
                 *ret = d;
         return 0;
@@ -74,9 +77,37 @@ int device_new_defined(Manager *m, struct siov_definition *def, Device **ret) {
                 return r;
         d->spec = siov_definition_ref(def);
         d->persistent = true;
+        device_count(d);
         if (ret)
                 *ret = d;
         return 0;
+}
+
+DeviceState device_state_from_string(const char *s) {
+        static const char * const names[_DEVICE_STATE_MAX] = {
+                [DEVICE_STATE_DEFINED] = "defined",
+                [DEVICE_STATE_ACTIVE] = "active",
+                [DEVICE_STATE_BOTH] = "both",
+                [DEVICE_STATE_REMOVING] = "removing",
+        };
+
+        for (DeviceState i = DEVICE_STATE_DEFINED; i < _DEVICE_STATE_MAX; i++)
+                if (streq(names[i], s))
+                        return i;
+        return DEVICE_STATE_UNCOUNTED;
+}
+
+void device_count(Device *d) {
+        size_t (*c)[2] = d->manager->device_counts;
+        DeviceState s = device_state_from_string(device_get_state(d));
+
+        if (s == d->counted)
+                return;
+        if (d->counted != DEVICE_STATE_UNCOUNTED)
+                c[d->counted][d->kind]--;
+        if (s != DEVICE_STATE_UNCOUNTED)
+                c[s][d->kind]++;
+        d->counted = s;
 }
 
 void device_free_void(void *d) {
@@ -86,6 +117,8 @@ void device_free_void(void *d) {
 Device *device_free(Device *d) {
         if (!d)
                 return NULL;
+        if (d->counted != DEVICE_STATE_UNCOUNTED)
+                d->manager->device_counts[d->counted][d->kind]--;
         siov_mdev_unref(d->mdev);
         siov_parent_unref(d->pf);
         siov_definition_unref(d->spec);
@@ -127,10 +160,20 @@ const char *device_get_type(const Device *d) {
 
 const char *device_get_state(const Device *d) {
         bool active = device_is_active(d);
+        PendingOp *op = hashmap_get(d->manager->pending, d->uuid);
+
+        /* The kernel removes it, and may wait for a VM to let go. */
+        if (active && op && (streq(op->what, "removed") || streq(op->what, "released")))
+                return "removing";
 
         if (active && d->persistent)
                 return "both";
         return active ? "active" : "defined";
+}
+
+pid_t device_get_holder(const Device *d) {
+        PendingOp *op = hashmap_get(d->manager->pending, d->uuid);
+        return op ? op->holder : 0;
 }
 
 bool device_get_autostart(const Device *d) {
@@ -222,6 +265,7 @@ static void device_signal_diff(Device *d, const DeviceValues *a, const DeviceVal
 
         if (device_values_diff(a, b, changed) > 0)
                 manager_emit_changed(d->manager, d->path, SIOV_DBUS_DEVICE_INTERFACE, (char **) changed);
+        device_count(d);
 }
 
 bool device_gc(Device *d) {

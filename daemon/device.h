@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <sys/types.h>
+
 #include "bus-object.h"
 #include "bus-property.h"
 #include "manager.h"
@@ -36,6 +38,8 @@ struct Device {
         /* What <uuid>.json held when siovd last loaded or wrote it: the
          * file is replaced or removed only while it still holds that. */
         siov_definition_stamp stamp;
+
+        DeviceState counted;    /* where Manager.device_counts has it */
 };
 
 /* org.siov1.Device, one row per property (bus-property.h); o is a
@@ -57,7 +61,8 @@ struct Device {
         X(Netdevs,    STRV,  EMITS_CHANGE, device_get_netdevs(o))                             \
         X(Migratable, BOOL,  EMITS_CHANGE, device_get_migratable(o))                            \
         X(VgpuType,   U32,   EMITS_CHANGE, siov_vf_get_vgpu_current(device_get_vf(o)))          \
-        X(VgpuCreatableTypes, VGPU, EMITS_CHANGE, device_get_vf(o))
+        X(VgpuCreatableTypes, VGPU, EMITS_CHANGE, device_get_vf(o))                            \
+        X(HolderPID,  U32,   EMITS_CHANGE, (uint32_t) device_get_holder(o))
 
 /* The attributes of the device's spec: a(ss) in order. */
 #define BUS_KIND_ATTRS_TYPE             const struct siov_definition *
@@ -100,6 +105,10 @@ void device_update_vf(Device *d, struct siov_parent *pf, size_t i);
 /* Replaces the spec (NULL drops it); signals what changed; removes the
  * object if nothing keeps it any more. Returns false if it was removed. */
 bool device_set_spec(Device *d, struct siov_definition *spec, bool persistent);
+/* Moves the device to its current State in Manager.device_counts; called
+ * wherever its State may change. */
+void device_count(Device *d);
+DeviceState device_state_from_string(const char *s);
 /* Signals removal, drops it from the manager, frees it. */
 void device_remove(Device *d);
 /* Removes the object if neither sysfs nor a definition keeps it. */
@@ -112,6 +121,8 @@ const struct siov_vf *device_get_vf(const Device *d);
 const char *device_get_parent(const Device *d);
 const char *device_get_type(const Device *d);
 const char *device_get_state(const Device *d);
+/* While a removal waits for the kernel: the process holding the device. */
+pid_t device_get_holder(const Device *d);
 const char *device_get_address(const Device *d);
 PathBuf device_get_syspath(const Device *d);
 const char *device_get_driver(const Device *d);

@@ -29,6 +29,7 @@
 #include "siov-errors.h"
 #include "siov-names.h"
 #include "sriov.h"
+#include "sysfs-queue.h"
 #include "vm.h"
 
 static bool endswith_type(const char *id, const char *short_id) {
@@ -51,17 +52,8 @@ int lifecycle_resolve(Manager *m, const char *parent, const char *type,
                 if (!siov_name_is_valid(parent))
                         return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid parent name");
                 p = hashmap_get(m->parents, parent);
-                if (!p) {
-                        _cleanup_free_ const char **names = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
-                        size_t n = 0;
-                        Parent *q;
-
-                        if (!names)
-                                return -ENOMEM;
-                        HASHMAP_FOREACH(q, m->parents, i)
-                                names[n++] = q->name;
-                        return siov_error_no_such(error, SIOV_ERROR_NO_SUCH_PARENT, "parent", parent, names, n);
-                }
+                if (!p)
+                        return siov_error_no_such_parent(m, parent, error);
         }
 
         HASHMAP_FOREACH(p, m->parents, i)
@@ -144,14 +136,252 @@ static Device *find_vf_device(Manager *m, const char *uuid) {
         return d && d->kind == DEVICE_KIND_VF ? d : NULL;
 }
 
+static void device_vfio_group(Manager *m, Device *d, char *group, size_t group_size);
+
+/* ---- the kernel's part, off the event loop ----------------------------
+ *
+ * Every write that can block is a KernelOp run by a worker of its parent
+ * (sysfs-queue.h); `then` continues the operation in the event loop. While
+ * it runs, the device's UUID is in m->pending: other operations on it are
+ * refused as Busy, and a removal shows as State `removing`. */
+
+typedef enum KernelOpKind {
+        KERNEL_OP_CREATE,       /* create, then the attributes in order */
+        KERNEL_OP_REMOVE,
+        KERNEL_OP_VF_BIND,      /* to VFIO */
+        KERNEL_OP_VF_RELEASE,   /* back to the host */
+} KernelOpKind;
+
+typedef void (*kernel_then_t)(Manager *m, int r, sd_bus_error *error, void *userdata);
+
+typedef struct KernelOp {
+        PendingOp pending;      /* m->pending's entry (uuid, what) */
+        KernelOpKind kind;
+        char type[256];
+        char address[64];
+        struct siov_definition *spec;   /* create: a private copy, read by the worker */
+        bool attr_failed;
+        int rollback_r;
+        char *rollback_msg;
+        kernel_then_t then;
+        void *userdata;
+} KernelOp;
+
+static const char * const kernel_op_what[] = {
+        [KERNEL_OP_CREATE] = "created",
+        [KERNEL_OP_REMOVE] = "removed",
+        [KERNEL_OP_VF_BIND] = "bound to VFIO",
+        [KERNEL_OP_VF_RELEASE] = "released",
+};
+
+static int kernel_op_work(struct siov_ctx *ctx, SysfsJob *j) {
+        KernelOp *k = j->userdata;
+        const char *uuid = k->pending.uuid;
+        int r;
+
+        switch (k->kind) {
+        case KERNEL_OP_CREATE:
+                r = siov_mdev_create(ctx, j->parent, k->type, uuid, &j->msg);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < siov_definition_get_n_attrs(k->spec); i++) {
+                        r = siov_mdev_write_attr(ctx, uuid, siov_definition_get_attr_name(k->spec, i),
+                                                 siov_definition_get_attr_value(k->spec, i), &j->msg);
+                        if (r >= 0)
+                                continue;
+                        /* Roll back; the attribute's error is what the
+                         * caller sees, a failed rollback is logged besides
+                         * (mdevctl replaced one with the other). */
+                        k->attr_failed = true;
+                        k->rollback_r = siov_mdev_remove(ctx, uuid, &k->rollback_msg);
+                        return r;
+                }
+                return 0;
+        case KERNEL_OP_REMOVE:
+                return siov_mdev_remove(ctx, uuid, &j->msg);
+        case KERNEL_OP_VF_BIND:
+                return siov_vf_bind_vfio(ctx, k->address, &j->msg);
+        case KERNEL_OP_VF_RELEASE:
+                return siov_vf_release(ctx, k->address, &j->msg);
+        }
+        return -EINVAL;
+}
+
+static void kernel_op_free(KernelOp *k) {
+        if (!k)
+                return;
+        siov_definition_unref(k->spec);
+        free(k->rollback_msg);
+        free(k);
+}
+
+/* The model after the kernel's answer, and the answer as a named error. */
+static int kernel_op_finish(Manager *m, KernelOp *k, SysfsJob *j, sd_bus_error *error) {
+        const char *uuid = k->pending.uuid, *parent = j->parent;
+        int r = j->r;
+        Parent *p;
+
+        switch (k->kind) {
+        case KERNEL_OP_CREATE:
+                if (k->attr_failed) {
+                        if (k->rollback_r < 0)
+                                log_error("Rolling back %s after a failed attribute: %s", uuid,
+                                          strempty(k->rollback_msg));
+                        manager_refresh_mdev(m, uuid);
+                        manager_refresh_parent(m, parent);
+                        return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR, "%s (device %s removed again)",
+                                                 strempty(j->msg), uuid);
+                }
+                if (r == -ENOSPC) {
+                        /* The kernel is the judge: something took the last one. */
+                        manager_refresh_parent(m, parent);
+                        p = hashmap_get(m->parents, parent);
+                        if (p)
+                                return siov_error_no_capacity(m, p, k->type, error);
+                }
+                if (r == -EEXIST)
+                        return sd_bus_error_setf(error, SIOV_ERROR_ALREADY_EXISTS, "device %s already exists: %s",
+                                                 uuid, strempty(j->msg));
+                if (r < 0)
+                        return kernel_error(error, r, j->msg, NULL);
+                /* The device now; its parent's counters with the uevents
+                 * the kernel just queued. */
+                manager_refresh_mdev(m, uuid);
+                manager_mark_parent(m, parent);
+                if (!hashmap_get(m->devices, uuid) || !((Device *) hashmap_get(m->devices, uuid))->mdev)
+                        return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR,
+                                                 "the kernel accepted device %s on %s but it is not in %s",
+                                                 uuid, parent, SIOV_SYSFS_MDEV_DEVICES);
+                return 0;
+        case KERNEL_OP_REMOVE:
+                if (r == -ENODEV) {
+                        /* Already gone: the objects just did not know yet. */
+                        manager_refresh_mdev(m, uuid);
+                        return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_DEVICE, "device %s is not active", uuid);
+                }
+                if (r < 0) {
+                        manager_refresh_mdev(m, uuid);
+                        return kernel_error(error, r, j->msg, NULL);
+                }
+                /* The device may go here (a transient one with its mdev). */
+                manager_refresh_mdev(m, uuid);
+                manager_mark_parent(m, parent);
+                return 0;
+        case KERNEL_OP_VF_BIND:
+        case KERNEL_OP_VF_RELEASE:
+                manager_refresh_parent(m, parent);
+                return r < 0 ? kernel_error(error, r, j->msg, NULL) : 0;
+        }
+        return -EINVAL;
+}
+
+/* `removing` and the holder are not in the device's snapshot: said here. */
+static void emit_state(Manager *m, const char *uuid, bool holder) {
+        static char *const state[] = { (char *) "State", NULL };
+        static char *const both[] = { (char *) "State", (char *) "HolderPID", NULL };
+        Device *d = hashmap_get(m->devices, uuid);
+        DeviceState before;
+
+        if (!d)
+                return;
+        /* Only what the snapshot diff did not say already. */
+        before = d->counted;
+        device_count(d);
+        if (d->counted != before || holder)
+                manager_emit_changed(m, d->path, SIOV_DBUS_DEVICE_INTERFACE, (char **) (holder ? both : state));
+}
+
+static void kernel_op_done(Manager *m, SysfsJob *j) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        KernelOp *k = j->userdata;
+        bool removal = k->kind == KERNEL_OP_REMOVE || k->kind == KERNEL_OP_VF_RELEASE;
+        bool had_holder = k->pending.holder > 0;
+        int r;
+
+        (void) hashmap_remove(m->pending, k->pending.uuid);
+        r = kernel_op_finish(m, k, j, &error);
+        /* `removing` is over: the device is gone, or still there (failed). */
+        if (removal)
+                emit_state(m, k->pending.uuid, had_holder);
+        if (r < 0 && !sd_bus_error_is_set(&error))
+                sd_bus_error_set_errno(&error, r);
+        if (k->then)
+                k->then(m, r, &error, k->userdata);
+        kernel_op_free(k);
+}
+
+int lifecycle_refuse_pending(Manager *m, const char *uuid, sd_bus_error *error) {
+        PendingOp *p = hashmap_get(m->pending, uuid);
+
+        if (!p)
+                return 0;
+        if (p->holder > 0)
+                return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
+                                         "device %s is being %s: the kernel waits for process %d to let go of it",
+                                         uuid, p->what, (int) p->holder);
+        return sd_bus_error_setf(error, SIOV_ERROR_BUSY, "device %s is being %s; try again when that is done",
+                                 uuid, p->what);
+}
+
+/* Hands k to its parent's worker; k is taken either way. */
+static int kernel_op_submit(Manager *m, KernelOp *k, const char *parent, const char *uuid, sd_bus_error *error) {
+        SysfsJob *j;
+        int r;
+
+        snprintf(k->pending.uuid, sizeof(k->pending.uuid), "%s", uuid);
+        k->pending.what = kernel_op_what[k->kind];
+        r = lifecycle_refuse_pending(m, uuid, error);
+        if (r < 0) {
+                kernel_op_free(k);
+                return r;
+        }
+        j = calloc(1, sizeof(*j));
+        if (!j) {
+                kernel_op_free(k);
+                return -ENOMEM;
+        }
+        snprintf(j->parent, sizeof(j->parent), "%s", parent);
+        /* A removal may wait for a VM: it must not hold up the parent. */
+        if (k->kind == KERNEL_OP_REMOVE || k->kind == KERNEL_OP_VF_RELEASE)
+                snprintf(j->key, sizeof(j->key), "%s/%s", parent, uuid);
+        j->work = kernel_op_work;
+        j->done = kernel_op_done;
+        j->userdata = k;
+        r = hashmap_put(m->pending, k->pending.uuid, &k->pending);
+        if (r >= 0) {
+                r = sysfs_queue_submit(m, j);
+                if (r < 0)
+                        (void) hashmap_remove(m->pending, k->pending.uuid);
+        }
+        if (r < 0) {
+                free(j);
+                kernel_op_free(k);
+                return r;
+        }
+        if (k->kind == KERNEL_OP_REMOVE || k->kind == KERNEL_OP_VF_RELEASE)
+                emit_state(m, uuid, false);
+        return 0;
+}
+
+static KernelOp *kernel_op_new(KernelOpKind kind, kernel_then_t then, void *userdata) {
+        KernelOp *k = calloc(1, sizeof(*k));
+
+        if (k)
+                *k = (KernelOp) { .kind = kind, .then = then, .userdata = userdata };
+        return k;
+}
+
 /* Makes the device described by spec exist in sysfs. mdev: create, then
  * each attribute in order; if an attribute fails the device is removed
- * again and the attribute's error is the one reported. VF: bind to VFIO. */
-static int materialize(Manager *m, const struct siov_definition *spec, sd_bus_error *error) {
+ * again and the attribute's error is the one reported. VF: bind to VFIO.
+ * Returns <0 (error set) if refused before the kernel was asked; else
+ * `then` is called once the kernel answered. */
+static int materialize(Manager *m, const struct siov_definition *spec, kernel_then_t then, void *userdata,
+                       sd_bus_error *error) {
         const char *parent = siov_definition_get_parent(spec), *type = siov_definition_get_type(spec);
         const char *uuid = siov_definition_get_uuid(spec);
         struct siov_parent *fresh = NULL;
-        _cleanup_free_ char *msg = NULL;
+        KernelOp *k;
         Parent *p;
         Type *t;
         int r;
@@ -167,11 +397,11 @@ static int materialize(Manager *m, const struct siov_definition *spec, sd_bus_er
                 if (!d || !d->pf)
                         return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_DEVICE,
                                                  "the VF of device %s is not present on %s", uuid, parent);
-                r = siov_vf_bind_vfio(m->ctx, siov_vf_get_address(device_get_vf(d)), &msg);
-                manager_refresh_parent(m, parent);
-                if (r < 0)
-                        return kernel_error(error, r, msg, NULL);
-                return 0;
+                k = kernel_op_new(KERNEL_OP_VF_BIND, then, userdata);
+                if (!k)
+                        return -ENOMEM;
+                snprintf(k->address, sizeof(k->address), "%s", siov_vf_get_address(device_get_vf(d)));
+                return kernel_op_submit(m, k, parent, uuid, error);
         }
 
         t = parent_find_type(p, type);
@@ -200,73 +430,30 @@ static int materialize(Manager *m, const struct siov_definition *spec, sd_bus_er
                         return siov_error_no_capacity(m, p, type, error);
         }
 
-        r = siov_mdev_create(m->ctx, parent, type, uuid, &msg);
-        if (r == -ENOSPC) {
-                /* The kernel is the judge: something took the last one. */
-                manager_refresh_parent(m, parent);
-                p = hashmap_get(m->parents, parent);
-                if (p)
-                        return siov_error_no_capacity(m, p, type, error);
+        k = kernel_op_new(KERNEL_OP_CREATE, then, userdata);
+        if (!k)
+                return -ENOMEM;
+        snprintf(k->type, sizeof(k->type), "%s", type);
+        r = siov_definition_copy(spec, &k->spec);
+        if (r < 0) {
+                kernel_op_free(k);
+                return r;
         }
-        if (r == -EEXIST)
-                return sd_bus_error_setf(error, SIOV_ERROR_ALREADY_EXISTS, "device %s already exists: %s",
-                                         uuid, strempty(msg));
-        if (r < 0)
-                return kernel_error(error, r, msg, NULL);
-
-        for (size_t i = 0; i < siov_definition_get_n_attrs(spec); i++) {
-                _cleanup_free_ char *rollback_msg = NULL;
-
-                r = siov_mdev_write_attr(m->ctx, uuid, siov_definition_get_attr_name(spec, i),
-                                         siov_definition_get_attr_value(spec, i), &msg);
-                if (r >= 0)
-                        continue;
-                /* Roll back; the attribute's error is what the caller sees,
-                 * a failed rollback is logged besides (mdevctl replaced one
-                 * with the other). */
-                if (siov_mdev_remove(m->ctx, uuid, &rollback_msg) < 0)
-                        log_error("Rolling back %s after a failed attribute: %s", uuid, strempty(rollback_msg));
-                manager_refresh_mdev(m, uuid);
-                manager_refresh_parent(m, parent);
-                return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR, "%s (device %s removed again)",
-                                         strempty(msg), uuid);
-        }
-
-        /* The device now; its parent's counters with the uevents the
-         * kernel just queued. */
-        manager_refresh_mdev(m, uuid);
-        manager_mark_parent(m, parent);
-        if (!hashmap_get(m->devices, uuid) || !((Device *) hashmap_get(m->devices, uuid))->mdev)
-                return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR,
-                                         "the kernel accepted device %s on %s but it is not in %s",
-                                         uuid, parent, SIOV_SYSFS_MDEV_DEVICES);
-        return 0;
+        return kernel_op_submit(m, k, parent, uuid, error);
 }
 
-/* Removes the device from sysfs (the definition stays). */
-static int dematerialize(Manager *m, Device *d, sd_bus_error *error) {
-        _cleanup_free_ char *msg = NULL, *parent = strdup(device_get_parent(d)), *uuid = strdup(d->uuid);
-        int r;
+/* Removes the device from sysfs (the definition stays); as materialize. */
+static int dematerialize(Manager *m, Device *d, kernel_then_t then, void *userdata, sd_bus_error *error) {
+        KernelOp *k = kernel_op_new(d->kind == DEVICE_KIND_VF ? KERNEL_OP_VF_RELEASE : KERNEL_OP_REMOVE,
+                                    then, userdata);
 
-        if (!parent || !uuid)
+        if (!k)
                 return -ENOMEM;
-        if (d->kind == DEVICE_KIND_VF) {
-                r = siov_vf_release(m->ctx, siov_vf_get_address(device_get_vf(d)), &msg);
-                manager_refresh_parent(m, parent);
-                return r < 0 ? kernel_error(error, r, msg, NULL) : 0;
-        }
-        r = siov_mdev_remove(m->ctx, d->uuid, &msg);
-        if (r == -ENODEV) {
-                /* Already gone: the objects just did not know yet. */
-                manager_refresh_mdev(m, uuid);
-                return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_DEVICE, "device %s is not active", uuid);
-        }
-        if (r < 0)
-                return kernel_error(error, r, msg, NULL);
-        /* d may be freed here (a transient device goes with its mdev). */
-        manager_refresh_mdev(m, uuid);
-        manager_mark_parent(m, parent);
-        return 0;
+        if (d->kind == DEVICE_KIND_VF)
+                snprintf(k->address, sizeof(k->address), "%s", siov_vf_get_address(device_get_vf(d)));
+        /* Known now: the kernel may drop the link while it removes. */
+        device_vfio_group(m, d, k->pending.group, sizeof(k->pending.group));
+        return kernel_op_submit(m, k, device_get_parent(d), d->uuid, error);
 }
 
 static int spec_new(const char *uuid, const char *parent, const char *type, const LifecycleOptions *o,
@@ -316,6 +503,9 @@ static int pick_uuid(Manager *m, const char *uuid, char ret[static SIOV_UUID_STR
         }
         if (siov_uuid_normalize(uuid, ret) < 0)
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "'%.64s' is not a UUID", uuid);
+        r = lifecycle_refuse_pending(m, ret, error);
+        if (r < 0)
+                return r;
         d = hashmap_get(m->devices, ret);
         if (d)
                 return sd_bus_error_setf(error, SIOV_ERROR_ALREADY_EXISTS, "device %s already exists (%s, %s on %s)",
@@ -332,7 +522,7 @@ static Device *pick_vf(Manager *m, Parent *p) {
                 const struct siov_vf *vf = siov_parent_get_vf(p->snap, i);
                 Device *d = hashmap_get(m->devices, siov_vf_get_uuid(vf));
 
-                if (!d || d->spec || siov_vf_get_usage(vf) == SIOV_VF_HOST)
+                if (!d || d->spec || siov_vf_get_usage(vf) == SIOV_VF_HOST || hashmap_get(m->pending, d->uuid))
                         continue;
                 if (!best || siov_vf_get_index(vf) < siov_vf_get_index(device_get_vf(best)))
                         best = d;
@@ -405,15 +595,102 @@ static int spec_with_vm(Device *d, const char *vm, struct siov_definition **ret)
         return 0;
 }
 
+static void lifecycle_done_call(LifecycleDone done, Manager *m, int r, const sd_bus_error *error, char **paths) {
+        if (done.fn)
+                done.fn(m, r, error, paths, done.userdata);
+}
+
+static void lifecycle_done_path(LifecycleDone done, Manager *m, int r, const sd_bus_error *error, const char *uuid) {
+        Device *d = r >= 0 && uuid ? hashmap_get(m->devices, uuid) : NULL;
+        char *paths[] = { d ? d->path : NULL, NULL };
+
+        lifecycle_done_call(done, m, r, error, paths);
+}
+
+typedef struct CreateOp {
+        struct siov_definition *spec;
+        siov_definition_stamp stamp;    /* of the definition written */
+        bool persistent;
+        char id[SIOV_UUID_STRING_MAX];
+        char *vm;
+        LifecycleDone done;
+} CreateOp;
+
+static void create_op_free(CreateOp *c) {
+        siov_definition_unref(c->spec);
+        free(c->vm);
+        free(c);
+}
+
+static void log_rollback(Manager *m, int r, sd_bus_error *error, void *userdata) {
+        if (r < 0)
+                log_error("Rolling back %s after libvirt refused it: %s", (char *) userdata,
+                          error->message ?: strerror(-r));
+        free(userdata);
+}
+
+static void create_materialized(Manager *m, int r, sd_bus_error *error, void *userdata) {
+        CreateOp *c = userdata;
+        const char *id = c->id;
+        Device *d;
+
+        if (r < 0) {
+                if (c->persistent)
+                        definitions_rollback(m, id, &c->stamp, error);
+                goto finish;
+        }
+        d = hashmap_get(m->devices, id);
+        if (!d) {
+                r = sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR, "device %s vanished right after its creation", id);
+                goto finish;
+        }
+        device_set_spec(d, c->spec, c->persistent);
+        if (c->persistent)
+                d->stamp = c->stamp;
+        if (!isempty(c->vm)) {
+                _cleanup_free_ char *msg = NULL;
+                VmHostdev h;
+
+                device_hostdev(d, &h);
+                r = vm_attach(m->libvirt_uri, c->vm, &h, &msg);
+                if (r < 0) {
+                        /* Transactional: nothing made for the VM stays. The
+                         * device is transient now and goes with its mdev. */
+                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                        char *copy = strdup(id);
+
+                        r = vm_error(error, r, msg, c->vm);
+                        if (c->persistent)
+                                definitions_rollback(m, id, &c->stamp, error);
+                        device_set_spec(d, NULL, false);
+                        d = hashmap_get(m->devices, id);
+                        if (d && device_is_active(d) && copy &&
+                            dematerialize(m, d, log_rollback, copy, &e) >= 0)
+                                copy = NULL;
+                        else if (sd_bus_error_is_set(&e))
+                                log_error("Rolling back %s after libvirt refused it: %s", id, e.message);
+                        free(copy);
+                        goto finish;
+                }
+        }
+        log_device_event(LOG_INFO,
+                         &(DeviceEvent) { "created", id, siov_definition_get_parent(c->spec),
+                                          siov_definition_get_type(c->spec), c->vm },
+                         "Created %s %s on %s%s.", siov_definition_get_type(c->spec), id,
+                         siov_definition_get_parent(c->spec), c->persistent ? " (persistent)" : "");
+finish:
+        lifecycle_done_path(c->done, m, r, error, id);
+        create_op_free(c);
+}
+
 int lifecycle_create(Manager *m, const char *parent, const char *type, const char *uuid,
-                     const LifecycleOptions *o, Device **ret, sd_bus_error *error) {
+                     const LifecycleOptions *o, LifecycleDone done, sd_bus_error *error) {
         struct siov_definition *spec = NULL;
-        siov_definition_stamp stamp = {};
         char id[SIOV_UUID_STRING_MAX];
         const char *type_id;
         bool persistent = o->persistent || o->autostart;
+        CreateOp *c;
         Parent *p;
-        Device *d;
         int r;
 
         r = lifecycle_resolve(m, parent, type, &p, &type_id, error);
@@ -446,60 +723,36 @@ int lifecycle_create(Manager *m, const char *parent, const char *type, const cha
         r = spec_new(id, p->name, type_id, o, &spec, error);
         if (r < 0)
                 return r;
+        c = calloc(1, sizeof(*c));
+        if (!c || (!isempty(o->vm) && !(c->vm = strdup(o->vm)))) {
+                free(c);
+                siov_definition_unref(spec);
+                return -ENOMEM;
+        }
+        c->spec = spec;
+        c->persistent = persistent;
+        c->done = done;
+        memcpy(c->id, id, sizeof(id));
         if (persistent) {
                 /* Refused before anything changes: a definition that could
                  * not be loaded back, a degraded folder, a file there that
                  * siovd did not write (never replaced, never rolled back). */
                 r = definitions_check_limits(m, spec, error);
-                if (r < 0)
-                        goto fail;
-                r = definitions_save(m, spec, NULL, &stamp, error);
-                if (r < 0)
-                        goto fail;
-        }
-        r = materialize(m, spec, error);
-        if (r < 0) {
-                if (persistent)
-                        definitions_rollback(m, id, &stamp, error);
-                goto fail;
-        }
-        d = hashmap_get(m->devices, id);
-        if (!d) {
-                r = sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR, "device %s vanished right after its creation", id);
-                goto fail;
-        }
-        device_set_spec(d, spec, persistent);
-        if (persistent)
-                d->stamp = stamp;
-        if (!isempty(o->vm)) {
-                _cleanup_free_ char *msg = NULL;
-                VmHostdev h;
-
-                device_hostdev(d, &h);
-                r = vm_attach(m->libvirt_uri, o->vm, &h, &msg);
+                if (r >= 0)
+                        r = definitions_save(m, spec, NULL, &c->stamp, error);
                 if (r < 0) {
-                        /* Transactional: nothing made for the VM stays. */
-                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-
-                        r = vm_error(error, r, msg, o->vm);
-                        if (device_is_active(d) && dematerialize(m, d, &e) < 0)
-                                log_error("Rolling back %s after libvirt refused it: %s", id, e.message);
-                        if (persistent)
-                                definitions_rollback(m, id, &stamp, error);
-                        d = hashmap_get(m->devices, id);
-                        if (d)
-                                device_set_spec(d, NULL, false);
-                        goto fail;
+                        create_op_free(c);
+                        return r;
                 }
         }
-        siov_definition_unref(spec);
-        log_device_event(LOG_INFO, &(DeviceEvent) { "created", id, p->name, type_id, o->vm },
-                         "Created %s %s on %s%s.", type_id, id, p->name, persistent ? " (persistent)" : "");
-        *ret = d;
+        r = materialize(m, spec, create_materialized, c, error);
+        if (r < 0) {
+                if (persistent)
+                        definitions_rollback(m, id, &c->stamp, error);
+                create_op_free(c);
+                return r;
+        }
         return 0;
-fail:
-        siov_definition_unref(spec);
-        return r;
 }
 
 int lifecycle_define(Manager *m, const char *parent, const char *type, const char *uuid,
@@ -534,6 +787,9 @@ int lifecycle_define(Manager *m, const char *parent, const char *type, const cha
                         return r;
         } else if (siov_uuid_normalize(uuid, id) < 0)
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "'%.64s' is not a UUID", uuid);
+        r = lifecycle_refuse_pending(m, id, error);
+        if (r < 0)
+                return r;
 
         d = hashmap_get(m->devices, id);
         if (d && d->persistent)
@@ -591,70 +847,167 @@ int lifecycle_define(Manager *m, const char *parent, const char *type, const cha
         return 0;
 }
 
-int lifecycle_start(Device *d, sd_bus_error *error) {
+typedef struct SimpleOp {
+        char uuid[SIOV_UUID_STRING_MAX];
+        LifecycleDone done;
+} SimpleOp;
+
+static SimpleOp *simple_op_new(const char *uuid, LifecycleDone done) {
+        SimpleOp *s = calloc(1, sizeof(*s));
+
+        if (s) {
+                snprintf(s->uuid, sizeof(s->uuid), "%s", uuid);
+                s->done = done;
+        }
+        return s;
+}
+
+static void simple_op_then(Manager *m, int r, sd_bus_error *error, void *userdata) {
+        SimpleOp *s = userdata;
+
+        lifecycle_done_path(s->done, m, r, error, s->uuid);
+        free(s);
+}
+
+/* Runs materialize/dematerialize with a SimpleOp that reports to done. */
+static int simple_op_run(Manager *m, Device *d, bool up, LifecycleDone done, sd_bus_error *error) {
+        SimpleOp *s = simple_op_new(d->uuid, done);
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        r = up ? materialize(m, d->spec, simple_op_then, s, error) : dematerialize(m, d, simple_op_then, s, error);
+        if (r < 0)
+                free(s);
+        return r;
+}
+
+int lifecycle_start(Device *d, LifecycleDone done, sd_bus_error *error) {
+        int r = lifecycle_refuse_pending(d->manager, d->uuid, error);
+
+        if (r < 0)
+                return r;
         if (!d->persistent)
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_DEVICE,
                                          "device %s has no definition to start from", d->uuid);
         if (device_is_active(d))
                 return sd_bus_error_setf(error, SIOV_ERROR_ALREADY_EXISTS, "device %s is already active", d->uuid);
-        return materialize(d->manager, d->spec, error);
+        return simple_op_run(d->manager, d, true, done, error);
 }
 
-int lifecycle_stop(Device *d, sd_bus_error *error) {
+static int lifecycle_stop(Device *d, LifecycleDone done, sd_bus_error *error) {
         if (d->kind == DEVICE_KIND_VF && !d->spec)
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
                                          "VF %s was not made by siovd; create it with --type vf first", d->uuid);
         if (!device_is_active(d) || (d->kind == DEVICE_KIND_VF && siov_vf_get_usage(device_get_vf(d)) != SIOV_VF_VFIO))
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_DEVICE, "device %s is not active", d->uuid);
-        return dematerialize(d->manager, d, error);
+        return simple_op_run(d->manager, d, false, done, error);
 }
 
-int lifecycle_destroy(Device *d, sd_bus_error *error) {
-        Manager *m = d->manager;
-        _cleanup_free_ char *uuid = strdup(d->uuid), *parent = strdup(strempty(device_get_parent(d))),
-                *type = strdup(strempty(device_get_type(d))), *vm = strdup(strempty(device_get_vm(d)));
-        bool was_active = false;
+/* A Destroy under way: what the journal record names, kept while the
+ * kernel removes the device (a transient device goes with its mdev). */
+typedef struct DestroyOp {
+        char uuid[SIOV_UUID_STRING_MAX];
+        char *parent, *type, *vm;
+        LifecycleDone done;
+} DestroyOp;
+
+static DestroyOp *destroy_op_free(DestroyOp *o) {
+        if (o) {
+                free(o->parent);
+                free(o->type);
+                free(o->vm);
+                free(o);
+        }
+        return NULL;
+}
+
+static DestroyOp *destroy_op_new(Device *d, LifecycleDone done) {
+        DestroyOp *o = calloc(1, sizeof(*o));
+
+        if (!o)
+                return NULL;
+        snprintf(o->uuid, sizeof(o->uuid), "%s", d->uuid);
+        o->parent = strdup(strempty(device_get_parent(d)));
+        o->type = strdup(strempty(device_get_type(d)));
+        o->vm = strdup(strempty(device_get_vm(d)));
+        o->done = done;
+        if (!o->parent || !o->type || !o->vm)
+                return destroy_op_free(o);
+        return o;
+}
+
+/* After the mdev is gone (or was not there): the definition goes too. */
+static int destroy_finish(Manager *m, const DestroyOp *o, bool was_active, sd_bus_error *error) {
+        Device *d = hashmap_get(m->devices, o->uuid);
         int r;
 
-        if (!uuid || !parent || !type || !vm)
-                return -ENOMEM;
-        if (d->kind == DEVICE_KIND_VF && !d->spec)
-                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
-                                         "VF %s was not made by siovd; change sriov_numvfs to remove VFs", uuid);
-        if (d->persistent) {
-                /* Asked before the device is stopped: a destroy that cannot
-                 * remove the definition is refused whole. */
-                r = definitions_verify(m, uuid, &d->stamp, error);
-                if (r < 0)
-                        return r;
-        }
-        if (device_is_active(d)) {
-                was_active = true;
-                r = dematerialize(m, d, error);
-                if (r < 0)
-                        return r;
-        }
-        d = hashmap_get(m->devices, uuid);
         if (d && d->persistent) {
-                r = definitions_delete(m, uuid, &d->stamp, error);
+                r = definitions_delete(m, o->uuid, &d->stamp, error);
                 if (r < 0) {
                         if (was_active)
                                 /* Say exactly what was done. */
                                 (void) bus_error_prefix(error, "device %s was stopped (it is no longer active), "
                                                         "but its definition could not be removed, it stays "
-                                                        "defined", uuid);
+                                                        "defined", o->uuid);
                         return r;
                 }
         }
+        d = hashmap_get(m->devices, o->uuid);
         if (d)
                 device_set_spec(d, NULL, false);
-        log_device_event(LOG_INFO, &(DeviceEvent) { "destroyed", uuid, parent, type, vm }, "Destroyed %s.", uuid);
+        log_device_event(LOG_INFO, &(DeviceEvent) { "destroyed", o->uuid, o->parent, o->type, o->vm },
+                         "Destroyed %s.", o->uuid);
         return 0;
+}
+
+static void destroy_removed(Manager *m, int r, sd_bus_error *error, void *userdata) {
+        DestroyOp *o = userdata;
+
+        if (r >= 0)
+                r = destroy_finish(m, o, true, error);
+        lifecycle_done_call(o->done, m, r, error, NULL);
+        destroy_op_free(o);
+}
+
+static int lifecycle_destroy(Device *d, LifecycleDone done, sd_bus_error *error) {
+        Manager *m = d->manager;
+        DestroyOp *o;
+        int r;
+
+        if (d->kind == DEVICE_KIND_VF && !d->spec)
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                         "VF %s was not made by siovd; change sriov_numvfs to remove VFs", d->uuid);
+        if (d->persistent) {
+                /* Asked before the device is stopped: a destroy that cannot
+                 * remove the definition is refused whole. */
+                r = definitions_verify(m, d->uuid, &d->stamp, error);
+                if (r < 0)
+                        return r;
+        }
+        o = destroy_op_new(d, done);
+        if (!o)
+                return -ENOMEM;
+        if (!device_is_active(d)) {
+                r = destroy_finish(m, o, false, error);
+                destroy_op_free(o);
+                if (r < 0)
+                        return r;
+                lifecycle_done_call(done, m, 0, NULL, NULL);
+                return 0;
+        }
+        r = dematerialize(m, d, destroy_removed, o, error);
+        if (r < 0)
+                destroy_op_free(o);
+        return r;
 }
 
 int lifecycle_undefine(Device *d, sd_bus_error *error) {
         int r;
 
+        r = lifecycle_refuse_pending(d->manager, d->uuid, error);
+        if (r < 0)
+                return r;
         if (!d->persistent)
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_DEVICE, "device %s is not defined", d->uuid);
         r = definitions_delete(d->manager, d->uuid, &d->stamp, error);
@@ -671,6 +1024,9 @@ int lifecycle_modify(Device *d, int autostart, bool set_attrs, const LifecycleAt
         siov_definition_stamp stamp = {};
         int r;
 
+        r = lifecycle_refuse_pending(d->manager, d->uuid, error);
+        if (r < 0)
+                return r;
         if (!d->persistent)
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_DEVICE,
                                          "device %s is not defined: define it first", d->uuid);
@@ -713,6 +1069,9 @@ int lifecycle_assign(Device *d, const char *vm, sd_bus_error *error) {
         VmHostdev h;
         int r;
 
+        r = lifecycle_refuse_pending(d->manager, d->uuid, error);
+        if (r < 0)
+                return r;
         if (!vm_name_is_valid(vm))
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, VM_NAME_INVALID_MESSAGE);
         if (!isempty(device_get_vm(d)))
@@ -769,6 +1128,9 @@ int lifecycle_unassign(Device *d, sd_bus_error *error) {
 
         if (!vm)
                 return -ENOMEM;
+        r = lifecycle_refuse_pending(d->manager, d->uuid, error);
+        if (r < 0)
+                return r;
         if (isempty(vm))
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "device %s is not assigned to a VM", d->uuid);
         if (d->persistent) {
@@ -841,34 +1203,44 @@ static pid_t vfio_holder_pid(const char *want) {
         return 0;
 }
 
+/* The number of the device's IOMMU group into group, "" if it has none. */
+static void device_vfio_group(Manager *m, Device *d, char *group, size_t group_size) {
+        _cleanup_free_ char *link = NULL, *rel = NULL;
+        char target[PATH_MAX];
+        const char *g;
+        ssize_t n;
+
+        group[0] = 0;
+        if (asprintf(&rel, d->kind == DEVICE_KIND_VF ? "sys/bus/pci/devices/%s/iommu_group"
+                                                   : "sys/bus/mdev/devices/%s/iommu_group",
+                     d->kind == DEVICE_KIND_VF ? device_get_address(d) : d->uuid) < 0)
+                return;
+        link = siov_ctx_path(m->ctx, rel);
+        if (!link)
+                return;
+        n = readlink(link, target, sizeof(target) - 1);
+        if (n <= 0)
+                return;         /* no IOMMU group: nothing can have it open */
+        target[n] = 0;
+        g = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+        /* IOMMU groups are numbers; anything else is not ours to chase. */
+        if (strlen(g) >= group_size || strlen(g) > 16 || strspn(g, "0123456789") != strlen(g))
+                return;
+        memcpy(group, g, strlen(g) + 1);
+}
+
 /* Whether a process (QEMU) holds the device's VFIO group open. Asked of the
  * kernel, not libvirt: Stop is called by siovd's libvirt hook while
  * libvirt holds the domain's lock, and any libvirt call about that domain
  * would wait for the hook, which waits for us. A VFIO group can be open
  * once: our own open fails with EBUSY exactly when someone has it. */
 int lifecycle_vfio_holder(Manager *m, Device *d, char *group, size_t group_size, pid_t *ret_pid) {
-        _cleanup_free_ char *link = NULL, *rel = NULL;
-        char target[PATH_MAX], dev[64];
-        const char *g;
-        ssize_t n;
+        char dev[64];
         int fd;
 
-        if (asprintf(&rel, d->kind == DEVICE_KIND_VF ? "sys/bus/pci/devices/%s/iommu_group"
-                                                   : "sys/bus/mdev/devices/%s/iommu_group",
-                     d->kind == DEVICE_KIND_VF ? device_get_address(d) : d->uuid) < 0)
-                return -ENOMEM;
-        link = siov_ctx_path(m->ctx, rel);
-        if (!link)
-                return -ENOMEM;
-        n = readlink(link, target, sizeof(target) - 1);
-        if (n <= 0)
-                return 0;       /* no IOMMU group: nothing can have it open */
-        target[n] = 0;
-        g = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
-        /* IOMMU groups are numbers; anything else is not ours to chase. */
-        if (strlen(g) >= group_size || strlen(g) > 16 || strspn(g, "0123456789") != strlen(g))
+        device_vfio_group(m, d, group, group_size);
+        if (isempty(group))
                 return 0;
-        memcpy(group, g, strlen(g) + 1);
         /* Under a test root the group belongs to the fake tree, not /dev. */
         if (!isempty(siov_ctx_get_root(m->ctx)))
                 return 0;
@@ -882,6 +1254,20 @@ int lifecycle_vfio_holder(Manager *m, Device *d, char *group, size_t group_size,
                 return 0;       /* no node (no vfio module), no permission: not ours to judge */
         *ret_pid = vfio_holder_pid(dev);
         return 1;
+}
+
+pid_t lifecycle_removal_holder(Manager *m, const char *uuid) {
+        PendingOp *p = hashmap_get(m->pending, uuid);
+        char dev[PATH_MAX];
+
+        if (!p || isempty(p->group))
+                return 0;
+        /* The group's node; under a test root, the fake tree's. */
+        snprintf(dev, sizeof(dev), "%s/dev/vfio/%s", siov_ctx_get_root(m->ctx), p->group);
+        p->holder = vfio_holder_pid(dev);
+        if (p->holder > 0)
+                emit_state(m, uuid, true);
+        return p->holder;
 }
 
 static int check_not_in_use(Device *d, sd_bus_error *error) {
@@ -902,21 +1288,29 @@ static int check_not_in_use(Device *d, sd_bus_error *error) {
                                  "device %s is in use: process %d has /dev/vfio/%s open", d->uuid, (int) pid, group);
 }
 
-int lifecycle_stop_checked(Device *d, bool force, sd_bus_error *error) {
-        int r;
+int lifecycle_stop_checked(Device *d, bool force, LifecycleDone done, sd_bus_error *error) {
+        int r = lifecycle_refuse_pending(d->manager, d->uuid, error);
 
+        if (r < 0)
+                return r;
         if (!force) {
                 r = check_not_in_use(d, error);
                 if (r < 0)
                         return r;
         }
-        return lifecycle_stop(d, error);
+        return lifecycle_stop(d, done, error);
 }
 
-int lifecycle_destroy_checked(Device *d, bool force, sd_bus_error *error) {
-        _cleanup_free_ char *msg = NULL, *vm = strdup(device_get_vm(d));
+int lifecycle_destroy_checked(Device *d, bool force, LifecycleDone done, sd_bus_error *error) {
+        _cleanup_free_ char *msg = NULL, *vm = NULL;
         int r;
 
+        /* A second destroy while the kernel still removes it: Busy, not
+         * queued behind the first. */
+        r = lifecycle_refuse_pending(d->manager, d->uuid, error);
+        if (r < 0)
+                return r;
+        vm = strdup(device_get_vm(d));
         if (!vm)
                 return -ENOMEM;
         if (!force) {
@@ -933,13 +1327,50 @@ int lifecycle_destroy_checked(Device *d, bool force, sd_bus_error *error) {
                 if (r < 0 && r != -ENOENT && r != -ESRCH)
                         return vm_error(error, r, msg, vm);
         }
-        return lifecycle_destroy(d, error);
+        return lifecycle_destroy(d, done, error);
 }
 
-int lifecycle_provision(Manager *m, const char *parent, char ***ret_started, sd_bus_error *error) {
-        _cleanup_free_ Device **todo = NULL;
-        _cleanup_strv_free_ char **started = NULL;
-        size_t n = 0, k = 0;
+typedef struct ProvisionOp {
+        char **started;         /* paths, in the order their creates finished */
+        size_t n_started, n_running;
+        LifecycleDone done;
+} ProvisionOp;
+
+typedef struct ProvisionOne {
+        ProvisionOp *op;
+        char uuid[SIOV_UUID_STRING_MAX];
+        char parent[256];
+} ProvisionOne;
+
+static void provision_finish(Manager *m, ProvisionOp *op) {
+        lifecycle_done_call(op->done, m, 0, NULL, op->started);
+        strv_free(op->started);
+        free(op);
+}
+
+static void provision_one_done(Manager *m, int r, sd_bus_error *error, void *userdata) {
+        ProvisionOne *one = userdata;
+        ProvisionOp *op = one->op;
+        Device *d = hashmap_get(m->devices, one->uuid);
+
+        if (r < 0)
+                log_error("Cannot start autostart device %s on %s: %s", one->uuid, one->parent,
+                          error->message ?: strerror(-r));
+        else if (d) {
+                log_info("Started autostart device %s on %s.", one->uuid, one->parent);
+                op->started[op->n_started] = strdup(d->path);
+                if (op->started[op->n_started])
+                        op->n_started++;
+        }
+        free(one);
+        if (--op->n_running == 0)
+                provision_finish(m, op);
+}
+
+int lifecycle_provision(Manager *m, const char *parent, LifecycleDone done, sd_bus_error *error) {
+        _cleanup_free_ char (*todo)[SIOV_UUID_STRING_MAX] = NULL;
+        ProvisionOp *op;
+        size_t n = 0;
         Device *d;
 
         if (!siov_name_is_valid(parent))
@@ -951,38 +1382,53 @@ int lifecycle_provision(Manager *m, const char *parent, char ***ret_started, sd_
          * autostart devices made of them. */
         sriov_provision(m, parent);
 
-        todo = calloc(hashmap_size(m->devices) + 1, sizeof(Device *));
-        started = calloc(hashmap_size(m->devices) + 1, sizeof(char *));
-        if (!todo || !started)
+        todo = calloc(hashmap_size(m->devices) + 1, sizeof(*todo));
+        op = calloc(1, sizeof(*op));
+        if (!todo || !op || !(op->started = calloc(hashmap_size(m->devices) + 1, sizeof(char *)))) {
+                free(op);
                 return -ENOMEM;
+        }
+        op->done = done;
+        /* Already active ones are skipped: the kernel announces an mdev
+         * parent twice (add, then change), and both may ask; so are those
+         * whose start is under way. */
         HASHMAP_FOREACH(d, m->devices, i)
-                if (device_get_autostart(d) && streq(device_get_parent(d), parent) && !device_is_active(d)) {
+                if (device_get_autostart(d) && streq(device_get_parent(d), parent) && !device_is_active(d) &&
+                    !hashmap_get(m->pending, d->uuid)) {
                         /* A VF device waits for its VF (the PF's count is
                          * set once its driver binds): not a failure. */
                         if (d->kind == DEVICE_KIND_VF && !d->pf) {
                                 log_info("Autostart device %s waits for its VF on %s.", d->uuid, parent);
                                 continue;
                         }
-                        todo[n++] = d;
+                        snprintf(todo[n++], sizeof(todo[0]), "%s", d->uuid);
                 }
 
-        /* Already active ones are skipped: the kernel announces an mdev
-         * parent twice (add, then change), and both may ask. */
+        /* One reference for this loop, so that creates that finish at once
+         * cannot end the operation before every one is asked. */
+        op->n_running = 1;
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                char *path = strdup(todo[i]->path);
+                ProvisionOne *one;
 
-                if (!path)
-                        return -ENOMEM;
-                if (materialize(m, todo[i]->spec, &e) < 0) {
-                        log_error("Cannot start autostart device %s on %s: %s", todo[i]->uuid, parent, e.message);
-                        free(path);
+                /* Looked up again: a capacity check re-reads the parent. */
+                d = hashmap_get(m->devices, todo[i]);
+                if (!d || !d->spec)
                         continue;
+                one = calloc(1, sizeof(*one));
+                if (!one)
+                        break;
+                one->op = op;
+                snprintf(one->uuid, sizeof(one->uuid), "%s", d->uuid);
+                snprintf(one->parent, sizeof(one->parent), "%s", parent);
+                op->n_running++;
+                if (materialize(m, d->spec, provision_one_done, one, &e) < 0) {
+                        log_error("Cannot start autostart device %s on %s: %s", one->uuid, parent, e.message);
+                        op->n_running--;
+                        free(one);
                 }
-                log_info("Started autostart device %s on %s.", todo[i]->uuid, parent);
-                started[k++] = path;
         }
-        if (ret_started)
-                *ret_started = TAKE_PTR(started);
+        if (--op->n_running == 0)
+                provision_finish(m, op);
         return 0;
 }

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <sys/types.h>
+
 #include "device.h"
 #include "parent.h"
 
@@ -19,6 +21,26 @@ typedef struct LifecycleOptions {
         bool autostart_set, attrs_set;  /* given at all (for Modify) */
 } LifecycleOptions;
 
+/* A sysfs write under way for a device (m->pending, keyed by uuid). */
+typedef struct PendingOp {
+        char uuid[SIOV_UUID_STRING_MAX];
+        const char *what;       /* "created", "removed", ... */
+        char group[20];         /* a removal: the device's IOMMU group, or "" */
+        pid_t holder;           /* a removal the kernel holds: who holds it, once asked */
+} PendingOp;
+
+/* Operations that write sysfs (create, start, stop, destroy, provision)
+ * hand the write to a worker of the parent (sysfs-queue.h) and finish
+ * later: they return <0 with `error` set when refused before the kernel
+ * was asked, and `done` is not called; else they return 0 and `done.fn`
+ * (if set) is called exactly once, from the event loop, possibly before
+ * they return. paths: the device (create, start) or the devices started
+ * (provision); NULL otherwise. */
+typedef struct LifecycleDone {
+        void (*fn)(Manager *m, int r, const sd_bus_error *error, char **paths, void *userdata);
+        void *userdata;
+} LifecycleDone;
+
 /* Every function sets `error` to a named org.siov1.Error with a message
  * that names the object and says what to do, and returns its errno. */
 
@@ -29,13 +51,10 @@ int lifecycle_resolve(Manager *m, const char *parent, const char *type,
                       Parent **ret_parent, const char **ret_type, sd_bus_error *error);
 
 int lifecycle_create(Manager *m, const char *parent, const char *type, const char *uuid,
-                     const LifecycleOptions *o, Device **ret, sd_bus_error *error);
+                     const LifecycleOptions *o, LifecycleDone done, sd_bus_error *error);
 int lifecycle_define(Manager *m, const char *parent, const char *type, const char *uuid,
                      const LifecycleOptions *o, Device **ret, sd_bus_error *error);
-int lifecycle_start(Device *d, sd_bus_error *error);
-/* d may be freed by these (a transient device goes with its mdev). */
-int lifecycle_stop(Device *d, sd_bus_error *error);
-int lifecycle_destroy(Device *d, sd_bus_error *error);
+int lifecycle_start(Device *d, LifecycleDone done, sd_bus_error *error);
 int lifecycle_undefine(Device *d, sd_bus_error *error);
 /* autostart: -1 unchanged, 0/1; set_attrs: replace the list with attrs. */
 int lifecycle_modify(Device *d, int autostart, bool set_attrs, const LifecycleAttr *attrs, size_t n_attrs,
@@ -46,12 +65,17 @@ int lifecycle_assign(Device *d, const char *vm, sd_bus_error *error);
 int lifecycle_unassign(Device *d, sd_bus_error *error);
 /* Stop and Destroy check this: refused (Busy) when a running VM uses the
  * device that siovd assigned, unless force. */
-int lifecycle_stop_checked(Device *d, bool force, sd_bus_error *error);
-int lifecycle_destroy_checked(Device *d, bool force, sd_bus_error *error);
+int lifecycle_stop_checked(Device *d, bool force, LifecycleDone done, sd_bus_error *error);
+int lifecycle_destroy_checked(Device *d, bool force, LifecycleDone done, sd_bus_error *error);
+/* Busy when a sysfs write for the device is under way. */
+int lifecycle_refuse_pending(Manager *m, const char *uuid, sd_bus_error *error);
+/* A removal still under way: the process holding the device's VFIO group
+ * (0 if none found); recorded for the HolderPID property. */
+pid_t lifecycle_removal_holder(Manager *m, const char *uuid);
 
 /* Starts the autostart definitions of a present parent that are not
- * active; ret_started: their object paths. */
-int lifecycle_provision(Manager *m, const char *parent, char ***ret_started, sd_bus_error *error);
+ * active; done gets the object paths of those started. */
+int lifecycle_provision(Manager *m, const char *parent, LifecycleDone done, sd_bus_error *error);
 
 /* 1 when a process (QEMU) holds the device's VFIO group open: group set to
  * its number, *ret_pid to the holder (0 when not found); 0 when not. */

@@ -30,9 +30,11 @@ daemon_libsiovd_core_la_SOURCES = \
 	daemon/polkit.c \
 	daemon/polkit.h \
 	daemon/metrics.c \
-	daemon/metrics.h
-daemon_libsiovd_core_la_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(JSONC_CFLAGS)
-daemon_libsiovd_core_la_LIBADD = lib/libsiov.la lib/basic/libbasic.la $(SYSTEMD_LIBS) $(UDEV_LIBS) $(JSONC_LIBS)
+	daemon/metrics.h \
+	daemon/sysfs-queue.c \
+	daemon/sysfs-queue.h
+daemon_libsiovd_core_la_CFLAGS = $(AM_CFLAGS) -pthread $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(JSONC_CFLAGS)
+daemon_libsiovd_core_la_LIBADD = lib/libsiov.la lib/basic/libbasic.la -lpthread $(SYSTEMD_LIBS) $(UDEV_LIBS) $(JSONC_LIBS)
 
 # libvirt glue (issue 5): assigning devices to VMs, and the libvirt hook.
 # Without libvirt (configure --without-libvirt) vm-none.c refuses every VM
@@ -48,8 +50,8 @@ endif
 
 sbin_PROGRAMS += siovd
 siovd_SOURCES = daemon/siovd.c
-siovd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS)
-siovd_LDADD = daemon/libsiovd-core.la
+siovd_CFLAGS = $(AM_CFLAGS) -pthread $(SYSTEMD_CFLAGS)
+siovd_LDADD = daemon/libsiovd-core.la -lpthread
 
 # Installed as qemu.d/siovd: libvirt runs every executable in that folder.
 libvirthookdir = $(sysconfdir)/libvirt/hooks/qemu.d

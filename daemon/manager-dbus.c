@@ -58,16 +58,85 @@ static int property_get_refused_changes(sd_bus *bus, const char *path, const cha
         return definitions_append_refusals(userdata, reply);
 }
 
-static int method_rescan(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+static void rescan_answer(Manager *m, sd_bus_message *message, int r) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+        if (r < 0) {
+                (void) sd_bus_error_setf(&e, SIOV_ERROR_KERNEL_ERROR, "Cannot read sysfs under '%s/': %s",
+                                         siov_ctx_get_root(m->ctx), strerror(-r));
+                r = sd_bus_reply_method_error(message, &e);
+        } else
+                r = sd_bus_reply_method_return(message, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Cannot answer a Rescan: %m");
+}
+
+static int do_rescan(Manager *m) {
+        int r = manager_rescan(m);
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &m->last_rescan_usec);
+        return r;
+}
+
+static int on_rescan_due(sd_event_source *s, uint64_t usec, void *userdata) {
         Manager *m = userdata;
+        sd_bus_message **waiting = TAKE_PTR(m->rescan_waiting);
+        size_t n = m->n_rescan_waiting;
         int r;
 
-        r = manager_rescan(m);
-        if (r < 0)
-                return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR,
-                                         "Cannot read sysfs under '%s/': %s",
-                                         siov_ctx_get_root(m->ctx), strerror(-r));
-        return sd_bus_reply_method_return(message, NULL);
+        m->n_rescan_waiting = 0;
+        r = do_rescan(m);
+        for (size_t i = 0; i < n; i++) {
+                rescan_answer(m, waiting[i], r);
+                sd_bus_message_unref(waiting[i]);
+        }
+        free(waiting);
+        return 0;
+}
+
+/* A full rescan reads all of sysfs (100,000 devices: a noticeable time).
+ * Anyone may ask, so at most one runs per SIOV_RESCAN_INTERVAL_USEC: a call
+ * that comes sooner waits for the next one, which answers every caller
+ * waiting (each still gets a read made after it asked). Callers looping
+ * Rescan cannot keep siovd scanning. */
+static int method_rescan(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        sd_bus_message **w;
+        uint64_t now;
+        int r;
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (m->n_rescan_waiting == 0 &&
+            (m->last_rescan_usec == 0 || now >= m->last_rescan_usec + SIOV_RESCAN_INTERVAL_USEC)) {
+                r = do_rescan(m);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR,
+                                                 "Cannot read sysfs under '%s/': %s",
+                                                 siov_ctx_get_root(m->ctx), strerror(-r));
+                return sd_bus_reply_method_return(message, NULL);
+        }
+        if (m->n_rescan_waiting >= SIOV_RESCAN_WAITING_MAX)
+                return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
+                                         "%zu Rescan calls are waiting already; retry in a second",
+                                         m->n_rescan_waiting);
+        w = reallocarray(m->rescan_waiting, m->n_rescan_waiting + 1, sizeof(sd_bus_message *));
+        if (!w)
+                return -ENOMEM;
+        m->rescan_waiting = w;
+        if (!m->rescan_timer) {
+                r = sd_event_add_time(m->event, &m->rescan_timer, CLOCK_MONOTONIC,
+                                      m->last_rescan_usec + SIOV_RESCAN_INTERVAL_USEC, 0, on_rescan_due, m);
+                if (r < 0)
+                        return r;
+        } else {
+                r = sd_event_source_set_time(m->rescan_timer, m->last_rescan_usec + SIOV_RESCAN_INTERVAL_USEC);
+                if (r >= 0)
+                        r = sd_event_source_set_enabled(m->rescan_timer, SD_EVENT_ONESHOT);
+                if (r < 0)
+                        return r;
+        }
+        m->rescan_waiting[m->n_rescan_waiting++] = sd_bus_message_ref(message);
+        return 1;
 }
 
 static int error_limits_exceeded(sd_bus_error *error, const char *call, size_t n_devices, uint64_t size,
@@ -78,27 +147,33 @@ static int error_limits_exceeded(sd_bus_error *error, const char *call, size_t n
                                  call, n_devices, size / 1048576.0, limit / 1048576.0, how);
 }
 
-/* Every call to the root object comes here first. sd-bus answers
- * GetManagedObjects itself, property by property; a reply over the bus's
- * limit would make dbus-daemon drop siovd's connection, so a tree too large
- * for one message is refused with the way to page it. */
-static int root_filter(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* GetManagedObjects on the root (the Manager, parents and types) and on
+ * the devices' manager comes here first. sd-bus answers it itself,
+ * property by property; a reply over the bus's limit would make
+ * dbus-daemon drop siovd's connection, so a tree too large for one message
+ * is refused with the way to page it. */
+static int managed_objects_filter(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
+        bool devices = streq(sd_bus_message_get_path(message), SIOV_DBUS_DEVICE_PREFIX);
         uint64_t size = 4096;
         Parent *p;
         Device *d;
 
         if (!sd_bus_message_is_method_call(message, "org.freedesktop.DBus.ObjectManager", "GetManagedObjects"))
                 return 0;
-        HASHMAP_FOREACH(p, m->parents, i)
-                size += parent_reply_size(p);
-        HASHMAP_FOREACH(d, m->devices, i)
-                size += device_reply_size(d, true);
+        if (devices)
+                HASHMAP_FOREACH(d, m->devices, i)
+                        size += device_reply_size(d, true);
+        else
+                HASHMAP_FOREACH(p, m->parents, i)
+                        size += parent_reply_size(p);
         if (size <= m->max_reply_size)
                 return 0;
-        return error_limits_exceeded(error, "GetManagedObjects", hashmap_size(m->devices), size, m->max_reply_size,
+        return error_limits_exceeded(error, "GetManagedObjects", devices ? hashmap_size(m->devices) : 0, size,
+                                     m->max_reply_size,
                                      "list devices with " SIOV_DBUS_MANAGER_INTERFACE ".ListDevices, one parent "
-                                     "at a time (siovctl list --parent P), and read single objects with "
+                                     "at a time (siovctl list --parent P), parents and types with ListParents "
+                                     "and ListTypes, and read single objects with "
                                      "org.freedesktop.DBus.Properties.GetAll");
 }
 
@@ -111,8 +186,77 @@ static int on_disconnected(sd_bus_message *message, void *userdata, sd_bus_error
         return sd_event_exit(m->event, -ENOTCONN);
 }
 
-static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* The compact lists: one record per object, in one array. */
+typedef struct ListFilter {
+        Manager *manager;
+        const char *parent, *type;      /* "" or NULL: all */
+} ListFilter;
+
+static int reply_records(sd_bus_message *message, const char *record,
+                         int (*append)(sd_bus_message *reply, const ListFilter *f), const ListFilter *f) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', record);
+        if (r < 0)
+                return r;
+        r = append(reply, f);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int append_devices(sd_bus_message *reply, const ListFilter *f) {
+        Device *d;
+        int r;
+
+        HASHMAP_FOREACH(d, f->manager->devices, i) {
+                if (!isempty(f->parent) && !streq(device_get_parent(d), f->parent))
+                        continue;
+                if (!isempty(f->type) && !streq(device_get_type(d), f->type))
+                        continue;
+                r = device_append_record(d, reply);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int append_parents(sd_bus_message *reply, const ListFilter *f) {
+        Parent *p;
+        int r;
+
+        HASHMAP_FOREACH(p, f->manager->parents, i) {
+                r = parent_append_record(p, reply);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int append_types(sd_bus_message *reply, const ListFilter *f) {
+        Parent *p;
+        int r;
+
+        HASHMAP_FOREACH(p, f->manager->parents, i) {
+                if (!isempty(f->parent) && !streq(p->name, f->parent))
+                        continue;
+                for (size_t j = 0; j < p->n_types; j++) {
+                        r = type_append_record(p->types[j], reply);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_free_ const char **known = NULL;
         Manager *m = userdata;
         const char *parent, *type;
@@ -183,21 +327,84 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
                                                      "(siovctl list --parent P)");
         }
 
+        return reply_records(message, "(osssssbbsa(ss)sssbas)", append_devices,
+                             &(ListFilter) { m, parent, type });
+}
+
+static int method_list_parents(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return reply_records(message, "(" PARENT_RECORD_SIGNATURE ")", append_parents,
+                             &(ListFilter) { userdata, NULL, NULL });
+}
+
+static int method_list_types(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *parent;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &parent);
+        if (r < 0)
+                return r;
+        if (!isempty(parent) && !hashmap_get(m->parents, parent))
+                return siov_error_no_such_parent(m, parent, error);
+
+        return reply_records(message, "(" TYPE_RECORD_SIGNATURE ")", append_types,
+                             &(ListFilter) { m, parent, NULL });
+}
+
+/* Counts from Manager.device_counts (kept as devices change), and the few
+ * devices defined for a parent that is not present. */
+static int method_get_status(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        size_t (*c)[2] = m->device_counts, by_kind[2] = {}, by_state[_DEVICE_STATE_MAX] = {}, n_types = 0;
+        uint32_t parent_kinds[2] = {};
+        Parent *p;
+        Device *d;
+        int r;
+
+        for (DeviceState s = DEVICE_STATE_DEFINED; s < _DEVICE_STATE_MAX; s++)
+                for (int k = 0; k < 2; k++) {
+                        by_state[s] += c[s][k];
+                        by_kind[k] += c[s][k];
+                }
+        HASHMAP_FOREACH(p, m->parents, i) {
+                unsigned kinds = siov_parent_get_kinds(p->snap);
+
+                parent_kinds[0] += !!(kinds & SIOV_KIND_MDEV);
+                parent_kinds[1] += !!(kinds & SIOV_KIND_SRIOV);
+                n_types += p->n_types;
+        }
+
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(" DEVICE_RECORD_SIGNATURE ")");
+        r = sd_bus_message_append(reply, "a{su}", 12,
+                                  "parents", (uint32_t) hashmap_size(m->parents),
+                                  "parents-mdev", parent_kinds[0],
+                                  "parents-sriov", parent_kinds[1],
+                                  "types", (uint32_t) n_types,
+                                  "devices", (uint32_t) (by_kind[DEVICE_KIND_MDEV] + by_kind[DEVICE_KIND_VF]),
+                                  "mdev", (uint32_t) by_kind[DEVICE_KIND_MDEV],
+                                  "vf", (uint32_t) by_kind[DEVICE_KIND_VF],
+                                  "active", (uint32_t) by_state[DEVICE_STATE_ACTIVE],
+                                  "defined", (uint32_t) by_state[DEVICE_STATE_DEFINED],
+                                  "both", (uint32_t) by_state[DEVICE_STATE_BOTH],
+                                  "removing", (uint32_t) by_state[DEVICE_STATE_REMOVING],
+                                  "writes-pending", (uint32_t) hashmap_size(m->pending));
         if (r < 0)
                 return r;
-        HASHMAP_FOREACH(d, m->devices, i) {
-                if (!isempty(parent) && !streq(device_get_parent(d), parent))
-                        continue;
-                if (!isempty(type) && !streq(device_get_type(d), type))
-                        continue;
-                r = device_append_record(d, reply);
-                if (r < 0)
-                        return r;
-        }
+        r = sd_bus_message_open_container(reply, 'a', "(osssssbbsa(ss)sssbas)");
+        if (r < 0)
+                return r;
+        /* Only defined devices can wait; most hosts have none. */
+        if (by_state[DEVICE_STATE_DEFINED] > 0)
+                HASHMAP_FOREACH(d, m->devices, i) {
+                        if (d->counted != DEVICE_STATE_DEFINED || hashmap_get(m->parents, device_get_parent(d)))
+                                continue;
+                        r = device_append_record(d, reply);
+                        if (r < 0)
+                                return r;
+                }
         return bus_reply_close_and_send(reply);
 }
 
@@ -217,6 +424,7 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
         static const char * const define_options[] = { "autostart", "attrs", "vm", NULL };
         LifecycleOptions o = {};
         const char *a[3];
+        BusCall *c;
         Device *d;
         int r;
 
@@ -240,18 +448,28 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
                         return r < 0 ? r : 1;
                 }
         }
-        if (define)
+        if (define) {
                 r = lifecycle_define(m, a[0], a[1], a[2], &o, &d, error);
-        else
-                r = lifecycle_create(m, a[0], a[1], a[2], &o, &d, error);
+                if (r < 0)
+                        log_device_refused(&(DeviceEvent) { .device = a[2], .parent = a[0], .type = a[1], .vm = o.vm },
+                                           "define a device", sd_bus_error_is_set(error) ? error->message : strerror(-r));
+                free((void *) o.attrs);
+                if (r < 0)
+                        return r;
+                return sd_bus_reply_method_return(message, "o", d->path);
+        }
+        /* Answered when the kernel made it. */
+        c = bus_call_new(m, message, BUS_CALL_REPLY_PATH, NULL);
+        if (!c) {
+                free((void *) o.attrs);
+                return -ENOMEM;
+        }
+        r = lifecycle_create(m, a[0], a[1], a[2], &o, bus_call_lifecycle_done(c), error);
         if (r < 0)
                 log_device_refused(&(DeviceEvent) { .device = a[2], .parent = a[0], .type = a[1], .vm = o.vm },
-                                   define ? "define a device" : "create a device",
-                                   sd_bus_error_is_set(error) ? error->message : strerror(-r));
+                                   "create a device", sd_bus_error_is_set(error) ? error->message : strerror(-r));
         free((void *) o.attrs);
-        if (r < 0)
-                return r;
-        return sd_bus_reply_method_return(message, "o", d->path);
+        return bus_call_started(c, r, false);
 }
 
 static int method_create_device(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -263,9 +481,8 @@ static int method_define_device(sd_bus_message *message, void *userdata, sd_bus_
 }
 
 static int method_provision_parent(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_strv_free_ char **started = NULL;
         Manager *m = userdata;
+        BusCall *c;
         const char *parent;
         int r;
 
@@ -276,21 +493,11 @@ static int method_provision_parent(sd_bus_message *message, void *userdata, sd_b
                                &m->polkit_registry, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = lifecycle_provision(m, parent, &started, error);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_new_method_return(message, &reply);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_open_container(reply, 'a', "o");
-        if (r < 0)
-                return r;
-        for (char **p = started; p && *p; p++) {
-                r = sd_bus_message_append_basic(reply, 'o', *p);
-                if (r < 0)
-                        return r;
-        }
-        return bus_reply_close_and_send(reply);
+        c = bus_call_new(m, message, BUS_CALL_REPLY_PATHS, NULL);
+        if (!c)
+                return -ENOMEM;
+        r = lifecycle_provision(m, parent, bus_call_lifecycle_done(c), error);
+        return bus_call_started(c, r, false);
 }
 
 static int cmp_parent_name(const void *a, const void *b) {
@@ -570,6 +777,18 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(siiss)", configs),
                                 method_list_parent_configs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListParents",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(" PARENT_RECORD_SIGNATURE ")", parents),
+                                method_list_parents, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListTypes",
+                                SD_BUS_ARGS("s", parent),
+                                SD_BUS_RESULT("a(" TYPE_RECORD_SIGNATURE ")", types),
+                                method_list_types, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetStatus",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a{su}", counts, "a(osssssbbsa(ss)sssbas)", waiting),
+                                method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CheckMigration",
                                 SD_BUS_ARGS("s", type, "s", remote_version),
                                 SD_BUS_RESULT("b", compatible, "s", reason, "as", parents),
@@ -633,10 +852,17 @@ int manager_connect_bus(Manager *m) {
                                 "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the bus connection: %m");
-        r = sd_bus_add_object(m->bus, NULL, SIOV_DBUS_PATH, root_filter, m);
+        r = sd_bus_add_object(m->bus, NULL, SIOV_DBUS_PATH, managed_objects_filter, m);
+        if (r >= 0)
+                r = sd_bus_add_object(m->bus, NULL, SIOV_DBUS_DEVICE_PREFIX, managed_objects_filter, m);
         if (r < 0)
-                return log_error_errno(r, "Cannot add the root object: %m");
+                return log_error_errno(r, "Cannot add the object filters: %m");
 
+        /* Two managers: the root's answer holds the Manager, the parents
+         * and their types (independent of the number of devices); the
+         * devices have their own at /org/siov1/device (device_object's
+         * .manager), which the root's GetManagedObjects does not descend
+         * into. */
         r = bus_add_implementation(m->bus, &manager_object, m);
         if (r < 0)
                 return r;

@@ -16,6 +16,7 @@
 #include "sriov.h"
 #include "vm.h"
 #include "siov-names.h"
+#include "sysfs-queue.h"
 
 int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_dir, UeventSource source) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -47,14 +48,19 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
         m->refusals = calloc(DEFINITIONS_REFUSALS_MAX, sizeof(RefusedChange));
         m->pf_configs = hashmap_new(NULL);
         m->pf_config_errors = hashmap_new(NULL);
+        m->pending = hashmap_new(NULL);
         if (!m->parents || !m->devices || !m->vf_owners || !m->dirty_parents || !m->dirty_mdevs ||
             !m->skipped_definitions || !m->dirty_definitions || !m->refusals || !m->pf_configs ||
-            !m->pf_config_errors)
+            !m->pf_config_errors || !m->pending)
                 return -ENOMEM;
+        m->answer_usec = SIOV_ANSWER_USEC;
 
         r = sd_event_default(&m->event);
         if (r < 0)
                 return r;
+        r = sysfs_queue_start(m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up the sysfs workers: %m");
 
         *ret = TAKE_PTR(m);
         return 0;
@@ -64,10 +70,17 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         manager_monitor_stop(m);
+        sysfs_queue_stop(m);
+        /* Operations still waiting for the kernel die with the process. */
+        hashmap_free(m->pending);
         definitions_free(m);
         free(m->refusals);
         m->metrics = metrics_free(m->metrics);
         sd_event_source_unref(m->rescan_source);
+        sd_event_source_disable_unref(m->rescan_timer);
+        for (size_t i = 0; i < m->n_rescan_waiting; i++)
+                sd_bus_message_unref(m->rescan_waiting[i]);
+        free(m->rescan_waiting);
         sd_event_source_unref(m->refresh_source);
         hashmap_free(m->dirty_parents);
         hashmap_free(m->dirty_mdevs);
@@ -116,7 +129,7 @@ void manager_set_parent(Manager *m, struct siov_parent *snap) {
         if (m->exported) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 
-                if (lifecycle_provision(m, p->name, NULL, &e) < 0)
+                if (lifecycle_provision(m, p->name, (LifecycleDone) {}, &e) < 0)
                         log_warning("Cannot provision parent %s: %s", p->name, e.message);
         }
 }
@@ -290,34 +303,55 @@ void manager_refresh_mdev(Manager *m, const char *uuid) {
         siov_mdev_unref(mdev);
 }
 
-/* Empties a set of malloc'd names into a NULL-terminated array. */
-static char **take_names(Hashmap *h) {
-        char **l = calloc(hashmap_size(h) + 1, sizeof(char *)), *name;
-        size_t n = 0;
+/* Takes up to max malloc'd names out of a set, into a NULL-terminated
+ * array. */
+static char **take_names(Hashmap *h, size_t max) {
+        size_t n = hashmap_size(h) < max ? hashmap_size(h) : max;
+        char **l = calloc(n + 1, sizeof(char *)), *name;
+        size_t k = 0;
 
         if (!l)
                 return NULL;
-        HASHMAP_FOREACH(name, h, i)
-                l[n++] = name;
-        for (size_t i = 0; i < n; i++)
+        HASHMAP_FOREACH(name, h, i) {
+                if (k == n)
+                        break;
+                l[k++] = name;
+        }
+        for (size_t i = 0; i < k; i++)
                 hashmap_remove(h, l[i]);
         return l;
 }
 
+/* Re-reads what the uevents named, in bounded batches: during a storm
+ * (10,000 new mdevs) the rest waits at the bus's priority, so that calls
+ * are answered between batches instead of after the whole storm. */
 static int on_refresh(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
-        _cleanup_strv_free_ char **mdevs = take_names(m->dirty_mdevs), **parents = take_names(m->dirty_parents);
+        _cleanup_strv_free_ char **mdevs = take_names(m->dirty_mdevs, SIOV_REFRESH_BATCH);
+        _cleanup_strv_free_ char **parents = NULL;
+        bool more;
 
-        if (!mdevs || !parents) {
+        if (!mdevs) {
                 log_oom();
                 return manager_request_rescan(m);
         }
         /* mdevs first: a parent's update then finds its devices current. */
         for (char **u = mdevs; *u; u++)
                 manager_refresh_mdev(m, *u);
-        for (char **p = parents; *p; p++)
-                manager_refresh_parent(m, *p);
-        manager_report_idxd_problem(m);
+        if (hashmap_size(m->dirty_mdevs) == 0) {
+                parents = take_names(m->dirty_parents, SIOV_REFRESH_BATCH);
+                if (!parents) {
+                        log_oom();
+                        return manager_request_rescan(m);
+                }
+                for (char **p = parents; *p; p++)
+                        manager_refresh_parent(m, *p);
+                manager_report_idxd_problem(m);
+        }
+        more = hashmap_size(m->dirty_mdevs) + hashmap_size(m->dirty_parents) > 0;
+        (void) sd_event_source_set_priority(s, more ? SD_EVENT_PRIORITY_NORMAL : SIOV_PRIORITY_REFRESH);
+        if (more)
+                (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
         return 0;
 }
 

@@ -21,6 +21,16 @@ typedef enum UeventSource {
         UEVENT_SOURCE_KERNEL,
 } UeventSource;
 
+/* A device's State, for the counts Manager.GetStatus returns. */
+typedef enum DeviceState {
+        DEVICE_STATE_UNCOUNTED,
+        DEVICE_STATE_DEFINED,
+        DEVICE_STATE_ACTIVE,
+        DEVICE_STATE_BOTH,
+        DEVICE_STATE_REMOVING,
+        _DEVICE_STATE_MAX,
+} DeviceState;
+
 struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -41,6 +51,9 @@ struct Manager {
 
         Hashmap *parents;       /* name → Parent */
         Hashmap *devices;       /* uuid → Device (mdevs and VFs) */
+        /* Devices by State and Kind, kept as they change (device_count()),
+         * so that a status is not a walk over 100,000 devices. */
+        size_t device_counts[_DEVICE_STATE_MAX][2];
         Hashmap *vf_owners;     /* VF PCI address → Parent (its PF) */
 
         char *definitions_dir;  /* one <uuid>.json per persistent device */
@@ -58,6 +71,17 @@ struct Manager {
         Hashmap *pf_configs;    /* PF name → struct siov_pf_config (as on disk) */
         Hashmap *pf_config_errors; /* PF name → malloc'd "path: why it was skipped" */
         Hashmap *polkit_registry; /* pending and answered polkit queries */
+        struct SysfsQueue *sysfs_queue; /* blocking sysfs writes, off the event loop */
+        Hashmap *pending;       /* uuid → PendingOp: a sysfs write for it is under way */
+        uint64_t answer_usec;   /* a removal the kernel holds is answered after this */
+        sd_bus_message *deferred_call; /* the call whose handler just left it to a worker */
+
+        /* Rescan calls: at most one scan per SIOV_RESCAN_INTERVAL_USEC; the
+         * calls that come sooner wait for the next, one scan answers them. */
+        uint64_t last_rescan_usec;
+        sd_event_source *rescan_timer;
+        sd_bus_message **rescan_waiting;
+        size_t n_rescan_waiting;
         char *libvirt_uri;      /* NULL: $SIOV_LIBVIRT_URI or qemu:///system */
         uint64_t max_reply_size; /* the bus's message limit: larger answers are refused */
         Metrics *metrics;       /* --metrics=FILE, or NULL */
@@ -91,6 +115,10 @@ void manager_mark_mdev(Manager *m, const char *uuid);
  * asked for, then D-Bus calls, which then see an up-to-date model. */
 #define SIOV_PRIORITY_UEVENTS  (-100)
 #define SIOV_PRIORITY_REFRESH  (-50)
+/* Uevents read, and objects re-read, per dispatch: past that, the rest
+ * waits at the bus's priority (a storm does not hold the calls back). */
+#define SIOV_UEVENT_BATCH      256
+#define SIOV_REFRESH_BATCH     512
 /* Makes the objects match the definitions on disk (definitions.c). */
 int manager_load_definitions(Manager *m);
 /* Reads the PF configurations again; a file that cannot be used is kept in
@@ -106,6 +134,12 @@ void manager_monitor_stop(Manager *m);
 /* dbus-daemon's default max_message_size: it drops a connection that sends
  * a larger message. */
 #define SIOV_REPLY_SIZE_MAX (UINT64_C(32) * 1024 * 1024)
+/* A caller waits at most this long for a removal the kernel holds (a VM
+ * has the device open): then it is told the device is `removing`, and by
+ * whom. */
+#define SIOV_ANSWER_USEC (UINT64_C(2) * 1000000)
+#define SIOV_RESCAN_INTERVAL_USEC (UINT64_C(1) * 1000000)
+#define SIOV_RESCAN_WAITING_MAX 1024
 
 /* manager-dbus.c */
 int manager_connect_bus(Manager *m);

@@ -18,9 +18,16 @@
 static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
 
-        for (;;) {
+        /* A bounded batch: in a storm the socket stays readable and the
+         * rest is read at the bus's priority, between calls; once it is
+         * drained uevents go first again. */
+        for (unsigned n = 0;; n++) {
                 struct udev_device *dev;
 
+                if (n == SIOV_UEVENT_BATCH) {
+                        (void) sd_event_source_set_priority(s, SD_EVENT_PRIORITY_NORMAL);
+                        return 0;
+                }
                 errno = 0;
                 dev = udev_monitor_receive_device(m->monitor);
                 if (!dev) {
@@ -31,6 +38,7 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
                                 (void) manager_request_rescan(m);
                                 continue;
                         }
+                        (void) sd_event_source_set_priority(s, SIOV_PRIORITY_UEVENTS);
                         break;
                 }
                 manager_handle_uevent(m, strempty(udev_device_get_action(dev)),

@@ -330,12 +330,45 @@ static const sd_bus_vtable parent_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
+/* Records for Manager.ListParents and ListTypes: the object path, then
+ * every property of the vtable (made from PARENT_PROPERTIES /
+ * TYPE_PROPERTIES) in its order, through its own getter. A
+ * property added to the vtable but not to the record's signature makes the
+ * append fail (the calls answer an error, the tests notice) instead of
+ * going missing from the records. */
+static int append_vtable_record(sd_bus_message *m, const char *signature, const char *path,
+                                const sd_bus_vtable *vtable, void *userdata) {
+        int r;
+
+        r = sd_bus_message_open_container(m, 'r', signature);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_basic(m, 'o', path);
+        if (r < 0)
+                return r;
+        for (const sd_bus_vtable *v = vtable; v->type != _SD_BUS_VTABLE_END; v++) {
+                if (v->type != _SD_BUS_VTABLE_PROPERTY && v->type != _SD_BUS_VTABLE_WRITABLE_PROPERTY)
+                        continue;
+                r = v->x.property.get(NULL, path, NULL, v->x.property.member, m, userdata, NULL);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(m);
+}
+
+int parent_append_record(Parent *p, sd_bus_message *m) {
+        return append_vtable_record(m, PARENT_RECORD_SIGNATURE, p->path, parent_vtable, p);
+}
+
 static const sd_bus_vtable type_vtable[] = {
         SD_BUS_VTABLE_START(0),
         TYPE_PROPERTIES(TYPE_VTABLE)
         SD_BUS_VTABLE_END
 };
 
+int type_append_record(Type *t, sd_bus_message *m) {
+        return append_vtable_record(m, TYPE_RECORD_SIGNATURE, t->path, type_vtable, t);
+}
 /* Parents and their types live below /org/siov1/parent. */
 const BusObjectImplementation parent_object = {
         .path = SIOV_DBUS_PARENT_PREFIX,

@@ -140,3 +140,9 @@ int parent_append_idxd_groups(sd_bus_message *m, const struct siov_idxd *d);
 int parent_path(const char *name, char **ret);
 int type_path(const char *parent, const char *id, char **ret);
 size_t parent_reply_size(Parent *p);
+/* One record per object for Manager.ListParents / ListTypes: the path,
+ * then the properties in the XML's order. */
+#define PARENT_RECORD_SIGNATURE "osassssa{su}a{su}asuusbiissa(ssssssuii)a(sasas)"
+#define TYPE_RECORD_SIGNATURE "ossssssuss"
+int parent_append_record(Parent *p, sd_bus_message *m);
+int type_append_record(Type *t, sd_bus_message *m);

@@ -56,6 +56,10 @@
 /* CheckAuthorization flags */
 #define POLKIT_ALLOW_USER_INTERACTION 1u
 
+/* CheckAuthorization calls one sender may have in flight; more are Busy
+ * (identical ones share one call and do not count). */
+#define SIOV_POLKIT_SENDER_MAX 8u
+
 /* An interactive check waits for a person typing a password: give it far
  * longer than sd-bus's default 25 s. */
 #define POLKIT_INTERACTIVE_TIMEOUT_USEC (5ULL * 60ULL * 1000000ULL)
@@ -70,6 +74,9 @@ struct method_action {
 
 static const struct method_action method_actions[] = {
         { SIOV_DBUS_MANAGER_INTERFACE, "ListDevices",     NULL               },
+        { SIOV_DBUS_MANAGER_INTERFACE, "ListParents",     NULL               },
+        { SIOV_DBUS_MANAGER_INTERFACE, "ListTypes",       NULL               },
+        { SIOV_DBUS_MANAGER_INTERFACE, "GetStatus",       NULL               },
         { SIOV_DBUS_MANAGER_INTERFACE, "Rescan",          NULL               },
         { SIOV_DBUS_MANAGER_INTERFACE, "ListParentConfigs", NULL             },
         { SIOV_DBUS_MANAGER_INTERFACE, "CheckMigration",  NULL               },
@@ -151,6 +158,12 @@ typedef struct PolkitQuery {
         sd_bus_slot *slot;      /* the CheckAuthorization in flight, or NULL */
         char *pending_action;
         char **pending_details;
+        /* Merged: the same sender asking the same action with the same
+         * details (and interactivity) as a query in flight waits for that
+         * query's answer instead of asking polkit again. */
+        struct PolkitQuery *leader;     /* whose answer this one waits for */
+        struct PolkitQuery **followers; /* waiting for this one's answer */
+        size_t n_followers;
 
         PolkitAnswer *answers;
         size_t n_answers, n_answers_allocated;
@@ -177,6 +190,10 @@ static char **details_dup(const char **details) {
         return l;
 }
 
+static bool streq_ptr(const char *a, const char *b) {
+        return a && b ? streq(a, b) : a == b;
+}
+
 static bool details_equal(char * const *a, const char **b) {
         size_t i;
 
@@ -190,9 +207,30 @@ static bool details_equal(char * const *a, const char **b) {
         return !a[i] && !b[i];
 }
 
+static void query_detach(PolkitQuery *q) {
+        if (q->leader) {
+                PolkitQuery *l = q->leader;
+
+                for (size_t i = 0; i < l->n_followers; i++)
+                        if (l->followers[i] == q) {
+                                l->followers[i] = l->followers[--l->n_followers];
+                                break;
+                        }
+                q->leader = NULL;
+        }
+        /* Followers of a query that goes ask polkit themselves; this only
+         * happens when the registry is freed. */
+        for (size_t i = 0; i < q->n_followers; i++)
+                q->followers[i]->leader = NULL;
+        free(q->followers);
+        q->followers = NULL;
+        q->n_followers = 0;
+}
+
 static PolkitQuery *query_free(PolkitQuery *q) {
         if (!q)
                 return NULL;
+        query_detach(q);
         if (q->registry)
                 (void) hashmap_remove(q->registry, q->key);
         /* Releasing the slot cancels the pending call: its callback will
@@ -300,7 +338,7 @@ static int query_defer(sd_event_source *s, void *userdata) {
 
         /* The handler asked for another action: keep the answers until
          * that one arrives too. */
-        if (q->slot)
+        if (q->slot || q->leader)
                 return 0;
         query_free(q);
         return 0;
@@ -325,15 +363,17 @@ static int query_arm_defer(PolkitQuery *q) {
         return sd_event_source_set_enabled(q->defer, SD_EVENT_ONESHOT);
 }
 
-static int query_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+/* Records polkit's answer for the action q waits for, and dispatches the
+ * call again. */
+static void query_resume(PolkitQuery *q, sd_bus_message *reply) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        PolkitQuery *q = userdata;
         PolkitAnswer *a;
         int r;
 
-        /* sd-bus holds its own reference on the slot while we run. */
-        q->slot = sd_bus_slot_unref(q->slot);
-
+        /* The leader's reply is read again for each follower. */
+        r = sd_bus_message_rewind(reply, true);
+        if (r < 0)
+                goto fail;
         if (!GREEDY_REALLOC(q->answers, q->n_answers_allocated, q->n_answers + 1)) {
                 r = -ENOMEM;
                 goto fail;
@@ -359,7 +399,7 @@ static int query_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_
         r = sd_bus_enqueue_for_read(sd_bus_message_get_bus(q->request), q->request);
         if (r < 0)
                 goto fail;
-        return 1;
+        return;
 
 fail:
         /* Cannot dispatch the call again: answer it here, refusing. */
@@ -368,15 +408,89 @@ fail:
                                  "Authorization check failed: %s", strerror(-r));
         (void) sd_bus_reply_method_error(q->request, &e);
         query_free(q);
+}
+
+static int query_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        PolkitQuery *q = userdata;
+        PolkitQuery **followers = TAKE_PTR(q->followers);
+        size_t n = q->n_followers;
+
+        /* sd-bus holds its own reference on the slot while we run. */
+        q->slot = sd_bus_slot_unref(q->slot);
+        q->n_followers = 0;
+        for (size_t i = 0; i < n; i++)
+                followers[i]->leader = NULL;
+
+        query_resume(q, reply);
+        /* The same answer for every call that waited for this one. */
+        for (size_t i = 0; i < n; i++)
+                query_resume(followers[i], reply);
+        free(followers);
         return 1;
 }
 
-static int query_send(PolkitQuery *q, const char *action, const char **details) {
+/* A query in flight whose answer q can share: same sender, action,
+ * details and interactivity (one CheckAuthorization for a client that
+ * sends the same call many times at once). *ret_in_flight: how many checks
+ * this sender has in flight. */
+static PolkitQuery *query_find_leader(Hashmap *registry, PolkitQuery *q, const char *action, const char **details,
+                                      size_t *ret_in_flight) {
+        const char *sender = sd_bus_message_get_sender(q->request);
+        int interactive = sd_bus_message_get_allow_interactive_authorization(q->request) > 0;
+        PolkitQuery *l, *found = NULL;
+        size_t n = 0;
+
+        HASHMAP_FOREACH(l, registry, i) {
+                if (l == q || !l->slot || !streq_ptr(sd_bus_message_get_sender(l->request), sender))
+                        continue;
+                n++;
+                if (!found && streq(l->pending_action, action) && details_equal(l->pending_details, details) &&
+                    (sd_bus_message_get_allow_interactive_authorization(l->request) > 0) == interactive)
+                        found = l;
+        }
+        *ret_in_flight = n;
+        return found;
+}
+
+static int query_follow(PolkitQuery *q, PolkitQuery *l, const char *action, const char **details) {
+        PolkitQuery **f = reallocarray(l->followers, l->n_followers + 1, sizeof(PolkitQuery *));
+
+        if (!f)
+                return -ENOMEM;
+        l->followers = f;
+        q->pending_action = strdup(action);
+        if (!q->pending_action)
+                return -ENOMEM;
+        if (details) {
+                q->pending_details = details_dup(details);
+                if (!q->pending_details) {
+                        free(TAKE_PTR(q->pending_action));
+                        return -ENOMEM;
+                }
+        }
+        l->followers[l->n_followers++] = q;
+        q->leader = l;
+        log_debug("polkit: %s for %s: waiting for the same check in flight",
+                  action, strempty(sd_bus_message_get_sender(q->request)));
+        return 0;
+}
+
+static int query_send(Hashmap *registry, PolkitQuery *q, const char *action, const char **details) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         sd_bus *bus = sd_bus_message_get_bus(q->request);
         bool interactive = sd_bus_message_get_allow_interactive_authorization(q->request) > 0;
         const char *sender = sd_bus_message_get_sender(q->request);
+        PolkitQuery *leader;
+        size_t in_flight;
         int r;
+
+        leader = query_find_leader(registry, q, action, details, &in_flight);
+        if (leader)
+                return query_follow(q, leader, action, details);
+        /* The bus lets siovd wait for a limited number of replies at once
+         * (dbus-daemon: 128); one caller must not take them all. */
+        if (in_flight >= SIOV_POLKIT_SENDER_MAX)
+                return -EUSERS;
 
         r = sd_bus_message_new_method_call(bus, &m, POLKIT_NAME, POLKIT_PATH, POLKIT_INTERFACE,
                                            "CheckAuthorization");
@@ -530,7 +644,7 @@ int siov_polkit_verify(sd_bus_message *call, const char *action, const char **de
                         r = sd_bus_error_copy(error, &a->error);
                         return r == -ENOMEM ? r : a->result;
                 }
-                if (q->slot) {
+                if (q->slot || q->leader) {
                         /* A handler that asks two actions at once: ask
                          * them one after the other. */
                         (void) sd_bus_error_setf(error, SIOV_ERROR_NOT_AUTHORIZED,
@@ -538,7 +652,7 @@ int siov_polkit_verify(sd_bus_message *call, const char *action, const char **de
                                                  "of this call is in flight", action);
                         return -EBUSY;
                 }
-                r = query_send(q, action, details);
+                r = query_send(*registry, q, action, details);
                 if (r < 0)
                         goto fail;
                 return 0;
@@ -552,7 +666,7 @@ int siov_polkit_verify(sd_bus_message *call, const char *action, const char **de
                 return -ENOMEM;
         memcpy(q->key, key, sizeof(key));
         q->request = sd_bus_message_ref(call);
-        r = query_send(q, action, details);
+        r = query_send(*registry, q, action, details);
         if (r < 0) {
                 query_free(q);
                 goto fail;
@@ -566,6 +680,14 @@ int siov_polkit_verify(sd_bus_message *call, const char *action, const char **de
         return 0;
 
 fail:
+        if (r == -EUSERS) {
+                log_info("Refusing %s for %s: %u authorization checks of it in flight already.", action,
+                         strempty(sd_bus_message_get_sender(call)), SIOV_POLKIT_SENDER_MAX);
+                (void) sd_bus_error_setf(error, SIOV_ERROR_BUSY,
+                                         "Too many authorization checks of this caller in flight (%u): "
+                                         "retry when they are answered", SIOV_POLKIT_SENDER_MAX);
+                return -EBUSY;
+        }
         log_warning_errno(r, "Cannot ask polkit about %s: %m", action);
         (void) sd_bus_error_setf(error, SIOV_ERROR_NOT_AUTHORIZED,
                                  "Not authorized to perform %s: cannot ask polkit: %s", action, strerror(-r));
@@ -590,7 +712,7 @@ bool siov_polkit_call_waiting(Hashmap *registry, sd_bus_message *call) {
 
         (void) snprintf(key, sizeof(key), "%p", (void *) call);
         q = registry ? hashmap_get(registry, key) : NULL;
-        return q && q->slot;
+        return q && (q->slot || q->leader);
 }
 
 Hashmap *siov_polkit_registry_free(Hashmap *registry) {

@@ -63,6 +63,18 @@ int siov_error_no_such(sd_bus_error *error, const char *error_name, const char *
         return sd_bus_error_setf(error, error_name, "no such %s '%s' (known: %s)", what, wanted, list);
 }
 
+int siov_error_no_such_parent(Manager *m, const char *parent, sd_bus_error *error) {
+        _cleanup_free_ const char **known = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
+        size_t n = 0;
+        Parent *p;
+
+        if (!known)
+                return -ENOMEM;
+        HASHMAP_FOREACH(p, m->parents, i)
+                known[n++] = p->name;
+        return siov_error_no_such(error, SIOV_ERROR_NO_SUCH_PARENT, "parent", parent, known, n);
+}
+
 int siov_error_no_capacity(Manager *m, Parent *p, const char *type, sd_bus_error *error) {
         _cleanup_free_ char *usage = NULL;
         struct siov_pool pool;

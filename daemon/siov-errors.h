@@ -30,4 +30,7 @@ int siov_error_no_such(sd_bus_error *error, const char *error_name, const char *
 /* NoCapacity: "parent P has N available T instances: " and what holds the
  * pool (mdevs by type, host netdevs and work queues, free), so that the
  * caller knows what to free. */
+/* siov_error_no_such() for a parent, the known ones being siovd's. */
+int siov_error_no_such_parent(Manager *m, const char *parent, sd_bus_error *error);
+
 int siov_error_no_capacity(Manager *m, Parent *p, const char *type, sd_bus_error *error);

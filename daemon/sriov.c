@@ -184,7 +184,7 @@ static int apply_numvfs(Parent *p, uint32_t n, bool force, bool start_autostart,
         if (start_autostart && n > 0 && hashmap_get(m->parents, name)) {
                 _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 
-                if (lifecycle_provision(m, name, NULL, &e) < 0)
+                if (lifecycle_provision(m, name, (LifecycleDone) {}, &e) < 0)
                         log_warning("Cannot start the autostart devices of %s: %s", name, e.message);
         }
         return 0;

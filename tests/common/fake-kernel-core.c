@@ -263,6 +263,36 @@ static void delay(const struct op *o) {
                 ;
 }
 
+/* A write the kernel holds: while CONTROL_DIR/hold-<name> exists (and,
+ * when it names a device, the write is about that device), wait, outside
+ * the lock, as a real remove waits for a VM to let go of the device. */
+static void hold(int rootfd, const char *name, const char *device) {
+        const struct timespec tick = { 0, 10 * 1000000L };
+        char rel[64], buf[64];
+
+        snprintf(rel, sizeof(rel), CONTROL_DIR "/hold-%s", name);
+        while (read_small(rootfd, rel, buf, sizeof(buf)) >= 0) {
+                buf[strcspn(buf, " \t\n")] = '\0';
+                if (buf[0] && device && strcmp(buf, device) != 0)
+                        return;
+                nanosleep(&tick, NULL);
+        }
+}
+
+/* A slow driver whose parents work in parallel: the create sleeps before
+ * the lock (delay-ms sleeps inside it, for races). */
+static void unlocked_delay(int rootfd) {
+        struct timespec ts;
+        uint32_t ms;
+
+        if (read_u32(rootfd, CONTROL_DIR "/unlocked-delay-ms", &ms) < 0 || ms == 0)
+                return;
+        ts.tv_sec = ms / 1000;
+        ts.tv_nsec = (long) (ms % 1000) * 1000000L;
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
 /* ---- mdevs ------------------------------------------------------------ */
 
 struct pool {
@@ -846,6 +876,15 @@ int fake_kernel_write(const char *root, const char *path, const void *buf, size_
                 r = 0;
                 goto finish;
         }
+
+        if (t.kind == K_CREATE) {
+                char *v = value_dup(buf, n);
+
+                hold(rootfd, "create", v);
+                free(v);
+                unlocked_delay(rootfd);
+        } else if (t.kind == K_REMOVE)
+                hold(rootfd, "remove", t.b);
 
         /* One operation at a time across every process sharing the tree,
          * as the kernel's own locks would have it. */

@@ -26,7 +26,8 @@ INTEGRATION_TESTS += \
 	tests/integration/test-completion.sh \
 	tests/integration/test-metrics.sh \
 	tests/integration/test-idxd.sh \
-	tests/integration/test-idxd-uevent.sh
+	tests/integration/test-idxd-uevent.sh \
+	tests/integration/test-slow-kernel.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/bus-conf \

@@ -164,7 +164,7 @@ org.siov1.manage|$PF_PATH|org.siov1.Parent.SetAutoprobe|ba{sv}|[false, {}]
 EOF
 # Every mutating method of the published interfaces was called above.
 while read -r iface member; do
-        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices Rescan SetNumVFs SetAutoprobe ListParentConfigs CheckMigration ListVgpus " in
+        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices ListParents ListTypes GetStatus Rescan SetNumVFs SetAutoprobe ListParentConfigs CheckMigration ListVgpus " in
         *" $member "*) ;;
         *) fail "test covers $iface.$member" "a method this test does not call";;
         esac
@@ -199,14 +199,23 @@ esac
 case $(raw_call user /org/siov1 org.siov1.Manager.ListParentConfigs "" '[]') in
 OK*) pass "user: ListParentConfigs (a read)";; *) fail "user: ListParentConfigs (a read)";;
 esac
+case $(raw_call user /org/siov1 org.siov1.Manager.ListParents "" '[]') in
+OK*siov0*) pass "user: ListParents";; *) fail "user: ListParents";;
+esac
+case $(raw_call user /org/siov1 org.siov1.Manager.ListTypes s '[""]') in
+OK*idxd-1dwq*) pass "user: ListTypes";; *) fail "user: ListTypes";;
+esac
+case $(raw_call user /org/siov1 org.siov1.Manager.GetStatus "" '[]') in
+OK*devices*) pass "user: GetStatus";; *) fail "user: GetStatus";;
+esac
 case $(raw_call user /org/siov1 org.siov1.Manager.Rescan "" '[]') in
 OK*) pass "user: Rescan (a read)";; *) fail "user: Rescan (a read)";;
 esac
 case $(raw_call user /org/siov1 org.siov1.Manager.CheckMigration ss '["idxd-1dwq", "driver=siov_mdev state=1"]') in
 OK*) pass "user: CheckMigration (a read)";; *) fail "user: CheckMigration (a read)";;
 esac
-case $(raw_call user /org/siov1 org.freedesktop.DBus.ObjectManager.GetManagedObjects "" '[]') in
-OK*"$U_DEF"*) pass "user: GetManagedObjects";; *) fail "user: GetManagedObjects";;
+case $(raw_call user /org/siov1/device org.freedesktop.DBus.ObjectManager.GetManagedObjects "" '[]') in
+OK*"$U_DEF"*) pass "user: GetManagedObjects (devices)";; *) fail "user: GetManagedObjects (devices)";;
 esac
 case $(raw_call user /org/siov1 org.freedesktop.DBus.Properties.Get ss '["org.siov1.Manager", "Version"]') in
 OK*) pass "user: Properties.Get";; *) fail "user: Properties.Get";;

@@ -123,7 +123,7 @@ check "virsh start vm1 reached QEMU and failed there (no VFIO for a fake mdev)" 
         grep -qv "siovd hook" "$IT_DIR/start.err"
 check_eq "prepare begin: the hook succeeded" "rc=0" "$(awk '$1 == "prepare" && $2 == "begin" {print $3}' "$IT_DIR/hook.log")"
 kill $MON; wait $MON 2>/dev/null
-check_eq "… and started the device: siovd's State changes" "both defined" \
+check_eq "… and started the device: siovd's State changes" "both removing defined" \
         "$(jq -r --arg u "$D" 'select(.event == "changed" and .uuid == $u and .properties.state != null) | .properties.state' "$IT_DIR/monitor" | xargs)"
 check_eq "release end: the hook succeeded" "rc=0" "$(awk '$1 == "release" && $2 == "end" {print $3}' "$IT_DIR/hook.log")"
 check_eq "… and stopped the device again" "defined no" "$(state "$D") $(in_sysfs "$D")"

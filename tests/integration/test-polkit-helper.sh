@@ -232,6 +232,43 @@ check_eq "polkit resumed: all 20 waiting callers allowed" "20" "$ok"
 sleep 0.2
 check_eq "polkit resumed: every query freed, the gone caller's too" "0 0" "$(pending)"
 
+# --- one connection cannot take every check in flight; identical ones merge --
+# 10 different checks from one connection while polkit is paused: 8 go to
+# polkit, 2 are Busy at once; then 5 calls identical to the first wait for
+# its answer (not Busy: they share its check).
+kill -STOP "$PK_PID"
+as_user /usr/bin/python3 - >"$IT_DIR/hog.out" 2>&1 <<'PY' &
+from gi.repository import Gio, GLib
+conn = Gio.bus_get_sync(Gio.BusType.SYSTEM)
+calls = [f"u{i}" for i in range(10)] + ["u0"] * 5
+results, loop = {}, GLib.MainLoop()
+def done(c, res, i):
+    try:
+        results[i] = str(c.call_finish(res)[0])
+    except GLib.Error as e:
+        results[i] = Gio.DBusError.get_remote_error(e) or e.message
+    if len(results) == len(calls):
+        loop.quit()
+for i, u in enumerate(calls):
+    conn.call("org.siov1", "/org/siov1", "org.siov1.PolkitTest", "GuardedDetails",
+              GLib.Variant("(sss)", ("org.siov1.define", "uuid", u)), None, 0, 60000, None, done, i)
+loop.run()
+busy = sorted(i for i, v in results.items() if v == "org.siov1.Error.Busy")
+same = all(results[i] == results[0] for i in range(10, 15))
+print("busy", ",".join(map(str, busy)), "followers-same", same, "first", results[0])
+PY
+hog=$!
+for _ in $(seq 100); do [ "$(pending)" = "13 13" ] && break; sleep 0.05; done
+check_eq "one connection: 8 checks + 5 merged followers wait for polkit" "13 13" "$(pending)"
+kill -CONT "$PK_PID"
+wait "$hog"
+case $(cat "$IT_DIR/hog.out") in
+"busy 8,9 followers-same True first "*) pass "one connection: the 2 checks beyond 8 are Busy, the 5 identical calls share the first's answer";;
+*) fail "one connection: the 2 checks beyond 8 are Busy, the 5 identical calls share the first's answer" "$(cat "$IT_DIR/hog.out")";;
+esac
+sleep 0.2
+check_eq "one connection: every query freed" "0 0" "$(pending)"
+
 # --- no polkit on the bus: fail closed -------------------------------------
 pk_polkitd_stop
 out=$(ucall Guarded string:org.siov1.manage)

@@ -117,8 +117,12 @@ check "busctl tree shows the parent, type and device objects" bash -c '
         grep -q "/org/siov1/parent/siov0$" <<<"$1" &&
         grep -q "/org/siov1/parent/siov0/type/idxd_2d1dwq$" <<<"$1" &&
         grep -q "$2$" <<<"$1"' _ "$TREE" "$DEV1"
+# Two managers: the root's carries the Manager, parents and types, the
+# devices' (/org/siov1/device) the devices.
 N=$(bus call org.siov1 /org/siov1 org.freedesktop.DBus.ObjectManager GetManagedObjects | awk '{print $2}')
-check_eq "GetManagedObjects: 5 parents + 10 types + 8 devices" "23" "$N"
+check_eq "GetManagedObjects on the root: 5 parents + 10 types" "15" "$N"
+N=$(bus call org.siov1 /org/siov1/device org.freedesktop.DBus.ObjectManager GetManagedObjects | awk '{print $2}')
+check_eq "GetManagedObjects on /org/siov1/device: 8 devices" "8" "$N"
 check_eq "Type property over the bus" "u 16" \
         "$(bus get-property org.siov1 /org/siov1/parent/siov0/type/idxd_2d1swq org.siov1.Type AvailableInstances)"
 check "introspection matches dbus/*.xml member for member" \

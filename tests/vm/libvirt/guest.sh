@@ -210,6 +210,38 @@ t_check "virsh destroy vm1" V destroy vm1
 t_check "... libvirt's release end stopped D1" t_wait_for 20 test ! -e "/sys/bus/mdev/devices/$D1"
 t_check "... D2 (autostart) still active" active "$D2"
 
+t_log "destroy --force of an mdev QEMU holds (issue 11): answered, 'removing', final when QEMU exits"
+# A bare QEMU (no libvirt, no VM assignment) opens the mdev through VFIO.
+# On the removal request it keeps the device (q35's root bus cannot
+# hot-unplug), so the kernel's remove waits until QEMU exits.
+F=$(siovctl create --type idxd-1dwq --parent siov0 2>/dev/null)
+t_match "create F" "$UUID_RE" "$F"
+g=$(basename "$(readlink "/sys/bus/mdev/devices/$F/iommu_group")")
+qemu-system-x86_64 -accel tcg -M q35 -m 64 -nodefaults -nographic -display none -S \
+        -monitor none -device vfio-pci,sysfsdev=/sys/bus/mdev/devices/$F >/tmp/qemu-f.log 2>&1 &
+QPID=$!
+t_check "... QEMU opened it (/dev/vfio/$g)" t_wait_for 60 sh -c "ls -l /proc/$QPID/fd 2>/dev/null | grep -q ' /dev/vfio/$g\$'"
+out=$(timeout 60 siovctl destroy --force "$F" 2>&1); rc=$?
+t_eq "destroy --force while QEMU holds it: answered, exit 0" 0 $rc
+t_log "exit $rc: $out"
+t_match "... naming QEMU's PID" "process $QPID" "$out"
+t_eq "... F is 'removing'" removing "$(field "$F" state)"
+# sd_bus_path_encode of a UUID: "-" and a leading digit as _xx.
+f1=${F:0:1}; case $f1 in [0-9]) f1=$(printf '_%02x' "'$f1") ;; esac
+FPATH=/org/siov1/device/$f1$(echo "${F:1}" | sed 's/-/_2d/g')
+t_eq "... HolderPID is QEMU's" "u $QPID" "$(busctl get-property org.siov1 "$FPATH" org.siov1.Device HolderPID)"
+out=$(timeout 60 siovctl destroy --force "$F" 2>&1); rc=$?
+t_eq "a second destroy: exit 1 (Busy)" 1 $rc
+t_match "... saying it is being removed, by whom" "being removed.*process $QPID" "$out"
+t_check "other calls are answered meanwhile" timeout 20 siovctl list
+G=$(timeout 60 siovctl create --type idxd-1dwq --parent siov0 2>/dev/null)
+t_match "a create on the same parent completes meanwhile" "$UUID_RE" "$G"
+t_check "QEMU still holds F" kill -0 $QPID
+t_check "QEMU exits (quit)" kill $QPID
+t_check "... the kernel finishes: F is gone" t_wait_for 60 sh -c "! siovctl --json=short list | grep -q $F"
+t_check "... from sysfs too" test ! -e "/sys/bus/mdev/devices/$F"
+t_check "siovctl destroy G" siovctl destroy "$G"
+
 t_log "hot-plug into a running VM with a free slot (vm2)"
 t_check "virsh start --paused vm2" V start --paused vm2
 H=$(siovctl create --type idxd-1dwq --vm vm2 2>/tmp/err); rc=$?
