@@ -378,7 +378,7 @@ static int method_get_status(sd_bus_message *message, void *userdata, sd_bus_err
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_append(reply, "a{su}", 12,
+        r = sd_bus_message_append(reply, "a{su}", 15,
                                   "parents", (uint32_t) hashmap_size(m->parents),
                                   "parents-mdev", parent_kinds[0],
                                   "parents-sriov", parent_kinds[1],
@@ -390,7 +390,12 @@ static int method_get_status(sd_bus_message *message, void *userdata, sd_bus_err
                                   "defined", (uint32_t) by_state[DEVICE_STATE_DEFINED],
                                   "both", (uint32_t) by_state[DEVICE_STATE_BOTH],
                                   "removing", (uint32_t) by_state[DEVICE_STATE_REMOVING],
-                                  "writes-pending", (uint32_t) hashmap_size(m->pending));
+                                  "writes-pending", (uint32_t) hashmap_size(m->pending),
+                                  /* uevents wraps at 2^32: compare differences. */
+                                  "uevents", (uint32_t) m->n_uevents,
+                                  "uevent-overflows", (uint32_t) m->n_uevent_overflows,
+                                  "refresh-pending", (uint32_t) (hashmap_size(m->dirty_parents) +
+                                                                 hashmap_size(m->dirty_mdevs)));
         if (r < 0)
                 return r;
         r = sd_bus_message_open_container(reply, 'a', "(osssssbbsa(ss)sssbas)");

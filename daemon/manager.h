@@ -41,6 +41,10 @@ struct Manager {
         sd_event_source *monitor_source;
         UeventSource uevent_source;
         sd_event_source *rescan_source;   /* deferred full rescan after lost uevents */
+        /* uevents read, and overflows of the socket (each lost an unknown
+         * number): GetStatus reports both, so a storm test can tell a
+         * lost uevent from a slow one. */
+        uint64_t n_uevents, n_uevent_overflows;
 
         /* Objects to re-read from sysfs once the queued uevents are all in:
          * a create sends three (the mdev's add and bind, the parent's

@@ -34,6 +34,7 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
                         /* The socket overflowed: some uevents are lost, so
                          * nothing short of a full rescan is trustworthy. */
                         if (errno == ENOBUFS) {
+                                m->n_uevent_overflows++;
                                 log_warning("uevents were lost (receive buffer overflow); rescanning.");
                                 (void) manager_request_rescan(m);
                                 continue;
@@ -41,6 +42,7 @@ static int on_monitor(sd_event_source *s, int fd, uint32_t revents, void *userda
                         (void) sd_event_source_set_priority(s, SIOV_PRIORITY_UEVENTS);
                         break;
                 }
+                m->n_uevents++;
                 manager_handle_uevent(m, strempty(udev_device_get_action(dev)),
                                       udev_device_get_devpath(dev),
                                       udev_device_get_subsystem(dev));

@@ -20,7 +20,8 @@ check-integration:
 # with ASan.
 # The fake kernel (an LD_PRELOAD object built without sanitizers) loads
 # after the ASan runtime, hence verify_asan_link_order=0.
-UMOCKDEV_TESTS = tests/integration/test-uevent.sh tests/integration/test-idxd-uevent.sh
+UMOCKDEV_TESTS = tests/integration/test-uevent.sh tests/integration/test-uevent-storm.sh \
+	tests/integration/test-idxd-uevent.sh
 INTEGRATION_ASAN_TESTS = $(filter-out $(UMOCKDEV_TESTS),$(INTEGRATION_TESTS))
 check-integration-asan:
 	@test -n "$(SANITIZER_CFLAGS)" || { echo "check-integration-asan: configure with --enable-sanitizers" >&2; exit 1; }

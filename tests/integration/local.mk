@@ -5,6 +5,15 @@ tests_integration_test_uevent_SOURCES = tests/integration/test-uevent.c tests/in
 tests_integration_test_uevent_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(UMOCKDEV_CFLAGS)
 tests_integration_test_uevent_LDADD = $(SYSTEMD_LIBS) $(UMOCKDEV_LIBS)
 
+# Uevent storms (issue 11): 10,000 mdev adds and 1,000 availability
+# changes through a sender that checks every send; siovd's uevent count
+# and its final answers must match the testbed exactly.
+check_PROGRAMS += tests/integration/test-uevent-storm
+tests_integration_test_uevent_storm_SOURCES = tests/integration/test-uevent-storm.c \
+	tests/integration/uevent-signals.h tests/integration/uevent-send.h
+tests_integration_test_uevent_storm_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(UMOCKDEV_CFLAGS)
+tests_integration_test_uevent_storm_LDADD = $(SYSTEMD_LIBS) $(UMOCKDEV_LIBS)
+
 # DSA/IAA work queues (issue 14): the same, on an idxd testbed bound over
 # /sys in a private mount namespace (root needed).
 check_PROGRAMS += tests/integration/test-idxd-uevent
@@ -16,6 +25,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-journal.sh \
 	tests/integration/test-tree.sh \
 	tests/integration/test-uevent.sh \
+	tests/integration/test-uevent-storm.sh \
 	tests/integration/test-lifecycle.sh \
 	tests/integration/test-definitions.sh \
 	tests/integration/test-definitions-random.sh \

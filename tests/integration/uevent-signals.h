@@ -55,7 +55,7 @@ static void write_file(const char *rel, const char *content) {
 }
 
 /* True when m is a PropertiesChanged of iface; its {sv} array is entered. */
-static bool properties_changed_enter(sd_bus_message *m, const char *iface) {
+static __attribute__((unused)) bool properties_changed_enter(sd_bus_message *m, const char *iface) {
         const char *i;
 
         return sd_bus_message_is_signal(m, "org.freedesktop.DBus.Properties", "PropertiesChanged") &&
@@ -94,12 +94,12 @@ static bool wait_signal(sd_bus *bus, uint64_t timeout_usec,
         }
 }
 
-static bool match_any_siov(sd_bus_message *m, void *userdata) {
+static __attribute__((unused)) bool match_any_siov(sd_bus_message *m, void *userdata) {
         const char *path = sd_bus_message_get_path(m);
         return path && strncmp(path, "/org/siov1", strlen("/org/siov1")) == 0;
 }
 
-static void check_signal(sd_bus *bus, const char *name, bool (*match)(sd_bus_message *, void *), void *userdata) {
+static __attribute__((unused)) void check_signal(sd_bus *bus, const char *name, bool (*match)(sd_bus_message *, void *), void *userdata) {
         uint64_t latency = 0;
         char detail[128];
         bool ok = wait_signal(bus, 1000000, match, userdata, &latency);
