@@ -17,6 +17,7 @@ daemon_libsiovd_core_la_SOURCES = \
 	daemon/lifecycle.h \
 	daemon/sriov.c \
 	daemon/sriov.h \
+	daemon/sriov-net.h \
 	daemon/bus-util.c \
 	daemon/bus-util.h \
 	daemon/bus-object.c \
@@ -35,6 +36,15 @@ daemon_libsiovd_core_la_SOURCES = \
 	daemon/sysfs-queue.h
 daemon_libsiovd_core_la_CFLAGS = $(AM_CFLAGS) -pthread $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(JSONC_CFLAGS)
 daemon_libsiovd_core_la_LIBADD = lib/libsiov.la lib/basic/libbasic.la -lpthread $(SYSTEMD_LIBS) $(UDEV_LIBS) $(JSONC_LIBS)
+
+# Network VF settings through libnl-route (configure --without-libnl: refused).
+if HAVE_LIBNL
+daemon_libsiovd_core_la_SOURCES += daemon/sriov-net.c
+daemon_libsiovd_core_la_CFLAGS += $(LIBNL_CFLAGS)
+daemon_libsiovd_core_la_LIBADD += $(LIBNL_LIBS)
+else
+daemon_libsiovd_core_la_SOURCES += daemon/sriov-net-none.c
+endif
 
 # libvirt glue (issue 5): assigning devices to VMs, and the libvirt hook.
 # Without libvirt (configure --without-libvirt) vm-none.c refuses every VM

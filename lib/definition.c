@@ -13,6 +13,7 @@
 
 #include <json-c/json.h>
 
+#include "siov-names.h"
 #include "siov-private.h"
 
 #define KEY_UUID      "uuid"
@@ -21,6 +22,13 @@
 #define KEY_AUTOSTART "autostart"
 #define KEY_VM        "vm"
 #define KEY_ATTRS     "attrs"
+#define KEY_VF_NET    "vf_net"
+#define KEY_MAC        "mac"
+#define KEY_VLAN       "vlan"
+#define KEY_QOS        "qos"
+#define KEY_SPOOFCHK   "spoofchk"
+#define KEY_TRUST      "trust"
+#define KEY_LINK_STATE "link_state"
 
 static inline void json_object_putp(struct json_object **o) {
         if (*o)
@@ -56,8 +64,10 @@ _public_ struct siov_definition *siov_definition_unref(struct siov_definition *d
 static struct siov_definition *definition_alloc(void) {
         struct siov_definition *d = calloc(1, sizeof(*d));
 
-        if (d)
+        if (d) {
                 d->n_ref = 1;
+                siov_vf_net_init(&d->vf_net);
+        }
         return d;
 }
 
@@ -91,6 +101,7 @@ _public_ int siov_definition_copy(const struct siov_definition *d, struct siov_d
         if (r < 0)
                 return r;
         c->autostart = d->autostart;
+        c->vf_net = d->vf_net;
         if (d->vm) {
                 c->vm = strdup(d->vm);
                 if (!c->vm)
@@ -137,6 +148,35 @@ _public_ const char *siov_definition_get_attr_name(const struct siov_definition 
 
 _public_ const char *siov_definition_get_attr_value(const struct siov_definition *d, size_t i) {
         return d && i < d->n_attrs ? d->attrs[i].value : NULL;
+}
+
+_public_ bool siov_definition_get_vf_net(const struct siov_definition *d, struct siov_vf_net *ret) {
+        if (!d || !siov_vf_net_is_set(&d->vf_net)) {
+                if (ret)
+                        siov_vf_net_init(ret);
+                return false;
+        }
+        if (ret)
+                *ret = d->vf_net;
+        return true;
+}
+
+/* Only a VF has network settings: the definition's type says so. */
+_public_ int siov_definition_set_vf_net(struct siov_definition *d, const struct siov_vf_net *n) {
+        struct siov_vf_net none;
+
+        if (!d)
+                return -EINVAL;
+        if (!n) {
+                siov_vf_net_init(&none);
+                n = &none;
+        }
+        if (siov_vf_net_check(n, NULL) < 0)
+                return -EINVAL;
+        if (siov_vf_net_is_set(n) && !streq(d->type, SIOV_VF_TYPE_ID))
+                return -EINVAL;
+        d->vf_net = *n;
+        return 0;
 }
 
 _public_ void siov_definition_set_autostart(struct siov_definition *d, bool b) {
@@ -209,7 +249,7 @@ _public_ bool siov_definition_equal(const struct siov_definition *a, const struc
                 return false;
         if (!streq(a->uuid, b->uuid) || !streq(a->parent, b->parent) || !streq(a->type, b->type) ||
             a->autostart != b->autostart || !streq(strempty(a->vm), strempty(b->vm)) ||
-            a->n_attrs != b->n_attrs)
+            a->n_attrs != b->n_attrs || !siov_vf_net_equal(&a->vf_net, &b->vf_net))
                 return false;
         for (size_t i = 0; i < a->n_attrs; i++)
                 if (!streq(a->attrs[i].name, b->attrs[i].name) || !streq(a->attrs[i].value, b->attrs[i].value))
@@ -220,7 +260,7 @@ _public_ bool siov_definition_equal(const struct siov_definition *a, const struc
 }
 
 bool siov_definition_key_is_reserved(const char *key) {
-        return STR_IN_SET(key, KEY_UUID, KEY_PARENT, KEY_TYPE, KEY_AUTOSTART, KEY_VM, KEY_ATTRS);
+        return STR_IN_SET(key, KEY_UUID, KEY_PARENT, KEY_TYPE, KEY_AUTOSTART, KEY_VM, KEY_ATTRS, KEY_VF_NET);
 }
 
 void siov_definition_set_extra(struct siov_definition *d, struct json_object *extra) {
@@ -361,6 +401,127 @@ const char *siov_definition_read_error(int r, char buf[static 64]) {
         return strerror(-r);
 }
 
+/* "vf_net": the network settings of a VF (vf-net.c), every key checked. */
+static int get_u32(struct json_object *v, const char *key, uint32_t max, uint32_t *ret, char **reason) {
+        int64_t i;
+
+        if (!json_object_is_type(v, json_type_int))
+                return reason_set(reason, "vf_net.%s: expected a whole number", key);
+        i = json_object_get_int64(v);
+        if (i < 0 || i > max)
+                return reason_set(reason, "vf_net.%s: %" PRId64 " is out of range (0-%u)", key, i, max);
+        *ret = (uint32_t) i;
+        return 0;
+}
+
+static int get_onoff(struct json_object *v, const char *key, int8_t *ret, char **reason) {
+        if (!json_object_is_type(v, json_type_boolean))
+                return reason_set(reason, "vf_net.%s: expected true or false", key);
+        *ret = json_object_get_boolean(v) ? 1 : 0;
+        return 0;
+}
+
+static int vf_net_from_json(struct json_object *o, struct siov_vf_net *ret, char **reason) {
+        struct siov_vf_net n;
+        bool has_qos = false;
+        uint32_t u;
+        int r;
+
+        siov_vf_net_init(&n);
+        if (!json_object_is_type(o, json_type_object))
+                return reason_set(reason, "vf_net: expected an object");
+        json_object_object_foreach(o, key, v) {
+                if (streq(key, KEY_MAC)) {
+                        _cleanup_free_ char *e = NULL;
+
+                        if (!json_object_is_type(v, json_type_string) ||
+                            siov_vf_mac_parse(json_object_get_string(v), n.mac) < 0) {
+                                e = siov_escape_value(json_object_is_type(v, json_type_string) ?
+                                                      json_object_get_string(v) : "?");
+                                return e ? reason_set(reason, "vf_net.mac: not a unicast MAC address "
+                                                      "(aa:bb:cc:dd:ee:ff): '%s'", e) : -ENOMEM;
+                        }
+                        n.has_mac = true;
+                } else if (streq(key, KEY_VLAN)) {
+                        r = get_u32(v, key, SIOV_VF_VLAN_MAX, &u, reason);
+                        if (r < 0)
+                                return r;
+                        n.has_vlan = true;
+                        n.vlan = (uint16_t) u;
+                } else if (streq(key, KEY_QOS)) {
+                        r = get_u32(v, key, SIOV_VF_QOS_MAX, &u, reason);
+                        if (r < 0)
+                                return r;
+                        has_qos = true;
+                        n.qos = (uint8_t) u;
+                } else if (streq(key, KEY_SPOOFCHK)) {
+                        r = get_onoff(v, key, &n.spoofchk, reason);
+                        if (r < 0)
+                                return r;
+                } else if (streq(key, KEY_TRUST)) {
+                        r = get_onoff(v, key, &n.trust, reason);
+                        if (r < 0)
+                                return r;
+                } else if (streq(key, KEY_LINK_STATE)) {
+                        if (!json_object_is_type(v, json_type_string) ||
+                            (r = siov_vf_link_state_from_string(json_object_get_string(v))) < 0)
+                                return reason_set(reason, "vf_net.link_state: expected \"auto\", \"enable\" "
+                                                  "or \"disable\"");
+                        n.link_state = (int8_t) r;
+                } else {
+                        _cleanup_free_ char *e = siov_escape_value(key);
+
+                        /* Settings half understood would reach the NIC
+                         * half applied: refused. */
+                        return e ? reason_set(reason, "vf_net: unknown key '%s' (known: mac, vlan, qos, "
+                                              "spoofchk, trust, link_state)", e) : -ENOMEM;
+                }
+        }
+        if (has_qos && !n.has_vlan)
+                return reason_set(reason, "vf_net.qos: a VLAN priority needs \"vlan\"");
+        if (n.has_vlan && n.vlan == 0 && n.qos != 0)
+                return reason_set(reason, "vf_net.qos: a VLAN priority needs a VLAN other than 0");
+        *ret = n;
+        return 0;
+}
+
+static int add_value(struct json_object *o, const char *key, struct json_object *v) {
+        if (!v || json_object_object_add(o, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Fixed key order, as the rest of a definition. */
+static int vf_net_to_json(const struct siov_vf_net *n, struct json_object **ret) {
+        struct json_object *o = json_object_new_object();
+        char mac[SIOV_VF_MAC_STRING_MAX];
+        int r = o ? 0 : -ENOMEM;
+
+        if (r >= 0 && n->has_mac) {
+                siov_vf_mac_format(n->mac, mac);
+                r = add_value(o, KEY_MAC, json_object_new_string(mac));
+        }
+        if (r >= 0 && n->has_vlan) {
+                r = add_value(o, KEY_VLAN, json_object_new_int(n->vlan));
+                if (r >= 0 && n->qos)
+                        r = add_value(o, KEY_QOS, json_object_new_int(n->qos));
+        }
+        if (r >= 0 && n->spoofchk >= 0)
+                r = add_value(o, KEY_SPOOFCHK, json_object_new_boolean(n->spoofchk));
+        if (r >= 0 && n->trust >= 0)
+                r = add_value(o, KEY_TRUST, json_object_new_boolean(n->trust));
+        if (r >= 0 && n->link_state != SIOV_VF_LINK_STATE_UNSET)
+                r = add_value(o, KEY_LINK_STATE, json_object_new_string(siov_vf_link_state_to_string(n->link_state)));
+        if (r < 0) {
+                json_object_put(o);
+                return r;
+        }
+        *ret = o;
+        return 0;
+}
+
 _public_ int siov_definition_parse(const char *json, size_t len, struct siov_definition **ret, char **error_msg) {
         _cleanup_(siov_definition_unrefp) struct siov_definition *d = NULL;
         _cleanup_json_ struct json_object *o = NULL, *extra = NULL;
@@ -434,6 +595,10 @@ _public_ int siov_definition_parse(const char *json, size_t len, struct siov_def
                         r = siov_definition_attrs_from_json(d, v, &reason);
                         if (r < 0)
                                 goto fail;
+                } else if (streq(key, KEY_VF_NET)) {
+                        r = vf_net_from_json(v, &d->vf_net, &reason);
+                        if (r < 0)
+                                goto fail;
                 } else {
                         /* A newer siovd's key: kept, written back as is. */
                         r = siov_definition_extra_add(&extra, key, v);
@@ -445,6 +610,9 @@ _public_ int siov_definition_parse(const char *json, size_t len, struct siov_def
         if (!has_uuid || !d->parent || !d->type)
                 return siov_error(error_msg, -EINVAL, "missing key '%s'",
                                   !has_uuid ? KEY_UUID : !d->parent ? KEY_PARENT : KEY_TYPE);
+        if (siov_vf_net_is_set(&d->vf_net) && !streq(d->type, SIOV_VF_TYPE_ID))
+                return siov_error(error_msg, -EINVAL, KEY_VF_NET ": only a VF (type \"" SIOV_VF_TYPE_ID
+                                  "\") has network settings, not %s", d->type);
         d->extra = TAKE_PTR(extra);
         *ret = TAKE_PTR(d);
         return 0;
@@ -511,6 +679,17 @@ _public_ int siov_definition_to_json(const struct siov_definition *d, char **ret
                 r = add_string(e, d->attrs[i].name, d->attrs[i].value);
                 if (r < 0)
                         return r;
+        }
+        if (siov_vf_net_is_set(&d->vf_net)) {
+                struct json_object *n = NULL;
+
+                r = vf_net_to_json(&d->vf_net, &n);
+                if (r < 0)
+                        return r;
+                if (json_object_object_add(o, KEY_VF_NET, n) < 0) {
+                        json_object_put(n);
+                        return -ENOMEM;
+                }
         }
         if (d->extra) {
                 json_object_object_foreach(d->extra, key, v) {

@@ -308,15 +308,56 @@ int siov_vf_release(struct siov_ctx *ctx, const char *vf_address, char **error_m
 /* Writes n to <pf>/sriov_numvfs: -ENODEV not an SR-IOV PF, -ERANGE over
  * sriov_totalvfs; the kernel refuses N→M with both non-zero (EBUSY). */
 int siov_pf_set_numvfs(struct siov_ctx *ctx, const char *pf, uint32_t n, char **error_msg);
+/* The PF's netdev (its net/ folder; the first name when there are more):
+ * -ENOENT none, -ENODEV no such PCI device. */
+int siov_pf_get_netdev(struct siov_ctx *ctx, const char *pf, char **ret);
 /* Writes 0/1 to <pf>/sriov_drivers_autoprobe. */
 int siov_pf_set_autoprobe(struct siov_ctx *ctx, const char *pf, bool on, char **error_msg);
+
+/* ---- network settings of an SR-IOV VF ----------------------------------- */
+
+/* What `ip link set PF vf N mac … vlan … qos … spoofchk … trust … state …`
+ * sets. siovd applies them on the PF through rtnetlink before the VF goes
+ * to VFIO; an unset field is left as the PF's driver has it. */
+enum siov_vf_link_state {
+        SIOV_VF_LINK_STATE_UNSET = -1,
+        SIOV_VF_LINK_STATE_AUTO = 0,    /* the values of IFLA_VF_LINK_STATE_* */
+        SIOV_VF_LINK_STATE_ENABLE = 1,
+        SIOV_VF_LINK_STATE_DISABLE = 2,
+};
+#define SIOV_VF_VLAN_MAX 4095
+#define SIOV_VF_QOS_MAX 7
+#define SIOV_VF_MAC_STRING_MAX 18
+struct siov_vf_net {
+        bool has_mac;
+        uint8_t mac[6];         /* unicast; all zeros lets the VF choose */
+        bool has_vlan;
+        uint16_t vlan;          /* 0 removes the port VLAN */
+        uint8_t qos;            /* 802.1p priority of the VLAN, 0-7 */
+        int8_t spoofchk;        /* -1 unset, 0 off, 1 on */
+        int8_t trust;           /* -1 unset, 0 off, 1 on */
+        int8_t link_state;      /* enum siov_vf_link_state */
+};
+void siov_vf_net_init(struct siov_vf_net *n);                   /* all unset */
+bool siov_vf_net_is_set(const struct siov_vf_net *n);           /* any field set */
+bool siov_vf_net_equal(const struct siov_vf_net *a, const struct siov_vf_net *b);
+/* -EINVAL with the reason: VLAN over 4095, qos over 7 or without a VLAN,
+ * a multicast MAC. */
+int siov_vf_net_check(const struct siov_vf_net *n, char **error_msg);
+/* "aa:bb:cc:dd:ee:ff" only; -EINVAL malformed, -EDOM multicast. */
+int siov_vf_mac_parse(const char *s, uint8_t ret[static 6]);
+void siov_vf_mac_format(const uint8_t mac[static 6], char buf[static SIOV_VF_MAC_STRING_MAX]);
+const char *siov_vf_link_state_to_string(int s);               /* "auto", "enable", "disable"; NULL */
+int siov_vf_link_state_from_string(const char *s);              /* -EINVAL */
 
 /* ---- persistent definitions -------------------------------------------- */
 
 /* One file per device, <dir>/<uuid>.json:
  *   {"uuid": "…", "parent": "siov0", "type": "idxd-1dwq",
  *    "autostart": true, "vm": "vm1", "attrs": [{"name": "value"}, …]}
- * "vm" and "attrs" are optional. Unknown keys are kept and written back
+ * "vm" and "attrs" are optional; a VF's may have "vf_net": {"mac": "…",
+ * "vlan": 100, "qos": 3, "spoofchk": true, "trust": false, "link_state":
+ * "auto"} (each key optional, no other key). Unknown keys are kept and written back
  * unchanged (a newer siovd may add some). */
 struct siov_definition;
 
@@ -343,6 +384,11 @@ int siov_definition_set_vm(struct siov_definition *d, const char *vm);    /* "" 
 int siov_definition_add_attr(struct siov_definition *d, const char *name, const char *value);
 void siov_definition_clear_attrs(struct siov_definition *d);
 bool siov_definition_equal(const struct siov_definition *a, const struct siov_definition *b);
+/* A VF definition's network settings ("vf_net"): false (and all unset in
+ * ret) when it has none. Setting them on a definition that is not of type
+ * "vf", or invalid ones, is -EINVAL; NULL clears them. */
+bool siov_definition_get_vf_net(const struct siov_definition *d, struct siov_vf_net *ret);
+int siov_definition_set_vf_net(struct siov_definition *d, const struct siov_vf_net *n);
 
 /* Strict parser: size-bounded, types checked, names validated. -EINVAL
  * (or -EFBIG over SIOV_DEFINITION_MAX_SIZE) with a reason in error_msg. */

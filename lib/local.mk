@@ -38,6 +38,7 @@ lib_libsiov_internal_la_SOURCES = \
 	lib/validate.c \
 	lib/migration.c \
 	lib/util.c \
+	lib/vf-net.c \
 	lib/accel.c \
 	lib/sysfs-write.c \
 	lib/json-strict.c \

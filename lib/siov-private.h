@@ -290,6 +290,7 @@ struct siov_definition {
         char *vm;                       /* NULL: none */
         struct siov_attr *attrs;
         size_t n_attrs;
+        struct siov_vf_net vf_net;      /* a VF's network settings; all unset otherwise */
         struct json_object *extra;      /* unknown keys in file order, or NULL */
 };
 

@@ -234,3 +234,27 @@ _public_ int siov_vf_get_host_use(struct siov_ctx *ctx, const char *vf_address, 
         *ret_reason = TAKE_PTR(reasons);
         return 1;
 }
+
+_public_ int siov_pf_get_netdev(struct siov_ctx *ctx, const char *pf, char **ret) {
+        _cleanup_free_ char **names = NULL;
+        _cleanup_close_ int fd = -1;
+        char rel[128];
+        int r;
+
+        if (!ctx || !ret || !siov_pci_address_is_valid(pf))
+                return -EINVAL;
+        *ret = NULL;
+        snprintf(rel, sizeof(rel), "%s/%s", SIOV_SYSFS_PCI_DEVICES, pf);
+        fd = siov_open_in_root(ctx, ctx->root_fd, "", rel, O_RDONLY | O_DIRECTORY, NULL);
+        if (fd < 0)
+                return fd == -ENOMEM ? fd : -ENODEV;
+        r = siov_list_names_at(fd, SIOV_ATTR_NET, NULL, &names);
+        if (r < 0)
+                return r;
+        /* One netdev per PF (a multi-port NIC has one PF per port); the
+         * first by name when a driver makes more. */
+        if (!names || !names[0])
+                return -ENOENT;
+        *ret = strdup(names[0]);
+        return *ret ? 0 : -ENOMEM;
+}

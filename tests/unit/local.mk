@@ -42,6 +42,9 @@ unit_tests = \
 	tests/unit/test-definition \
 	tests/unit/test-sysfs-write \
 	tests/unit/test-sriov
+if HAVE_LIBNL
+unit_tests += tests/unit/test-sriov-net
+endif
 unit_scripts = \
 	tests/unit/check-symbols.sh \
 	tests/unit/check-fake-sysfs-tool.sh \
@@ -122,3 +125,11 @@ tests_unit_test_sriov_SOURCES = tests/unit/test-sriov.c
 tests_unit_test_sriov_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/common
 tests_unit_test_sriov_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_unit_test_sriov_LDADD = tests/common/libfakesysfs.la lib/libsiov.la $(CMOCKA_LIBS)
+
+# Network VFs: the settings, "vf_net" in definitions, the rtnetlink
+# messages libnl builds and parses, a fake transport, and the kernel's
+# answers in a private network namespace (unshare).
+tests_unit_test_sriov_net_SOURCES = tests/unit/test-sriov-net.c
+tests_unit_test_sriov_net_CPPFLAGS = $(DAEMON_TEST_CPPFLAGS)
+tests_unit_test_sriov_net_CFLAGS = $(DAEMON_TEST_CFLAGS) $(LIBNL_CFLAGS)
+tests_unit_test_sriov_net_LDADD = $(DAEMON_TEST_LDADD) $(LIBNL_LIBS)
