@@ -235,6 +235,7 @@ Model *model_free(Model *m) {
                 sd_bus_message_unref(m->pages[i]);
         free(m->pages);
         sd_bus_message_unref(m->vgpu_reply);
+        sd_bus_message_unref(m->vf_net_reply);
         free(m);
         return NULL;
 }
@@ -1019,5 +1020,41 @@ int model_fetch_vgpus(Context *c, Model *m, const char *parent) {
         }
         if (r < 0)
                 return log_error_errno(r, "cannot parse siovd's answer to ListVgpus: %s", strerror(-r));
+        return 0;
+}
+
+int model_fetch_vf_network(Context *c, Model *m, const char *parent) {
+        int r;
+
+        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListVfNetwork",
+                     "list the network state of VFs", &m->vf_net_reply, "s", strempty(parent));
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m->vf_net_reply, 'a', "(ssuusss)");
+        while (r > 0) {
+                const char *uuid, *mac, *link, *spoofchk, *trust;
+                uint32_t vlan, qos;
+
+                r = sd_bus_message_read(m->vf_net_reply, "(ssuusss)", &uuid, &mac, &vlan, &qos, &link, &spoofchk,
+                                        &trust);
+                if (r <= 0)
+                        break;
+                for (size_t i = 0; i < m->n_devices; i++) {
+                        Device *d = &m->devices[i];
+
+                        if (!streq(d->uuid, uuid))
+                                continue;
+                        d->vf_net = true;
+                        d->vf_mac = mac;
+                        d->vf_vlan = vlan;
+                        d->vf_qos = qos;
+                        d->vf_link_state = link;
+                        d->vf_spoofchk = spoofchk;
+                        d->vf_trust = trust;
+                        break;
+                }
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot parse siovd's answer to ListVfNetwork: %s", strerror(-r));
         return 0;
 }

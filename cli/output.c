@@ -627,6 +627,15 @@ json_object *device_to_json(const Device *d) {
             add(o, "vgpu_type", u32(d->vgpu_type)) < 0 ||
             add(o, "vgpu_creatable_types", TAKE_PTR(vgpu_types)) < 0)
                 goto fail;
+        /* A VF of a network PF: its state as the PF reports it. */
+        if (d->vf_net &&
+            (add(o, "vf_mac", string(d->vf_mac)) < 0 ||
+             add(o, "vf_vlan", u32(d->vf_vlan)) < 0 ||
+             add(o, "vf_qos", u32(d->vf_qos)) < 0 ||
+             add(o, "vf_link_state", string(d->vf_link_state)) < 0 ||
+             add(o, "vf_spoofchk", string(d->vf_spoofchk)) < 0 ||
+             add(o, "vf_trust", string(d->vf_trust)) < 0))
+                goto fail;
         return o;
 fail:
         json_object_put(vgpu_types);

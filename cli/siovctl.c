@@ -33,6 +33,11 @@ enum {
         OPT_ACTIVE      = 1u << 11,
         OPT_NUMVFS      = 1u << 12,
         OPT_AUTOPROBE   = 1u << 13,
+        OPT_VF_MAC      = 1u << 14,
+        OPT_VF_VLAN     = 1u << 15,
+        OPT_VF_SPOOFCHK = 1u << 16,
+        OPT_VF_TRUST    = 1u << 17,
+        OPT_VF_LINK_STATE = 1u << 18,
 };
 
 enum {
@@ -52,6 +57,11 @@ enum {
         ARG_ACTIVE,
         ARG_NUMVFS,
         ARG_AUTOPROBE,
+        ARG_VF_MAC,
+        ARG_VF_VLAN,
+        ARG_VF_SPOOFCHK,
+        ARG_VF_TRUST,
+        ARG_VF_LINK_STATE,
 };
 
 static const struct option long_options[] = {
@@ -74,6 +84,11 @@ static const struct option long_options[] = {
         { "active",          no_argument,       NULL, ARG_ACTIVE          },
         { "numvfs",          required_argument, NULL, ARG_NUMVFS          },
         { "autoprobe",       required_argument, NULL, ARG_AUTOPROBE       },
+        { "vf-mac",          required_argument, NULL, ARG_VF_MAC          },
+        { "vf-vlan",         required_argument, NULL, ARG_VF_VLAN         },
+        { "vf-spoofchk",     required_argument, NULL, ARG_VF_SPOOFCHK     },
+        { "vf-trust",        required_argument, NULL, ARG_VF_TRUST        },
+        { "vf-link-state",   required_argument, NULL, ARG_VF_LINK_STATE   },
         {}
 };
 
@@ -118,6 +133,13 @@ static const OptionHelp option_help[] = {
         { OPT_NUMVFS, "--numvfs", "   --numvfs=N", "Set the number of VFs (sriov_numvfs)" },
         { OPT_AUTOPROBE, "--autoprobe", "   --autoprobe=yes|no",
           "Whether host drivers probe new VFs (sriov_drivers_autoprobe)" },
+        { OPT_VF_MAC, "--vf-mac", "   --vf-mac=MAC", "A VF's MAC address, set on its PF (aa:bb:cc:dd:ee:ff)" },
+        { OPT_VF_VLAN, "--vf-vlan", "   --vf-vlan=ID[,QOS]",
+          "A VF's port VLAN (0-4095, 0: none) and 802.1p priority (0-7)" },
+        { OPT_VF_SPOOFCHK, "--vf-spoofchk", "   --vf-spoofchk=on|off", "A VF's MAC spoof checking" },
+        { OPT_VF_TRUST, "--vf-trust", "   --vf-trust=on|off", "Whether a VF is trusted (promiscuous, MAC changes)" },
+        { OPT_VF_LINK_STATE, "--vf-link-state", "   --vf-link-state=auto|enable|disable",
+          "A VF's link: follow the PF's, always up, always down" },
         {}
 };
 
@@ -155,15 +177,23 @@ static const Verb verbs[] = {
         { "status", "", "Show siovd's state, totals and problems",
           "Every broken parent and type is listed with the reason.\n",
           0, 0, 0, 0, 0, verb_status },
-        { "create", "-t TYPE [-p PARENT] [--uuid UUID] [--attr NAME=VALUE]... [--persistent] [--autostart] [--vm NAME]",
+        { "create", "-t TYPE [-p PARENT] [--uuid UUID] [--attr NAME=VALUE]... [--persistent] [--autostart] [--vm NAME] "
+          "[--vf-mac MAC] [--vf-vlan ID[,QOS]] [--vf-spoofchk on|off] [--vf-trust on|off] "
+          "[--vf-link-state auto|enable|disable]",
           "Create a device and print its UUID",
           "Without --parent, siovd picks the parent with the most available\n"
           "instances of TYPE (ties by name) and siovctl says which on stderr.\n"
           "The attributes are written in order after create; if one fails the\n"
           "device is removed again. With --vm the device is added to that VM's\n"
           "libvirt definition; if that fails, the device is removed again.\n"
-          "With --json the new device is printed as in 'list --json'.\n",
-          OPT_PARENT | OPT_TYPE | OPT_UUID | OPT_ATTR | OPT_PERSISTENT | OPT_AUTOSTART | OPT_VM,
+          "With --json the new device is printed as in 'list --json'.\n"
+          "A VF of a network PF takes --vf-mac, --vf-vlan, --vf-spoofchk,\n"
+          "--vf-trust and --vf-link-state: siovd sets them on the PF (as 'ip link\n"
+          "set PF vf N ...') before the VF goes to vfio-pci, keeps them in the\n"
+          "definition and sets them again at every start; if the PF refuses one,\n"
+          "nothing is created.\n",
+          OPT_PARENT | OPT_TYPE | OPT_UUID | OPT_ATTR | OPT_PERSISTENT | OPT_AUTOSTART | OPT_VM | OPT_VF_MAC |
+          OPT_VF_VLAN | OPT_VF_SPOOFCHK | OPT_VF_TRUST | OPT_VF_LINK_STATE,
           OPT_TYPE, 0, 0, 0, verb_create },
         { "define", "-t TYPE -p PARENT [--uuid UUID] [--attr NAME=VALUE]... [--autostart] [--vm NAME]",
           "Define a persistent device (not started), print its UUID",
@@ -343,6 +373,7 @@ static int parse_argv(int argc, char *argv[], Arguments *a) {
 
         a->options.ask_password = true;
         a->options.autoprobe = -1;
+        a->options.vf_spoofchk = a->options.vf_trust = -1;
         a->positional = calloc(argc + 1, sizeof(char *));
         if (!a->positional)
                 return log_error_errno(-ENOMEM, "out of memory");
@@ -464,6 +495,43 @@ static int parse_argv(int argc, char *argv[], Arguments *a) {
                         else
                                 return log_error_errno(-ERRNO_USAGE, "--autoprobe takes 'yes' or 'no', not '%s'", optarg);
                         a->options_used |= OPT_AUTOPROBE;
+                        break;
+                case ARG_VF_MAC:
+                        a->options.vf_mac = optarg;
+                        a->options_used |= OPT_VF_MAC;
+                        break;
+                case ARG_VF_VLAN: {
+                        _cleanup_free_ char *id = strndup(optarg, strcspn(optarg, ","));
+                        const char *comma = strchr(optarg, ',');
+
+                        if (!id)
+                                return log_error_errno(-ENOMEM, "out of memory");
+                        if (siov_parse_u32(id, &a->options.vf_vlan) < 0 ||
+                            (comma && siov_parse_u32(comma + 1, &a->options.vf_qos) < 0))
+                                return log_error_errno(-ERRNO_USAGE, "--vf-vlan takes ID or ID,QOS (numbers), not '%s'",
+                                                       optarg);
+                        a->options.vf_vlan_set = true;
+                        a->options.vf_qos_set = comma;
+                        a->options_used |= OPT_VF_VLAN;
+                        break;
+                }
+                case ARG_VF_SPOOFCHK:
+                case ARG_VF_TRUST: {
+                        int *v = c == ARG_VF_TRUST ? &a->options.vf_trust : &a->options.vf_spoofchk;
+
+                        if (STR_IN_SET(optarg, "on", "yes", "1", "true"))
+                                *v = 1;
+                        else if (STR_IN_SET(optarg, "off", "no", "0", "false"))
+                                *v = 0;
+                        else
+                                return log_error_errno(-ERRNO_USAGE, "%s takes 'on' or 'off', not '%s'",
+                                                       c == ARG_VF_TRUST ? "--vf-trust" : "--vf-spoofchk", optarg);
+                        a->options_used |= c == ARG_VF_TRUST ? OPT_VF_TRUST : OPT_VF_SPOOFCHK;
+                        break;
+                }
+                case ARG_VF_LINK_STATE:
+                        a->options.vf_link_state = optarg;
+                        a->options_used |= OPT_VF_LINK_STATE;
                         break;
                 case ':':
                 case '?': {

@@ -159,6 +159,12 @@ typedef struct Device {
         uint32_t vgpu_type;
         struct VgpuType *vgpu_types;
         size_t n_vgpu_types;
+        /* A VF of a PF with a netdev (Manager.ListVfNetwork): its network
+         * state as the PF's driver reports it; vf_net false otherwise. */
+        bool vf_net;
+        const char *vf_mac;
+        uint32_t vf_vlan, vf_qos;
+        const char *vf_link_state, *vf_spoofchk, *vf_trust;
 } Device;
 
 typedef struct VgpuType {
@@ -174,6 +180,7 @@ typedef struct Model {
         sd_bus_message **pages;         /* ListDevices per parent, when paged */
         size_t n_pages;
         sd_bus_message *vgpu_reply;     /* ListVgpus, when fetched */
+        sd_bus_message *vf_net_reply;   /* ListVfNetwork, when fetched */
 
         bool have_manager;
         const char *version;
@@ -254,6 +261,8 @@ int device_list_fetch(Context *c, const char *parent, const char *type, Model **
 /* One Manager.ListVgpus call: fills the vgpu fields of m's VF devices (the
  * strings borrowed from the reply, which m keeps). */
 int model_fetch_vgpus(Context *c, Model *m, const char *parent);
+/* One Manager.ListVfNetwork call: fills the vf_* fields of m's VF devices. */
+int model_fetch_vf_network(Context *c, Model *m, const char *parent);
 int model_parse_device_list(Model *m, sd_bus_message *reply);
 /* Reads a GetManagedObjects reply into m (which keeps no reference: the
  * caller keeps reply alive as long as m). -EPROTO (printed) when a known
@@ -343,6 +352,11 @@ typedef struct Options {
         uint32_t numvfs;        /* --numvfs */
         bool numvfs_set;
         int autoprobe;          /* --autoprobe: 1, 0; -1 not given */
+        const char *vf_mac;     /* --vf-mac, checked by siovd */
+        uint32_t vf_vlan, vf_qos; /* --vf-vlan ID[,QOS], when OPT_VF_VLAN */
+        bool vf_vlan_set, vf_qos_set;
+        int vf_spoofchk, vf_trust; /* --vf-spoofchk, --vf-trust: 1, 0; -1 not given */
+        const char *vf_link_state; /* --vf-link-state, checked by siovd */
         char uuid_buf[SIOV_UUID_STRING_MAX];
 } Options;
 

@@ -424,6 +424,21 @@ static char *device_details(const Device *d) {
                         fprintf(f, "%svgpu=none(%zu creatable)", sep, d->n_vgpu_types);
                 sep = " ";
         }
+        if (d->vf_net) {
+                if (!isempty(d->vf_mac))
+                        fprintf(f, "%smac=%s", sep, d->vf_mac);
+                if (d->vf_vlan > 0)
+                        fprintf(f, " vlan=%u", d->vf_vlan);
+                if (d->vf_vlan > 0 && d->vf_qos > 0)
+                        fprintf(f, ",qos=%u", d->vf_qos);
+                if (!isempty(d->vf_link_state))
+                        fprintf(f, " link=%s", d->vf_link_state);
+                if (!isempty(d->vf_spoofchk))
+                        fprintf(f, " spoofchk=%s", d->vf_spoofchk);
+                if (!isempty(d->vf_trust))
+                        fprintf(f, " trust=%s", d->vf_trust);
+                sep = " ";
+        }
         if (d->autostart) {
                 fprintf(f, "%sautostart", sep);
                 sep = " ";
@@ -465,6 +480,8 @@ int verb_list(Context *c, const Options *o, int argc, char **argv) {
         for (size_t i = 0; i < m->n_devices; i++)
                 if (streq(m->devices[i].kind, "vf")) {
                         r = model_fetch_vgpus(c, m, o->parent);
+                        if (r >= 0)
+                                r = model_fetch_vf_network(c, m, o->parent);
                         if (r < 0)
                                 return r;
                         break;

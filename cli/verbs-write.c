@@ -215,6 +215,34 @@ static int append_create_options(sd_bus_message *m, const Options *o, bool defin
                 if (r < 0)
                         return r;
         }
+        /* A VF's network settings: siovd checks the values. */
+        if (o->vf_mac) {
+                r = sd_bus_message_append(m, "{sv}", "vf_mac", "s", o->vf_mac);
+                if (r < 0)
+                        return r;
+        }
+        if (o->vf_vlan_set) {
+                r = sd_bus_message_append(m, "{sv}", "vf_vlan", "u", o->vf_vlan);
+                if (r >= 0 && o->vf_qos_set)
+                        r = sd_bus_message_append(m, "{sv}", "vf_qos", "u", o->vf_qos);
+                if (r < 0)
+                        return r;
+        }
+        if (o->vf_spoofchk >= 0) {
+                r = sd_bus_message_append(m, "{sv}", "vf_spoofchk", "b", o->vf_spoofchk);
+                if (r < 0)
+                        return r;
+        }
+        if (o->vf_trust >= 0) {
+                r = sd_bus_message_append(m, "{sv}", "vf_trust", "b", o->vf_trust);
+                if (r < 0)
+                        return r;
+        }
+        if (o->vf_link_state) {
+                r = sd_bus_message_append(m, "{sv}", "vf_link_state", "s", o->vf_link_state);
+                if (r < 0)
+                        return r;
+        }
         return sd_bus_message_close_container(m);
 }
 

@@ -50,10 +50,67 @@ int bus_read_attrs(sd_bus_message *m, LifecycleAttr **ret, size_t *n, sd_bus_err
         return 0;
 }
 
+/* One vf_* option into n, checked: the error names the option and the
+ * values it takes. */
+static int read_vf_net_option(sd_bus_message *m, const char *key, const char *contents, struct siov_vf_net *n,
+                              sd_bus_error *error) {
+        bool is_bool = STR_IN_SET(key, "vf_spoofchk", "vf_trust");
+        bool is_u32 = STR_IN_SET(key, "vf_vlan", "vf_qos");
+        const char *want = is_bool ? "b" : is_u32 ? "u" : "s", *s = NULL;
+        uint32_t u = 0;
+        int b = 0, r;
+
+        if (!streq(contents, want))
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "option '%s' must be of type %s", key,
+                                         want);
+        if (is_bool)
+                r = sd_bus_message_read(m, "v", "b", &b);
+        else if (is_u32)
+                r = sd_bus_message_read(m, "v", "u", &u);
+        else
+                r = sd_bus_message_read(m, "v", "s", &s);
+        if (r < 0)
+                return r;
+        if (streq(key, "vf_mac")) {
+                r = siov_vf_mac_parse(s, n->mac);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                                 r == -EDOM ? "option 'vf_mac': %.32s is a multicast address; a VF's "
+                                                              "MAC is unicast" :
+                                                 "option 'vf_mac': '%.32s' is not a MAC address (aa:bb:cc:dd:ee:ff)", s);
+                n->has_mac = true;
+        } else if (streq(key, "vf_vlan")) {
+                if (u > SIOV_VF_VLAN_MAX)
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                                 "option 'vf_vlan': %u is not a VLAN id (0-%d; 0 removes the VLAN)",
+                                                 u, SIOV_VF_VLAN_MAX);
+                n->has_vlan = true;
+                n->vlan = (uint16_t) u;
+        } else if (streq(key, "vf_qos")) {
+                if (u > SIOV_VF_QOS_MAX)
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                                 "option 'vf_qos': %u is not an 802.1p priority (0-%d)", u,
+                                                 SIOV_VF_QOS_MAX);
+                n->qos = (uint8_t) u;
+        } else if (streq(key, "vf_spoofchk"))
+                n->spoofchk = b ? 1 : 0;
+        else if (streq(key, "vf_trust"))
+                n->trust = b ? 1 : 0;
+        else {
+                r = siov_vf_link_state_from_string(s);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                                 "option 'vf_link_state': '%.32s' is not auto, enable or disable", s);
+                n->link_state = (int8_t) r;
+        }
+        return 0;
+}
+
 int bus_read_options(sd_bus_message *m, const char * const *allowed, LifecycleOptions *o, sd_bus_error *error) {
         int r;
 
         *o = (LifecycleOptions) {};
+        siov_vf_net_init(&o->vf_net);
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -118,6 +175,11 @@ int bus_read_options(sd_bus_message *m, const char * const *allowed, LifecycleOp
                         r = sd_bus_message_exit_container(m);
                         if (r < 0)
                                 goto fail;
+                } else if (STR_IN_SET(key, "vf_mac", "vf_vlan", "vf_qos", "vf_spoofchk", "vf_trust", "vf_link_state")) {
+                        r = read_vf_net_option(m, key, contents, &o->vf_net, error);
+                        if (r < 0)
+                                goto fail;
+                        o->vf_net_set = true;
                 }
 #undef WANT
                 r = sd_bus_message_exit_container(m);
@@ -127,6 +189,16 @@ int bus_read_options(sd_bus_message *m, const char * const *allowed, LifecycleOp
         r = sd_bus_message_exit_container(m);
         if (r < 0)
                 goto fail;
+        if (o->vf_net_set && !o->vf_net.has_vlan && o->vf_net.qos) {
+                r = sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                      "option 'vf_qos' is the priority of a VLAN: give 'vf_vlan' too");
+                goto fail;
+        }
+        if (o->vf_net_set && o->vf_net.has_vlan && o->vf_net.vlan == 0 && o->vf_net.qos) {
+                r = sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                      "option 'vf_qos' needs a VLAN other than 0");
+                goto fail;
+        }
         return 0;
 fail:
         free((void *) o->attrs);

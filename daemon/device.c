@@ -10,6 +10,7 @@
 #include "log.h"
 #include "parent.h"
 #include "siov-names.h"
+#include "sriov-net.h"
 
 const char *device_kind_to_string(DeviceKind k) {
         return k == DEVICE_KIND_VF ? "vf" : "mdev";
@@ -347,4 +348,56 @@ void device_remove(Device *d) {
         manager_emit_removed(d->manager, d->path);
         hashmap_remove(d->manager->devices, d->uuid);
         device_free(d);
+}
+
+static const VfNetState *device_vf_net(const Device *d) {
+        const struct siov_vf *vf = device_get_vf(d);
+
+        if (!vf)
+                return NULL;
+        return parent_vf_net_state(hashmap_get(d->manager->parents, siov_parent_get_name(d->pf)),
+                                   siov_vf_get_index(vf));
+}
+
+MacBuf device_get_vf_mac(const Device *d) {
+        const VfNetState *s = device_vf_net(d);
+        MacBuf b = {};
+
+        if (s && s->has_mac)
+                siov_vf_mac_format(s->mac, b.s);
+        return b;
+}
+
+uint32_t device_get_vf_vlan(const Device *d) {
+        const VfNetState *s = device_vf_net(d);
+
+        return s && s->has_vlan ? s->vlan : 0;
+}
+
+uint32_t device_get_vf_qos(const Device *d) {
+        const VfNetState *s = device_vf_net(d);
+
+        return s && s->has_vlan ? s->qos : 0;
+}
+
+const char *device_get_vf_link_state(const Device *d) {
+        const VfNetState *s = device_vf_net(d);
+
+        return s ? strempty(siov_vf_link_state_to_string(s->link_state)) : "";
+}
+
+static const char *onoff(int v) {
+        return v < 0 ? "" : v ? "on" : "off";
+}
+
+const char *device_get_vf_spoofchk(const Device *d) {
+        const VfNetState *s = device_vf_net(d);
+
+        return s ? onoff(s->spoofchk) : "";
+}
+
+const char *device_get_vf_trust(const Device *d) {
+        const VfNetState *s = device_vf_net(d);
+
+        return s ? onoff(s->trust) : "";
 }

@@ -62,7 +62,26 @@ struct Device {
         X(Migratable, BOOL,  EMITS_CHANGE, device_get_migratable(o))                            \
         X(VgpuType,   U32,   EMITS_CHANGE, siov_vf_get_vgpu_current(device_get_vf(o)))          \
         X(VgpuCreatableTypes, VGPU, EMITS_CHANGE, device_get_vf(o))                            \
-        X(HolderPID,  U32,   EMITS_CHANGE, (uint32_t) device_get_holder(o))
+        X(HolderPID,  U32,   EMITS_CHANGE, (uint32_t) device_get_holder(o))                     \
+        X(VfMac,      MAC,   EMITS_CHANGE, device_get_vf_mac(o))                                \
+        X(VfVlan,     U32,   EMITS_CHANGE, device_get_vf_vlan(o))                               \
+        X(VfQos,      U32,   EMITS_CHANGE, device_get_vf_qos(o))                                \
+        X(VfLinkState, STR,  EMITS_CHANGE, device_get_vf_link_state(o))                         \
+        X(VfSpoofCheck, STR, EMITS_CHANGE, device_get_vf_spoofchk(o))                           \
+        X(VfTrust,    STR,   EMITS_CHANGE, device_get_vf_trust(o))
+/* The rows a PF's report of its VFs feeds (parent_vf_net_refresh). */
+#define DEVICE_VF_NET_PROPERTY_NAMES                                                            \
+        (char *) "VfMac", (char *) "VfVlan", (char *) "VfQos", (char *) "VfLinkState",          \
+        (char *) "VfSpoofCheck", (char *) "VfTrust"
+
+/* A VF's MAC address as its PF reports it ("" when not reported). */
+typedef struct MacBuf {
+        char s[SIOV_VF_MAC_STRING_MAX];
+} MacBuf;
+#define BUS_KIND_MAC_TYPE               MacBuf
+#define BUS_KIND_MAC_SIG                "s"
+#define BUS_KIND_MAC_EQUAL(a, b)        streq((a).s, (b).s)
+#define BUS_KIND_MAC_APPEND(m, v)       sd_bus_message_append_basic((m), 's', (v).s)
 
 /* The attributes of the device's spec: a(ss) in order. */
 #define BUS_KIND_ATTRS_TYPE             const struct siov_definition *
@@ -130,6 +149,15 @@ bool device_get_host_used(const Device *d);
 bool device_get_migratable(const Device *d);    /* an active mdev offering VFIO migration */
 char * const *device_get_netdevs(const Device *d);
 const char *device_kind_to_string(DeviceKind k);
+/* A VF's network state as its PF's driver reports it (rtnetlink, read
+ * lazily per PF): "" / 0 when unknown, not a VF, or the PF has no netdev.
+ * Link state "auto", "enable", "disable"; spoofchk and trust "on", "off". */
+MacBuf device_get_vf_mac(const Device *d);
+uint32_t device_get_vf_vlan(const Device *d);
+uint32_t device_get_vf_qos(const Device *d);
+const char *device_get_vf_link_state(const Device *d);
+const char *device_get_vf_spoofchk(const Device *d);
+const char *device_get_vf_trust(const Device *d);
 
 /* device-dbus.c */
 extern const BusObjectImplementation device_object;

@@ -29,6 +29,7 @@
 #include "siov-errors.h"
 #include "siov-names.h"
 #include "sriov.h"
+#include "sriov-net.h"
 #include "sysfs-queue.h"
 #include "vm.h"
 
@@ -160,6 +161,10 @@ typedef struct KernelOp {
         char type[256];
         char address[64];
         struct siov_definition *spec;   /* create: a private copy, read by the worker */
+        /* VF bind: network settings set on the PF first (none: all unset). */
+        struct siov_vf_net vf_net;
+        uint32_t vf_index;
+        const VfNetTransport *transport;
         bool attr_failed;
         int rollback_r;
         char *rollback_msg;
@@ -173,6 +178,21 @@ static const char * const kernel_op_what[] = {
         [KERNEL_OP_VF_BIND] = "bound to VFIO",
         [KERNEL_OP_VF_RELEASE] = "released",
 };
+
+/* A VF's network settings, on its PF through rtnetlink (sriov-net.c):
+ * quick, but in the worker with the bind that follows. */
+static int vf_bind_apply_net(struct siov_ctx *ctx, const char *pf, KernelOp *k, char **msg) {
+        _cleanup_free_ char *ifname = NULL;
+        int r;
+
+        r = siov_pf_get_netdev(ctx, pf, &ifname);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return asprintf(msg, "PF %s has no netdev: the network settings of VF %u cannot be set", pf,
+                                k->vf_index) < 0 ? -ENOMEM : -ENODEV;
+        return vf_net_apply(k->transport, pf, ifname, k->vf_index, &k->vf_net, msg);
+}
 
 static int kernel_op_work(struct siov_ctx *ctx, SysfsJob *j) {
         KernelOp *k = j->userdata;
@@ -200,6 +220,12 @@ static int kernel_op_work(struct siov_ctx *ctx, SysfsJob *j) {
         case KERNEL_OP_REMOVE:
                 return siov_mdev_remove(ctx, uuid, &j->msg);
         case KERNEL_OP_VF_BIND:
+                /* The settings first: once on VFIO the VF may be a VM's. */
+                if (siov_vf_net_is_set(&k->vf_net)) {
+                        r = vf_bind_apply_net(ctx, j->parent, k, &j->msg);
+                        if (r < 0)
+                                return r;
+                }
                 return siov_vf_bind_vfio(ctx, k->address, &j->msg);
         case KERNEL_OP_VF_RELEASE:
                 return siov_vf_release(ctx, k->address, &j->msg);
@@ -269,6 +295,9 @@ static int kernel_op_finish(Manager *m, KernelOp *k, SysfsJob *j, sd_bus_error *
                 return 0;
         case KERNEL_OP_VF_BIND:
         case KERNEL_OP_VF_RELEASE:
+                /* Settings may have changed even when the bind failed. */
+                if (siov_vf_net_is_set(&k->vf_net))
+                        parent_vf_net_refresh(hashmap_get(m->parents, parent));
                 manager_refresh_parent(m, parent);
                 return r < 0 ? kernel_error(error, r, j->msg, NULL) : 0;
         }
@@ -366,8 +395,10 @@ static int kernel_op_submit(Manager *m, KernelOp *k, const char *parent, const c
 static KernelOp *kernel_op_new(KernelOpKind kind, kernel_then_t then, void *userdata) {
         KernelOp *k = calloc(1, sizeof(*k));
 
-        if (k)
+        if (k) {
                 *k = (KernelOp) { .kind = kind, .then = then, .userdata = userdata };
+                siov_vf_net_init(&k->vf_net);
+        }
         return k;
 }
 
@@ -401,6 +432,17 @@ static int materialize(Manager *m, const struct siov_definition *spec, kernel_th
                 if (!k)
                         return -ENOMEM;
                 snprintf(k->address, sizeof(k->address), "%s", siov_vf_get_address(device_get_vf(d)));
+                if (siov_definition_get_vf_net(spec, &k->vf_net)) {
+                        if (!parent_get_pf_netdev(p)) {
+                                kernel_op_free(k);
+                                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                                         "device %s has network settings but PF %s has no netdev "
+                                                         "(driver %s)", uuid, parent,
+                                                         strempty(siov_parent_get_driver(p->snap)));
+                        }
+                        k->vf_index = siov_vf_get_index(device_get_vf(d));
+                        k->transport = m->vf_net_transport;
+                }
                 return kernel_op_submit(m, k, parent, uuid, error);
         }
 
@@ -485,6 +527,18 @@ static int spec_new(const char *uuid, const char *parent, const char *type, cons
                         return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, VM_NAME_INVALID_MESSAGE);
                 }
         }
+        if (o->vf_net_set) {
+                _cleanup_free_ char *why = NULL;
+
+                r = siov_vf_net_check(&o->vf_net, &why);
+                if (r >= 0)
+                        r = siov_definition_set_vf_net(spec, &o->vf_net);
+                if (r < 0) {
+                        siov_definition_unref(spec);
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "%s",
+                                                 why ?: "network settings (vf_*) are for VFs only (type vf)");
+                }
+        }
         *ret = spec;
         return 0;
 }
@@ -528,6 +582,18 @@ static Device *pick_vf(Manager *m, Parent *p) {
                         best = d;
         }
         return best;
+}
+
+void lifecycle_vf_candidate(Manager *m, const char *parent, const char *type, char buf[static 16]) {
+        Parent *p = isempty(parent) ? NULL : hashmap_get(m->parents, parent);
+        Device *vf;
+
+        buf[0] = '\0';
+        if (!p || !streq(strempty(type), SIOV_VF_TYPE_ID))
+                return;
+        vf = pick_vf(m, p);
+        if (vf)
+                snprintf(buf, 16, "%u", siov_vf_get_index(device_get_vf(vf)));
 }
 
 static void device_hostdev(const Device *d, VmHostdev *h) {
@@ -707,8 +773,21 @@ int lifecycle_create(Manager *m, const char *parent, const char *type, const cha
                                                  "a VF's UUID is derived from its PF and index; do not give one");
                 if (!vf)
                         return siov_error_no_capacity(m, p, type_id, error);
+                if (o->vf_net_set && !vf_net_supported())
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                                 "this siovd was built without libnl: it cannot set the network "
+                                                 "settings (vf_*) of a VF");
+                if (o->vf_net_set && !parent_get_pf_netdev(p))
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                                 "PF %s has no netdev (driver %s): network settings (vf_*) are for "
+                                                 "the VFs of a network PF", p->name,
+                                                 strempty(siov_parent_get_driver(p->snap)));
                 snprintf(id, sizeof(id), "%s", vf->uuid);
         } else {
+                if (o->vf_net_set)
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                                 "network settings (vf_*) are for VFs only (type vf), not %s",
+                                                 type_id);
                 r = pick_uuid(m, uuid, id, error);
                 if (r < 0)
                         return r;

@@ -19,6 +19,10 @@ typedef struct LifecycleOptions {
         const LifecycleAttr *attrs;     /* written in order after create */
         size_t n_attrs;
         bool autostart_set, attrs_set;  /* given at all (for Modify) */
+        /* A VF's network settings (vf_mac, vf_vlan, …), applied on its PF
+         * before it goes to VFIO; only when vf_net_set. */
+        struct siov_vf_net vf_net;
+        bool vf_net_set;
 } LifecycleOptions;
 
 /* A sysfs write under way for a device (m->pending, keyed by uuid). */
@@ -49,6 +53,10 @@ typedef struct LifecycleDone {
  * (ties by name; NULL if none offers it). */
 int lifecycle_resolve(Manager *m, const char *parent, const char *type,
                       Parent **ret_parent, const char **ret_type, sd_bus_error *error);
+
+/* For polkit's details: the index of the VF a create of type on parent
+ * would take now, as a string ("" when not a VF create or none is free). */
+void lifecycle_vf_candidate(Manager *m, const char *parent, const char *type, char buf[static 16]);
 
 int lifecycle_create(Manager *m, const char *parent, const char *type, const char *uuid,
                      const LifecycleOptions *o, LifecycleDone done, sd_bus_error *error);

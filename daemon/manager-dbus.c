@@ -425,7 +425,9 @@ static int read_strings(sd_bus_message *message, size_t n, const char **ret, sd_
 }
 
 static int method_create_or_define(sd_bus_message *message, Manager *m, bool define, sd_bus_error *error) {
-        static const char * const create_options[] = { "persistent", "autostart", "attrs", "vm", "force", NULL };
+        static const char * const create_options[] = { "persistent", "autostart", "attrs", "vm", "force",
+                                                        "vf_mac", "vf_vlan", "vf_qos", "vf_spoofchk", "vf_trust",
+                                                        "vf_link_state", NULL };
         static const char * const define_options[] = { "autostart", "attrs", "vm", NULL };
         LifecycleOptions o = {};
         const char *a[3];
@@ -445,8 +447,27 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
                         !define && (o.persistent || o.autostart) ? SIOV_POLKIT_DEFINE : NULL,
                         !isempty(o.vm) ? SIOV_POLKIT_ASSIGN : NULL,
                 };
-                /* What the call is about, for narrower polkit rules. */
-                const char *details[] = { "parent", a[0], "type", a[1], "uuid", a[2], "vm", strempty(o.vm), NULL };
+                char vf[16] = "", mac[SIOV_VF_MAC_STRING_MAX] = "", vlan[16] = "", qos[16] = "";
+
+                /* What the call is about, for narrower polkit rules; a VF's
+                 * network settings each by name ("" when not given). */
+                if (o.vf_net_set) {
+                        lifecycle_vf_candidate(m, a[0], a[1], vf);
+                        if (o.vf_net.has_mac)
+                                siov_vf_mac_format(o.vf_net.mac, mac);
+                        if (o.vf_net.has_vlan) {
+                                snprintf(vlan, sizeof(vlan), "%u", o.vf_net.vlan);
+                                snprintf(qos, sizeof(qos), "%u", o.vf_net.qos);
+                        }
+                }
+                const char *details[] = {
+                        "parent", a[0], "type", a[1], "uuid", a[2], "vm", strempty(o.vm),
+                        "vf", vf, "vf_mac", mac, "vf_vlan", vlan, "vf_qos", qos,
+                        "vf_spoofchk", o.vf_net.spoofchk < 0 ? "" : o.vf_net.spoofchk ? "on" : "off",
+                        "vf_trust", o.vf_net.trust < 0 ? "" : o.vf_net.trust ? "on" : "off",
+                        "vf_link_state", strempty(siov_vf_link_state_to_string(o.vf_net.link_state)),
+                        NULL,
+                };
                 r = bus_verify_actions(message, m, actions, ELEMENTSOF(actions), details, error);
                 if (r <= 0) {
                         free((void *) o.attrs);
@@ -743,6 +764,44 @@ static int method_list_vgpus(sd_bus_message *message, void *userdata, sd_bus_err
         return sd_bus_send(NULL, reply, NULL);
 }
 
+/* The network state of the VFs of PFs with a netdev, as their drivers
+ * report it (one RTM_GETLINK per PF, cached: parent_vf_net_state). */
+static int method_list_vf_network(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        const char *parent;
+        Device *d;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &parent);
+        if (r < 0)
+                return r;
+        if (!isempty(parent) && !hashmap_get(m->parents, parent))
+                return siov_error_no_such_parent(m, parent, error);
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(ssuusss)");
+        if (r < 0)
+                return r;
+        HASHMAP_FOREACH(d, m->devices, i) {
+                Parent *p;
+
+                if (d->kind != DEVICE_KIND_VF || !device_get_vf(d) ||
+                    (!isempty(parent) && !streq(device_get_parent(d), parent)))
+                        continue;
+                p = hashmap_get(m->parents, device_get_parent(d));
+                if (!p || !parent_get_pf_netdev(p))
+                        continue;
+                r = sd_bus_message_append(reply, "(ssuusss)", d->uuid, device_get_vf_mac(d).s,
+                                          device_get_vf_vlan(d), device_get_vf_qos(d), device_get_vf_link_state(d),
+                                          device_get_vf_spoofchk(d), device_get_vf_trust(d));
+                if (r < 0)
+                        return r;
+        }
+        return bus_reply_close_and_send(reply);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -778,6 +837,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", parent),
                                 SD_BUS_RESULT("a(sua(us))", vgpus),
                                 method_list_vgpus, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListVfNetwork",
+                                SD_BUS_ARGS("s", parent),
+                                SD_BUS_RESULT("a(ssuusss)", vfs),
+                                method_list_vf_network, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListParentConfigs",
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(siiss)", configs),

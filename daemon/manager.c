@@ -5,6 +5,7 @@
 #include <string.h>
 #include <libudev.h>
 
+#include "sriov-net.h"
 #include "definitions.h"
 #include "device.h"
 #include "lifecycle.h"
@@ -27,6 +28,7 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
                 return -ENOMEM;
         m->uevent_source = source;
         m->max_reply_size = SIOV_REPLY_SIZE_MAX;
+        m->vf_net_transport = &vf_net_kernel_transport;
         m->definitions_dir = strdup(definitions_dir);
         if (!m->definitions_dir)
                 return -ENOMEM;

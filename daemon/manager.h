@@ -95,6 +95,8 @@ struct Manager {
         bool exported;
 
         char *idxd_problem;     /* last reported reason idxd devices are not read */
+        /* rtnetlink for VF network settings: the kernel's, or a test's. */
+        const struct VfNetTransport *vf_net_transport;
 };
 
 int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_dir, UeventSource source);

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "parent.h"
 #include "sriov.h"
+#include "sriov-net.h"
 #include "siov-names.h"
 
 static Type *type_free(Type *t) {
@@ -305,10 +306,82 @@ Parent *parent_free(Parent *p) {
                 type_free(p->types[i]);
         free(p->types);
         siov_parent_unref(p->snap);
+        free(p->vf_net);
         free(p->name);
         free(p->path);
         free(p);
         return NULL;
+}
+
+const char *parent_get_pf_netdev(const Parent *p) {
+        char * const *all = siov_parent_get_netdevs(p->snap);
+
+        /* The parent's list holds its VFs' netdevs too. */
+        for (char * const *n = all; n && *n; n++) {
+                bool of_vf = false;
+
+                for (size_t i = 0; i < siov_parent_get_n_vfs(p->snap) && !of_vf; i++)
+                        of_vf = strv_contains_const((const char * const *) siov_vf_get_netdevs(siov_parent_get_vf(p->snap, i)), *n);
+                if (!of_vf)
+                        return *n;
+        }
+        return NULL;
+}
+
+static int parent_vf_net_read(Parent *p, VfNetState **ret, size_t *ret_n) {
+        _cleanup_free_ char *msg = NULL;
+        const char *ifname = parent_get_pf_netdev(p);
+        int r;
+
+        *ret = NULL;
+        *ret_n = 0;
+        if (!ifname || !vf_net_supported() || siov_parent_get_n_vfs(p->snap) == 0)
+                return 0;
+        r = vf_net_read(p->manager->vf_net_transport, p->name, ifname, ret, ret_n, &msg);
+        if (r < 0)
+                log_debug("Cannot read the VF network settings of %s: %s", p->name, msg ?: strerror(-r));
+        return r;
+}
+
+const VfNetState *parent_vf_net_state(Parent *p, uint32_t vf) {
+        if (!p)
+                return NULL;
+        /* Read when first asked: PFs without a netdev (NVMe, GPUs) and
+         * clients that never look cost nothing. */
+        if (!p->vf_net_valid) {
+                p->vf_net = mfree(p->vf_net);
+                (void) parent_vf_net_read(p, &p->vf_net, &p->n_vf_net);
+                p->vf_net_valid = true;
+        }
+        return vf_net_find(p->vf_net, p->n_vf_net, vf);
+}
+
+static bool vf_net_state_equal(const VfNetState *a, const VfNetState *b) {
+        if (!a || !b)
+                return a == b;
+        return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+void parent_vf_net_refresh(Parent *p) {
+        static char *const names[] = { DEVICE_VF_NET_PROPERTY_NAMES, NULL };
+        _cleanup_free_ VfNetState *old = NULL;
+        size_t n_old;
+
+        if (!p || !p->vf_net_valid)
+                return;
+        old = TAKE_PTR(p->vf_net);
+        n_old = p->n_vf_net;
+        p->n_vf_net = 0;
+        (void) parent_vf_net_read(p, &p->vf_net, &p->n_vf_net);
+        for (size_t i = 0; i < siov_parent_get_n_vfs(p->snap); i++) {
+                const struct siov_vf *vf = siov_parent_get_vf(p->snap, i);
+                uint32_t idx = siov_vf_get_index(vf);
+                Device *d = hashmap_get(p->manager->devices, siov_vf_get_uuid(vf));
+
+                if (d && d->kind == DEVICE_KIND_VF &&
+                    !vf_net_state_equal(vf_net_find(old, n_old, idx), vf_net_find(p->vf_net, p->n_vf_net, idx)))
+                        manager_emit_changed(p->manager, d->path, SIOV_DBUS_DEVICE_INTERFACE, (char **) names);
+        }
 }
 
 int parent_update(Parent *p, struct siov_parent *snap) {
@@ -378,6 +451,9 @@ int parent_update(Parent *p, struct siov_parent *snap) {
                         manager_emit_changed(m, kept[i]->path, SIOV_DBUS_TYPE_INTERFACE, (char **) changed);
         }
         parent_sync_vfs(p, old);
+        /* A VF's MAC or link state changes without a uevent of the PF;
+         * whenever the PF changes, they are asked again (if anyone asked). */
+        parent_vf_net_refresh(p);
 
         free(before);
         free(kept);

@@ -15,6 +15,12 @@ struct Parent {
         struct siov_parent *snap;
         Type **types;           /* sorted by id */
         size_t n_types;
+        /* Its VFs' network settings as the PF's driver reports them
+         * (sriov-net.c): read when first asked, again when the PF
+         * changes or siovd set some. */
+        struct VfNetState *vf_net;
+        size_t n_vf_net;
+        bool vf_net_valid;
 };
 
 typedef enum TypeKind {
@@ -146,3 +152,12 @@ size_t parent_reply_size(Parent *p);
 #define TYPE_RECORD_SIGNATURE "ossssssuss"
 int parent_append_record(Parent *p, sd_bus_message *m);
 int type_append_record(Type *t, sd_bus_message *m);
+
+/* The netdev of PF p from its snapshot (its own, not its VFs'), or NULL. */
+const char *parent_get_pf_netdev(const Parent *p);
+/* VF vf's network state as the PF's driver reports it (read on first use),
+ * or NULL: not reported, no netdev, no libnl. */
+const struct VfNetState *parent_vf_net_state(Parent *p, uint32_t vf);
+/* Asks the PF again if it was asked before, and signals the VFs whose
+ * state changed. */
+void parent_vf_net_refresh(Parent *p);
