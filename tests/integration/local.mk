@@ -30,6 +30,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-definitions.sh \
 	tests/integration/test-definitions-random.sh \
 	tests/integration/test-sriov.sh \
+	tests/integration/test-sriov-net.sh \
 	tests/integration/test-hostile.sh \
 	tests/integration/test-limits.sh \
 	tests/integration/test-migration.sh \
