@@ -136,6 +136,7 @@ org.siov1.define|import-mdevctl $MDEVCTL_DIR
 org.siov1.manage|provision siov0
 org.siov1.manage|sriov $PF --numvfs 1
 org.siov1.manage|sriov $PF --autoprobe=no
+org.siov1.manage|create -t vf -p $PF --vf-mac 02:00:00:00:00:01 --vf-vlan 10,2 --vf-trust on --vf-link-state enable
 EOF
 
 # Raw calls: the error's name, for every mutating method of the XML.
@@ -148,6 +149,7 @@ while IFS='|' read -r action path member sig args; do
         esac
 done <<EOF
 org.siov1.manage|/org/siov1|org.siov1.Manager.CreateDevice|sssa{sv}|["siov0", "idxd-1dwq", "", {}]
+org.siov1.manage|/org/siov1|org.siov1.Manager.CreateDevice|sssa{sv}|["$PF", "vf", "", {"vf_mac": "02:00:00:00:00:01", "vf_spoofchk": false}]
 org.siov1.manage|/org/siov1|org.siov1.Manager.CreateDevice|sssa{sv}|["", "1dwq", "$U_NEW", {"persistent": true, "autostart": true}]
 org.siov1.define|/org/siov1|org.siov1.Manager.DefineDevice|sssa{sv}|["siov0", "idxd-1dwq", "$U_NEW", {}]
 org.siov1.define|/org/siov1|org.siov1.Manager.ImportMdevctl|s|["$MDEVCTL_DIR"]
@@ -164,7 +166,7 @@ org.siov1.manage|$PF_PATH|org.siov1.Parent.SetAutoprobe|ba{sv}|[false, {}]
 EOF
 # Every mutating method of the published interfaces was called above.
 while read -r iface member; do
-        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices ListParents ListTypes GetStatus Rescan SetNumVFs SetAutoprobe ListParentConfigs CheckMigration ListVgpus " in
+        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices ListParents ListTypes GetStatus Rescan SetNumVFs SetAutoprobe ListParentConfigs CheckMigration ListVgpus ListVfNetwork " in
         *" $member "*) ;;
         *) fail "test covers $iface.$member" "a method this test does not call";;
         esac
@@ -195,6 +197,9 @@ OK*) pass "user: ListDevices";; *) fail "user: ListDevices";;
 esac
 case $(raw_call user /org/siov1 org.siov1.Manager.ListVgpus s '[""]') in
 OK*) pass "user: ListVgpus (a read)";; *) fail "user: ListVgpus (a read)";;
+esac
+case $(raw_call user /org/siov1 org.siov1.Manager.ListVfNetwork s '[""]') in
+OK*) pass "user: ListVfNetwork (a read)";; *) fail "user: ListVfNetwork (a read)";;
 esac
 case $(raw_call user /org/siov1 org.siov1.Manager.ListParentConfigs "" '[]') in
 OK*) pass "user: ListParentConfigs (a read)";; *) fail "user: ListParentConfigs (a read)";;
@@ -271,6 +276,32 @@ check_eq "manage only: plain create works" "0 $U_NEW" "$rc $(tail -n 1 <<<"$out"
 out=$(usiovctl modify "$U_DEF" --autostart 2>&1); rc=$?
 [ $rc -eq 5 ] && pass "manage only: modify still refused (define)" || fail "manage only: modify still refused" "exit $rc: $out"
 check "manage only: destroy $U_NEW" usiovctl destroy "$U_NEW"
+# A VF's network settings reach polkit as details: a rule may refuse a
+# trusted VF, or one on another VLAN, and let the rest through.
+pk_add_rule 30-no-trusted-vfs.rules "
+polkit.addRule(function(action, subject) {
+    if (action.id == 'org.siov1.manage' && (action.lookup('vf_trust') == 'on' ||
+        (action.lookup('vf_vlan') != '' && action.lookup('vf_vlan') != '10') ||
+        action.lookup('vf_mac') == '02:00:00:00:00:66'))
+        return polkit.Result.NO;
+});"
+pk_polkitd_stop && pk_polkitd_start || { it_summary; exit 1; }
+before=$(snapshot)
+for args in "--vf-trust on" "--vf-vlan 20" "--vf-mac 02:00:00:00:00:66"; do
+        out=$(usiovctl create -t vf -p $PF $args 2>&1); rc=$?
+        if [ $rc -eq 5 ] && grep -q org.siov1.manage <<<"$out"; then
+                pass "a rule on the details refuses create $args"
+        else
+                fail "a rule on the details refuses create $args" "exit $rc: $out"
+        fi
+done
+# Let through by the rule, then refused by siovd itself (this PF has no
+# free VF here): the details were what polkit judged.
+out=$(usiovctl create -t vf -p $PF --vf-trust off --vf-vlan 10,1 2>&1); rc=$?
+check_eq "the same rule lets --vf-trust off --vf-vlan 10,1 through (then siovd's own refusal)" "6 no" \
+        "$rc $(grep -q "org.siov1.manage" <<<"$out" && echo yes || echo no)"
+check_eq "details: nothing changed" "$before" "$(snapshot)"
+rm -f "$PK_DIR/rules.d/30-no-trusted-vfs.rules"
 rm -f "$PK_DIR/rules.d/40-manage-only.rules"
 
 # --- 3. the example rule, user in group siov --------------------------------
