@@ -115,7 +115,7 @@ int vf_net_build_set(int ifindex, uint32_t vf, const struct siov_vf_net *s, stru
                  * every driver with ndo_set_vf_vlan takes. */
                 vl->vlans[0] = (nl_vf_vlan_info_t) { .vf_vlan = s->vlan, .vf_vlan_qos = s->qos,
                                                      .vf_vlan_proto = ETH_P_8021Q };
-                rtnl_link_vf_set_vlans(v, vl);
+                rtnl_link_vf_set_vlans(v, vl);  /* takes its own reference */
                 rtnl_link_vf_vlan_put(vl);
         }
         if (s->spoofchk >= 0)
@@ -214,10 +214,14 @@ int vf_net_parse_link(struct nl_msg *reply, VfNetState **ret, size_t *ret_n) {
                         memcpy(s->mac, nl_addr_get_binary_addr(a), sizeof(s->mac));
                         s->has_mac = true;
                 }
-                if (rtnl_link_vf_get_vlans(v, &vl) >= 0 && vl && vl->size > 0) {
-                        s->has_vlan = true;
-                        s->vlan = (uint16_t) vl->vlans[0].vf_vlan;
-                        s->qos = (uint8_t) vl->vlans[0].vf_vlan_qos;
+                /* A reference of ours (libnl counts it). */
+                if (rtnl_link_vf_get_vlans(v, &vl) >= 0 && vl) {
+                        if (vl->size > 0) {
+                                s->has_vlan = true;
+                                s->vlan = (uint16_t) vl->vlans[0].vf_vlan;
+                                s->qos = (uint8_t) vl->vlans[0].vf_vlan_qos;
+                        }
+                        rtnl_link_vf_vlan_put(vl);
                 }
                 if (rtnl_link_vf_get_spoofchk(v, &u) >= 0)
                         s->spoofchk = u ? 1 : 0;
