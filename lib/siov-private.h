@@ -294,6 +294,9 @@ struct siov_definition {
         struct json_object *extra;      /* unknown keys in file order, or NULL */
 };
 
+/* The value of a hex digit, or -1 (also for NUL). */
+int siov_hexval(char c);
+
 /* Nesting limit of every JSON document the library reads. */
 #define SIOV_JSON_MAX_DEPTH 16
 

@@ -5,7 +5,7 @@
 
 #include "siov-private.h"
 
-static int hexval(char c) {
+int siov_hexval(char c) {
         if (c >= '0' && c <= '9')
                 return c - '0';
         if (c >= 'a' && c <= 'f')
@@ -27,7 +27,7 @@ _public_ int siov_uuid_normalize(const char *s, char ret[static SIOV_UUID_STRING
                         out[i] = '-';
                         continue;
                 }
-                int v = hexval(s[i]);   /* also stops at a NUL */
+                int v = siov_hexval(s[i]);   /* also stops at a NUL */
                 if (v < 0)
                         return -EINVAL;
                 out[i] = "0123456789abcdef"[v];
@@ -68,7 +68,7 @@ _public_ bool siov_name_is_valid(const char *s) {
 
 static bool hex_run(const char *s, size_t n) {
         for (size_t i = 0; i < n; i++)
-                if (hexval(s[i]) < 0)
+                if (siov_hexval(s[i]) < 0)
                         return false;
         return true;
 }
@@ -89,7 +89,7 @@ _public_ bool siov_pci_address_is_valid(const char *s) {
         s += 3;
         if (!hex_run(s, 2) || s[2] != '.')
                 return false;
-        if (hexval(s[0]) * 16 + hexval(s[1]) > 0x1f)
+        if (siov_hexval(s[0]) * 16 + siov_hexval(s[1]) > 0x1f)
                 return false;
         s += 3;
         return s[0] >= '0' && s[0] <= '7' && s[1] == '\0';

@@ -52,16 +52,6 @@ _public_ int siov_vf_link_state_from_string(const char *s) {
         return -EINVAL;
 }
 
-static int hexval(char c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* Exactly six colon-separated pairs of hex digits: no "a:b:c…" short
  * forms, no dashes, nothing after. */
 _public_ int siov_vf_mac_parse(const char *s, uint8_t ret[static 6]) {
@@ -70,7 +60,7 @@ _public_ int siov_vf_mac_parse(const char *s, uint8_t ret[static 6]) {
         if (!s || strlen(s) != 17)
                 return -EINVAL;
         for (size_t i = 0; i < 6; i++) {
-                int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+                int hi = siov_hexval(s[3 * i]), lo = siov_hexval(s[3 * i + 1]);
 
                 if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
                         return -EINVAL;
