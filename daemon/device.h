@@ -62,7 +62,8 @@ struct Device {
         X(Migratable, BOOL,  EMITS_CHANGE, device_get_migratable(o))                            \
         X(VgpuType,   U32,   EMITS_CHANGE, siov_vf_get_vgpu_current(device_get_vf(o)))          \
         X(VgpuCreatableTypes, VGPU, EMITS_CHANGE, device_get_vf(o))                            \
-        X(HolderPID,  U32,   EMITS_CHANGE, (uint32_t) device_get_holder(o))
+        X(HolderPID,  U32,   EMITS_CHANGE, (uint32_t) device_get_holder(o))                     \
+        X(Owner,      STR,   EMITS_CHANGE, device_get_owner(o))
 
 /* The attributes of the device's spec: a(ss) in order. */
 #define BUS_KIND_ATTRS_TYPE             const struct siov_definition *
@@ -116,6 +117,8 @@ bool device_gc(Device *d);
 bool device_is_active(const Device *d);
 bool device_get_autostart(const Device *d);
 const char *device_get_vm(const Device *d);
+/* The program that asked for it (CreateDevice's `owner`), "" when none. */
+const char *device_get_owner(const Device *d);
 
 const struct siov_vf *device_get_vf(const Device *d);
 const char *device_get_parent(const Device *d);

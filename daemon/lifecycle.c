@@ -136,7 +136,6 @@ static Device *find_vf_device(Manager *m, const char *uuid) {
         return d && d->kind == DEVICE_KIND_VF ? d : NULL;
 }
 
-static void device_vfio_group(Manager *m, Device *d, char *group, size_t group_size);
 
 /* ---- the kernel's part, off the event loop ----------------------------
  *
@@ -452,7 +451,7 @@ static int dematerialize(Manager *m, Device *d, kernel_then_t then, void *userda
         if (d->kind == DEVICE_KIND_VF)
                 snprintf(k->address, sizeof(k->address), "%s", siov_vf_get_address(device_get_vf(d)));
         /* Known now: the kernel may drop the link while it removes. */
-        device_vfio_group(m, d, k->pending.group, sizeof(k->pending.group));
+        lifecycle_device_vfio_group(m, d, k->pending.group, sizeof(k->pending.group));
         return kernel_op_submit(m, k, device_get_parent(d), d->uuid, error);
 }
 
@@ -485,6 +484,11 @@ static int spec_new(const char *uuid, const char *parent, const char *type, cons
                         return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, VM_NAME_INVALID_MESSAGE);
                 }
         }
+        r = siov_definition_set_owner(spec, o->owner);
+        if (r < 0) {
+                siov_definition_unref(spec);
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid owner '%.64s'", o->owner);
+        }
         *ret = spec;
         return 0;
 }
@@ -515,14 +519,20 @@ static int pick_uuid(Manager *m, const char *uuid, char ret[static SIOV_UUID_STR
 
 /* A free VF of the PF: not held by the host, not claimed by a device of
  * siovd's. */
-static Device *pick_vf(Manager *m, Parent *p) {
+static bool vf_is_free(Manager *m, const struct siov_vf *vf, Device *d) {
+        return d && !d->spec && siov_vf_get_usage(vf) != SIOV_VF_HOST && !hashmap_get(m->pending, d->uuid);
+}
+
+/* The free VF of p with the lowest index, or the one whose UUID is `want`
+ * (a caller such as the device plugin that advertised that very VF). */
+static Device *pick_vf(Manager *m, Parent *p, const char *want) {
         Device *best = NULL;
 
         for (size_t i = 0; i < siov_parent_get_n_vfs(p->snap); i++) {
                 const struct siov_vf *vf = siov_parent_get_vf(p->snap, i);
                 Device *d = hashmap_get(m->devices, siov_vf_get_uuid(vf));
 
-                if (!d || d->spec || siov_vf_get_usage(vf) == SIOV_VF_HOST || hashmap_get(m->pending, d->uuid))
+                if (!vf_is_free(m, vf, d) || (want && !streq(d->uuid, want)))
                         continue;
                 if (!best || siov_vf_get_index(vf) < siov_vf_get_index(device_get_vf(best)))
                         best = d;
@@ -700,11 +710,25 @@ int lifecycle_create(Manager *m, const char *parent, const char *type, const cha
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_TYPE, "no parent offers type '%s'", type);
 
         if (streq(type_id, SIOV_VF_TYPE_ID)) {
-                Device *vf = pick_vf(m, p);
+                char want[SIOV_UUID_STRING_MAX];
+                Device *vf;
 
-                if (!isempty(uuid))
+                if (!isempty(uuid) && siov_uuid_normalize(uuid, want) < 0)
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid UUID '%.64s'", uuid);
+                vf = pick_vf(m, p, isempty(uuid) ? NULL : want);
+                if (!vf && !isempty(uuid)) {
+                        Device *d = hashmap_get(m->devices, want);
+
+                        if (d && d->kind == DEVICE_KIND_VF && streq(device_get_parent(d), p->name))
+                                return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
+                                                         "VF %s (%s) of %s is not free: %s", want, device_get_address(d),
+                                                         p->name, d->spec ? "siovd holds it as a device" :
+                                                         hashmap_get(m->pending, want) ? "a change of it is under way" :
+                                                         "the host uses it");
                         return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
-                                                 "a VF's UUID is derived from its PF and index; do not give one");
+                                                 "%s is not a VF of %s: a VF's UUID is derived from its PF and "
+                                                 "index (give one of its free VFs' UUIDs, or none)", want, p->name);
+                }
                 if (!vf)
                         return siov_error_no_capacity(m, p, type_id, error);
                 snprintf(id, sizeof(id), "%s", vf->uuid);
@@ -1203,8 +1227,7 @@ static pid_t vfio_holder_pid(const char *want) {
         return 0;
 }
 
-/* The number of the device's IOMMU group into group, "" if it has none. */
-static void device_vfio_group(Manager *m, Device *d, char *group, size_t group_size) {
+void lifecycle_device_vfio_group(Manager *m, Device *d, char *group, size_t group_size) {
         _cleanup_free_ char *link = NULL, *rel = NULL;
         char target[PATH_MAX];
         const char *g;
@@ -1238,7 +1261,7 @@ int lifecycle_vfio_holder(Manager *m, Device *d, char *group, size_t group_size,
         char dev[64];
         int fd;
 
-        device_vfio_group(m, d, group, group_size);
+        lifecycle_device_vfio_group(m, d, group, group_size);
         if (isempty(group))
                 return 0;
         /* Under a test root the group belongs to the fake tree, not /dev. */

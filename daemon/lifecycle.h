@@ -15,6 +15,7 @@ typedef struct LifecycleOptions {
         bool persistent;
         bool autostart;                 /* implies persistent */
         const char *vm;                 /* libvirt domain, or NULL */
+        const char *owner;              /* the program that asked (Device.Owner), or NULL */
         bool force;
         const LifecycleAttr *attrs;     /* written in order after create */
         size_t n_attrs;
@@ -76,6 +77,10 @@ pid_t lifecycle_removal_holder(Manager *m, const char *uuid);
 /* Starts the autostart definitions of a present parent that are not
  * active; done gets the object paths of those started. */
 int lifecycle_provision(Manager *m, const char *parent, LifecycleDone done, sd_bus_error *error);
+
+/* The number of the device's IOMMU group into group ("7": /dev/vfio/7),
+ * "" if it has none. Reads one link: not for every device of a listing. */
+void lifecycle_device_vfio_group(Manager *m, Device *d, char *group, size_t group_size);
 
 /* 1 when a process (QEMU) holds the device's VFIO group open: group set to
  * its number, *ret_pid to the holder (0 when not found); 0 when not. */

@@ -20,6 +20,7 @@
 #define KEY_TYPE      "type"
 #define KEY_AUTOSTART "autostart"
 #define KEY_VM        "vm"
+#define KEY_OWNER     "owner"
 #define KEY_ATTRS     "attrs"
 
 static inline void json_object_putp(struct json_object **o) {
@@ -34,6 +35,7 @@ static struct siov_definition *definition_free(struct siov_definition *d) {
         free(d->parent);
         free(d->type);
         free(d->vm);
+        free(d->owner);
         siov_definition_clear_attrs(d);
         json_object_putp(&d->extra);
         free(d);
@@ -96,6 +98,11 @@ _public_ int siov_definition_copy(const struct siov_definition *d, struct siov_d
                 if (!c->vm)
                         return -ENOMEM;
         }
+        if (d->owner) {
+                c->owner = strdup(d->owner);
+                if (!c->owner)
+                        return -ENOMEM;
+        }
         for (size_t i = 0; i < d->n_attrs; i++) {
                 r = siov_definition_add_attr(c, d->attrs[i].name, d->attrs[i].value);
                 if (r < 0)
@@ -125,6 +132,10 @@ _public_ bool siov_definition_get_autostart(const struct siov_definition *d) {
 
 _public_ const char *siov_definition_get_vm(const struct siov_definition *d) {
         return d ? strempty(d->vm) : NULL;
+}
+
+_public_ const char *siov_definition_get_owner(const struct siov_definition *d) {
+        return d ? strempty(d->owner) : NULL;
 }
 
 _public_ size_t siov_definition_get_n_attrs(const struct siov_definition *d) {
@@ -158,6 +169,23 @@ _public_ int siov_definition_set_vm(struct siov_definition *d, const char *vm) {
         }
         free(d->vm);
         d->vm = s;
+        return 0;
+}
+
+_public_ int siov_definition_set_owner(struct siov_definition *d, const char *owner) {
+        char *s = NULL;
+
+        if (!d)
+                return -EINVAL;
+        if (!isempty(owner)) {
+                if (!siov_name_is_valid(owner))
+                        return -EINVAL;
+                s = strdup(owner);
+                if (!s)
+                        return -ENOMEM;
+        }
+        free(d->owner);
+        d->owner = s;
         return 0;
 }
 
@@ -209,6 +237,7 @@ _public_ bool siov_definition_equal(const struct siov_definition *a, const struc
                 return false;
         if (!streq(a->uuid, b->uuid) || !streq(a->parent, b->parent) || !streq(a->type, b->type) ||
             a->autostart != b->autostart || !streq(strempty(a->vm), strempty(b->vm)) ||
+            !streq(strempty(a->owner), strempty(b->owner)) ||
             a->n_attrs != b->n_attrs)
                 return false;
         for (size_t i = 0; i < a->n_attrs; i++)
@@ -220,7 +249,7 @@ _public_ bool siov_definition_equal(const struct siov_definition *a, const struc
 }
 
 bool siov_definition_key_is_reserved(const char *key) {
-        return STR_IN_SET(key, KEY_UUID, KEY_PARENT, KEY_TYPE, KEY_AUTOSTART, KEY_VM, KEY_ATTRS);
+        return STR_IN_SET(key, KEY_UUID, KEY_PARENT, KEY_TYPE, KEY_AUTOSTART, KEY_VM, KEY_OWNER, KEY_ATTRS);
 }
 
 void siov_definition_set_extra(struct siov_definition *d, struct json_object *extra) {
@@ -430,6 +459,16 @@ _public_ int siov_definition_parse(const char *json, size_t len, struct siov_def
                         d->vm = strdup(s);
                         if (!d->vm)
                                 return -ENOMEM;
+                } else if (streq(key, KEY_OWNER)) {
+                        r = get_string(v, key, &s, &reason);
+                        if (r < 0)
+                                goto fail;
+                        r = check_name(key, s, &reason);
+                        if (r < 0)
+                                goto fail;
+                        d->owner = strdup(s);
+                        if (!d->owner)
+                                return -ENOMEM;
                 } else if (streq(key, KEY_ATTRS)) {
                         r = siov_definition_attrs_from_json(d, v, &reason);
                         if (r < 0)
@@ -493,6 +532,11 @@ _public_ int siov_definition_to_json(const struct siov_definition *d, char **ret
         }
         if (d->vm) {
                 r = add_string(o, KEY_VM, d->vm);
+                if (r < 0)
+                        return r;
+        }
+        if (d->owner) {
+                r = add_string(o, KEY_OWNER, d->owner);
                 if (r < 0)
                         return r;
         }

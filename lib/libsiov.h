@@ -315,8 +315,9 @@ int siov_pf_set_autoprobe(struct siov_ctx *ctx, const char *pf, bool on, char **
 
 /* One file per device, <dir>/<uuid>.json:
  *   {"uuid": "…", "parent": "siov0", "type": "idxd-1dwq",
- *    "autostart": true, "vm": "vm1", "attrs": [{"name": "value"}, …]}
- * "vm" and "attrs" are optional. Unknown keys are kept and written back
+ *    "autostart": true, "vm": "vm1", "owner": "siov-device-plugin",
+ *    "attrs": [{"name": "value"}, …]}
+ * "vm", "owner" and "attrs" are optional. Unknown keys are kept and written back
  * unchanged (a newer siovd may add some). */
 struct siov_definition;
 
@@ -333,11 +334,15 @@ const char *siov_definition_get_parent(const struct siov_definition *d);
 const char *siov_definition_get_type(const struct siov_definition *d);
 bool siov_definition_get_autostart(const struct siov_definition *d);
 const char *siov_definition_get_vm(const struct siov_definition *d);      /* "" when none */
+/* The program that asked for the device (e.g. siov-device-plugin), "" when none. */
+const char *siov_definition_get_owner(const struct siov_definition *d);
 size_t siov_definition_get_n_attrs(const struct siov_definition *d);
 const char *siov_definition_get_attr_name(const struct siov_definition *d, size_t i);
 const char *siov_definition_get_attr_value(const struct siov_definition *d, size_t i);
 void siov_definition_set_autostart(struct siov_definition *d, bool b);
 int siov_definition_set_vm(struct siov_definition *d, const char *vm);    /* "" or NULL clears */
+/* A name (siov_name_is_valid), "" or NULL clears; -EINVAL otherwise. */
+int siov_definition_set_owner(struct siov_definition *d, const char *owner);
 /* Appends; -EINVAL for a bad name or a value over SIOV_ATTR_VALUE_MAX,
  * -E2BIG past SIOV_ATTRS_MAX. */
 int siov_definition_add_attr(struct siov_definition *d, const char *name, const char *value);

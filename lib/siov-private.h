@@ -288,6 +288,7 @@ struct siov_definition {
         char *type;
         bool autostart;
         char *vm;                       /* NULL: none */
+        char *owner;                    /* who asked for it (a program's name), NULL: none */
         struct siov_attr *attrs;
         size_t n_attrs;
         struct json_object *extra;      /* unknown keys in file order, or NULL */
@@ -314,7 +315,7 @@ int siov_definition_extra_add(struct json_object **extra, const char *key, struc
  * say it; buf holds the text when it had to be formatted. */
 const char *siov_definition_read_error(int r, char buf[static 64]);
 /* Takes a reference to an object holding the unknown keys (or NULL). */
-/* uuid, parent, type, autostart, vm, attrs: the keys siovd checks. */
+/* uuid, parent, type, autostart, vm, owner, attrs: the keys siovd checks. */
 bool siov_definition_key_is_reserved(const char *key);
 void siov_definition_set_extra(struct siov_definition *d, struct json_object *extra);
 
