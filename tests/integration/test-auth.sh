@@ -164,7 +164,7 @@ org.siov1.manage|$PF_PATH|org.siov1.Parent.SetAutoprobe|ba{sv}|[false, {}]
 EOF
 # Every mutating method of the published interfaces was called above.
 while read -r iface member; do
-        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices ListParents ListTypes GetStatus Rescan SetNumVFs SetAutoprobe ListParentConfigs CheckMigration ListVgpus " in
+        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices ListParents ListTypes GetStatus Rescan SetNumVFs SetAutoprobe ListParentConfigs CheckMigration ListVgpus ListOwners " in
         *" $member "*) ;;
         *) fail "test covers $iface.$member" "a method this test does not call";;
         esac
@@ -195,6 +195,9 @@ OK*) pass "user: ListDevices";; *) fail "user: ListDevices";;
 esac
 case $(raw_call user /org/siov1 org.siov1.Manager.ListVgpus s '[""]') in
 OK*) pass "user: ListVgpus (a read)";; *) fail "user: ListVgpus (a read)";;
+esac
+case $(raw_call user /org/siov1 org.siov1.Manager.ListOwners s '[""]') in
+OK*) pass "user: ListOwners (a read)";; *) fail "user: ListOwners (a read)";;
 esac
 case $(raw_call user /org/siov1 org.siov1.Manager.ListParentConfigs "" '[]') in
 OK*) pass "user: ListParentConfigs (a read)";; *) fail "user: ListParentConfigs (a read)";;
