@@ -101,7 +101,8 @@ struct Plugin {
         size_t n_resources;
         Owned *owned;
         size_t n_owned;
-        bool siovd_seen;
+        char **numa_parents;    /* the parents read, and ... */
+        int *numa_nodes;        /* ... their NUMA nodes (-1: none) */
         sd_event_source *refresh_timer, *kubelet_timer, *idle_timer, *inotify;
 };
 
@@ -129,6 +130,15 @@ static int strv_extend(char ***l, const char *s) {
 }
 
 #define STRV_FOREACH(s, l) for (char **s = (l); s && *s; s++)
+
+static char **strv_copy_n(char **l, size_t n) {
+        char **c = calloc(n + 1, sizeof(char *));
+
+        for (size_t i = 0; c && i < n; i++)
+                if (!(c[i] = strdup(l[i])))
+                        return strv_free(c);
+        return c;
+}
 
 /* ---- configuration ---------------------------------------------------- */
 
@@ -560,6 +570,38 @@ static int mdev_slots_update(Resource *res, const TypeRecord *types, size_t n_ty
 static void resource_publish(Resource *res);
 static void idle_schedule(Plugin *p);
 
+/* Each parent's NUMA node (Parent.NumaNode), for the kubelet's topology
+ * manager: one Get per parent concerned. */
+static void numa_read(Plugin *p, char **parents) {
+        size_t n = strv_length(parents);
+        int *nodes = calloc(n ?: 1, sizeof(int));
+
+        if (!nodes)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL;
+                int32_t v = -1;
+
+                nodes[i] = -1;
+                if (sd_bus_path_encode(SIOV_DBUS_PATH "/parent", parents[i], &path) < 0)
+                        continue;
+                if (sd_bus_get_property_trivial(p->bus, SIOV_DBUS_NAME, path, SIOV_DBUS_PARENT_INTERFACE, "NumaNode",
+                                                NULL, 'i', &v) >= 0)
+                        nodes[i] = v;
+        }
+        strv_free(p->numa_parents);
+        free(p->numa_nodes);
+        p->numa_parents = strv_copy_n(parents, n);
+        p->numa_nodes = p->numa_parents ? nodes : (free(nodes), NULL);
+}
+
+static int numa_node(const Plugin *p, const char *parent) {
+        for (size_t i = 0; parent && p->numa_parents && p->numa_parents[i]; i++)
+                if (streq(p->numa_parents[i], parent))
+                        return p->numa_nodes[i];
+        return -1;
+}
+
 /* Reads everything the plugin advertises from siovd (a handful of calls:
  * ListTypes, ListOwners, ListDevices per parent concerned) and sends the
  * lists that changed. */
@@ -637,6 +679,7 @@ static int refresh(Plugin *p) {
         }
         STRV_FOREACH(s, parents)
                 (void) read_devices(p, *s, note_owned, NULL);
+        numa_read(p, parents);
 
         for (size_t i = 0; i < p->n_resources; i++) {
                 Resource *res = &p->resources[i];
@@ -701,19 +744,41 @@ static int on_name_owner(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 /* ---- the kubelet's side -------------------------------------------------- */
 
+/* The parent's NUMA node, when it has one, as the device's topology. */
+static void set_topology(V1beta1__Device *d, V1beta1__TopologyInfo *t, V1beta1__NUMANode *node,
+                         V1beta1__NUMANode **nodep, int numa) {
+        if (numa < 0)
+                return;
+        v1beta1__topology_info__init(t);
+        v1beta1__numanode__init(node);
+        node->id = numa;
+        *nodep = node;
+        t->n_nodes = 1;
+        t->nodes = nodep;
+        d->topology = t;
+}
+
 /* The list for ListAndWatch: every device made for this resource (Healthy
  * while active with its parent there) and every free slot (Healthy). */
 static int resource_pack(Resource *res, uint8_t **ret, size_t *ret_len) {
         V1beta1__ListAndWatchResponse msg = V1BETA1__LIST_AND_WATCH_RESPONSE__INIT;
         V1beta1__Device *devs = NULL, **ptrs = NULL;
+        V1beta1__TopologyInfo *topo = NULL;
+        V1beta1__NUMANode *nodes = NULL, **nodep = NULL;
         size_t n = 0, max = res->n_slots + res->p->n_owned;
         uint8_t *buf;
 
         devs = calloc(max ?: 1, sizeof(*devs));
         ptrs = calloc(max ?: 1, sizeof(*ptrs));
-        if (!devs || !ptrs) {
+        topo = calloc(max ?: 1, sizeof(*topo));
+        nodes = calloc(max ?: 1, sizeof(*nodes));
+        nodep = calloc(max ?: 1, sizeof(*nodep));
+        if (!devs || !ptrs || !topo || !nodes || !nodep) {
                 free(devs);
                 free(ptrs);
+                free(topo);
+                free(nodes);
+                free(nodep);
                 return -ENOMEM;
         }
         for (size_t i = 0; i < res->p->n_owned; i++) {
@@ -726,6 +791,7 @@ static int resource_pack(Resource *res, uint8_t **ret, size_t *ret_len) {
                 v1beta1__device__init(&devs[n]);
                 devs[n].id = o->uuid;
                 devs[n].health = (char *) (STR_IN_SET(strempty(o->state), "active", "both") ? "Healthy" : "Unhealthy");
+                set_topology(&devs[n], &topo[n], &nodes[n], &nodep[n], numa_node(res->p, o->parent));
                 ptrs[n] = &devs[n];
                 n++;
         }
@@ -733,6 +799,7 @@ static int resource_pack(Resource *res, uint8_t **ret, size_t *ret_len) {
                 v1beta1__device__init(&devs[n]);
                 devs[n].id = res->slots[i].id;
                 devs[n].health = (char *) "Healthy";
+                set_topology(&devs[n], &topo[n], &nodes[n], &nodep[n], numa_node(res->p, res->slots[i].parent));
                 ptrs[n] = &devs[n];
                 n++;
         }
@@ -744,6 +811,9 @@ static int resource_pack(Resource *res, uint8_t **ret, size_t *ret_len) {
                 v1beta1__list_and_watch_response__pack(&msg, buf);
         free(devs);
         free(ptrs);
+        free(topo);
+        free(nodes);
+        free(nodep);
         *ret = buf;
         return buf ? 0 : -ENOMEM;
 }
@@ -820,9 +890,9 @@ static void preferred(Resource *res, const V1beta1__ContainerPreferredAllocation
                                 best_count = c;
                         }
                 }
-        /* Three passes: made devices of the best parent, its free slots,
-         * then anything. */
-        for (int pass = 0; pass < 3 && n < size; pass++)
+        /* Four passes: made devices of the best parent, its free slots,
+         * IDs on its NUMA node, then anything. */
+        for (int pass = 0; pass < 4 && n < size; pass++)
                 for (size_t i = 0; i < req->n_available_deviceids && n < size; i++) {
                         char *id = req->available_deviceids[i];
                         bool taken = false;
@@ -832,6 +902,9 @@ static void preferred(Resource *res, const V1beta1__ContainerPreferredAllocation
                         if (taken)
                                 continue;
                         if (pass < 2 && (!best || !streq(id_parent(res, id), best)))
+                                continue;
+                        if (pass == 2 && (!best || numa_node(res->p, best) < 0 ||
+                                          numa_node(res->p, id_parent(res, id)) != numa_node(res->p, best)))
                                 continue;
                         if (pass == 0 && !owned_find(res->p, id))
                                 continue;

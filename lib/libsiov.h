@@ -128,6 +128,8 @@ struct siov_vf *siov_parent_get_vf(const struct siov_parent *p, size_t i);
 /* sriov_drivers_autoprobe: 1 (new VFs go to host drivers), 0 (they stay
  * unbound), -1 when not an SR-IOV PF or unreadable. */
 int siov_parent_get_autoprobe(const struct siov_parent *p);
+/* The parent device's NUMA node (its numa_node), -1 when none or unknown. */
+int siov_parent_get_numa_node(const struct siov_parent *p);
 /* Reason an SR-IOV attribute could not be read, or NULL. */
 const char *siov_parent_get_broken(const struct siov_parent *p);
 

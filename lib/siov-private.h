@@ -106,6 +106,7 @@ struct siov_parent {
 
         uint32_t total_vfs, num_vfs;
         int autoprobe;          /* sriov_drivers_autoprobe: 1, 0, -1 unreadable */
+        int numa_node;          /* the device's numa_node, -1 when none or unknown */
         struct siov_vf *vfs;
         size_t n_vfs;
 

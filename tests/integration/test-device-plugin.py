@@ -119,11 +119,13 @@ class Watch:
         self.thread = threading.Thread(target=self.run, daemon=True)
         self.thread.start()
         self.last = None
+        self.topology = {}
 
     def run(self):
         try:
             for resp in self.stream:
                 self.lists.put([(d.ID, d.health) for d in resp.devices])
+                self.topology = {d.ID: [n.ID for n in d.topology.nodes] for d in resp.devices}
         except grpc.RpcError:
             pass
 
@@ -164,6 +166,8 @@ try:
     check("ListAndWatch: 4 free idxd-1dwq slots of siov0, all Healthy",
           first is not None and len(first) == 4 and all(h == "Healthy" for _, h in first), first)
     mdevs = os.path.join(ENV["ROOT"], "sys/bus/mdev/devices")
+    check("each device's topology is its parent's NUMA node (1)",
+          watch.topology and all(v == [1] for v in watch.topology.values()), watch.topology)
     check("nothing is made before an Allocate", not os.path.isdir(mdevs) or not os.listdir(mdevs))
     ids = [i for i, _ in first or []]
 

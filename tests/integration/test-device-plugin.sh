@@ -36,6 +36,8 @@ check_fails "an unknown key is refused" "$PLUGIN" --config="$IT_DIR/bad.json"
 
 fake init
 fake add-siov-parent siov0 --total 4 --free 4 --swq-slots 4
+# Its NUMA node, for the kubelet's topology manager.
+fake set-attr sys/devices/virtual/idxd/siov0/numa_node 1
 # vfio_mdev gives each mdev an IOMMU group: 10, 11, ...
 mkdir -p "$ROOT/fake-kernel" && echo 10 > "$ROOT/fake-kernel/iommu-groups"
 
