@@ -146,7 +146,7 @@ size_t parent_reply_size(Parent *p);
 /* ListParents' records hold the first PARENT_RECORD_N properties: rows
  * added later (NumaNode) are read with Get, so the signature stays. */
 #define PARENT_RECORD_SIGNATURE "osassssa{su}a{su}asuusbiissa(ssssssuii)a(sasas)"
-#define PARENT_RECORD_N 19
+#define PARENT_RECORD_N 18
 #define TYPE_RECORD_SIGNATURE "ossssssuss"
 int parent_append_record(Parent *p, sd_bus_message *m);
 int type_append_record(Type *t, sd_bus_message *m);

@@ -57,6 +57,7 @@ struct GrpcBridge {
         pthread_mutex_t lock;
         Event *events;          /* filled by the thread, taken by the loop */
         size_t n_events, allocated;
+        unsigned n_servers, n_clients;
 };
 
 struct GrpcServer {
@@ -68,6 +69,8 @@ struct GrpcServer {
         void *userdata;
         unsigned n_ops, n_calls;
         bool stopping;
+        void (*stopped)(void *userdata);
+        void *stopped_userdata;
         /* the pending request for a call */
         Op request;
         grpc_call *new_call;
@@ -94,6 +97,7 @@ struct GrpcCall {
 
 typedef struct ClientCall {
         Op op;
+        GrpcBridge *b;
         grpc_channel *channel;
         grpc_call *call;
         grpc_metadata_array initial, trailing;
@@ -141,11 +145,17 @@ static grpc_byte_buffer *buffer_new(const uint8_t *data, size_t len) {
 }
 
 static void server_maybe_free(GrpcServer *s) {
+        void (*stopped)(void *) = s->stopped;
+        void *u = s->stopped_userdata;
+
         if (!s->stopping || s->n_ops > 0 || s->n_calls > 0)
                 return;
         grpc_server_destroy(s->server);
+        s->b->n_servers--;
         free(s->path);
         free(s);
+        if (stopped)
+                stopped(u);
 }
 
 static void server_request(GrpcServer *s) {
@@ -330,6 +340,7 @@ static void dispatch(Event *e) {
                         grpc_byte_buffer_destroy(cc->response);
                 grpc_call_unref(cc->call);
                 grpc_channel_destroy(cc->channel);
+                cc->b->n_clients--;
                 free(cc);
                 break;
         }
@@ -389,18 +400,25 @@ fail:
         return r;
 }
 
-/* At exit only: the queue is shut down and drained by the thread; objects
- * still alive then are left to the process's end. */
+bool bridge_is_busy(GrpcBridge *b) {
+        return b && (b->n_servers > 0 || b->n_clients > 0);
+}
+
+/* Once nothing is busy: the queue is shut down, the thread sees that and
+ * ends, and gRPC is let go. */
 GrpcBridge *bridge_free(GrpcBridge *b) {
         if (!b)
                 return NULL;
         grpc_completion_queue_shutdown(b->cq);
         pthread_join(b->thread, NULL);
+        grpc_completion_queue_destroy(b->cq);
         sd_event_source_disable_unref(b->source);
         close(b->efd);
         free(b->events);
         sd_event_unref(b->event);
+        pthread_mutex_destroy(&b->lock);
         free(b);
+        grpc_shutdown();
         return NULL;
 }
 
@@ -439,15 +457,18 @@ int bridge_server_start(GrpcBridge *b, const char *path, GrpcHandler handler, Gr
                 return -EADDRNOTAVAIL;
         }
         grpc_server_start(s->server);
+        b->n_servers++;
         server_request(s);
         *ret = s;
         return 0;
 }
 
-void bridge_server_stop(GrpcServer *s) {
+void bridge_server_stop(GrpcServer *s, void (*stopped)(void *userdata), void *userdata) {
         if (!s || s->stopping)
                 return;
         s->stopping = true;
+        s->stopped = stopped;
+        s->stopped_userdata = userdata;
         grpc_server_shutdown_and_notify(s->server, s->b->cq, &s->shutdown);
         s->n_ops++;
         grpc_server_cancel_all_calls(s->server);
@@ -520,6 +541,7 @@ int bridge_client_call(GrpcBridge *b, const char *path, const char *method, cons
                 return -ENOMEM;
         }
         cc->op = (Op) { OP_CLIENT, cc };
+        cc->b = b;
         cc->done = done;
         cc->userdata = userdata;
         creds = grpc_insecure_credentials_create();
@@ -556,5 +578,6 @@ int bridge_client_call(GrpcBridge *b, const char *path, const char *method, cons
                 free(cc);
                 return -EIO;
         }
+        b->n_clients++;
         return 0;
 }

@@ -32,14 +32,19 @@ typedef void (*GrpcClosed)(GrpcCall *call, void *userdata);
 typedef void (*GrpcClientDone)(int status, const char *details, void *userdata);
 
 int bridge_new(sd_event *event, GrpcBridge **ret);
+/* Servers and client calls still alive: bridge_free() needs none (stop
+ * the servers, run the loop until this is false). */
+bool bridge_is_busy(GrpcBridge *b);
 GrpcBridge *bridge_free(GrpcBridge *b);
 
 /* Listens on the Unix socket path (an existing file there is removed
  * first: the kubelet's folder holds only sockets). */
 int bridge_server_start(GrpcBridge *b, const char *path, GrpcHandler handler, GrpcClosed closed, void *userdata,
                       GrpcServer **ret);
-/* Cancels its calls and stops listening; freed when gRPC is done. */
-void bridge_server_stop(GrpcServer *s);
+/* Cancels its calls and stops listening; freed when gRPC is done, and then
+ * stopped(userdata) is called (gRPC removes the socket file as it stops
+ * listening: a new server on the same path must wait for that). */
+void bridge_server_stop(GrpcServer *s, void (*stopped)(void *userdata), void *userdata);
 
 /* Unary answer: data (may be NULL for an empty message) and status 0, or
  * a status and a message. Ends the call. */

@@ -82,6 +82,8 @@ typedef struct Resource {
         char *env;              /* MDEV_PCI_RESOURCE_SIOV_IO_IDXD-1DWQ */
         char *socket;           /* file name in the kubelet's folder */
         GrpcServer *server;
+        bool stopping;          /* the old server is going away; the new one waits */
+        bool registered;        /* with the kubelet, since its socket appeared */
         Slot *slots;
         size_t n_slots;
         GrpcCall **streams;     /* open ListAndWatch calls */
@@ -101,6 +103,7 @@ struct Plugin {
         size_t n_resources;
         Owned *owned;
         size_t n_owned;
+        bool kubelet_new;       /* kubelet.sock appeared: register everything again */
         char **numa_parents;    /* the parents read, and ... */
         int *numa_nodes;        /* ... their NUMA nodes (-1: none) */
         sd_event_source *refresh_timer, *kubelet_timer, *idle_timer, *inotify;
@@ -1164,9 +1167,45 @@ static bool is_socket(const char *path) {
         return stat(path, &st) >= 0 && S_ISSOCK(st.st_mode);
 }
 
+static void kubelet_connect(Plugin *p);
+
+static void on_server_stopped(void *userdata) {
+        Resource *res = userdata;
+
+        res->stopping = false;
+        kubelet_connect(res->p);
+}
+
+static void resource_register(Resource *res, const char *kubelet) {
+        V1beta1__RegisterRequest rq = V1BETA1__REGISTER_REQUEST__INIT;
+        V1beta1__DevicePluginOptions o = V1BETA1__DEVICE_PLUGIN_OPTIONS__INIT;
+        uint8_t *buf;
+        size_t len;
+        int r;
+
+        o.get_preferred_allocation_available = true;
+        rq.version = (char *) API_VERSION;
+        rq.endpoint = res->socket;
+        rq.resource_name = res->name;
+        rq.options = &o;
+        len = v1beta1__register_request__get_packed_size(&rq);
+        buf = malloc(len ?: 1);
+        if (!buf)
+                return;
+        v1beta1__register_request__pack(&rq, buf);
+        r = bridge_client_call(res->p->grpc, kubelet, "/v1beta1.Registration/Register", buf, len, 10000,
+                               on_registered, res);
+        if (r < 0)
+                log_warning_errno(r, "%s: cannot call the kubelet: %m", res->name);
+        else
+                res->registered = true;
+        free(buf);
+}
+
 /* Serves every resource whose socket is missing (first start, or the
- * kubelet removed it as it does when it restarts) and registers each with
- * the kubelet when the kubelet's socket is there. */
+ * kubelet removed it as it does when it restarts) and registers with the
+ * kubelet what it does not know yet: everything when kubelet.sock is new,
+ * else the resources whose server is new. */
 static void kubelet_connect(Plugin *p) {
         char kubelet[PATH_MAX], path[PATH_MAX];
         bool up;
@@ -1176,43 +1215,34 @@ static void kubelet_connect(Plugin *p) {
         up = is_socket(kubelet);
         for (size_t i = 0; i < p->n_resources; i++) {
                 Resource *res = &p->resources[i];
-                V1beta1__RegisterRequest rq = V1BETA1__REGISTER_REQUEST__INIT;
-                V1beta1__DevicePluginOptions o = V1BETA1__DEVICE_PLUGIN_OPTIONS__INIT;
-                uint8_t *buf;
-                size_t len;
                 int r;
 
-                if (socket_path(p, res->socket, path, sizeof(path)) < 0)
+                if (p->kubelet_new)
+                        res->registered = false;
+                if (res->stopping || socket_path(p, res->socket, path, sizeof(path)) < 0)
                         continue;
-                if (!res->server || !is_socket(path)) {
-                        bridge_server_stop(res->server);
-                        res->server = NULL;
+                if (res->server && !is_socket(path)) {
+                        /* Its socket is gone: stop it, and start anew once
+                         * gRPC is done with the old one (on_server_stopped). */
+                        res->stopping = true;
                         res->n_streams = 0;     /* their closes still come, and find nothing */
+                        bridge_server_stop(res->server, on_server_stopped, res);
+                        res->server = NULL;
+                        continue;
+                }
+                if (!res->server) {
                         r = bridge_server_start(p->grpc, path, on_call, on_closed, res, &res->server);
                         if (r < 0) {
                                 log_error_errno(r, "%s: cannot listen on %s: %m", res->name, path);
                                 continue;
                         }
                         log_info("%s: serving on %s", res->name, path);
+                        res->registered = false;
                 }
-                if (!up)
-                        continue;
-                o.get_preferred_allocation_available = true;
-                rq.version = (char *) API_VERSION;
-                rq.endpoint = res->socket;
-                rq.resource_name = res->name;
-                rq.options = &o;
-                len = v1beta1__register_request__get_packed_size(&rq);
-                buf = malloc(len ?: 1);
-                if (!buf)
-                        continue;
-                v1beta1__register_request__pack(&rq, buf);
-                r = bridge_client_call(p->grpc, kubelet, "/v1beta1.Registration/Register", buf, len, 10000,
-                                     on_registered, res);
-                if (r < 0)
-                        log_warning_errno(r, "%s: cannot call the kubelet: %m", res->name);
-                free(buf);
+                if (up && !res->registered)
+                        resource_register(res, kubelet);
         }
+        p->kubelet_new = false;
 }
 
 static int on_kubelet_timer(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -1224,6 +1254,8 @@ static int on_inotify(sd_event_source *s, const struct inotify_event *ev, void *
         Plugin *p = userdata;
         bool ours = ev->len > 0 && streq(ev->name, KUBELET_SOCKET);
 
+        if (ours && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
+                p->kubelet_new = true;
         for (size_t i = 0; i < p->n_resources && !ours && ev->len > 0; i++)
                 ours = streq(ev->name, p->resources[i].socket) && (ev->mask & IN_DELETE);
         if (!ours)
@@ -1323,6 +1355,50 @@ static void idle_schedule(Plugin *p) {
 
 /* ---- main ----------------------------------------------------------------- */
 
+/* At exit: the servers stop (gRPC removes their sockets), the loop runs
+ * until gRPC has let go of them (at most 5 s), then everything is freed. */
+static void plugin_done(Plugin *p) {
+        uint64_t end = now_usec() + 5 * 1000000ULL;
+
+        for (size_t i = 0; i < p->n_resources; i++) {
+                bridge_server_stop(p->resources[i].server, NULL, NULL);
+                p->resources[i].server = NULL;
+                p->resources[i].n_streams = 0;
+        }
+        while (bridge_is_busy(p->grpc) && now_usec() < end)
+                if (sd_event_run(p->event, 100 * 1000) < 0)
+                        break;
+        if (bridge_is_busy(p->grpc))
+                log_warning("gRPC did not let go of its calls in 5 s; exiting anyway");
+        else
+                p->grpc = bridge_free(p->grpc);
+        for (size_t i = 0; i < p->n_resources; i++) {
+                Resource *res = &p->resources[i];
+
+                free(res->name);
+                free(res->type);
+                strv_free(res->parents);
+                free(res->env);
+                free(res->socket);
+                slots_clear(res);
+                free(res->streams);
+                free(res->last);
+        }
+        free(p->resources);
+        for (size_t i = 0; i < p->n_owned; i++)
+                owned_clear(&p->owned[i]);
+        free(p->owned);
+        strv_free(p->numa_parents);
+        free(p->numa_nodes);
+        free(p->dir);
+        sd_event_source_disable_unref(p->refresh_timer);
+        sd_event_source_disable_unref(p->kubelet_timer);
+        sd_event_source_disable_unref(p->idle_timer);
+        sd_event_source_disable_unref(p->inotify);
+        sd_bus_flush_close_unref(p->bus);
+        sd_event_unref(p->event);
+}
+
 static void help(void) {
         printf("siov-device-plugin [OPTIONS]\n\n"
                "Kubernetes device plugin (kubelet API " API_VERSION ") for siovd's mdevs and VFs.\n\n"
@@ -1373,27 +1449,35 @@ int main(int argc, char **argv) {
         }
         r = config_load(&p, config);
         if (r < 0)
-                return 1;
-        if (!p.dir && !(p.dir = strdup(DEFAULT_DIR)))
-                return log_oom(), 1;
+                goto finish;
+        if (!p.dir && !(p.dir = strdup(DEFAULT_DIR))) {
+                r = log_oom();
+                goto finish;
+        }
 
         sigemptyset(&ss);
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
         sigprocmask(SIG_BLOCK, &ss, NULL);
         r = sd_event_default(&p.event);
-        if (r < 0)
-                return log_error_errno(r, "cannot make an event loop: %m"), 1;
+        if (r < 0) {
+                r = log_error_errno(r, "cannot make an event loop: %m");
+                goto finish;
+        }
         (void) sd_event_add_signal(p.event, NULL, SIGTERM, NULL, NULL);
         (void) sd_event_add_signal(p.event, NULL, SIGINT, NULL, NULL);
 
         r = sd_bus_open_system(&p.bus);
-        if (r < 0)
-                return log_error_errno(r, "cannot connect to the system bus: %m"), 1;
+        if (r < 0) {
+                r = log_error_errno(r, "cannot connect to the system bus: %m");
+                goto finish;
+        }
         (void) sd_bus_set_method_call_timeout(p.bus, 30 * 1000000ULL);
         r = sd_bus_attach_event(p.bus, p.event, 0);
-        if (r < 0)
-                return log_error_errno(r, "cannot attach the bus: %m"), 1;
+        if (r < 0) {
+                r = log_error_errno(r, "cannot attach the bus: %m");
+                goto finish;
+        }
         /* Every change siovd makes to what is advertised comes as one of
          * these; nothing is polled. */
         r = sd_bus_match_signal(p.bus, NULL, SIOV_DBUS_NAME, NULL, "org.freedesktop.DBus.Properties",
@@ -1409,31 +1493,33 @@ int main(int argc, char **argv) {
                                      "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
                                      "member='NameOwnerChanged',arg0='" SIOV_DBUS_NAME "'",
                                      on_name_owner, &p);
-        if (r < 0)
-                return log_error_errno(r, "cannot subscribe to siovd's signals: %m"), 1;
+        if (r < 0) {
+                r = log_error_errno(r, "cannot subscribe to siovd's signals: %m");
+                goto finish;
+        }
 
         r = bridge_new(p.event, &p.grpc);
-        if (r < 0)
-                return log_error_errno(r, "cannot start gRPC: %m"), 1;
-        if (mkdir(p.dir, 0755) < 0 && errno != EEXIST)
-                return log_error_errno(errno, "cannot make %s: %m", p.dir), 1;
+        if (r < 0) {
+                r = log_error_errno(r, "cannot start gRPC: %m");
+                goto finish;
+        }
+        if (mkdir(p.dir, 0755) < 0 && errno != EEXIST) {
+                r = log_error_errno(errno, "cannot make %s: %m", p.dir);
+                goto finish;
+        }
         r = sd_event_add_inotify(p.event, &p.inotify, p.dir, IN_CREATE | IN_DELETE | IN_MOVED_TO, on_inotify, &p);
-        if (r < 0)
-                return log_error_errno(r, "cannot watch %s: %m", p.dir), 1;
+        if (r < 0) {
+                r = log_error_errno(r, "cannot watch %s: %m", p.dir);
+                goto finish;
+        }
 
         /* siovd may not be there yet: it is read when its name appears. */
-        r = refresh(&p);
-        if (r < 0)
+        if (refresh(&p) < 0)
                 log_info("siovd is not answering yet; waiting for it on the bus");
         kubelet_connect(&p);
         (void) sd_notify(false, "READY=1");
         r = sd_event_loop(p.event);
-
-        for (size_t i = 0; i < p.n_resources; i++) {
-                char path[PATH_MAX];
-
-                if (socket_path(&p, p.resources[i].socket, path, sizeof(path)) >= 0)
-                        (void) unlink(path);
-        }
+finish:
+        plugin_done(&p);
         return r < 0 ? 1 : 0;
 }

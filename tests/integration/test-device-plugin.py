@@ -260,6 +260,11 @@ finally:
         plugin.kill()
         rc = plugin.wait()
     check("the plugin exits cleanly on SIGTERM", rc == 0, rc)
+    plugin_log.flush()
+    log = open(os.path.join(WORK, "plugin.log")).read()
+    check("it served twice (start, kubelet restart): no restart loop", log.count("serving on") == 2,
+          log.count("serving on"))
+    check("it registered twice", log.count("registered with the kubelet") == 2, log.count("registered with"))
     if failed:
         plugin_log.close()
         print("--- plugin log ---")
