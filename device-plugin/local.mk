@@ -5,7 +5,8 @@
 EXTRA_DIST += \
 	device-plugin/api.proto \
 	device-plugin/siov-device-plugin.service.in \
-	device-plugin/device-plugin.json.example
+	device-plugin/device-plugin.json.example \
+	device-plugin/siov-device-plugin.8.scd
 
 if ENABLE_DEVICE_PLUGIN
 sbin_PROGRAMS += siov-device-plugin
@@ -32,6 +33,9 @@ device-plugin/gen/api.pb-c.c device-plugin/gen/api.pb-c.h: $(srcdir)/device-plug
 	$(AM_V_GEN)$(MKDIR_P) device-plugin/gen && \
 	$(SED) '/^service /,/^}/d' $(srcdir)/device-plugin/api.proto > device-plugin/gen/api.proto && \
 	$(PROTOC_C) --c_out=device-plugin/gen -Idevice-plugin/gen device-plugin/gen/api.proto
+
+man8_MANS += device-plugin/siov-device-plugin.8
+CLEANFILES += device-plugin/siov-device-plugin.8
 
 systemdsystemunit_DATA += device-plugin/siov-device-plugin.service
 CLEANFILES += device-plugin/siov-device-plugin.service

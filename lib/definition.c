@@ -155,38 +155,28 @@ _public_ void siov_definition_set_autostart(struct siov_definition *d, bool b) {
                 d->autostart = b;
 }
 
-_public_ int siov_definition_set_vm(struct siov_definition *d, const char *vm) {
+/* An optional string field: "" or NULL clears it, else it must be valid. */
+static int set_optional(char **field, const char *value, bool (*valid)(const char *s)) {
         char *s = NULL;
 
-        if (!d)
-                return -EINVAL;
-        if (!isempty(vm)) {
-                if (!vm_name_is_valid(vm))
+        if (!isempty(value)) {
+                if (!valid(value))
                         return -EINVAL;
-                s = strdup(vm);
+                s = strdup(value);
                 if (!s)
                         return -ENOMEM;
         }
-        free(d->vm);
-        d->vm = s;
+        free(*field);
+        *field = s;
         return 0;
 }
 
-_public_ int siov_definition_set_owner(struct siov_definition *d, const char *owner) {
-        char *s = NULL;
+_public_ int siov_definition_set_vm(struct siov_definition *d, const char *vm) {
+        return d ? set_optional(&d->vm, vm, vm_name_is_valid) : -EINVAL;
+}
 
-        if (!d)
-                return -EINVAL;
-        if (!isempty(owner)) {
-                if (!siov_name_is_valid(owner))
-                        return -EINVAL;
-                s = strdup(owner);
-                if (!s)
-                        return -ENOMEM;
-        }
-        free(d->owner);
-        d->owner = s;
-        return 0;
+_public_ int siov_definition_set_owner(struct siov_definition *d, const char *owner) {
+        return d ? set_optional(&d->owner, owner, siov_name_is_valid) : -EINVAL;
 }
 
 _public_ int siov_definition_add_attr(struct siov_definition *d, const char *name, const char *value) {
