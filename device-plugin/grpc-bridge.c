@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <grpc/byte_buffer.h>
@@ -402,6 +404,26 @@ fail:
 
 bool bridge_is_busy(GrpcBridge *b) {
         return b && (b->n_servers > 0 || b->n_clients > 0);
+}
+
+int bridge_drain(GrpcBridge *b, unsigned timeout_ms) {
+        struct timespec start, now;
+
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        while (bridge_is_busy(b)) {
+                struct pollfd pfd = { .fd = b->efd, .events = POLLIN };
+                long left;
+
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                left = (long) timeout_ms - ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+                if (left <= 0)
+                        return -ETIMEDOUT;
+                if (poll(&pfd, 1, (int) left) < 0 && errno != EINTR)
+                        return -errno;
+                if (pfd.revents & POLLIN)
+                        (void) on_efd(NULL, b->efd, EPOLLIN, b);
+        }
+        return 0;
 }
 
 /* Once nothing is busy: the queue is shut down, the thread sees that and

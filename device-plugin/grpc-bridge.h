@@ -32,9 +32,12 @@ typedef void (*GrpcClosed)(GrpcCall *call, void *userdata);
 typedef void (*GrpcClientDone)(int status, const char *details, void *userdata);
 
 int bridge_new(sd_event *event, GrpcBridge **ret);
-/* Servers and client calls still alive: bridge_free() needs none (stop
- * the servers, run the loop until this is false). */
+/* Servers and client calls still alive: bridge_free() needs none. */
 bool bridge_is_busy(GrpcBridge *b);
+/* After the event loop ended: dispatches what gRPC reports until nothing
+ * is busy (the servers were stopped) or timeout_ms passed; -ETIMEDOUT
+ * then. */
+int bridge_drain(GrpcBridge *b, unsigned timeout_ms);
 GrpcBridge *bridge_free(GrpcBridge *b);
 
 /* Listens on the Unix socket path (an existing file there is removed

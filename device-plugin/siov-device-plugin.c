@@ -1355,20 +1355,16 @@ static void idle_schedule(Plugin *p) {
 
 /* ---- main ----------------------------------------------------------------- */
 
-/* At exit: the servers stop (gRPC removes their sockets), the loop runs
- * until gRPC has let go of them (at most 5 s), then everything is freed. */
+/* At exit: the servers stop (gRPC removes their sockets), what gRPC still
+ * reports is dispatched until it let go of them (at most 5 s), then
+ * everything is freed. */
 static void plugin_done(Plugin *p) {
-        uint64_t end = now_usec() + 5 * 1000000ULL;
-
         for (size_t i = 0; i < p->n_resources; i++) {
                 bridge_server_stop(p->resources[i].server, NULL, NULL);
                 p->resources[i].server = NULL;
                 p->resources[i].n_streams = 0;
         }
-        while (bridge_is_busy(p->grpc) && now_usec() < end)
-                if (sd_event_run(p->event, 100 * 1000) < 0)
-                        break;
-        if (bridge_is_busy(p->grpc))
+        if (p->grpc && bridge_drain(p->grpc, 5000) < 0)
                 log_warning("gRPC did not let go of its calls in 5 s; exiting anyway");
         else
                 p->grpc = bridge_free(p->grpc);

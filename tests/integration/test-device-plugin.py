@@ -28,6 +28,10 @@ ENV = os.environ
 RESOURCE = "siov.io/idxd-1dwq"
 SOCKET = "siov-siov.io_idxd-1dwq.sock"
 ENV_NAME = "MDEV_PCI_RESOURCE_SIOV_IO_IDXD-1DWQ"
+VF_RESOURCE = "siov.io/nvme-vf"
+VF_SOCKET = "siov-siov.io_nvme-vf.sock"
+VF_ENV_NAME = "PCI_RESOURCE_SIOV_IO_NVME-VF"
+PF = "0000:01:00.0"
 
 passed = failed = 0
 
@@ -100,14 +104,21 @@ def start_kubelet():
 
 
 def check_registration(reg, what):
-    try:
-        r = reg.requests.get(timeout=20)
-    except queue.Empty:
-        return check(what + ": the plugin registers", False, "no Register call in 20 s")
-    check(what + ": the plugin registers", True)
-    check(what + ": version v1beta1, resource, endpoint, preferred allocation",
-          (r.version, r.resource_name, r.endpoint, r.options.get_preferred_allocation_available) ==
-          ("v1beta1", RESOURCE, SOCKET, True), r)
+    got = {}
+    end = time.monotonic() + 20
+    while len(got) < 2 and time.monotonic() < end:
+        try:
+            r = reg.requests.get(timeout=max(0.01, end - time.monotonic()))
+        except queue.Empty:
+            break
+        got[r.resource_name] = r
+    check(what + ": both resources register", sorted(got) == sorted([RESOURCE, VF_RESOURCE]), list(got))
+    want = {RESOURCE: SOCKET, VF_RESOURCE: VF_SOCKET}
+    check(what + ": version v1beta1, endpoint, preferred allocation",
+          all((r.version, r.endpoint, r.options.get_preferred_allocation_available) ==
+              ("v1beta1", want[name], True) for name, r in got.items()) and got, got)
+    time.sleep(0.3)
+    check(what + ": once each", reg.requests.empty())
 
 
 class Watch:
@@ -198,6 +209,30 @@ try:
     lst = watch.wait(lambda l: len(l) == 4 and dev in [i for i, _ in l])
     check("the list keeps the ID: 3 slots and the device made", lst is not None, watch.last)
 
+    # --- a VF of the PF: advertised by its siovd UUID, taken on Allocate ---
+    vf_sock = os.path.join(KUBELET_DIR, VF_SOCKET)
+    vf_stub = api_pb2_grpc.DevicePluginStub(grpc.insecure_channel("unix:" + vf_sock))
+    vf_watch = Watch(vf_stub)
+    vfs = vf_watch.wait(lambda l: len(l) == 2)
+    check("ListAndWatch (vf): the PF's 2 free VFs", vfs is not None, vf_watch.last)
+    by_uuid = {d["uuid"]: d for d in siovctl_list()}
+    vf_id = vfs[1][0] if vfs else ""
+    check("... by their siovd UUIDs", vfs and all(i in by_uuid and by_uuid[i]["kind"] == "vf" for i, _ in vfs), vfs)
+    resp = vf_stub.Allocate(api_pb2.AllocateRequest(container_requests=[
+        api_pb2.ContainerAllocateRequest(devices_ids=[vf_id])]), timeout=30)
+    c = resp.container_responses[0]
+    addr = by_uuid.get(vf_id, {}).get("address")
+    check("Allocate (vf): " + VF_ENV_NAME + " is the VF's PCI address (the very VF advertised)",
+          addr and dict(c.envs).get(VF_ENV_NAME) == addr, (dict(c.envs), addr))
+    vgroup = os.path.basename(os.readlink(os.path.join(ENV["ROOT"], "sys/bus/pci/devices", addr or "-",
+                                                       "iommu_group"))) if addr else "?"
+    specs = sorted(d.host_path for d in c.devices)
+    check("Allocate (vf): its /dev/vfio/<group> and /dev/vfio/vfio", specs ==
+          sorted(["/dev/vfio/" + vgroup, "/dev/vfio/vfio"]), specs)
+    mine = [d for d in siovctl_list() if d["uuid"] == vf_id]
+    check("the VF is on vfio-pci, owner siov-device-plugin", mine and mine[0]["driver"] == "vfio-pci" and
+          mine[0]["owner"] == "siov-device-plugin", mine)
+
     # --- siovd restarts: the owner survives, the plugin reads again -------
     os.kill(siovd_pid, signal.SIGTERM)
     wait_for(lambda: not os.path.exists("/proc/%d" % siovd_pid) or
@@ -232,7 +267,7 @@ try:
 
     # --- the kubelet restarts: the plugin registers again ----------------
     kubelet.stop(0).wait()
-    for f in ("kubelet.sock", SOCKET):
+    for f in ("kubelet.sock", SOCKET, VF_SOCKET):     # the kubelet removes every plugin's socket
         try:
             os.unlink(os.path.join(KUBELET_DIR, f))
         except FileNotFoundError:
@@ -252,6 +287,9 @@ try:
     check("... and its definition is gone", wait_for(lambda: not [d for d in siovctl_list() if d["uuid"] == dev]))
     lst = watch.wait(lambda l: len(l) == 2 and dev in [i for i, h in l if h == "Healthy"])
     check("its ID is advertised again as a free slot (the pool has it back)", lst is not None, watch.last)
+    vf_back = wait_for(lambda: [d for d in siovctl_list() if d["uuid"] == vf_id and d["owner"] == "" and
+                                d["driver"] != "vfio-pci"], 20)
+    check("the VF is given back too (released from vfio-pci, no owner)", vf_back, vf_back)
 finally:
     plugin.send_signal(signal.SIGTERM)
     try:
@@ -262,9 +300,11 @@ finally:
     check("the plugin exits cleanly on SIGTERM", rc == 0, rc)
     plugin_log.flush()
     log = open(os.path.join(WORK, "plugin.log")).read()
-    check("it served twice (start, kubelet restart): no restart loop", log.count("serving on") == 2,
+    check("... having let go of gRPC", "did not let go" not in log)
+    check("each resource served twice (start, kubelet restart): no restart loop", log.count("serving on") == 4,
           log.count("serving on"))
-    check("it registered twice", log.count("registered with the kubelet") == 2, log.count("registered with"))
+    check("each resource registered twice", log.count("registered with the kubelet") == 4,
+          log.count("registered with"))
     if failed:
         plugin_log.close()
         print("--- plugin log ---")

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # siov-device-plugin (issue 17) against a fake kubelet
 # (test-device-plugin.py, python3-grpcio) and the real siovd on a fake tree
-# with the fake kernel: advertise → allocate → the mdev exists with the UUID
+# with the fake kernel: advertise → allocate → the mdev (and a VF) exists, UUID (address)
 # in the env → siovd restarts → host netdevs take the pool → the list
 # shrinks → the kubelet restarts → give-back after the idle time.
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +23,8 @@ KUBELET_DIR=$IT_DIR/kubelet
 mkdir -p "$KUBELET_DIR"
 cat > "$IT_DIR/device-plugin.json" <<JSON
 { "kubelet_dir": "$KUBELET_DIR", "idle_seconds": 3,
-  "resources": [ { "resource": "siov.io/idxd-1dwq", "type": "idxd-1dwq" } ] }
+  "resources": [ { "resource": "siov.io/idxd-1dwq", "type": "idxd-1dwq" },
+                 { "resource": "siov.io/nvme-vf", "type": "vf", "parents": [ "0000:01:00.0" ] } ] }
 JSON
 
 # A config the plugin refuses, with the reason.
@@ -41,10 +42,17 @@ fake set-attr sys/devices/virtual/idxd/siov0/numa_node 1
 # vfio_mdev gives each mdev an IOMMU group: 10, 11, ...
 mkdir -p "$ROOT/fake-kernel" && echo 10 > "$ROOT/fake-kernel/iommu-groups"
 
+# An SR-IOV PF whose VFs siovd binds to vfio-pci.
+fake add-pf 0000:01:00.0 --total-vfs 4 --driver nvme
+mkdir -p "$ROOT/sys/bus/pci/drivers/vfio-pci"
+
 it_bus_start || { it_summary; exit 1; }
 export LD_PRELOAD=$FAKE_KERNEL SIOV_FAKE_KERNEL_ROOT=$ROOT
 it_siovd_start || { it_summary; exit 1; }
 unset LD_PRELOAD
+check "2 VFs on the PF" siovctl sriov 0000:01:00.0 --numvfs 2
+fake symlink sys/bus/pci/devices/0000:01:00.1/iommu_group /sys/kernel/iommu_groups/21
+fake symlink sys/bus/pci/devices/0000:01:00.2/iommu_group /sys/kernel/iommu_groups/22
 echo "$SIOVD_PID" > "$IT_DIR/siovd.pid"
 
 SIOVD_CMD="LD_PRELOAD=$FAKE_KERNEL exec '$SIOVD' --sysfs-root='$ROOT' >>'$IT_DIR/siovd.log' 2>&1"
