@@ -956,10 +956,24 @@ static int make_device(Resource *res, const char *id, char **msg) {
         int r;
 
         if (o) {
+                _cleanup_free_ char *path = NULL;
+
                 if (STR_IN_SET(strempty(o->state), "active", "both"))
                         return 0;
-                return asprintf(msg, "device %s is %s, not active", id, o->state ? o->state : "gone") < 0 ? -ENOMEM
-                                                                                                         : -ENODEV;
+                if (!streq(strempty(o->state), "defined"))
+                        return asprintf(msg, "device %s is %s, not active", id,
+                                        o->state ? o->state : "gone (its parent is absent)") < 0 ? -ENOMEM : -ENODEV;
+                /* Made before a reboot: its definition is there, start it. */
+                r = sd_bus_path_encode(SIOV_DBUS_PATH "/device", id, &path);
+                if (r < 0)
+                        return r;
+                r = sd_bus_call_method(res->p->bus, SIOV_DBUS_NAME, path, SIOV_DBUS_DEVICE_INTERFACE, "Start", &e,
+                                       NULL, "");
+                if (r < 0)
+                        return asprintf(msg, "siovd could not start %s: %s", id, bus_error_text(&e, r)) < 0
+                                       ? -ENOMEM : r;
+                log_info("%s: started %s again", res->name, id);
+                return 0;
         }
         for (size_t i = 0; i < res->n_slots && !parent; i++)
                 if (streq(res->slots[i].id, id))

@@ -173,24 +173,36 @@ try:
           opts.get_preferred_allocation_available and not opts.pre_start_required, opts)
 
     watch = Watch(stub)
-    first = watch.wait(lambda l: True)
-    check("ListAndWatch: 4 free idxd-1dwq slots of siov0, all Healthy",
-          first is not None and len(first) == 4 and all(h == "Healthy" for _, h in first), first)
+    first = watch.wait(lambda l: len(l) == 6)
+    check("ListAndWatch: 6 free idxd-1dwq slots (4 of siov0, 2 of siov1), all Healthy",
+          first is not None and all(h == "Healthy" for _, h in first), watch.last)
+    topo = dict(watch.topology)
+    check("each device's topology is its parent's NUMA node (siov0: 1, siov1: 0)",
+          sorted(v[0] for v in topo.values() if v) == [0, 0, 1, 1, 1, 1], topo)
     mdevs = os.path.join(ENV["ROOT"], "sys/bus/mdev/devices")
-    check("each device's topology is its parent's NUMA node (1)",
-          watch.topology and all(v == [1] for v in watch.topology.values()), watch.topology)
     check("nothing is made before an Allocate", not os.path.isdir(mdevs) or not os.listdir(mdevs))
     ids = [i for i, _ in first or []]
+    ids0 = [i for i in ids if topo.get(i) == [1]]
+    ids1 = [i for i in ids if topo.get(i) == [0]]
 
-    pref = stub.GetPreferredAllocation(api_pb2.PreferredAllocationRequest(container_requests=[
-        api_pb2.ContainerPreferredAllocationRequest(available_deviceIDs=ids, must_include_deviceIDs=[ids[1]],
-                                                    allocation_size=2)]), timeout=10)
-    got = list(pref.container_responses[0].deviceIDs)
-    check("GetPreferredAllocation: 2 IDs, the must-include one first", len(got) == 2 and got[0] == ids[1] and
-          got[1] in ids, got)
+    def preferred(must, size):
+        r = stub.GetPreferredAllocation(api_pb2.PreferredAllocationRequest(container_requests=[
+            api_pb2.ContainerPreferredAllocationRequest(available_deviceIDs=ids, must_include_deviceIDs=must,
+                                                        allocation_size=size)]), timeout=10)
+        return list(r.container_responses[0].deviceIDs)
+
+    got = preferred([], 2)
+    check("GetPreferredAllocation: 2 IDs of one parent, the one offering the most", len(got) == 2 and
+          all(i in ids0 for i in got), got)
+    got = preferred(ids1[:1], 2)
+    check("GetPreferredAllocation: with a must-include ID, it first and its parent's other one",
+          got == ids1[:2], (got, ids1))
+    got = preferred(ids1[:1], 3)
+    check("GetPreferredAllocation: more than its parent has: the rest from another",
+          len(got) == 3 and got[:2] == ids1[:2] and got[2] in ids0, got)
 
     # --- Allocate makes the mdev ------------------------------------------
-    dev = ids[0]
+    dev = ids0[0]
     resp = stub.Allocate(api_pb2.AllocateRequest(container_requests=[
         api_pb2.ContainerAllocateRequest(devices_ids=[dev])]), timeout=30)
     c = resp.container_responses[0]
@@ -206,8 +218,8 @@ try:
     out = subprocess.run([ENV["SIOVCTL"], "--address=" + ENV["ADDR"], "list"], capture_output=True, text=True)
     check("siovctl list: owner=siov-device-plugin in DETAILS",
           any(dev in l and "owner=siov-device-plugin" in l for l in out.stdout.splitlines()), out.stdout)
-    lst = watch.wait(lambda l: len(l) == 4 and dev in [i for i, _ in l])
-    check("the list keeps the ID: 3 slots and the device made", lst is not None, watch.last)
+    lst = watch.wait(lambda l: len(l) == 6 and dev in [i for i, _ in l])
+    check("the list keeps the ID: 5 slots and the device made", lst is not None, watch.last)
 
     # --- a VF of the PF: advertised by its siovd UUID, taken on Allocate ---
     vf_sock = os.path.join(KUBELET_DIR, VF_SOCKET)
@@ -247,7 +259,7 @@ try:
     open(os.path.join(ENV["ROOT"], "fake-kernel/fail-create"), "w").write("ENOSPC\n")
     try:
         stub.Allocate(api_pb2.AllocateRequest(container_requests=[
-            api_pb2.ContainerAllocateRequest(devices_ids=[ids[2]])]), timeout=30)
+            api_pb2.ContainerAllocateRequest(devices_ids=[ids0[1]])]), timeout=30)
         check("Allocate fails when siovd cannot create", False, "it succeeded")
     except grpc.RpcError as e:
         check("Allocate fails when siovd cannot create, with siovd's error",
@@ -261,8 +273,8 @@ try:
     fake("add-siov-parent", "siov0", "--total", "4", "--free", "1", "--mdev-dwq", "1", "--host-netdev", "2",
          "--swq-slots", "4")
     rescan()
-    lst = watch.wait(lambda l: len(l) == 2)
-    check("host netdevs take 2 WQs: the list shrinks to the device and 1 slot",
+    lst = watch.wait(lambda l: len(l) == 4)
+    check("host netdevs take 2 of siov0's WQs: the list shrinks to the device, 1 slot of siov0, 2 of siov1",
           lst is not None and dev in [i for i, _ in lst], watch.last)
 
     # --- the kubelet restarts: the plugin registers again ----------------
@@ -278,14 +290,14 @@ try:
     channel = grpc.insecure_channel("unix:" + sock)
     stub = api_pb2_grpc.DevicePluginStub(channel)
     watch = Watch(stub)
-    lst = watch.wait(lambda l: len(l) == 2)
+    lst = watch.wait(lambda l: len(l) == 4)
     check("the new ListAndWatch has the same list", lst is not None, watch.last)
 
     # --- give-back after the idle time (3 s) -------------------------------
     gone = wait_for(lambda: not os.path.exists(os.path.join(ENV["ROOT"], "sys/bus/mdev/devices", dev)), 20)
     check("the device no VFIO user holds is given back after the idle time", gone)
     check("... and its definition is gone", wait_for(lambda: not [d for d in siovctl_list() if d["uuid"] == dev]))
-    lst = watch.wait(lambda l: len(l) == 2 and dev in [i for i, h in l if h == "Healthy"])
+    lst = watch.wait(lambda l: len(l) == 4 and dev in [i for i, h in l if h == "Healthy"])
     check("its ID is advertised again as a free slot (the pool has it back)", lst is not None, watch.last)
     vf_back = wait_for(lambda: [d for d in siovctl_list() if d["uuid"] == vf_id and d["owner"] == "" and
                                 d["driver"] != "vfio-pci"], 20)

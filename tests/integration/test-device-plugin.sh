@@ -37,8 +37,10 @@ check_fails "an unknown key is refused" "$PLUGIN" --config="$IT_DIR/bad.json"
 
 fake init
 fake add-siov-parent siov0 --total 4 --free 4 --swq-slots 4
-# Its NUMA node, for the kubelet's topology manager.
+fake add-siov-parent siov1 --total 2 --free 2 --swq-slots 4
+# Their NUMA nodes, for the kubelet's topology manager.
 fake set-attr sys/devices/virtual/idxd/siov0/numa_node 1
+fake set-attr sys/devices/virtual/idxd/siov1/numa_node 0
 # vfio_mdev gives each mdev an IOMMU group: 10, 11, ...
 mkdir -p "$ROOT/fake-kernel" && echo 10 > "$ROOT/fake-kernel/iommu-groups"
 
