@@ -236,6 +236,7 @@ Model *model_free(Model *m) {
         free(m->pages);
         sd_bus_message_unref(m->vgpu_reply);
         sd_bus_message_unref(m->vf_net_reply);
+        sd_bus_message_unref(m->owners_reply);
         free(m);
         return NULL;
 }
@@ -479,6 +480,7 @@ static const Property device_properties[] = {
         PROP("Driver",          "s",     read_string,     Device, driver),
         PROP("HostUsed",        "b",     read_bool,       Device, host_used),
         PROP("Netdevs",         "as",    read_strv,       Device, netdevs),
+        PROP("Owner",           "s",     read_string,     Device, owner),
         {}
 };
 
@@ -1056,5 +1058,29 @@ int model_fetch_vf_network(Context *c, Model *m, const char *parent) {
         }
         if (r < 0)
                 return log_error_errno(r, "cannot parse siovd's answer to ListVfNetwork: %s", strerror(-r));
+        return 0;
+}
+
+int model_fetch_owners(Context *c, Model *m, const char *parent) {
+        const char *uuid, *owner, *group;
+        int r;
+
+        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListOwners",
+                     "list the devices' owners", &m->owners_reply, "s", strempty(parent));
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m->owners_reply, 'a', "(sss)");
+        while (r >= 0) {
+                r = sd_bus_message_read(m->owners_reply, "(sss)", &uuid, &owner, &group);
+                if (r <= 0)
+                        break;
+                for (size_t i = 0; i < m->n_devices; i++)
+                        if (streq(m->devices[i].uuid, uuid)) {
+                                m->devices[i].owner = owner;
+                                break;
+                        }
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot parse siovd's answer to ListOwners: %s", strerror(-r));
         return 0;
 }

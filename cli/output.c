@@ -617,6 +617,7 @@ json_object *device_to_json(const Device *d) {
             add(o, "persistent", boolean(d->persistent)) < 0 ||
             add(o, "autostart", boolean(d->autostart)) < 0 ||
             add(o, "vm", string(d->vm)) < 0 ||
+            add(o, "owner", string(d->owner)) < 0 ||
             add(o, "attributes", TAKE_PTR(attrs)) < 0 ||
             add(o, "address", string(d->address)) < 0 ||
             add(o, "sysfs_path", string(d->sysfs_path)) < 0 ||

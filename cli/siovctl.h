@@ -154,6 +154,7 @@ typedef struct Device {
         const char *driver;
         int host_used;
         const char **netdevs;
+        const char *owner;              /* Manager.ListOwners; NULL: none */
         /* NVIDIA SR-IOV vGPU VF (Manager.ListVgpus); vgpu false otherwise */
         bool vgpu;
         uint32_t vgpu_type;
@@ -181,6 +182,7 @@ typedef struct Model {
         size_t n_pages;
         sd_bus_message *vgpu_reply;     /* ListVgpus, when fetched */
         sd_bus_message *vf_net_reply;   /* ListVfNetwork, when fetched */
+        sd_bus_message *owners_reply;   /* ListOwners, when fetched */
 
         bool have_manager;
         const char *version;
@@ -263,6 +265,8 @@ int device_list_fetch(Context *c, const char *parent, const char *type, Model **
 int model_fetch_vgpus(Context *c, Model *m, const char *parent);
 /* One Manager.ListVfNetwork call: fills the vf_* fields of m's VF devices. */
 int model_fetch_vf_network(Context *c, Model *m, const char *parent);
+/* One Manager.ListOwners call: fills the owner of m's devices. */
+int model_fetch_owners(Context *c, Model *m, const char *parent);
 int model_parse_device_list(Model *m, sd_bus_message *reply);
 /* Reads a GetManagedObjects reply into m (which keeps no reference: the
  * caller keeps reply alive as long as m). -EPROTO (printed) when a known

@@ -439,6 +439,10 @@ static char *device_details(const Device *d) {
                         fprintf(f, " trust=%s", d->vf_trust);
                 sep = " ";
         }
+        if (!isempty(d->owner)) {
+                fprintf(f, "%sowner=%s", sep, d->owner);
+                sep = " ";
+        }
         if (d->autostart) {
                 fprintf(f, "%sautostart", sep);
                 sep = " ";
@@ -486,6 +490,9 @@ int verb_list(Context *c, const Options *o, int argc, char **argv) {
                                 return r;
                         break;
                 }
+        r = model_fetch_owners(c, m, o->parent);
+        if (r < 0)
+                return r;
 
         if (c->json) {
                 _cleanup_(json_array_done) JsonArray a = {};

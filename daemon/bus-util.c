@@ -161,6 +161,17 @@ int bus_read_options(sd_bus_message *m, const char * const *allowed, LifecycleOp
                                 r = sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "VM name too long");
                                 goto fail;
                         }
+                } else if (streq(key, "owner")) {
+                        WANT("s");
+                        r = sd_bus_message_read(m, "v", "s", &o->owner);
+                        if (r < 0)
+                                goto fail;
+                        if (!isempty(o->owner) && !siov_name_is_valid(o->owner)) {
+                                r = sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
+                                                      "invalid owner '%.64s': 1-255 printable ASCII characters, no '/'",
+                                                      o->owner);
+                                goto fail;
+                        }
                 } else if (streq(key, "attrs")) {
                         WANT("a(ss)");
                         free((void *) o->attrs);

@@ -10,7 +10,7 @@
 #define SIOV_BUS_STRING_MAX 4096
 
 /* Reads an a{sv} of options into o. Known keys: persistent (b), autostart
- * (b), vm (s), force (b), attrs (a(ss)); `allowed` lists the keys this
+ * (b), vm (s), owner (s), force (b), attrs (a(ss)); `allowed` lists the keys this
  * method takes. Unknown or disallowed keys and wrong types are
  * InvalidArgument. Strings and attrs point into the message; free
  * o->attrs with free(). */

@@ -185,6 +185,10 @@ const char *device_get_vm(const Device *d) {
         return d->spec ? siov_definition_get_vm(d->spec) : "";
 }
 
+const char *device_get_owner(const Device *d) {
+        return d->spec ? siov_definition_get_owner(d->spec) : "";
+}
+
 const char *device_get_address(const Device *d) {
         if (d->kind == DEVICE_KIND_VF)
                 return d->pf ? siov_vf_get_address(device_get_vf(d)) : "";

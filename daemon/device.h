@@ -68,7 +68,8 @@ struct Device {
         X(VfQos,      U32,   EMITS_CHANGE, device_get_vf_qos(o))                                \
         X(VfLinkState, STR,  EMITS_CHANGE, device_get_vf_link_state(o))                         \
         X(VfSpoofCheck, STR, EMITS_CHANGE, device_get_vf_spoofchk(o))                           \
-        X(VfTrust,    STR,   EMITS_CHANGE, device_get_vf_trust(o))
+        X(VfTrust,    STR,   EMITS_CHANGE, device_get_vf_trust(o))                                \
+        X(Owner,      STR,   EMITS_CHANGE, device_get_owner(o))
 /* The rows a PF's report of its VFs feeds (parent_vf_net_refresh). */
 #define DEVICE_VF_NET_PROPERTY_NAMES                                                            \
         (char *) "VfMac", (char *) "VfVlan", (char *) "VfQos", (char *) "VfLinkState",          \
@@ -135,6 +136,8 @@ bool device_gc(Device *d);
 bool device_is_active(const Device *d);
 bool device_get_autostart(const Device *d);
 const char *device_get_vm(const Device *d);
+/* The program that asked for it (CreateDevice's `owner`), "" when none. */
+const char *device_get_owner(const Device *d);
 
 const struct siov_vf *device_get_vf(const Device *d);
 const char *device_get_parent(const Device *d);

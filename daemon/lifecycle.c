@@ -137,7 +137,6 @@ static Device *find_vf_device(Manager *m, const char *uuid) {
         return d && d->kind == DEVICE_KIND_VF ? d : NULL;
 }
 
-static void device_vfio_group(Manager *m, Device *d, char *group, size_t group_size);
 
 /* ---- the kernel's part, off the event loop ----------------------------
  *
@@ -494,7 +493,7 @@ static int dematerialize(Manager *m, Device *d, kernel_then_t then, void *userda
         if (d->kind == DEVICE_KIND_VF)
                 snprintf(k->address, sizeof(k->address), "%s", siov_vf_get_address(device_get_vf(d)));
         /* Known now: the kernel may drop the link while it removes. */
-        device_vfio_group(m, d, k->pending.group, sizeof(k->pending.group));
+        lifecycle_device_vfio_group(m, d, k->pending.group, sizeof(k->pending.group));
         return kernel_op_submit(m, k, device_get_parent(d), d->uuid, error);
 }
 
@@ -539,6 +538,11 @@ static int spec_new(const char *uuid, const char *parent, const char *type, cons
                                                  why ?: "network settings (vf_*) are for VFs only (type vf)");
                 }
         }
+        r = siov_definition_set_owner(spec, o->owner);
+        if (r < 0) {
+                siov_definition_unref(spec);
+                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid owner '%.64s'", o->owner);
+        }
         *ret = spec;
         return 0;
 }
@@ -569,14 +573,20 @@ static int pick_uuid(Manager *m, const char *uuid, char ret[static SIOV_UUID_STR
 
 /* A free VF of the PF: not held by the host, not claimed by a device of
  * siovd's. */
-static Device *pick_vf(Manager *m, Parent *p) {
+static bool vf_is_free(Manager *m, const struct siov_vf *vf, Device *d) {
+        return d && !d->spec && siov_vf_get_usage(vf) != SIOV_VF_HOST && !hashmap_get(m->pending, d->uuid);
+}
+
+/* The free VF of p with the lowest index, or the one whose UUID is `want`
+ * (a caller such as the device plugin that advertised that very VF). */
+static Device *pick_vf(Manager *m, Parent *p, const char *want) {
         Device *best = NULL;
 
         for (size_t i = 0; i < siov_parent_get_n_vfs(p->snap); i++) {
                 const struct siov_vf *vf = siov_parent_get_vf(p->snap, i);
                 Device *d = hashmap_get(m->devices, siov_vf_get_uuid(vf));
 
-                if (!d || d->spec || siov_vf_get_usage(vf) == SIOV_VF_HOST || hashmap_get(m->pending, d->uuid))
+                if (!vf_is_free(m, vf, d) || (want && !streq(d->uuid, want)))
                         continue;
                 if (!best || siov_vf_get_index(vf) < siov_vf_get_index(device_get_vf(best)))
                         best = d;
@@ -584,14 +594,18 @@ static Device *pick_vf(Manager *m, Parent *p) {
         return best;
 }
 
-void lifecycle_vf_candidate(Manager *m, const char *parent, const char *type, char buf[static 16]) {
+void lifecycle_vf_candidate(Manager *m, const char *parent, const char *type, const char *uuid,
+                            char buf[static 16]) {
         Parent *p = isempty(parent) ? NULL : hashmap_get(m->parents, parent);
+        char want[SIOV_UUID_STRING_MAX];
         Device *vf;
 
         buf[0] = '\0';
         if (!p || !streq(strempty(type), SIOV_VF_TYPE_ID))
                 return;
-        vf = pick_vf(m, p);
+        if (!isempty(uuid) && siov_uuid_normalize(uuid, want) < 0)
+                return;
+        vf = pick_vf(m, p, isempty(uuid) ? NULL : want);
         if (vf)
                 snprintf(buf, 16, "%u", siov_vf_get_index(device_get_vf(vf)));
 }
@@ -766,11 +780,25 @@ int lifecycle_create(Manager *m, const char *parent, const char *type, const cha
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_TYPE, "no parent offers type '%s'", type);
 
         if (streq(type_id, SIOV_VF_TYPE_ID)) {
-                Device *vf = pick_vf(m, p);
+                char want[SIOV_UUID_STRING_MAX];
+                Device *vf;
 
-                if (!isempty(uuid))
+                if (!isempty(uuid) && siov_uuid_normalize(uuid, want) < 0)
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid UUID '%.64s'", uuid);
+                vf = pick_vf(m, p, isempty(uuid) ? NULL : want);
+                if (!vf && !isempty(uuid)) {
+                        Device *d = hashmap_get(m->devices, want);
+
+                        if (d && d->kind == DEVICE_KIND_VF && streq(device_get_parent(d), p->name))
+                                return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
+                                                         "VF %s (%s) of %s is not free: %s", want, device_get_address(d),
+                                                         p->name, d->spec ? "siovd holds it as a device" :
+                                                         hashmap_get(m->pending, want) ? "a change of it is under way" :
+                                                         "the host uses it");
                         return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
-                                                 "a VF's UUID is derived from its PF and index; do not give one");
+                                                 "%s is not a VF of %s: a VF's UUID is derived from its PF and "
+                                                 "index (give one of its free VFs' UUIDs, or none)", want, p->name);
+                }
                 if (!vf)
                         return siov_error_no_capacity(m, p, type_id, error);
                 if (o->vf_net_set && !vf_net_supported())
@@ -1282,8 +1310,7 @@ static pid_t vfio_holder_pid(const char *want) {
         return 0;
 }
 
-/* The number of the device's IOMMU group into group, "" if it has none. */
-static void device_vfio_group(Manager *m, Device *d, char *group, size_t group_size) {
+void lifecycle_device_vfio_group(Manager *m, Device *d, char *group, size_t group_size) {
         _cleanup_free_ char *link = NULL, *rel = NULL;
         char target[PATH_MAX];
         const char *g;
@@ -1317,7 +1344,7 @@ int lifecycle_vfio_holder(Manager *m, Device *d, char *group, size_t group_size,
         char dev[64];
         int fd;
 
-        device_vfio_group(m, d, group, group_size);
+        lifecycle_device_vfio_group(m, d, group, group_size);
         if (isempty(group))
                 return 0;
         /* Under a test root the group belongs to the fake tree, not /dev. */

@@ -15,6 +15,7 @@ typedef struct LifecycleOptions {
         bool persistent;
         bool autostart;                 /* implies persistent */
         const char *vm;                 /* libvirt domain, or NULL */
+        const char *owner;              /* the program that asked (Device.Owner), or NULL */
         bool force;
         const LifecycleAttr *attrs;     /* written in order after create */
         size_t n_attrs;
@@ -55,8 +56,10 @@ int lifecycle_resolve(Manager *m, const char *parent, const char *type,
                       Parent **ret_parent, const char **ret_type, sd_bus_error *error);
 
 /* For polkit's details: the index of the VF a create of type on parent
- * would take now, as a string ("" when not a VF create or none is free). */
-void lifecycle_vf_candidate(Manager *m, const char *parent, const char *type, char buf[static 16]);
+ * (with uuid, or "" for the lowest free one) would take now, as a string
+ * ("" when not a VF create or none is free). */
+void lifecycle_vf_candidate(Manager *m, const char *parent, const char *type, const char *uuid,
+                            char buf[static 16]);
 
 int lifecycle_create(Manager *m, const char *parent, const char *type, const char *uuid,
                      const LifecycleOptions *o, LifecycleDone done, sd_bus_error *error);
@@ -84,6 +87,10 @@ pid_t lifecycle_removal_holder(Manager *m, const char *uuid);
 /* Starts the autostart definitions of a present parent that are not
  * active; done gets the object paths of those started. */
 int lifecycle_provision(Manager *m, const char *parent, LifecycleDone done, sd_bus_error *error);
+
+/* The number of the device's IOMMU group into group ("7": /dev/vfio/7),
+ * "" if it has none. Reads one link: not for every device of a listing. */
+void lifecycle_device_vfio_group(Manager *m, Device *d, char *group, size_t group_size);
 
 /* 1 when a process (QEMU) holds the device's VFIO group open: group set to
  * its number, *ret_pid to the holder (0 when not found); 0 when not. */

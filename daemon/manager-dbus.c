@@ -425,10 +425,10 @@ static int read_strings(sd_bus_message *message, size_t n, const char **ret, sd_
 }
 
 static int method_create_or_define(sd_bus_message *message, Manager *m, bool define, sd_bus_error *error) {
-        static const char * const create_options[] = { "persistent", "autostart", "attrs", "vm", "force",
+        static const char * const create_options[] = { "persistent", "autostart", "attrs", "vm", "owner", "force",
                                                         "vf_mac", "vf_vlan", "vf_qos", "vf_spoofchk", "vf_trust",
                                                         "vf_link_state", NULL };
-        static const char * const define_options[] = { "autostart", "attrs", "vm", NULL };
+        static const char * const define_options[] = { "autostart", "attrs", "vm", "owner", NULL };
         LifecycleOptions o = {};
         const char *a[3];
         BusCall *c;
@@ -452,7 +452,7 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
                 /* What the call is about, for narrower polkit rules; a VF's
                  * network settings each by name ("" when not given). */
                 if (o.vf_net_set) {
-                        lifecycle_vf_candidate(m, a[0], a[1], vf);
+                        lifecycle_vf_candidate(m, a[0], a[1], a[2], vf);
                         if (o.vf_net.has_mac)
                                 siov_vf_mac_format(o.vf_net.mac, mac);
                         if (o.vf_net.has_vlan) {
@@ -725,11 +725,11 @@ static int method_list_parent_configs(sd_bus_message *message, void *userdata, s
         return bus_reply_close_and_send(reply);
 }
 
-/* NVIDIA SR-IOV vGPU VFs (of one parent, "" for all): (uuid, current
- * type, creatable types), one call for `siovctl list`. */
-static int method_list_vgpus(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+/* Answers a (s parent) listing: an array of sig, one entry per device of
+ * that parent ("" for all) that append() adds (it returns 0 to skip). */
+static int reply_per_device(sd_bus_message *message, Manager *m, const char *sig,
+                            int (*append)(Manager *m, Device *d, sd_bus_message *reply)) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        Manager *m = userdata;
         const char *parent;
         Device *d;
         int r;
@@ -740,28 +740,58 @@ static int method_list_vgpus(sd_bus_message *message, void *userdata, sd_bus_err
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(sua(us))");
+        r = sd_bus_message_open_container(reply, 'a', sig);
         if (r < 0)
                 return r;
         HASHMAP_FOREACH(d, m->devices, i) {
-                const struct siov_vf *vf = d->kind == DEVICE_KIND_VF ? device_get_vf(d) : NULL;
-
-                if (!siov_vf_is_vgpu(vf) || (!isempty(parent) && !streq(device_get_parent(d), parent)))
+                if (!isempty(parent) && !streq(device_get_parent(d), parent))
                         continue;
-                r = sd_bus_message_open_container(reply, 'r', "sua(us)");
-                if (r >= 0)
-                        r = sd_bus_message_append(reply, "su", d->uuid, siov_vf_get_vgpu_current(vf));
-                if (r >= 0)
-                        r = device_append_vgpu_types(reply, vf);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(reply);
+                r = append(m, d, reply);
                 if (r < 0)
                         return r;
         }
-        r = sd_bus_message_close_container(reply);
-        if (r < 0)
-                return r;
-        return sd_bus_send(NULL, reply, NULL);
+        return bus_reply_close_and_send(reply);
+}
+
+/* NVIDIA SR-IOV vGPU VFs: (uuid, current type, creatable types), one call
+ * for `siovctl list`. */
+static int append_vgpu(Manager *m, Device *d, sd_bus_message *reply) {
+        const struct siov_vf *vf = d->kind == DEVICE_KIND_VF ? device_get_vf(d) : NULL;
+        int r;
+
+        if (!siov_vf_is_vgpu(vf))
+                return 0;
+        r = sd_bus_message_open_container(reply, 'r', "sua(us)");
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "su", d->uuid, siov_vf_get_vgpu_current(vf));
+        if (r >= 0)
+                r = device_append_vgpu_types(reply, vf);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
+}
+
+static int method_list_vgpus(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return reply_per_device(message, userdata, "(sua(us))", append_vgpu);
+}
+
+/* The devices a program asked for (Device.Owner): (uuid, owner, VFIO
+ * group), one call for `siovctl list` and the device plugin (Owner is not
+ * in ListDevices' records, whose signature is fixed). Few devices have an
+ * owner: their group links are read here. */
+static int append_owner(Manager *m, Device *d, sd_bus_message *reply) {
+        const char *owner = device_get_owner(d);
+        char group[20] = "";
+
+        if (isempty(owner))
+                return 0;
+        if (device_is_active(d))
+                lifecycle_device_vfio_group(m, d, group, sizeof(group));
+        return sd_bus_message_append(reply, "(sss)", d->uuid, owner, group);
+}
+
+static int method_list_owners(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        return reply_per_device(message, userdata, "(sss)", append_owner);
 }
 
 /* The network state of the VFs of PFs with a netdev, as their drivers
@@ -841,6 +871,10 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", parent),
                                 SD_BUS_RESULT("a(ssuusss)", vfs),
                                 method_list_vf_network, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListOwners",
+                                SD_BUS_ARGS("s", parent),
+                                SD_BUS_RESULT("a(sss)", owners),
+                                method_list_owners, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListParentConfigs",
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("a(siiss)", configs),

@@ -337,7 +337,8 @@ static const sd_bus_vtable parent_vtable[] = {
  * append fail (the calls answer an error, the tests notice) instead of
  * going missing from the records. */
 static int append_vtable_record(sd_bus_message *m, const char *signature, const char *path,
-                                const sd_bus_vtable *vtable, void *userdata) {
+                                const sd_bus_vtable *vtable, size_t n_max, void *userdata) {
+        size_t n = 0;
         int r;
 
         r = sd_bus_message_open_container(m, 'r', signature);
@@ -349,6 +350,8 @@ static int append_vtable_record(sd_bus_message *m, const char *signature, const 
         for (const sd_bus_vtable *v = vtable; v->type != _SD_BUS_VTABLE_END; v++) {
                 if (v->type != _SD_BUS_VTABLE_PROPERTY && v->type != _SD_BUS_VTABLE_WRITABLE_PROPERTY)
                         continue;
+                if (n++ >= n_max)
+                        break;
                 r = v->x.property.get(NULL, path, NULL, v->x.property.member, m, userdata, NULL);
                 if (r < 0)
                         return r;
@@ -357,7 +360,7 @@ static int append_vtable_record(sd_bus_message *m, const char *signature, const 
 }
 
 int parent_append_record(Parent *p, sd_bus_message *m) {
-        return append_vtable_record(m, PARENT_RECORD_SIGNATURE, p->path, parent_vtable, p);
+        return append_vtable_record(m, PARENT_RECORD_SIGNATURE, p->path, parent_vtable, PARENT_RECORD_N, p);
 }
 
 static const sd_bus_vtable type_vtable[] = {
@@ -367,7 +370,7 @@ static const sd_bus_vtable type_vtable[] = {
 };
 
 int type_append_record(Type *t, sd_bus_message *m) {
-        return append_vtable_record(m, TYPE_RECORD_SIGNATURE, t->path, type_vtable, t);
+        return append_vtable_record(m, TYPE_RECORD_SIGNATURE, t->path, type_vtable, SIZE_MAX, t);
 }
 /* Parents and their types live below /org/siov1/parent. */
 const BusObjectImplementation parent_object = {

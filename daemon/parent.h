@@ -58,7 +58,8 @@ struct Type {
         X(IdxdDevice, STR,       EMITS_CHANGE, siov_idxd_get_name(siov_parent_get_idxd(o->snap))) \
         X(IdxdState, STR,        EMITS_CHANGE, siov_idxd_get_state(siov_parent_get_idxd(o->snap))) \
         X(WorkQueues, WORK_QUEUES, EMITS_CHANGE, siov_parent_get_idxd(o->snap))                 \
-        X(IdxdGroups, IDXD_GROUPS, EMITS_CHANGE, siov_parent_get_idxd(o->snap))
+        X(IdxdGroups, IDXD_GROUPS, EMITS_CHANGE, siov_parent_get_idxd(o->snap))                 \
+        X(NumaNode,  I32,        EMITS_CHANGE, siov_parent_get_numa_node(o->snap))
 
 /* org.siov1.Type; o is a const Type *. */
 #define TYPE_PROPERTIES(X)                                                                      \
@@ -148,7 +149,10 @@ int type_path(const char *parent, const char *id, char **ret);
 size_t parent_reply_size(Parent *p);
 /* One record per object for Manager.ListParents / ListTypes: the path,
  * then the properties in the XML's order. */
+/* ListParents' records hold the first PARENT_RECORD_N properties: rows
+ * added later (NumaNode) are read with Get, so the signature stays. */
 #define PARENT_RECORD_SIGNATURE "osassssa{su}a{su}asuusbiissa(ssssssuii)a(sasas)"
+#define PARENT_RECORD_N 18
 #define TYPE_RECORD_SIGNATURE "ossssssuss"
 int parent_append_record(Parent *p, sd_bus_message *m);
 int type_append_record(Type *t, sd_bus_message *m);

@@ -82,6 +82,7 @@ static const struct method_action method_actions[] = {
         { SIOV_DBUS_MANAGER_INTERFACE, "CheckMigration",  NULL               },
         { SIOV_DBUS_MANAGER_INTERFACE, "ListVgpus",       NULL               },
         { SIOV_DBUS_MANAGER_INTERFACE, "ListVfNetwork",   NULL               },
+        { SIOV_DBUS_MANAGER_INTERFACE, "ListOwners",      NULL               },
         { SIOV_DBUS_MANAGER_INTERFACE, "CreateDevice",    SIOV_POLKIT_MANAGE },
         { SIOV_DBUS_MANAGER_INTERFACE, "DefineDevice",    SIOV_POLKIT_DEFINE },
         { SIOV_DBUS_MANAGER_INTERFACE, "ImportMdevctl",   SIOV_POLKIT_DEFINE },

@@ -21,6 +21,7 @@
 #define KEY_TYPE      "type"
 #define KEY_AUTOSTART "autostart"
 #define KEY_VM        "vm"
+#define KEY_OWNER     "owner"
 #define KEY_ATTRS     "attrs"
 #define KEY_VF_NET    "vf_net"
 #define KEY_MAC        "mac"
@@ -42,6 +43,7 @@ static struct siov_definition *definition_free(struct siov_definition *d) {
         free(d->parent);
         free(d->type);
         free(d->vm);
+        free(d->owner);
         siov_definition_clear_attrs(d);
         json_object_putp(&d->extra);
         free(d);
@@ -107,6 +109,11 @@ _public_ int siov_definition_copy(const struct siov_definition *d, struct siov_d
                 if (!c->vm)
                         return -ENOMEM;
         }
+        if (d->owner) {
+                c->owner = strdup(d->owner);
+                if (!c->owner)
+                        return -ENOMEM;
+        }
         for (size_t i = 0; i < d->n_attrs; i++) {
                 r = siov_definition_add_attr(c, d->attrs[i].name, d->attrs[i].value);
                 if (r < 0)
@@ -136,6 +143,10 @@ _public_ bool siov_definition_get_autostart(const struct siov_definition *d) {
 
 _public_ const char *siov_definition_get_vm(const struct siov_definition *d) {
         return d ? strempty(d->vm) : NULL;
+}
+
+_public_ const char *siov_definition_get_owner(const struct siov_definition *d) {
+        return d ? strempty(d->owner) : NULL;
 }
 
 _public_ size_t siov_definition_get_n_attrs(const struct siov_definition *d) {
@@ -184,21 +195,28 @@ _public_ void siov_definition_set_autostart(struct siov_definition *d, bool b) {
                 d->autostart = b;
 }
 
-_public_ int siov_definition_set_vm(struct siov_definition *d, const char *vm) {
+/* An optional string field: "" or NULL clears it, else it must be valid. */
+static int set_optional(char **field, const char *value, bool (*valid)(const char *s)) {
         char *s = NULL;
 
-        if (!d)
-                return -EINVAL;
-        if (!isempty(vm)) {
-                if (!vm_name_is_valid(vm))
+        if (!isempty(value)) {
+                if (!valid(value))
                         return -EINVAL;
-                s = strdup(vm);
+                s = strdup(value);
                 if (!s)
                         return -ENOMEM;
         }
-        free(d->vm);
-        d->vm = s;
+        free(*field);
+        *field = s;
         return 0;
+}
+
+_public_ int siov_definition_set_vm(struct siov_definition *d, const char *vm) {
+        return d ? set_optional(&d->vm, vm, vm_name_is_valid) : -EINVAL;
+}
+
+_public_ int siov_definition_set_owner(struct siov_definition *d, const char *owner) {
+        return d ? set_optional(&d->owner, owner, siov_name_is_valid) : -EINVAL;
 }
 
 _public_ int siov_definition_add_attr(struct siov_definition *d, const char *name, const char *value) {
@@ -249,6 +267,7 @@ _public_ bool siov_definition_equal(const struct siov_definition *a, const struc
                 return false;
         if (!streq(a->uuid, b->uuid) || !streq(a->parent, b->parent) || !streq(a->type, b->type) ||
             a->autostart != b->autostart || !streq(strempty(a->vm), strempty(b->vm)) ||
+            !streq(strempty(a->owner), strempty(b->owner)) ||
             a->n_attrs != b->n_attrs || !siov_vf_net_equal(&a->vf_net, &b->vf_net))
                 return false;
         for (size_t i = 0; i < a->n_attrs; i++)
@@ -260,7 +279,7 @@ _public_ bool siov_definition_equal(const struct siov_definition *a, const struc
 }
 
 bool siov_definition_key_is_reserved(const char *key) {
-        return STR_IN_SET(key, KEY_UUID, KEY_PARENT, KEY_TYPE, KEY_AUTOSTART, KEY_VM, KEY_ATTRS, KEY_VF_NET);
+        return STR_IN_SET(key, KEY_UUID, KEY_PARENT, KEY_TYPE, KEY_AUTOSTART, KEY_VM, KEY_OWNER, KEY_ATTRS, KEY_VF_NET);
 }
 
 void siov_definition_set_extra(struct siov_definition *d, struct json_object *extra) {
@@ -591,6 +610,16 @@ _public_ int siov_definition_parse(const char *json, size_t len, struct siov_def
                         d->vm = strdup(s);
                         if (!d->vm)
                                 return -ENOMEM;
+                } else if (streq(key, KEY_OWNER)) {
+                        r = get_string(v, key, &s, &reason);
+                        if (r < 0)
+                                goto fail;
+                        r = check_name(key, s, &reason);
+                        if (r < 0)
+                                goto fail;
+                        d->owner = strdup(s);
+                        if (!d->owner)
+                                return -ENOMEM;
                 } else if (streq(key, KEY_ATTRS)) {
                         r = siov_definition_attrs_from_json(d, v, &reason);
                         if (r < 0)
@@ -661,6 +690,11 @@ _public_ int siov_definition_to_json(const struct siov_definition *d, char **ret
         }
         if (d->vm) {
                 r = add_string(o, KEY_VM, d->vm);
+                if (r < 0)
+                        return r;
+        }
+        if (d->owner) {
+                r = add_string(o, KEY_OWNER, d->owner);
                 if (r < 0)
                         return r;
         }

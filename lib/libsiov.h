@@ -128,6 +128,8 @@ struct siov_vf *siov_parent_get_vf(const struct siov_parent *p, size_t i);
 /* sriov_drivers_autoprobe: 1 (new VFs go to host drivers), 0 (they stay
  * unbound), -1 when not an SR-IOV PF or unreadable. */
 int siov_parent_get_autoprobe(const struct siov_parent *p);
+/* The parent device's NUMA node (its numa_node), -1 when none or unknown. */
+int siov_parent_get_numa_node(const struct siov_parent *p);
 /* Reason an SR-IOV attribute could not be read, or NULL. */
 const char *siov_parent_get_broken(const struct siov_parent *p);
 
@@ -354,8 +356,9 @@ int siov_vf_link_state_from_string(const char *s);              /* -EINVAL */
 
 /* One file per device, <dir>/<uuid>.json:
  *   {"uuid": "…", "parent": "siov0", "type": "idxd-1dwq",
- *    "autostart": true, "vm": "vm1", "attrs": [{"name": "value"}, …]}
- * "vm" and "attrs" are optional; a VF's may have "vf_net": {"mac": "…",
+ *    "autostart": true, "vm": "vm1", "owner": "siov-device-plugin",
+ *    "attrs": [{"name": "value"}, …]}
+ * "vm", "owner" and "attrs" are optional; a VF's may have "vf_net": {"mac": "…",
  * "vlan": 100, "qos": 3, "spoofchk": true, "trust": false, "link_state":
  * "auto"} (each key optional, no other key). Unknown keys are kept and written back
  * unchanged (a newer siovd may add some). */
@@ -374,11 +377,15 @@ const char *siov_definition_get_parent(const struct siov_definition *d);
 const char *siov_definition_get_type(const struct siov_definition *d);
 bool siov_definition_get_autostart(const struct siov_definition *d);
 const char *siov_definition_get_vm(const struct siov_definition *d);      /* "" when none */
+/* The program that asked for the device (e.g. siov-device-plugin), "" when none. */
+const char *siov_definition_get_owner(const struct siov_definition *d);
 size_t siov_definition_get_n_attrs(const struct siov_definition *d);
 const char *siov_definition_get_attr_name(const struct siov_definition *d, size_t i);
 const char *siov_definition_get_attr_value(const struct siov_definition *d, size_t i);
 void siov_definition_set_autostart(struct siov_definition *d, bool b);
 int siov_definition_set_vm(struct siov_definition *d, const char *vm);    /* "" or NULL clears */
+/* A name (siov_name_is_valid), "" or NULL clears; -EINVAL otherwise. */
+int siov_definition_set_owner(struct siov_definition *d, const char *owner);
 /* Appends; -EINVAL for a bad name or a value over SIOV_ATTR_VALUE_MAX,
  * -E2BIG past SIOV_ATTRS_MAX. */
 int siov_definition_add_attr(struct siov_definition *d, const char *name, const char *value);

@@ -645,6 +645,23 @@ int siov_parent_load(struct siov_ctx *ctx, const struct siov_parent_scan *s,
         r = siov_read_link_name(ctx, fd, depth, "subsystem", &p->subsystem);
         if (r < 0)
                 return r;
+        {
+                _cleanup_free_ char *v = NULL;
+                char *end;
+                long n;
+
+                /* Optional: a class device (siov0) has none; the kernel says -1. */
+                p->numa_node = -1;
+                r = siov_read_attr_at(fd, "numa_node", &v);
+                if (r == -ENOMEM)
+                        return r;
+                if (r >= 0) {
+                        errno = 0;
+                        n = strtol(v, &end, 10);
+                        if (errno == 0 && end != v && (*end == '\0' || *end == '\n') && n >= -1 && n < 65536)
+                                p->numa_node = (int) n;
+                }
+        }
 
         if (kinds & SIOV_KIND_MDEV) {
                 r = parent_load_types(p, fd);
@@ -861,6 +878,10 @@ _public_ struct siov_vf *siov_parent_get_vf(const struct siov_parent *p, size_t 
 
 _public_ int siov_parent_get_autoprobe(const struct siov_parent *p) {
         return p && (p->kinds & SIOV_KIND_SRIOV) ? p->autoprobe : -1;
+}
+
+_public_ int siov_parent_get_numa_node(const struct siov_parent *p) {
+        return p ? p->numa_node : -1;
 }
 
 _public_ const struct siov_idxd *siov_parent_get_idxd(const struct siov_parent *p) {

@@ -106,6 +106,7 @@ struct siov_parent {
 
         uint32_t total_vfs, num_vfs;
         int autoprobe;          /* sriov_drivers_autoprobe: 1, 0, -1 unreadable */
+        int numa_node;          /* the device's numa_node, -1 when none or unknown */
         struct siov_vf *vfs;
         size_t n_vfs;
 
@@ -288,6 +289,7 @@ struct siov_definition {
         char *type;
         bool autostart;
         char *vm;                       /* NULL: none */
+        char *owner;                    /* who asked for it (a program's name), NULL: none */
         struct siov_attr *attrs;
         size_t n_attrs;
         struct siov_vf_net vf_net;      /* a VF's network settings; all unset otherwise */
@@ -318,7 +320,7 @@ int siov_definition_extra_add(struct json_object **extra, const char *key, struc
  * say it; buf holds the text when it had to be formatted. */
 const char *siov_definition_read_error(int r, char buf[static 64]);
 /* Takes a reference to an object holding the unknown keys (or NULL). */
-/* uuid, parent, type, autostart, vm, attrs: the keys siovd checks. */
+/* uuid, parent, type, autostart, vm, owner, attrs: the keys siovd checks. */
 bool siov_definition_key_is_reserved(const char *key);
 void siov_definition_set_extra(struct siov_definition *d, struct json_object *extra);
 

@@ -362,6 +362,21 @@ static bool is_pool_type(const char *type) {
         return strcmp(type, "idxd-1dwq") == 0 || strcmp(type, "idxd-1swq") == 0;
 }
 
+/* With fake-kernel/iommu-groups (holding the next group's number), a new
+ * mdev gets an iommu_group link as vfio_mdev gives it one. */
+static int give_iommu_group(const struct op *o, const char *dev, const char *uuid) {
+        char rel[PATH_MAX], target[64];
+        uint32_t n;
+
+        if (read_u32(o->rootfd, "fake-kernel/iommu-groups", &n) < 0)
+                return 0;
+        snprintf(target, sizeof(target), "/sys/kernel/iommu_groups/%u", n);
+        relf(rel, "%s/%s/iommu_group", dev, uuid);
+        if (symlinkat(target, o->rootfd, rel) < 0)
+                return -errno;
+        return write_u32(o->f, "fake-kernel/iommu-groups", n + 1);
+}
+
 static int do_create(const struct op *o, const char *dev, const char *parent, const char *type) {
         char uuid[37], rel[PATH_MAX];
         struct pool p;
@@ -416,6 +431,9 @@ static int do_create(const struct op *o, const char *dev, const char *parent, co
         }
 
         r = fake_add_mdev(o->f, parent, type, uuid, pool ? 0 : FAKE_MDEV_CONSUME);
+        if (r < 0)
+                return r;
+        r = give_iommu_group(o, dev, uuid);
         if (r < 0)
                 return r;
         if (pool)

@@ -76,6 +76,9 @@
  *                     lock) as a remove waits for a VM that holds the
  *                     device; a UUID in the file holds only that device's
  *                     writes
+ *   iommu-groups      a number N: each new mdev gets an iommu_group link
+ *                     to group N (N is then raised by one), as vfio_mdev
+ *                     gives each mdev a group of its own
  *   short-write       the next write the kernel takes reports only this
  *                     many bytes written (the file is removed when used)
  *   log               one line appended per operation:

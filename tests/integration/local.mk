@@ -91,6 +91,12 @@ EXTRA_DIST += \
 	tests/integration/libvirtd-ns.sh \
 	tests/integration/hook-stub-siovctl
 
+# siov-device-plugin (issue 17) against a fake kubelet in Python.
+if ENABLE_DEVICE_PLUGIN
+INTEGRATION_TESTS += tests/integration/test-device-plugin.sh
+endif
+EXTRA_DIST += tests/integration/test-device-plugin.py
+
 # The Cockpit page (issue 15) in headless Chromium against a real cockpit-ws,
 # siovd on this bus and polkitd (root needed: polkit-lib.sh).
 INTEGRATION_TESTS += tests/integration/test-cockpit.sh

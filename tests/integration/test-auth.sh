@@ -166,7 +166,7 @@ org.siov1.manage|$PF_PATH|org.siov1.Parent.SetAutoprobe|ba{sv}|[false, {}]
 EOF
 # Every mutating method of the published interfaces was called above.
 while read -r iface member; do
-        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices ListParents ListTypes GetStatus Rescan SetNumVFs SetAutoprobe ListParentConfigs CheckMigration ListVgpus ListVfNetwork " in
+        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices ListParents ListTypes GetStatus Rescan SetNumVFs SetAutoprobe ListParentConfigs CheckMigration ListVgpus ListVfNetwork ListOwners " in
         *" $member "*) ;;
         *) fail "test covers $iface.$member" "a method this test does not call";;
         esac
@@ -200,6 +200,9 @@ OK*) pass "user: ListVgpus (a read)";; *) fail "user: ListVgpus (a read)";;
 esac
 case $(raw_call user /org/siov1 org.siov1.Manager.ListVfNetwork s '[""]') in
 OK*) pass "user: ListVfNetwork (a read)";; *) fail "user: ListVfNetwork (a read)";;
+esac
+case $(raw_call user /org/siov1 org.siov1.Manager.ListOwners s '[""]') in
+OK*) pass "user: ListOwners (a read)";; *) fail "user: ListOwners (a read)";;
 esac
 case $(raw_call user /org/siov1 org.siov1.Manager.ListParentConfigs "" '[]') in
 OK*) pass "user: ListParentConfigs (a read)";; *) fail "user: ListParentConfigs (a read)";;

@@ -237,6 +237,23 @@ static void test_round_trip(void **state) {
         assert_int_equal(siov_definition_set_vm(c, "vm1"), 0);
         assert_true(siov_definition_equal(d, c));
 
+        /* owner: written, read back, counted for equality, kept by copy */
+        assert_string_equal(siov_definition_get_owner(c), "");
+        assert_int_equal(siov_definition_set_owner(c, "siov-device-plugin"), 0);
+        assert_false(siov_definition_equal(d, c));
+        free(json);
+        json = NULL;
+        assert_int_equal(siov_definition_to_json(c, &json), 0);
+        assert_non_null(strstr(json, "\"owner\": \"siov-device-plugin\""));
+        siov_definition_unref(p);
+        p = parse_ok(json);
+        assert_string_equal(siov_definition_get_owner(p), "siov-device-plugin");
+        assert_true(siov_definition_equal(c, p));
+        assert_int_equal(siov_definition_set_owner(c, "a/b"), -EINVAL);
+        assert_string_equal(siov_definition_get_owner(c), "siov-device-plugin");     /* unchanged */
+        assert_int_equal(siov_definition_set_owner(c, NULL), 0);
+        assert_true(siov_definition_equal(d, c));
+
         /* minimal: no vm key, empty attrs, autostart false */
         siov_definition_unref(c);
         c = parse_ok("{\"uuid\":\"" U2 "\",\"parent\":\"0000:3b:00.0\",\"type\":\"vf\"}");
@@ -357,6 +374,8 @@ static void test_malformed(void **state) {
         REFUSED("{" HEAD ", \"autostart\": 1}", "autostart: expected true or false, got a number");
         REFUSED("{" HEAD ", \"vm\": 5}", "vm: expected a string, got a number");
         REFUSED("{" HEAD ", \"vm\": null}", "vm: expected a string, got null");
+        REFUSED("{" HEAD ", \"owner\": 5}", "owner: expected a string, got a number");
+        REFUSED("{" HEAD ", \"owner\": \"a/b\"}", "owner: not a valid name");
         REFUSED("{" HEAD ", \"attrs\": {\"a\": \"b\"}}", "attrs: expected an array, got an object");
         REFUSED("{" HEAD ", \"attrs\": [\"a\"]}", "attrs[0]: expected an object with one");
         REFUSED("{" HEAD ", \"attrs\": [{\"a\": \"1\"}, {\"a\": \"1\", \"b\": \"2\"}]}", "attrs[1]: expected an object with one");

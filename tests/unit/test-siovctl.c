@@ -392,7 +392,7 @@ static void test_json(void **state) {
 
                 CHECK_STR(s, "[{\"uuid\":\"aaaaaaaa-0000-4000-8000-000000000000\",\"kind\":\"mdev\","
                              "\"parent\":\"siov2\",\"type\":\"idxd-1dwq\",\"state\":\"active\","
-                             "\"persistent\":false,\"autostart\":true,\"vm\":\"\","
+                             "\"persistent\":false,\"autostart\":true,\"vm\":\"\",\"owner\":\"\","
                              "\"attributes\":[{\"name\":\"a\",\"value\":\"1\"},{\"name\":\"b\",\"value\":\"x/y\"}],"
                              "\"address\":\"\",\"sysfs_path\":\"\",\"driver\":\"\",\"host_used\":true,"
                              "\"netdevs\":[],\"vgpu\":false,\"vgpu_type\":0,\"vgpu_creatable_types\":[]}]\n");
