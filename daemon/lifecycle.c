@@ -1446,11 +1446,24 @@ static void provision_one_done(Manager *m, int r, sd_bus_error *error, void *use
                 provision_finish(m, op);
 }
 
+typedef struct ProvisionLater {
+        char parent[256];
+        LifecycleDone done;
+} ProvisionLater;
+
+static int provision_devices(Manager *m, const char *parent, LifecycleDone done);
+
+/* The PF's VFs are there (or could not be made, logged): its devices. */
+static void provision_after_vfs(Manager *m, int r, const sd_bus_error *error, char **paths, void *userdata) {
+        ProvisionLater *l = userdata;
+
+        if (provision_devices(m, l->parent, l->done) < 0)
+                lifecycle_done_call(l->done, m, -ENOMEM, NULL, NULL);
+        free(l);
+}
+
 int lifecycle_provision(Manager *m, const char *parent, LifecycleDone done, sd_bus_error *error) {
-        _cleanup_free_ char (*todo)[SIOV_UUID_STRING_MAX] = NULL;
-        ProvisionOp *op;
-        size_t n = 0;
-        Device *d;
+        ProvisionLater *l;
 
         if (!siov_name_is_valid(parent))
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid parent name");
@@ -1458,8 +1471,24 @@ int lifecycle_provision(Manager *m, const char *parent, LifecycleDone done, sd_b
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_PARENT, "parent %s is not present", parent);
 
         /* A PF's configuration first: its VFs must exist before the
-         * autostart devices made of them. */
-        sriov_provision(m, parent);
+         * autostart devices made of them. They are made on the PF's
+         * worker; the devices follow when they are there. */
+        l = calloc(1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        snprintf(l->parent, sizeof(l->parent), "%s", parent);
+        l->done = done;
+        if (sriov_provision(m, parent, (LifecycleDone) { provision_after_vfs, l }) > 0)
+                return 0;
+        free(l);
+        return provision_devices(m, parent, done);
+}
+
+static int provision_devices(Manager *m, const char *parent, LifecycleDone done) {
+        _cleanup_free_ char (*todo)[SIOV_UUID_STRING_MAX] = NULL;
+        ProvisionOp *op;
+        size_t n = 0;
+        Device *d;
 
         todo = calloc(hashmap_size(m->devices) + 1, sizeof(*todo));
         op = calloc(1, sizeof(*op));
