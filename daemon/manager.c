@@ -75,6 +75,7 @@ Manager *manager_free(Manager *m) {
         sysfs_queue_stop(m);
         /* Operations still waiting for the kernel die with the process. */
         hashmap_free(m->pending);
+        hashmap_free(m->tree_read_buckets);
         definitions_free(m);
         free(m->refusals);
         m->metrics = metrics_free(m->metrics);

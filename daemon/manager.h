@@ -88,6 +88,7 @@ struct Manager {
         size_t n_rescan_waiting;
         char *libvirt_uri;      /* NULL: $SIOV_LIBVIRT_URI or qemu:///system */
         uint64_t max_reply_size; /* the bus's message limit: larger answers are refused */
+        Hashmap *tree_read_buckets; /* uid → TreeReadBucket: whole-tree reads (manager-dbus.c) */
         Metrics *metrics;       /* --metrics=FILE, or NULL */
 
         /* Objects are exported and the name is owned: changes are signalled.
@@ -146,6 +147,11 @@ void manager_monitor_stop(Manager *m);
 #define SIOV_ANSWER_USEC (UINT64_C(2) * 1000000)
 #define SIOV_RESCAN_INTERVAL_USEC (UINT64_C(1) * 1000000)
 #define SIOV_RESCAN_WAITING_MAX 1024
+/* Whole-tree reads of unprivileged callers, per uid: devices per second,
+ * the least a bucket holds, and what a read costs beyond its devices. */
+#define SIOV_TREE_READ_RATE 10000
+#define SIOV_TREE_READ_BURST 30000.0
+#define SIOV_TREE_READ_BASE_COST 100.0
 
 /* manager-dbus.c */
 int manager_connect_bus(Manager *m);
