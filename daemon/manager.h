@@ -126,6 +126,10 @@ void manager_mark_mdev(Manager *m, const char *uuid);
  * waits at the bus's priority (a storm does not hold the calls back). */
 #define SIOV_UEVENT_BATCH      256
 #define SIOV_REFRESH_BATCH     512
+/* ... and a batch of re-reads ends once it took this long, checked every
+ * SIOV_REFRESH_STEP objects. */
+#define SIOV_REFRESH_BUDGET_USEC (UINT64_C(10) * 1000)
+#define SIOV_REFRESH_STEP      16
 /* Makes the objects match the definitions on disk (definitions.c). */
 int manager_load_definitions(Manager *m);
 /* Reads the PF configurations again; a file that cannot be used is kept in
