@@ -376,12 +376,7 @@ static int kernel_op_submit(Manager *m, KernelOp *k, const char *parent, const c
         j->work = kernel_op_work;
         j->done = kernel_op_done;
         j->userdata = k;
-        r = hashmap_put(m->pending, k->pending.uuid, &k->pending);
-        if (r >= 0) {
-                r = sysfs_queue_submit(m, j);
-                if (r < 0)
-                        (void) hashmap_remove(m->pending, k->pending.uuid);
-        }
+        r = sysfs_queue_submit_pending(m, j, k->pending.uuid, &k->pending);
         if (r < 0) {
                 free(j);
                 kernel_op_free(k);

@@ -282,12 +282,7 @@ static int apply_numvfs(Parent *p, uint32_t n, bool force, bool from_config, str
         j->work = numvfs_work;
         j->done = numvfs_done;
         j->userdata = op;
-        r = hashmap_put(m->pending, op->pending.uuid, &op->pending);
-        if (r >= 0) {
-                r = sysfs_queue_submit(m, j);
-                if (r < 0)
-                        (void) hashmap_remove(m->pending, op->pending.uuid);
-        }
+        r = sysfs_queue_submit_pending(m, j, op->pending.uuid, &op->pending);
         if (r < 0) {
                 free(j);
                 numvfs_op_free(op);
