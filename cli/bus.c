@@ -170,6 +170,81 @@ int bus_call(Context *c, const char *path, const char *interface, const char *me
         return 0;
 }
 
+static int batch_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        BusBatchCall *b = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        b->done = true;
+        b->slot = sd_bus_slot_unref(b->slot);
+        if (e) {
+                b->r = -(sd_bus_message_get_errno(reply) ?: EIO);
+                (void) sd_bus_error_copy(&b->error, e);
+                return 1;
+        }
+        *b->reply = sd_bus_message_ref(reply);
+        return 1;
+}
+
+int bus_call_batch(Context *c, BusBatchCall *calls, size_t n) {
+        size_t n_done = 0;
+        int r = 0;
+
+        r = bus_connect(c);
+        if (r < 0)
+                return r;
+
+        /* Every call is sent before any answer is awaited: sd-bus queues
+         * them behind its Hello, so the whole batch costs one round trip
+         * through the bus instead of one per call (what a short command
+         * waits for most on a busy host). */
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                BusBatchCall *b = &calls[i];
+
+                b->error = SD_BUS_ERROR_NULL;
+                b->r = 0;
+                b->done = false;
+                b->slot = NULL;
+                r = sd_bus_message_new_method_call(c->bus, &m, SIOV_DBUS_NAME, SIOV_DBUS_PATH,
+                                                   b->interface ?: SIOV_DBUS_MANAGER_INTERFACE, b->member);
+                if (r >= 0 && b->arg)
+                        r = sd_bus_message_append_basic(m, 's', b->arg);
+                if (r >= 0)
+                        r = sd_bus_call_async(c->bus, &b->slot, m, batch_reply, b, 0);
+                if (r < 0) {
+                        log_error_errno(r, "cannot call %s: %m", b->member);
+                        goto finish;
+                }
+        }
+        while (n_done < n) {
+                n_done = 0;
+                for (size_t i = 0; i < n; i++)
+                        n_done += calls[i].done;
+                if (n_done == n)
+                        break;
+                r = sd_bus_process(c->bus, NULL);
+                if (r > 0)
+                        continue;
+                if (r == 0)
+                        r = sd_bus_wait(c->bus, UINT64_MAX);
+                if (r < 0) {
+                        log_error_errno(r, "lost the connection to %s: %m", c->bus_description);
+                        r = -ERRNO_UNREACHABLE;
+                        goto finish;
+                }
+        }
+        /* The first failure in the order of the calls, as bus_call() would. */
+        for (size_t i = 0; i < n && r >= 0; i++)
+                if (calls[i].r < 0)
+                        r = bus_log_call_error(c, &calls[i].error, calls[i].r, calls[i].what);
+finish:
+        for (size_t i = 0; i < n; i++) {
+                calls[i].slot = sd_bus_slot_unref(calls[i].slot);
+                sd_bus_error_free(&calls[i].error);
+        }
+        return r < 0 ? r : 0;
+}
+
 int bus_message_read_dict(sd_bus_message *m, const char *entry, bus_dict_cb_t cb, void *userdata) {
         char array[64];
         int r;
@@ -231,6 +306,7 @@ Model *model_free(Model *m) {
         sd_bus_message_unref(m->manager_reply);
         sd_bus_message_unref(m->types_reply);
         sd_bus_message_unref(m->status_reply);
+        sd_bus_message_unref(m->configs_reply);
         for (size_t i = 0; i < m->n_pages; i++)
                 sd_bus_message_unref(m->pages[i]);
         free(m->pages);
@@ -672,14 +748,10 @@ static int model_new(Model **ret) {
         return 0;
 }
 
-/* The Manager's own properties (version, sysfs root). */
-static int model_fetch_manager(Context *c, Model *m) {
+/* The Manager's own properties (version, sysfs root), fetched already. */
+static int model_read_manager(Context *c, Model *m) {
         int r;
 
-        r = bus_call(c, SIOV_DBUS_PATH, "org.freedesktop.DBus.Properties", "GetAll",
-                     "read siovd's version", &m->manager_reply, "s", SIOV_DBUS_MANAGER_INTERFACE);
-        if (r < 0)
-                return r;
         r = read_properties(m->manager_reply, manager_properties, m, SIOV_DBUS_MANAGER_INTERFACE, SIOV_DBUS_PATH);
         if (r == -EPROTO)
                 return r;
@@ -775,18 +847,24 @@ int model_fetch_compact(Context *c, bool manager, Model **ret) {
         if (r < 0)
                 return r;
 
-        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListParents",
-                     "list siovd's parents", &m->reply, NULL);
-        if (r < 0)
-                return r;
-        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListTypes",
-                     "list siovd's types", &m->types_reply, "s", "");
-        if (r < 0)
-                return r;
-        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "GetStatus",
-                     "read siovd's status", &m->status_reply, NULL);
-        if (r < 0)
-                return r;
+        {
+                BusBatchCall calls[] = {
+                        { .member = "ListParents", .what = "list siovd's parents", .reply = &m->reply },
+                        { .member = "ListTypes", .arg = "", .what = "list siovd's types", .reply = &m->types_reply },
+                        { .member = "GetStatus", .what = "read siovd's status", .reply = &m->status_reply },
+                        { .interface = "org.freedesktop.DBus.Properties", .member = "GetAll",
+                          .arg = SIOV_DBUS_MANAGER_INTERFACE, .what = "read siovd's version",
+                          .reply = &m->manager_reply },
+                        { .member = "ListParentConfigs", .what = "read the PF configurations",
+                          .reply = &m->configs_reply },
+                };
+
+                /* The manager's properties and the PF configurations only
+                 * for the status. */
+                r = bus_call_batch(c, calls, manager ? ELEMENTSOF(calls) : 3);
+                if (r < 0)
+                        return r;
+        }
         /* A bad reply is a failure of siovd (exit 1), whatever the errno. */
         r = model_parse_records(m->reply, parent_properties, (void **) &m->parents, &m->n_parents,
                                 sizeof(Parent), parent_init);
@@ -802,7 +880,7 @@ int model_fetch_compact(Context *c, bool manager, Model **ret) {
                 return -EPROTO;
         }
         if (manager) {
-                r = model_fetch_manager(c, m);
+                r = model_read_manager(c, m);
                 if (r < 0)
                         return r;
         }

@@ -178,6 +178,7 @@ typedef struct Model {
         sd_bus_message *manager_reply;  /* Manager properties, when fetched */
         sd_bus_message *types_reply;    /* ListTypes, in a compact fetch */
         sd_bus_message *status_reply;   /* GetStatus, in a compact fetch */
+        sd_bus_message *configs_reply;  /* ListParentConfigs, with the manager */
         sd_bus_message **pages;         /* ListDevices per parent, when paged */
         size_t n_pages;
         sd_bus_message *vgpu_reply;     /* ListVgpus, when fetched */
@@ -246,6 +247,21 @@ int bus_log_call_error(Context *c, const sd_bus_error *error, int r, const char 
 /* One method call on org.siov1; failures are printed (bus_log_call_error). */
 int bus_call(Context *c, const char *path, const char *interface, const char *member,
              const char *what, sd_bus_message **ret_reply, const char *types, ...);
+
+/* Calls on siovd's Manager object (interface NULL: org.siov1.Manager), with
+ * at most one string argument, all sent before any answer is awaited: one
+ * round trip for the batch. Failures are printed as bus_call() does, the
+ * first in the order given. */
+typedef struct BusBatchCall {
+        const char *interface, *member, *arg, *what;
+        sd_bus_message **reply;
+        /* set by bus_call_batch() */
+        sd_bus_slot *slot;
+        sd_bus_error error;
+        int r;
+        bool done;
+} BusBatchCall;
+int bus_call_batch(Context *c, BusBatchCall *calls, size_t n);
 
 /* Walks an array of dictionary entries with a string or object path key:
  * entry is the entry's signature ("sv", "sa{sv}", "oa{sa{sv}}"). cb gets

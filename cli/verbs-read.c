@@ -718,13 +718,11 @@ static void parent_configs_done(ParentConfigs *pc) {
         free(pc->l);
 }
 
-static int parent_configs_fetch(Context *c, ParentConfigs *pc) {
+/* From the reply model_fetch_compact() fetched with the manager. */
+static int parent_configs_read(Model *m, ParentConfigs *pc) {
         int r;
 
-        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListParentConfigs",
-                     "read the PF configurations", &pc->reply, NULL);
-        if (r < 0)
-                return r;
+        pc->reply = sd_bus_message_ref(m->configs_reply);
         r = sd_bus_message_enter_container(pc->reply, 'a', "(siiss)");
         while (r >= 0) {
                 ParentConfig x, *l;
@@ -967,7 +965,7 @@ int verb_status(Context *c, const Options *o, int argc, char **argv) {
         r = model_fetch_compact(c, true, &m);
         if (r < 0)
                 return r;
-        r = parent_configs_fetch(c, &pc);
+        r = parent_configs_read(m, &pc);
         if (r < 0)
                 return r;
 

@@ -375,12 +375,7 @@ static int kernel_op_submit(Manager *m, KernelOp *k, const char *parent, const c
         j->work = kernel_op_work;
         j->done = kernel_op_done;
         j->userdata = k;
-        r = hashmap_put(m->pending, k->pending.uuid, &k->pending);
-        if (r >= 0) {
-                r = sysfs_queue_submit(m, j);
-                if (r < 0)
-                        (void) hashmap_remove(m->pending, k->pending.uuid);
-        }
+        r = sysfs_queue_submit_pending(m, j, k->pending.uuid, &k->pending);
         if (r < 0) {
                 free(j);
                 kernel_op_free(k);
@@ -1473,11 +1468,24 @@ static void provision_one_done(Manager *m, int r, sd_bus_error *error, void *use
                 provision_finish(m, op);
 }
 
+typedef struct ProvisionLater {
+        char parent[256];
+        LifecycleDone done;
+} ProvisionLater;
+
+static int provision_devices(Manager *m, const char *parent, LifecycleDone done);
+
+/* The PF's VFs are there (or could not be made, logged): its devices. */
+static void provision_after_vfs(Manager *m, int r, const sd_bus_error *error, char **paths, void *userdata) {
+        ProvisionLater *l = userdata;
+
+        if (provision_devices(m, l->parent, l->done) < 0)
+                lifecycle_done_call(l->done, m, -ENOMEM, NULL, NULL);
+        free(l);
+}
+
 int lifecycle_provision(Manager *m, const char *parent, LifecycleDone done, sd_bus_error *error) {
-        _cleanup_free_ char (*todo)[SIOV_UUID_STRING_MAX] = NULL;
-        ProvisionOp *op;
-        size_t n = 0;
-        Device *d;
+        ProvisionLater *l;
 
         if (!siov_name_is_valid(parent))
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid parent name");
@@ -1485,8 +1493,24 @@ int lifecycle_provision(Manager *m, const char *parent, LifecycleDone done, sd_b
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_PARENT, "parent %s is not present", parent);
 
         /* A PF's configuration first: its VFs must exist before the
-         * autostart devices made of them. */
-        sriov_provision(m, parent);
+         * autostart devices made of them. They are made on the PF's
+         * worker; the devices follow when they are there. */
+        l = calloc(1, sizeof(*l));
+        if (!l)
+                return -ENOMEM;
+        snprintf(l->parent, sizeof(l->parent), "%s", parent);
+        l->done = done;
+        if (sriov_provision(m, parent, (LifecycleDone) { provision_after_vfs, l }) > 0)
+                return 0;
+        free(l);
+        return provision_devices(m, parent, done);
+}
+
+static int provision_devices(Manager *m, const char *parent, LifecycleDone done) {
+        _cleanup_free_ char (*todo)[SIOV_UUID_STRING_MAX] = NULL;
+        ProvisionOp *op;
+        size_t n = 0;
+        Device *d;
 
         todo = calloc(hashmap_size(m->devices) + 1, sizeof(*todo));
         op = calloc(1, sizeof(*op));

@@ -147,6 +147,77 @@ static int error_limits_exceeded(sd_bus_error *error, const char *call, size_t n
                                  call, n_devices, size / 1048576.0, limit / 1048576.0, how);
 }
 
+/* Whole-tree reads (GetManagedObjects of the devices, ListDevices without a
+ * parent) cost the event loop time in proportion to the devices: a caller
+ * looping them would slow everyone else's calls. Unprivileged callers get
+ * a token bucket per uid (per uid, not per connection: a new connection
+ * would otherwise bring a full bucket), counted in devices read: it
+ * refills at SIOV_TREE_READ_RATE devices per second and holds at least two
+ * whole trees, so a page load or a `siovctl list` is never refused. Past
+ * that the call is Busy, saying when to retry and how to page. Root (and
+ * so the libvirt hook and the udev rule) is never capped. */
+typedef struct TreeReadBucket {
+        char key[32];
+        double tokens;
+        uint64_t last_usec;
+} TreeReadBucket;
+
+static int tree_read_allowed(Manager *m, sd_bus_message *message, size_t n_devices, sd_bus_error *error) {
+        const double cost = (double) n_devices + SIOV_TREE_READ_BASE_COST;
+        const double capacity = cost * 2 > SIOV_TREE_READ_BURST ? cost * 2 : SIOV_TREE_READ_BURST;
+        TreeReadBucket *b;
+        char key[32];
+        uint64_t now;
+        uid_t uid;
+        int r;
+
+        r = siov_polkit_sender_euid(message, &uid);
+        if (r < 0)
+                /* Unknown: treated as unprivileged, with a bucket of its own
+                 * kind (never root's free pass). */
+                uid = (uid_t) -1;
+        if (uid == 0)
+                return 0;
+        snprintf(key, sizeof(key), "%u", (unsigned) uid);
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        r = hashmap_ensure_allocated(&m->tree_read_buckets, free);
+        if (r < 0)
+                return r;
+        b = hashmap_get(m->tree_read_buckets, key);
+        if (!b) {
+                /* Callers come and go: a table grown large starts over. */
+                if (hashmap_size(m->tree_read_buckets) >= 4096)
+                        hashmap_clear(m->tree_read_buckets);
+                b = calloc(1, sizeof(*b));
+                if (!b)
+                        return -ENOMEM;
+                snprintf(b->key, sizeof(b->key), "%s", key);
+                b->tokens = capacity;
+                b->last_usec = now;
+                r = hashmap_put(m->tree_read_buckets, b->key, b);
+                if (r < 0) {
+                        free(b);
+                        return r;
+                }
+        }
+        b->tokens += (double) (now - b->last_usec) * SIOV_TREE_READ_RATE / 1e6;
+        if (b->tokens > capacity)
+                b->tokens = capacity;
+        b->last_usec = now;
+        if (b->tokens >= cost) {
+                b->tokens -= cost;
+                return 0;
+        }
+        log_debug("Refusing a whole-tree %s of uid %u: its read budget is spent.",
+                  sd_bus_message_get_member(message), (unsigned) uid);
+        return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
+                                 "whole-tree reads by uid %u are limited to %u devices per second and this "
+                                 "tree has %zu: retry in %.1f s, or read one parent at a time with "
+                                 "ListDevices(parent, \"\") (siovctl list --parent P)",
+                                 (unsigned) uid, (unsigned) SIOV_TREE_READ_RATE, n_devices,
+                                 (cost - b->tokens) / SIOV_TREE_READ_RATE + 0.05);
+}
+
 /* GetManagedObjects on the root (the Manager, parents and types) and on
  * the devices' manager comes here first. sd-bus answers it itself,
  * property by property; a reply over the bus's limit would make
@@ -168,7 +239,7 @@ static int managed_objects_filter(sd_bus_message *message, void *userdata, sd_bu
                 HASHMAP_FOREACH(p, m->parents, i)
                         size += parent_reply_size(p);
         if (size <= m->max_reply_size)
-                return 0;
+                return devices ? tree_read_allowed(m, message, hashmap_size(m->devices), error) : 0;
         return error_limits_exceeded(error, "GetManagedObjects", devices ? hashmap_size(m->devices) : 0, size,
                                      m->max_reply_size,
                                      "list devices with " SIOV_DBUS_MANAGER_INTERFACE ".ListDevices, one parent "
@@ -325,6 +396,9 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
                         return error_limits_exceeded(error, "ListDevices", n, size, m->max_reply_size,
                                                      "ask for one parent at a time: ListDevices(parent, type) "
                                                      "(siovctl list --parent P)");
+                r = tree_read_allowed(m, message, hashmap_size(m->devices), error);
+                if (r < 0)
+                        return r;
         }
 
         return reply_records(message, "(osssssbbsa(ss)sssbas)", append_devices,

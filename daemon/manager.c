@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <libudev.h>
 
 #include "sriov-net.h"
@@ -75,6 +76,7 @@ Manager *manager_free(Manager *m) {
         sysfs_queue_stop(m);
         /* Operations still waiting for the kernel die with the process. */
         hashmap_free(m->pending);
+        hashmap_free(m->tree_read_buckets);
         definitions_free(m);
         free(m->refusals);
         m->metrics = metrics_free(m->metrics);
@@ -326,28 +328,53 @@ static char **take_names(Hashmap *h, size_t max) {
 
 /* Re-reads what the uevents named, in bounded batches: during a storm
  * (10,000 new mdevs) the rest waits at the bus's priority, so that calls
- * are answered between batches instead of after the whole storm. */
+ * are answered between batches instead of after the whole storm. A batch
+ * ends after SIOV_REFRESH_BATCH objects or SIOV_REFRESH_BUDGET_USEC,
+ * whichever comes first: a re-read costs what the kernel (or a loaded
+ * machine) makes it cost, and a call waits for at most one batch. */
+/* The time now, not the loop's iteration time: a batch measures itself. */
+static uint64_t now_usec_monotonic(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static bool refresh_some(Manager *m, Hashmap *set, void (*refresh)(Manager *m, const char *name),
+                         uint64_t start, size_t *n) {
+        while (hashmap_size(set) > 0) {
+                _cleanup_strv_free_ char **names = take_names(set, SIOV_REFRESH_STEP);
+                uint64_t now;
+
+                if (!names)
+                        return false;
+                for (char **x = names; *x; x++) {
+                        refresh(m, *x);
+                        (*n)++;
+                }
+                now = now_usec_monotonic();
+                if (*n >= SIOV_REFRESH_BATCH || now >= start + SIOV_REFRESH_BUDGET_USEC)
+                        break;
+        }
+        return true;
+}
+
 static int on_refresh(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
-        _cleanup_strv_free_ char **mdevs = take_names(m->dirty_mdevs, SIOV_REFRESH_BATCH);
-        _cleanup_strv_free_ char **parents = NULL;
+        uint64_t start = now_usec_monotonic();
+        size_t n = 0;
         bool more;
 
-        if (!mdevs) {
+        /* mdevs first: a parent's update then finds its devices current. */
+        if (!refresh_some(m, m->dirty_mdevs, manager_refresh_mdev, start, &n)) {
                 log_oom();
                 return manager_request_rescan(m);
         }
-        /* mdevs first: a parent's update then finds its devices current. */
-        for (char **u = mdevs; *u; u++)
-                manager_refresh_mdev(m, *u);
         if (hashmap_size(m->dirty_mdevs) == 0) {
-                parents = take_names(m->dirty_parents, SIOV_REFRESH_BATCH);
-                if (!parents) {
+                if (!refresh_some(m, m->dirty_parents, manager_refresh_parent, start, &n)) {
                         log_oom();
                         return manager_request_rescan(m);
                 }
-                for (char **p = parents; *p; p++)
-                        manager_refresh_parent(m, *p);
                 manager_report_idxd_problem(m);
         }
         more = hashmap_size(m->dirty_mdevs) + hashmap_size(m->dirty_parents) > 0;

@@ -88,6 +88,7 @@ struct Manager {
         size_t n_rescan_waiting;
         char *libvirt_uri;      /* NULL: $SIOV_LIBVIRT_URI or qemu:///system */
         uint64_t max_reply_size; /* the bus's message limit: larger answers are refused */
+        Hashmap *tree_read_buckets; /* uid → TreeReadBucket: whole-tree reads (manager-dbus.c) */
         Metrics *metrics;       /* --metrics=FILE, or NULL */
 
         /* Objects are exported and the name is owned: changes are signalled.
@@ -125,6 +126,10 @@ void manager_mark_mdev(Manager *m, const char *uuid);
  * waits at the bus's priority (a storm does not hold the calls back). */
 #define SIOV_UEVENT_BATCH      256
 #define SIOV_REFRESH_BATCH     512
+/* ... and a batch of re-reads ends once it took this long, checked every
+ * SIOV_REFRESH_STEP objects. */
+#define SIOV_REFRESH_BUDGET_USEC (UINT64_C(10) * 1000)
+#define SIOV_REFRESH_STEP      16
 /* Makes the objects match the definitions on disk (definitions.c). */
 int manager_load_definitions(Manager *m);
 /* Reads the PF configurations again; a file that cannot be used is kept in
@@ -146,6 +151,11 @@ void manager_monitor_stop(Manager *m);
 #define SIOV_ANSWER_USEC (UINT64_C(2) * 1000000)
 #define SIOV_RESCAN_INTERVAL_USEC (UINT64_C(1) * 1000000)
 #define SIOV_RESCAN_WAITING_MAX 1024
+/* Whole-tree reads of unprivileged callers, per uid: devices per second,
+ * the least a bucket holds, and what a read costs beyond its devices. */
+#define SIOV_TREE_READ_RATE 10000
+#define SIOV_TREE_READ_BURST 30000.0
+#define SIOV_TREE_READ_BASE_COST 100.0
 
 /* manager-dbus.c */
 int manager_connect_bus(Manager *m);

@@ -258,6 +258,7 @@ static int method_set_numvfs(sd_bus_message *message, void *userdata, sd_bus_err
         static const char * const allowed[] = { "force", "persistent", NULL };
         Parent *p = userdata;
         LifecycleOptions o;
+        BusCall *c;
         char num[16];
         uint32_t n;
         int r;
@@ -281,10 +282,12 @@ static int method_set_numvfs(sd_bus_message *message, void *userdata, sd_bus_err
                 if (r <= 0)
                         return r < 0 ? r : 1;
         }
-        r = sriov_set_numvfs(p, n, o.force, o.persistent, error);
-        if (r < 0)
-                return r;
-        return sd_bus_reply_method_return(message, NULL);
+        /* Answered when the kernel is done (on the PF's worker). */
+        c = bus_call_new(p->manager, message, BUS_CALL_REPLY_NONE, NULL);
+        if (!c)
+                return -ENOMEM;
+        r = sriov_set_numvfs(p, n, o.force, o.persistent, bus_call_lifecycle_done(c), error);
+        return bus_call_started(c, r, false);
 }
 
 static int method_set_autoprobe(sd_bus_message *message, void *userdata, sd_bus_error *error) {

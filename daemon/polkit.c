@@ -562,8 +562,7 @@ static void sender_uids_clear(void) {
         sender_uids = hashmap_free(sender_uids);
 }
 
-/* 1 if the sender's effective uid is 0, 0 if not, <0 if unknown. */
-static int sender_is_root(sd_bus_message *call) {
+int siov_polkit_sender_euid(sd_bus_message *call, uid_t *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         const char *sender = sd_bus_message_get_sender(call);
         SenderUid *e;
@@ -571,8 +570,10 @@ static int sender_is_root(sd_bus_message *call) {
         int r;
 
         e = sender ? hashmap_get(sender_uids, sender) : NULL;
-        if (e)
-                return e->euid == 0;
+        if (e) {
+                *ret = e->euid;
+                return 0;
+        }
 
         r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID, &creds);
         if (r < 0)
@@ -593,7 +594,16 @@ static int sender_is_root(sd_bus_message *call) {
                 }
                 sender_uid_free(e);
         }
-        return euid == 0;
+        *ret = euid;
+        return 0;
+}
+
+/* 1 if the sender's effective uid is 0, 0 if not, <0 if unknown. */
+static int sender_is_root(sd_bus_message *call) {
+        uid_t euid;
+        int r = siov_polkit_sender_euid(call, &euid);
+
+        return r < 0 ? r : euid == 0;
 }
 
 int siov_polkit_verify(sd_bus_message *call, const char *action, const char **details,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 #include "hashmap.h"
@@ -57,6 +58,10 @@ int siov_polkit_verify(sd_bus_message *call, const char *action, const char **de
  * member from the table: 1 at once for reads. */
 int siov_polkit_verify_method(sd_bus_message *call, const char **details, Hashmap **registry,
                               sd_bus_error *error);
+
+/* The caller's effective uid, from a cache by unique name (the bus driver
+ * is asked once per sender). */
+int siov_polkit_sender_euid(sd_bus_message *call, uid_t *ret);
 
 /* True while the call waits for a polkit answer (its handler returned 1
  * without replying and runs again when polkit answers). */

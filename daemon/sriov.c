@@ -6,10 +6,11 @@
  * N) → re-read the PF (VF objects come and go, TotalVFs/NumVFs signal) →
  * start the PF's autostart VF devices.
  *
- * The sriov_numvfs write runs on the main loop: the kernel creates or
- * removes the VFs inside it (milliseconds per VF on real hardware, longer
- * when a VF driver's remove waits). TODO(issue 11): run it on the per-parent
- * worker once that lands.
+ * The sriov_numvfs writes run on the PF's sysfs worker (sysfs-queue.h):
+ * the kernel creates or removes the VFs inside them (milliseconds per VF
+ * on real hardware, as long as a VF driver's remove waits), and the event
+ * loop answers other clients meanwhile. Every refusal is decided before
+ * the writes; the objects change, and the caller is answered, after them.
  */
 
 #include <errno.h>
@@ -25,8 +26,11 @@
 #include "manager.h"
 #include "sriov.h"
 #include "siov-names.h"
+#include "sysfs-queue.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct siov_pf_config *, siov_pf_config_unref);
+
+static void config_restore(Manager *m, const char *pf, struct siov_pf_config *old);
 
 static int append_reason(char **buf, const char *fmt, ...) _printf_(2, 3);
 static int append_reason(char **buf, const char *fmt, ...) {
@@ -113,26 +117,137 @@ static int vfs_in_the_way(Parent *p, bool force, char **ret, size_t *ret_n, size
         return 0;
 }
 
-static int apply_numvfs(Parent *p, uint32_t n, bool force, bool start_autostart, sd_bus_error *error) {
-        Manager *m = p->manager;
-        _cleanup_free_ char *name = strdup(p->name), *list = NULL, *msg = NULL;
-        uint32_t cur, total;
-        size_t n_way = 0, n_host = 0;
+/* A change of sriov_numvfs under way: the writes run on the PF's worker
+ * (the kernel creates or removes every VF inside the write), the event
+ * loop goes on meanwhile; m->pending holds it under "numvfs:<pf>", so a
+ * second change of the same PF is Busy and "writes-pending" counts it. */
+typedef struct NumvfsOp {
+        PendingOp pending;
+        char pf[256];
+        uint32_t from, to;
+        bool force;
+        bool from_config;               /* provisioning, not a call: log the outcome */
+        struct siov_pf_config *old_config; /* persistent: what to put back on failure */
+        bool config_changed;
+        LifecycleDone done;
+        int undo_r;                     /* the failed N write: re-creating `from` VFs */
+        char *undo_msg;
+} NumvfsOp;
+
+static NumvfsOp *numvfs_op_free(NumvfsOp *op) {
+        if (!op)
+                return NULL;
+        siov_pf_config_unref(op->old_config);
+        free(op->undo_msg);
+        free(op);
+        return NULL;
+}
+
+static void numvfs_key(const char *pf, char key[static SIOV_UUID_STRING_MAX]) {
+        snprintf(key, SIOV_UUID_STRING_MAX, "numvfs:%s", pf);
+}
+
+/* In the worker: the kernel only goes 0→N and N→0. */
+static int numvfs_work(struct siov_ctx *ctx, SysfsJob *j) {
+        NumvfsOp *op = j->userdata;
         int r;
 
-        if (!name)
-                return -ENOMEM;
+        if (op->from > 0) {
+                r = siov_pf_set_numvfs(ctx, op->pf, 0, &j->msg);
+                if (r < 0)
+                        return r;
+        }
+        if (op->to > 0) {
+                r = siov_pf_set_numvfs(ctx, op->pf, op->to, &j->msg);
+                /* Put the count back that we took away. */
+                if (r < 0 && op->from > 0)
+                        op->undo_r = siov_pf_set_numvfs(ctx, op->pf, op->from, &op->undo_msg);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* In the event loop: the objects follow the kernel (VFs come and go,
+ * NumVFs signals), then the caller is answered. */
+static void numvfs_done(Manager *m, SysfsJob *j) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        NumvfsOp *op = j->userdata;
+        const char *msg = j->msg ?: strerror(-j->r);
+        int r = j->r;
+
+        (void) hashmap_remove(m->pending, op->pending.uuid);
+        manager_refresh_parent(m, op->pf);
+        if (r < 0) {
+                const char *hint = r == -ENOENT && op->to > 0 ?
+                        " (no driver is bound to the PF: its driver enables SR-IOV)" : "";
+
+                if (op->from == 0 || op->to == 0)
+                        sd_bus_error_setf(&e, SIOV_ERROR_KERNEL_ERROR, "%s%s", msg, hint);
+                else if (op->undo_r >= 0)
+                        sd_bus_error_setf(&e, SIOV_ERROR_KERNEL_ERROR, "%s%s; the previous %u VFs were re-created",
+                                          msg, hint, op->from);
+                else
+                        sd_bus_error_setf(&e, SIOV_ERROR_KERNEL_ERROR,
+                                          "%s%s; re-creating the previous %u VFs failed too: %s",
+                                          msg, hint, op->from, op->undo_msg ?: strerror(-op->undo_r));
+                if (op->config_changed)
+                        config_restore(m, op->pf, op->old_config);
+                if (op->from_config)
+                        log_error("Cannot create the %u VFs of PF %s from its configuration: %s",
+                                  op->to, op->pf, e.message);
+        } else {
+                log_info("Changed the VF count of %s from %u to %u%s.", op->pf, op->from, op->to,
+                         op->force ? " (forced)" : op->from_config ? " (its configuration)" : "");
+                /* New VFs: the autostart VF devices of this PF come back,
+                 * as when the PF itself appears (when provisioning, the
+                 * provisioning goes on in done). */
+                if (op->to > 0 && !op->from_config && hashmap_get(m->parents, op->pf)) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error pe = SD_BUS_ERROR_NULL;
+
+                        if (lifecycle_provision(m, op->pf, (LifecycleDone) {}, &pe) < 0)
+                                log_warning("Cannot start the autostart devices of %s: %s", op->pf, pe.message);
+                }
+        }
+        if (op->done.fn)
+                op->done.fn(m, r, &e, NULL, op->done.userdata);
+        numvfs_op_free(op);
+}
+
+/* Checks on the event loop (nothing is written when refused: the caller
+ * puts its configuration back), then the writes on the PF's worker; done
+ * is called once they are over (at once when n is the count already).
+ * old_config/config_changed: a persistent change already saved, which
+ * done puts back if the kernel refuses. */
+static int apply_numvfs(Parent *p, uint32_t n, bool force, bool from_config, struct siov_pf_config *old_config,
+                        bool config_changed, LifecycleDone done, sd_bus_error *error) {
+        Manager *m = p->manager;
+        _cleanup_free_ char *list = NULL;
+        char key[SIOV_UUID_STRING_MAX];
+        size_t n_way = 0, n_host = 0;
+        uint32_t cur, total;
+        NumvfsOp *op;
+        SysfsJob *j;
+        int r;
+
         if (!(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV))
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
-                                         "parent %s is not an SR-IOV physical function", name);
+                                         "parent %s is not an SR-IOV physical function", p->name);
         cur = siov_parent_get_num_vfs(p->snap);
         total = siov_parent_get_total_vfs(p->snap);
         if (n > total)
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
                                          "PF %s supports at most %u VFs (sriov_totalvfs); %u asked",
-                                         name, total, n);
-        if (n == cur)
+                                         p->name, total, n);
+        numvfs_key(p->name, key);
+        if (hashmap_get(m->pending, key))
+                return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
+                                         "the VF count of %s is being changed; try again when that is done", p->name);
+        if (n == cur) {
+                if (done.fn)
+                        done.fn(m, 0, NULL, NULL, done.userdata);
                 return 0;
+        }
 
         if (cur > 0) {
                 r = vfs_in_the_way(p, force, &list, &n_way, &n_host);
@@ -142,50 +257,36 @@ static int apply_numvfs(Parent *p, uint32_t n, bool force, bool start_autostart,
                         return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
                                                  "cannot change the VF count of %s from %u to %u: the kernel "
                                                  "removes every VF first, and %zu VF%s in the way: %s%s",
-                                                 name, cur, n, n_way, n_way == 1 ? " is" : "s are", list,
+                                                 p->name, cur, n, n_way, n_way == 1 ? " is" : "s are", list,
                                                  n_host > 0 ? " (--force ignores host use, never VMs)" : "");
         }
 
-        if (cur > 0) {
-                r = siov_pf_set_numvfs(m->ctx, name, 0, &msg);
-                if (r < 0) {
-                        manager_refresh_parent(m, name);
-                        return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR, "%s", msg ?: strerror(-r));
-                }
+        op = calloc(1, sizeof(*op));
+        j = calloc(1, sizeof(*j));
+        if (!op || !j) {
+                free(op);
+                free(j);
+                return -ENOMEM;
         }
-        if (n > 0) {
-                r = siov_pf_set_numvfs(m->ctx, name, n, &msg);
-                if (r < 0) {
-                        _cleanup_free_ char *back = NULL;
-                        const char *hint = r == -ENOENT ? " (no driver is bound to the PF: its driver enables SR-IOV)" : "";
-                        int k = 0;
-
-                        /* Put the count back that we took away. */
-                        if (cur > 0)
-                                k = siov_pf_set_numvfs(m->ctx, name, cur, &back);
-                        manager_refresh_parent(m, name);
-                        if (cur == 0)
-                                return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR, "%s%s",
-                                                         msg ?: strerror(-r), hint);
-                        if (k >= 0)
-                                return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR,
-                                                         "%s%s; the previous %u VFs were re-created",
-                                                         msg ?: strerror(-r), hint, cur);
-                        return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR,
-                                                 "%s%s; re-creating the previous %u VFs failed too: %s",
-                                                 msg ?: strerror(-r), hint, cur, back ?: strerror(-k));
-                }
-        }
-        log_info("Changed the VF count of %s from %u to %u%s.", name, cur, n, force ? " (forced)" : "");
-        manager_refresh_parent(m, name);
-
-        /* New VFs: the autostart VF devices of this PF come back, as when
-         * the PF itself appears. */
-        if (start_autostart && n > 0 && hashmap_get(m->parents, name)) {
-                _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-
-                if (lifecycle_provision(m, name, (LifecycleDone) {}, &e) < 0)
-                        log_warning("Cannot start the autostart devices of %s: %s", name, e.message);
+        snprintf(op->pending.uuid, sizeof(op->pending.uuid), "%s", key);
+        op->pending.what = "VF count change";
+        snprintf(op->pf, sizeof(op->pf), "%s", p->name);
+        op->from = cur;
+        op->to = n;
+        op->force = force;
+        op->from_config = from_config;
+        op->old_config = old_config ? siov_pf_config_ref(old_config) : NULL;
+        op->config_changed = config_changed;
+        op->done = done;
+        snprintf(j->parent, sizeof(j->parent), "%s", p->name);
+        j->work = numvfs_work;
+        j->done = numvfs_done;
+        j->userdata = op;
+        r = sysfs_queue_submit_pending(m, j, op->pending.uuid, &op->pending);
+        if (r < 0) {
+                free(j);
+                numvfs_op_free(op);
+                return r;
         }
         return 0;
 }
@@ -383,8 +484,10 @@ static void config_restore(Manager *m, const char *pf, struct siov_pf_config *ol
 
 /* One change (numvfs or autoprobe, the other -1), with persistent: the file
  * first, put back when sysfs refuses. A refusal of the request itself
- * (not a PF, over TotalVFs) comes from apply_* before any file is touched. */
-static int set_pf(Parent *p, int numvfs, int autoprobe, bool force, bool persistent, sd_bus_error *error) {
+ * (not a PF, over TotalVFs) comes from apply_* before any file is touched.
+ * done: numvfs only (autoprobe is one quick attribute write, made here). */
+static int set_pf(Parent *p, int numvfs, int autoprobe, bool force, bool persistent, LifecycleDone done,
+                  sd_bus_error *error) {
         Manager *m = p->manager;
         _cleanup_(siov_pf_config_unrefp) struct siov_pf_config *old = NULL;
         _cleanup_free_ char *name = strdup(p->name);
@@ -399,23 +502,24 @@ static int set_pf(Parent *p, int numvfs, int autoprobe, bool force, bool persist
                 if (r < 0)
                         return r;
         }
-        r = numvfs >= 0 ? apply_numvfs(p, (uint32_t) numvfs, force, true, error) : apply_autoprobe(p, autoprobe, error);
+        r = numvfs >= 0 ? apply_numvfs(p, (uint32_t) numvfs, force, false, old, changed, done, error) :
+                          apply_autoprobe(p, autoprobe, error);
         if (r < 0 && changed)
                 config_restore(m, name, old);
         return r;
 }
 
-int sriov_set_numvfs(Parent *p, uint32_t n, bool force, bool persistent, sd_bus_error *error) {
+int sriov_set_numvfs(Parent *p, uint32_t n, bool force, bool persistent, LifecycleDone done, sd_bus_error *error) {
         if (n > INT32_MAX)      /* no PF has that many; apply_numvfs names the limit */
-                return apply_numvfs(p, n, force, true, error);
-        return set_pf(p, (int) n, -1, force, persistent, error);
+                return apply_numvfs(p, n, force, false, NULL, false, done, error);
+        return set_pf(p, (int) n, -1, force, persistent, done, error);
 }
 
 int sriov_set_autoprobe(Parent *p, bool on, bool persistent, sd_bus_error *error) {
-        return set_pf(p, -1, on, false, persistent, error);
+        return set_pf(p, -1, on, false, persistent, (LifecycleDone) {}, error);
 }
 
-void sriov_provision(Manager *m, const char *pf) {
+int sriov_provision(Manager *m, const char *pf, LifecycleDone then) {
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         struct siov_pf_config *c = sriov_config_get(m, pf);
         Parent *p = hashmap_get(m->parents, pf);
@@ -423,7 +527,7 @@ void sriov_provision(Manager *m, const char *pf) {
         uint32_t cur;
 
         if (!c || !p || !(siov_parent_get_kinds(p->snap) & SIOV_KIND_SRIOV))
-                return;
+                return 0;
         want = siov_pf_config_get_autoprobe(c);
         if (want >= 0) {
                 r = apply_autoprobe(p, want, &e);
@@ -434,24 +538,26 @@ void sriov_provision(Manager *m, const char *pf) {
         p = hashmap_get(m->parents, pf);
         want = siov_pf_config_get_numvfs(c);
         if (!p || want < 0)
-                return;
+                return 0;
         cur = siov_parent_get_num_vfs(p->snap);
         if (cur == (uint32_t) want)
-                return;
+                return 0;
         if (isempty(siov_parent_get_driver(p->snap))) {
                 /* The udev rule asks again at the PF's "bind". */
                 log_info("PF %s has no driver yet: its %d VFs are made when one binds.", pf, want);
-                return;
+                return 0;
         }
         if (cur > 0) {
                 /* Someone chose this count after boot: not ours to undo. */
                 log_warning("PF %s has %u VFs, its configuration says %d: left as it is "
                             "(siovctl sriov %s --numvfs %d changes it).", pf, cur, want, pf, want);
-                return;
+                return 0;
         }
-        r = apply_numvfs(p, (uint32_t) want, false, false, &e);
-        if (r < 0)
+        /* Made on the PF's worker; `then` once the VFs are there. */
+        r = apply_numvfs(p, (uint32_t) want, false, true, NULL, false, then, &e);
+        if (r < 0) {
                 log_error("Cannot create the %d VFs of PF %s from its configuration: %s", want, pf, e.message);
-        else
-                log_info("Provisioned PF %s from its configuration: %d VFs.", pf, want);
+                return 0;
+        }
+        return 1;
 }

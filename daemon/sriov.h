@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include "lifecycle.h"
 #include "parent.h"
 
 /* SR-IOV physical functions: the VF count, autoprobe and their persistent
@@ -12,15 +13,22 @@
  * and why) while a VF is assigned to a VM, held by siovd or opened through
  * VFIO, or used by the host (a netdev up, a block device mounted or held);
  * force skips only the host use. n over sriov_totalvfs is InvalidArgument.
- * After a change the PF's autostart VF devices are started. */
-int sriov_set_numvfs(Parent *p, uint32_t n, bool force, bool persistent, sd_bus_error *error);
+ * After a change the PF's autostart VF devices are started. The writes run
+ * on the PF's sysfs worker: a refusal returns <0 with `error` set and done
+ * is not called; else done.fn (if set) is called once, from the event
+ * loop, when the kernel is done (possibly before this returns); a change
+ * of a PF whose count is being changed is Busy. */
+int sriov_set_numvfs(Parent *p, uint32_t n, bool force, bool persistent, LifecycleDone done, sd_bus_error *error);
 /* Writes sriov_drivers_autoprobe (no write when it already has that value). */
 int sriov_set_autoprobe(Parent *p, bool on, bool persistent, sd_bus_error *error);
 
 /* At boot and on hotplug (ProvisionParent), before the autostart devices:
  * the PF's persistent autoprobe, then its VF count when it has no VFs (a
- * count someone set is left alone, and said). No-op without a config. */
-void sriov_provision(Manager *m, const char *pf);
+ * count someone set is left alone, and said). No-op without a config.
+ * Returns 1 when the VFs are being made on the PF's worker: then.fn is
+ * called once they are (or failed, logged), from the event loop; else 0
+ * and then is not called. */
+int sriov_provision(Manager *m, const char *pf, LifecycleDone then);
 
 /* The persistent configuration of a PF (NULL: none) and, when its file
  * could not be used, why (NULL: fine). */

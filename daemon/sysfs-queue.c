@@ -242,3 +242,15 @@ finish:
         }
         return r;
 }
+
+int sysfs_queue_submit_pending(Manager *m, SysfsJob *j, const char *key, void *pending) {
+        int r;
+
+        r = hashmap_put(m->pending, key, pending);
+        if (r < 0)
+                return r;
+        r = sysfs_queue_submit(m, j);
+        if (r < 0)
+                (void) hashmap_remove(m->pending, key);
+        return r;
+}

@@ -38,3 +38,7 @@ int sysfs_queue_start(Manager *m);
 void sysfs_queue_stop(Manager *m);
 /* Takes j (malloc'd, freed with its msg after done()). */
 int sysfs_queue_submit(Manager *m, SysfsJob *j);
+/* The same, with pending in m->pending under key while the job runs (its
+ * done() removes it); on failure nothing is left there and j is not
+ * taken. */
+int sysfs_queue_submit_pending(Manager *m, SysfsJob *j, const char *key, void *pending);

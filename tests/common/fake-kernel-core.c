@@ -903,6 +903,8 @@ int fake_kernel_write(const char *root, const char *path, const void *buf, size_
                 unlocked_delay(rootfd);
         } else if (t.kind == K_REMOVE)
                 hold(rootfd, "remove", t.b);
+        else if (t.kind == K_NUMVFS)
+                hold(rootfd, "numvfs", t.a);
 
         /* One operation at a time across every process sharing the tree,
          * as the kernel's own locks would have it. */

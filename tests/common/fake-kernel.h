@@ -71,11 +71,11 @@
  *                     inside the lock (races)
  *   unlocked-delay-ms each create sleeps this long before taking the lock:
  *                     a slow driver whose parents work in parallel
- *   hold-create, hold-remove
+ *   hold-create, hold-remove, hold-numvfs
  *                     while the file exists, such writes wait (outside the
  *                     lock) as a remove waits for a VM that holds the
- *                     device; a UUID in the file holds only that device's
- *                     writes
+ *                     device; a UUID (a PF address for numvfs) in the file
+ *                     holds only that device's writes
  *   iommu-groups      a number N: each new mdev gets an iommu_group link
  *                     to group N (N is then raised by one), as vfio_mdev
  *                     gives each mdev a group of its own

@@ -43,6 +43,7 @@ TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) \
 	tests/integration/bus-conf \
 	tests/integration/dbus-call \
+	tests/integration/tree-reader \
 	tests/integration/dbus-size \
 	tests/integration/lib.sh \
 	tests/integration/idxd-testbed \

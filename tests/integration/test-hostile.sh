@@ -5,6 +5,10 @@
 # numbers out of range, a symlink planted in the fake sysfs tree pointing
 # outside it, garbage attributes, hostile definition files. Each must get a
 # named error and leave the tree (and the world outside it) unchanged.
+# Then four unprivileged clients loop whole-tree reads: they get Busy once
+# their uid's read budget is spent, while root's calls and the libvirt
+# hook's (root) keep being answered (needs root, for callers of another
+# uid).
 . "$(dirname "$0")/lib.sh"
 
 FAKE_KERNEL=$TOP_BUILDDIR/tests/common/.libs/fake-kernel.so
@@ -111,6 +115,62 @@ check_eq "and not published" "" \
         "$("$SIOVCTL" --address="$ADDR" --json list | jq -r '.[] | select(.uuid | startswith("99999999")) | .uuid')"
 check "the planted type is not published" bash -c '! "$1" --address="$2" --json types | jq -e ".[] | select(.id == \"idxd-evil\")"' _ "$SIOVCTL" "$ADDR"
 check "siovd still answers" busctl --address="$ADDR" get-property org.siov1 /org/siov1 org.siov1.Manager Version
+
+# --- whole-tree reads by unprivileged callers are capped per uid ----------------
+if [ "$(id -u)" != 0 ]; then
+        fail "unprivileged whole-tree readers" "this part needs root (callers of another uid, by setpriv)"
+else
+        READER=$TOP_SRCDIR/tests/integration/tree-reader
+        HOOK=$TOP_BUILDDIR/daemon/qemu.d/siovd
+        chmod 755 "$IT_DIR"
+        readers=()
+        for i in 1 2 3 4; do
+                setpriv --reuid=65534 --regid=65534 --clear-groups -- "$READER" "$ADDR" 5 >"$IT_DIR/reader$i" 2>&1 &
+                readers+=($!)
+        done
+        sleep 1
+        # Root's calls and the hook's meanwhile: each must be answered.
+        n_ok=0 n_calls=0 failed_call=
+        for _ in $(seq 8); do
+                for call in "list" "list --parent siov0" "status" "types" "parents"; do
+                        n_calls=$((n_calls + 1))
+                        # shellcheck disable=SC2086
+                        if timeout 20 "$SIOVCTL" --address="$ADDR" $call >/dev/null 2>"$IT_DIR/root-err"; then
+                                n_ok=$((n_ok + 1))
+                        else
+                                failed_call="siovctl $call: $(head -c 300 "$IT_DIR/root-err")"
+                        fi
+                done
+                n_calls=$((n_calls + 1))
+                if printf "<domain><name>vm1</name><devices><hostdev mode='subsystem' type='mdev'/></devices></domain>" |
+                   SIOV_HOOK_SIOVCTL=$SIOVCTL timeout 30 "$HOOK" vm1 prepare begin - 2>"$IT_DIR/hook-err"; then
+                        n_ok=$((n_ok + 1))
+                else
+                        failed_call="the hook: $(head -c 300 "$IT_DIR/hook-err")"
+                fi
+        done
+        check_eq "root's calls and the hook's are all answered while 4 unprivileged clients loop whole-tree reads" \
+                "$n_calls $n_calls" "$n_calls $n_ok${failed_call:+ ($failed_call)}"
+        wait "${readers[@]}"
+        ok=0 busy=0 other=0
+        for i in 1 2 3 4; do
+                read -r _ o _ b _ x < "$IT_DIR/reader$i"
+                ok=$((ok + ${o:-0})) busy=$((busy + ${b:-0})) other=$((other + ${x:-0}))
+        done
+        echo "# unprivileged whole-tree reads: $ok answered, $busy Busy, $other other errors"
+        check "the unprivileged readers were answered at first" test "$ok" -gt 0
+        check "... then refused as Busy once their uid's budget was spent" test "$busy" -gt 0
+        check_eq "... and got no other error" 0 "$other"
+        check "Busy says when to retry and how to page" \
+                grep -q "busy-message whole-tree reads by uid 65534 are limited to .* retry in .*(siovctl list --parent P)" \
+                "$IT_DIR/reader1" "$IT_DIR/reader2" "$IT_DIR/reader3" "$IT_DIR/reader4"
+        check "root's whole-tree read is never capped" bash -c 'for i in $(seq 20); do "$1" "$2" /org/siov1 org.siov1.Manager ListDevices ss "[\"\", \"\"]" >/dev/null || exit 1; done' \
+                _ "$TOP_SRCDIR/tests/integration/dbus-call" "$ADDR"
+        sleep 1
+        check "after a pause, the unprivileged caller reads the tree again" \
+                setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+                busctl --address="$ADDR" call org.siov1 /org/siov1 org.siov1.Manager ListDevices ss "" ""
+fi
 
 it_siovd_stop; check_eq "siovd exits 0 on SIGTERM" 0 $?
 it_summary

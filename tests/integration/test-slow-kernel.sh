@@ -7,7 +7,10 @@
 #     `removing` with the holder's PID, a second destroy is Busy, and the
 #     state becomes final when the kernel lets go;
 #   - while a create is held, other clients are answered and a create on
-#     another parent completes; the held create finishes when released.
+#     another parent completes; the held create finishes when released;
+#   - while a PF's sriov_numvfs write is held (the kernel makes its VFs
+#     inside it), reads and an mdev create are answered, a second change of
+#     the same PF is Busy, and the change answers when the kernel is done.
 # Every wait has a generous limit: it catches a siovd that never answers,
 # it measures nothing.
 . "$(dirname "$0")/lib.sh"
@@ -32,6 +35,8 @@ wait_until() {
 fake init
 fake add-siov-parent siov0 --total 8 --free 8 --swq-slots 4
 fake add-siov-parent siov1 --total 8 --free 8 --swq-slots 4
+PF=0000:01:00.0
+fake add-pf $PF --total-vfs 4 --driver nvme
 
 it_bus_start || { it_summary; exit 1; }
 LD_PRELOAD=$FAKE_KERNEL SIOV_FAKE_KERNEL_ROOT=$ROOT it_siovd_start || { it_summary; exit 1; }
@@ -97,6 +102,30 @@ rm -f "$ROOT/fake-kernel/hold-create"
 wait $CREATE; rc=$?
 check_eq "released: the held create succeeds" 0 $rc
 check_eq "... and the device is active" active "$(state $U3)"
+
+# --- a VF count change the kernel holds ---------------------------------------
+U5=55555555-0000-4000-8000-000000000005
+echo "$PF" > "$ROOT/fake-kernel/hold-numvfs"
+timeout 60 "$SIOVCTL" --address="$ADDR" sriov $PF --numvfs 2 >"$IT_DIR/numvfs" 2>&1 &
+NUMVFS=$!
+check "the change is under way (GetStatus: 1 write pending)" wait_until 20 bash -c \
+        "busctl --address='$ADDR' call org.siov1 /org/siov1 org.siov1.Manager GetStatus | grep -q '\"writes-pending\" 1 '"
+check "reads are answered while a VF count change is held" timeout 10 "$SIOVCTL" --address="$ADDR" parents
+check "a create on an mdev parent completes meanwhile" \
+        timeout 10 "$SIOVCTL" --address="$ADDR" create -t idxd-1dwq -p siov1 --uuid $U5
+out=$("$CALL" "$ADDR" "$(dbus_path /org/siov1/parent $PF)" org.siov1.Parent SetNumVFs 'ua{sv}' '[3, {}]')
+case $out in
+ERROR\ org.siov1.Error.Busy:*) pass "a second change of the same PF meanwhile: Busy" ;;
+*) fail "a second change of the same PF meanwhile: Busy" "$out" ;;
+esac
+check "the held change has not answered yet" kill -0 $NUMVFS
+check_eq "... and its PF still shows no VFs" 0 \
+        "$(siovctl --json parents | jq -r ".[] | select(.name == \"$PF\") | .num_vfs")"
+rm -f "$ROOT/fake-kernel/hold-numvfs"
+wait $NUMVFS; rc=$?
+check_eq "released: the change succeeds" 0 $rc
+check_eq "... and the PF shows 2 VFs" 2 \
+        "$(siovctl --json parents | jq -r ".[] | select(.name == \"$PF\") | .num_vfs")"
 
 it_siovd_stop && pass "siovd exits cleanly" || fail "siovd exits cleanly"
 it_summary

@@ -19,7 +19,8 @@
  *     shows each type's last written availability.
  * Waits have generous limits (a siovd that stops reading fails); nothing
  * is timed. With STORM_BENCH=1 it also prints "burst-start" and
- * "burst-end" lines (tests/bench/bench-burst measures calls in between).
+ * "burst-end" lines (tests/bench/bench-burst measures calls in between)
+ * and, after the burst, waits for the file STORM_BENCH_DONE to exist.
  *
  * Env: SIOVD, UMOCKDEV_PRELOAD; STORM_MDEVS (10000), STORM_CHANGES (1000),
  * STORM_PARENTS (4).
@@ -356,8 +357,16 @@ int main(void) {
                 char what[64];
                 snprintf(what, sizeof(what), "%u mdev adds", n_mdevs);
                 wait_caught_up(bus, &snd, what);
-                if (bench)
+                if (bench) {
+                        /* The benchmark's calls after the burst, for
+                         * comparison: siovd stays until it says so. */
+                        const char *done = getenv("STORM_BENCH_DONE");
+                        uint64_t until = now_usec() + WAIT_USEC;
+
                         printf("burst-end\n"), fflush(stdout);
+                        while (done && access(done, F_OK) < 0 && now_usec() < until)
+                                usleep(50000);
+                }
                 printf("# caught up %.1f s after the first add\n", (now_usec() - t0) / 1e6);
                 check_devices(bus, n_mdevs, what);
                 check_types(bus, what);
