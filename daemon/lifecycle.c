@@ -1460,6 +1460,8 @@ int lifecycle_provision(Manager *m, const char *parent, LifecycleDone done, sd_b
         /* A PF's configuration first: its VFs must exist before the
          * autostart devices made of them. */
         sriov_provision(m, parent);
+        /* Then its per-VF settings, queued ahead of the devices' binds. */
+        sriov_vf_provision(m, parent);
 
         todo = calloc(hashmap_size(m->devices) + 1, sizeof(*todo));
         op = calloc(1, sizeof(*op));

@@ -313,6 +313,52 @@ static int method_set_autoprobe(sd_bus_message *message, void *userdata, sd_bus_
         return sd_bus_reply_method_return(message, NULL);
 }
 
+static int method_set_vf_network(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        static const char * const settings_allowed[] = { "vf_mac", "vf_vlan", "vf_qos", "vf_spoofchk", "vf_trust",
+                                                         "vf_link_state", NULL };
+        static const char * const allowed[] = { "persistent", NULL };
+        Parent *p = userdata;
+        LifecycleOptions s, o;
+        uint32_t vf;
+        int r;
+
+        r = sd_bus_message_read(message, "u", &vf);
+        if (r < 0)
+                return r;
+        r = bus_read_options(message, settings_allowed, &s, error);
+        if (r < 0)
+                return r;
+        r = read_pf_options(message, p, allowed, &o, error);
+        if (r < 0)
+                return r;
+        {
+                const char *actions[] = { SIOV_POLKIT_MANAGE, o.persistent ? SIOV_POLKIT_DEFINE : NULL };
+                char num[16], mac[SIOV_VF_MAC_STRING_MAX] = "", vlan[16] = "", qos[16] = "";
+
+                snprintf(num, sizeof(num), "%u", vf);
+                if (s.vf_net.has_mac)
+                        siov_vf_mac_format(s.vf_net.mac, mac);
+                if (s.vf_net.has_vlan) {
+                        snprintf(vlan, sizeof(vlan), "%u", s.vf_net.vlan);
+                        snprintf(qos, sizeof(qos), "%u", s.vf_net.qos);
+                }
+                r = bus_verify_actions(message, p->manager, actions, ELEMENTSOF(actions),
+                                       (const char *[]) {
+                                               "pf", p->name, "vf", num, "vf_mac", mac, "vf_vlan", vlan,
+                                               "vf_qos", qos,
+                                               "vf_spoofchk", s.vf_net.spoofchk < 0 ? "" : s.vf_net.spoofchk ? "on" : "off",
+                                               "vf_trust", s.vf_net.trust < 0 ? "" : s.vf_net.trust ? "on" : "off",
+                                               "vf_link_state", strempty(siov_vf_link_state_to_string(s.vf_net.link_state)),
+                                               NULL },
+                                       error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
+        /* Answered when the PF answered. */
+        r = sriov_vf_set_network(p, message, vf, &s.vf_net, o.persistent, error);
+        return r < 0 ? r : 1;
+}
+
 PARENT_PROPERTIES(PARENT_GETTER)
 TYPE_PROPERTIES(TYPE_GETTER)
 
@@ -327,6 +373,10 @@ static const sd_bus_vtable parent_vtable[] = {
                                 SD_BUS_ARGS("b", autoprobe, "a{sv}", options),
                                 SD_BUS_NO_RESULT,
                                 method_set_autoprobe, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetVfNetwork",
+                                SD_BUS_ARGS("u", vf, "a{sv}", settings, "a{sv}", options),
+                                SD_BUS_NO_RESULT,
+                                method_set_vf_network, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

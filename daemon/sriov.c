@@ -455,3 +455,8 @@ void sriov_provision(Manager *m, const char *pf) {
         else
                 log_info("Provisioned PF %s from its configuration: %d VFs.", pf, want);
 }
+
+/* For the per-VF settings (sriov-vf.c), which keep the same files. */
+void sriov_config_replace(Manager *m, const char *pf, struct siov_pf_config *c) {
+        config_set(m, pf, c);
+}
