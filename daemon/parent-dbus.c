@@ -333,24 +333,13 @@ static int method_set_vf_network(sd_bus_message *message, void *userdata, sd_bus
                 return r;
         {
                 const char *actions[] = { SIOV_POLKIT_MANAGE, o.persistent ? SIOV_POLKIT_DEFINE : NULL };
-                char num[16], mac[SIOV_VF_MAC_STRING_MAX] = "", vlan[16] = "", qos[16] = "";
+                VfNetDetails d;
+                char num[16];
 
                 snprintf(num, sizeof(num), "%u", vf);
-                if (s.vf_net.has_mac)
-                        siov_vf_mac_format(s.vf_net.mac, mac);
-                if (s.vf_net.has_vlan) {
-                        snprintf(vlan, sizeof(vlan), "%u", s.vf_net.vlan);
-                        snprintf(qos, sizeof(qos), "%u", s.vf_net.qos);
-                }
+                bus_vf_net_details(&s.vf_net, &d);
                 r = bus_verify_actions(message, p->manager, actions, ELEMENTSOF(actions),
-                                       (const char *[]) {
-                                               "pf", p->name, "vf", num, "vf_mac", mac, "vf_vlan", vlan,
-                                               "vf_qos", qos,
-                                               "vf_spoofchk", s.vf_net.spoofchk < 0 ? "" : s.vf_net.spoofchk ? "on" : "off",
-                                               "vf_trust", s.vf_net.trust < 0 ? "" : s.vf_net.trust ? "on" : "off",
-                                               "vf_link_state", strempty(siov_vf_link_state_to_string(s.vf_net.link_state)),
-                                               NULL },
-                                       error);
+                                       (const char *[]) { "pf", p->name, "vf", num, VF_NET_DETAILS(d), NULL }, error);
                 if (r <= 0)
                         return r < 0 ? r : 1;
         }
