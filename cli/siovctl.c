@@ -38,6 +38,7 @@ enum {
         OPT_VF_SPOOFCHK = 1u << 16,
         OPT_VF_TRUST    = 1u << 17,
         OPT_VF_LINK_STATE = 1u << 18,
+        OPT_VF          = 1u << 19,
 };
 
 enum {
@@ -62,6 +63,7 @@ enum {
         ARG_VF_SPOOFCHK,
         ARG_VF_TRUST,
         ARG_VF_LINK_STATE,
+        ARG_VF,
 };
 
 static const struct option long_options[] = {
@@ -89,6 +91,7 @@ static const struct option long_options[] = {
         { "vf-spoofchk",     required_argument, NULL, ARG_VF_SPOOFCHK     },
         { "vf-trust",        required_argument, NULL, ARG_VF_TRUST        },
         { "vf-link-state",   required_argument, NULL, ARG_VF_LINK_STATE   },
+        { "vf",              required_argument, NULL, ARG_VF              },
         {}
 };
 
@@ -133,6 +136,7 @@ static const OptionHelp option_help[] = {
         { OPT_NUMVFS, "--numvfs", "   --numvfs=N", "Set the number of VFs (sriov_numvfs)" },
         { OPT_AUTOPROBE, "--autoprobe", "   --autoprobe=yes|no",
           "Whether host drivers probe new VFs (sriov_drivers_autoprobe)" },
+        { OPT_VF, "--vf", "   --vf=N", "The VF (index) whose network settings --vf-* set" },
         { OPT_VF_MAC, "--vf-mac", "   --vf-mac=MAC", "A VF's MAC address, set on its PF (aa:bb:cc:dd:ee:ff)" },
         { OPT_VF_VLAN, "--vf-vlan", "   --vf-vlan=ID[,QOS]",
           "A VF's port VLAN (0-4095, 0: none) and 802.1p priority (0-7)" },
@@ -229,7 +233,8 @@ static const Verb verbs[] = {
           "Exit status 1 when any was refused. With --json: an array of\n"
           "{\"uuid\", \"parent\", \"result\": \"defined\"|\"refused\", \"reason\"}.\n",
           0, 0, 0, 0, 1, verb_import_mdevctl },
-        { "sriov", "PF [--numvfs N [--force]] [--autoprobe=yes|no] [--persistent]", "Set a PF's VF count and autoprobe",
+        { "sriov", "PF [--numvfs N [--force]] [--autoprobe=yes|no] [--vf N --vf-mac MAC|--vf-vlan ID[,QOS]|...] [--persistent]",
+          "Set a PF's VF count, autoprobe and VF network settings",
           "--numvfs N sets sriov_numvfs. The kernel removes every VF before it\n"
           "makes a new count, so a change is refused, naming each VF in the way,\n"
           "while a VF is assigned to a VM, held by siovd (a device made with\n"
@@ -239,8 +244,13 @@ static const Verb verbs[] = {
           "meant for a VM; it is applied before --numvfs.\n"
           "--persistent also keeps the values in the PF's configuration\n"
           "(/etc/siov/parents/PF.json): at boot the udev rule sets autoprobe, then\n"
-          "the VF count, then starts the PF's autostart VF devices.\n",
-          OPT_NUMVFS | OPT_AUTOPROBE | OPT_FORCE | OPT_PERSISTENT, 0, OPT_NUMVFS | OPT_AUTOPROBE, 1, 1, verb_sriov },
+          "the VF count, then the VFs' network settings, then starts the PF's\n"
+          "autostart VF devices.\n"
+          "--vf N with --vf-mac, --vf-vlan, --vf-spoofchk, --vf-trust or\n"
+          "--vf-link-state sets those of VF N on a PF with a netdev (as 'ip link\n"
+          "set PF vf N ...'); with --persistent they are kept for VF N too.\n",
+          OPT_NUMVFS | OPT_AUTOPROBE | OPT_FORCE | OPT_PERSISTENT | OPT_VF | OPT_VF_MAC | OPT_VF_VLAN |
+          OPT_VF_SPOOFCHK | OPT_VF_TRUST | OPT_VF_LINK_STATE, 0, OPT_NUMVFS | OPT_AUTOPROBE | OPT_VF, 1, 1, verb_sriov },
         { "provision", "PARENT", "Start the autostart devices of a parent",
           "Starts every autostart definition of PARENT that is not active and\n"
           "prints their UUIDs; already active ones are skipped. Run at boot and\n"
@@ -533,6 +543,16 @@ static int parse_argv(int argc, char *argv[], Arguments *a) {
                         a->options.vf_link_state = optarg;
                         a->options_used |= OPT_VF_LINK_STATE;
                         break;
+                case ARG_VF: {
+                        uint32_t n;
+
+                        if (siov_parse_u32(optarg, &n) < 0 || n > 65535)
+                                return log_error_errno(-ERRNO_USAGE, "--vf takes a VF index (0-65535), not '%s'", optarg);
+                        a->options.vf = n;
+                        a->options.vf_set = true;
+                        a->options_used |= OPT_VF;
+                        break;
+                }
                 case ':':
                 case '?': {
                         /* A long option is named as typed (up to '='), a

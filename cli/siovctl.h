@@ -377,6 +377,8 @@ typedef struct Options {
         bool vf_vlan_set, vf_qos_set;
         int vf_spoofchk, vf_trust; /* --vf-spoofchk, --vf-trust: 1, 0; -1 not given */
         const char *vf_link_state; /* --vf-link-state, checked by siovd */
+        uint32_t vf;            /* sriov --vf */
+        bool vf_set;
         char uuid_buf[SIOV_UUID_STRING_MAX];
 } Options;
 

@@ -184,6 +184,37 @@ static int attrs_from_args(const Options *o, Attribute **ret) {
         return 0;
 }
 
+/* The vf_* entries of an a{sv} (open): a VF's network settings as given;
+ * siovd checks the values. */
+static int append_vf_net_entries(sd_bus_message *m, const Options *o) {
+        int r = 0;
+
+        if (o->vf_mac)
+                r = sd_bus_message_append(m, "{sv}", "vf_mac", "s", o->vf_mac);
+        if (r >= 0 && o->vf_vlan_set)
+                r = sd_bus_message_append(m, "{sv}", "vf_vlan", "u", o->vf_vlan);
+        if (r >= 0 && o->vf_vlan_set && o->vf_qos_set)
+                r = sd_bus_message_append(m, "{sv}", "vf_qos", "u", o->vf_qos);
+        if (r >= 0 && o->vf_spoofchk >= 0)
+                r = sd_bus_message_append(m, "{sv}", "vf_spoofchk", "b", o->vf_spoofchk);
+        if (r >= 0 && o->vf_trust >= 0)
+                r = sd_bus_message_append(m, "{sv}", "vf_trust", "b", o->vf_trust);
+        if (r >= 0 && o->vf_link_state)
+                r = sd_bus_message_append(m, "{sv}", "vf_link_state", "s", o->vf_link_state);
+        return r;
+}
+
+/* The same as a whole a{sv}. */
+static int append_vf_net_settings(sd_bus_message *m, const Options *o) {
+        int r = sd_bus_message_open_container(m, 'a', "{sv}");
+
+        if (r >= 0)
+                r = append_vf_net_entries(m, o);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
 /* The a{sv} of CreateDevice and DefineDevice. */
 static int append_create_options(sd_bus_message *m, const Options *o, bool define) {
         _cleanup_free_ Attribute *attrs = NULL;
@@ -215,34 +246,9 @@ static int append_create_options(sd_bus_message *m, const Options *o, bool defin
                 if (r < 0)
                         return r;
         }
-        /* A VF's network settings: siovd checks the values. */
-        if (o->vf_mac) {
-                r = sd_bus_message_append(m, "{sv}", "vf_mac", "s", o->vf_mac);
-                if (r < 0)
-                        return r;
-        }
-        if (o->vf_vlan_set) {
-                r = sd_bus_message_append(m, "{sv}", "vf_vlan", "u", o->vf_vlan);
-                if (r >= 0 && o->vf_qos_set)
-                        r = sd_bus_message_append(m, "{sv}", "vf_qos", "u", o->vf_qos);
-                if (r < 0)
-                        return r;
-        }
-        if (o->vf_spoofchk >= 0) {
-                r = sd_bus_message_append(m, "{sv}", "vf_spoofchk", "b", o->vf_spoofchk);
-                if (r < 0)
-                        return r;
-        }
-        if (o->vf_trust >= 0) {
-                r = sd_bus_message_append(m, "{sv}", "vf_trust", "b", o->vf_trust);
-                if (r < 0)
-                        return r;
-        }
-        if (o->vf_link_state) {
-                r = sd_bus_message_append(m, "{sv}", "vf_link_state", "s", o->vf_link_state);
-                if (r < 0)
-                        return r;
-        }
+        r = append_vf_net_entries(m, o);
+        if (r < 0)
+                return r;
         return sd_bus_message_close_container(m);
 }
 
@@ -671,6 +677,12 @@ int verb_sriov(Context *c, const Options *o, int argc, char **argv) {
         if (r < 0 || asprintf(&object, "parent %s", pf) < 0)
                 return log_error_errno(-ENOMEM, "out of memory");
 
+        /* Usage first: nothing is changed by a command line that is wrong. */
+        if (!o->vf_set && (o->vf_mac || o->vf_vlan_set || o->vf_spoofchk >= 0 || o->vf_trust >= 0 || o->vf_link_state))
+                return log_error_errno(-ERRNO_USAGE, "sriov: the --vf-* options need --vf N (the VF to set)");
+        if (o->vf_set && !(o->vf_mac || o->vf_vlan_set || o->vf_spoofchk >= 0 || o->vf_trust >= 0 || o->vf_link_state))
+                return log_error_errno(-ERRNO_USAGE, "sriov: --vf N needs a setting (--vf-mac, --vf-vlan, --vf-spoofchk, "
+                                       "--vf-trust, --vf-link-state)");
         if (o->autoprobe >= 0) {
                 _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 
@@ -702,6 +714,24 @@ int verb_sriov(Context *c, const Options *o, int argc, char **argv) {
                 if (r < 0)
                         return log_error_errno(r, "cannot build a call to SetNumVFs: %s", strerror(-r));
                 r = method_call(c, o, m, "set the VF count", object, pf, NULL);
+                if (r < 0)
+                        return r;
+        }
+        /* After the count: the VF must exist. */
+        if (o->vf_set) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+
+                r = method_new(c, path, SIOV_DBUS_PARENT_INTERFACE, "SetVfNetwork", &m);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_append(m, "u", o->vf);
+                if (r >= 0)
+                        r = append_vf_net_settings(m, o);
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "a{sv}", o->persistent ? 1 : 0, "persistent", "b", 1);
+                if (r < 0)
+                        return log_error_errno(r, "cannot build a call to SetVfNetwork: %s", strerror(-r));
+                r = method_call(c, o, m, "set the VF's network settings", object, pf, NULL);
                 if (r < 0)
                         return r;
         }

@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "polkit.h"
 #include "siov-names.h"
+#include "sriov-net.h"
 
 int bus_read_attrs(sd_bus_message *m, LifecycleAttr **ret, size_t *n, sd_bus_error *error) {
         _cleanup_free_ LifecycleAttr *a = NULL;
@@ -215,6 +216,20 @@ fail:
         free((void *) o->attrs);
         o->attrs = NULL;
         return r;
+}
+
+void bus_vf_net_details(const struct siov_vf_net *n, VfNetDetails *ret) {
+        *ret = (VfNetDetails) {
+                .spoofchk = vf_net_onoff(n->spoofchk),
+                .trust = vf_net_onoff(n->trust),
+                .link_state = strempty(siov_vf_link_state_to_string(n->link_state)),
+        };
+        if (n->has_mac)
+                siov_vf_mac_format(n->mac, ret->mac);
+        if (n->has_vlan) {
+                snprintf(ret->vlan, sizeof(ret->vlan), "%u", n->vlan);
+                snprintf(ret->qos, sizeof(ret->qos), "%u", n->qos);
+        }
 }
 
 int bus_verify_actions(sd_bus_message *message, Manager *m, const char * const *actions, size_t n,

@@ -18,6 +18,17 @@ int bus_read_options(sd_bus_message *m, const char * const *allowed, LifecycleOp
 /* Reads an a(ss) into a malloc'd array. */
 int bus_read_attrs(sd_bus_message *m, LifecycleAttr **ret, size_t *n, sd_bus_error *error);
 
+/* The polkit details of a VF's network settings, each "" when not given:
+ * put VF_NET_DETAILS(d) into a details array. */
+typedef struct VfNetDetails {
+        char mac[SIOV_VF_MAC_STRING_MAX], vlan[16], qos[16];
+        const char *spoofchk, *trust, *link_state;
+} VfNetDetails;
+void bus_vf_net_details(const struct siov_vf_net *n, VfNetDetails *ret);
+#define VF_NET_DETAILS(d)                                                                               \
+        "vf_mac", (d).mac, "vf_vlan", (d).vlan, "vf_qos", (d).qos, "vf_spoofchk", (d).spoofchk,        \
+        "vf_trust", (d).trust, "vf_link_state", (d).link_state
+
 /* Asks polkit for each action in order (NULL-terminated; NULL entries in
  * the middle are skipped with `optional`). Returns 1 when all are granted,
  * 0 when the handler must return 1 and wait to be called again, <0 with

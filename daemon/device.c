@@ -390,18 +390,14 @@ const char *device_get_vf_link_state(const Device *d) {
         return s ? strempty(siov_vf_link_state_to_string(s->link_state)) : "";
 }
 
-static const char *onoff(int v) {
-        return v < 0 ? "" : v ? "on" : "off";
-}
-
 const char *device_get_vf_spoofchk(const Device *d) {
         const VfNetState *s = device_vf_net(d);
 
-        return s ? onoff(s->spoofchk) : "";
+        return s ? vf_net_onoff(s->spoofchk) : "";
 }
 
 const char *device_get_vf_trust(const Device *d) {
         const VfNetState *s = device_vf_net(d);
 
-        return s ? onoff(s->trust) : "";
+        return s ? vf_net_onoff(s->trust) : "";
 }

@@ -1486,6 +1486,7 @@ static void provision_after_vfs(Manager *m, int r, const sd_bus_error *error, ch
 
 int lifecycle_provision(Manager *m, const char *parent, LifecycleDone done, sd_bus_error *error) {
         ProvisionLater *l;
+        int r;
 
         if (!siov_name_is_valid(parent))
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "invalid parent name");
@@ -1500,7 +1501,11 @@ int lifecycle_provision(Manager *m, const char *parent, LifecycleDone done, sd_b
                 return -ENOMEM;
         snprintf(l->parent, sizeof(l->parent), "%s", parent);
         l->done = done;
-        if (sriov_provision(m, parent, (LifecycleDone) { provision_after_vfs, l }) > 0)
+        r = sriov_provision(m, parent, (LifecycleDone) { provision_after_vfs, l });
+        /* Then its per-VF settings, queued on the PF's worker after the VF
+         * count and ahead of the devices' binds. */
+        sriov_vf_provision(m, parent);
+        if (r > 0)
                 return 0;
         free(l);
         return provision_devices(m, parent, done);

@@ -17,6 +17,7 @@ daemon_libsiovd_core_la_SOURCES = \
 	daemon/lifecycle.h \
 	daemon/sriov.c \
 	daemon/sriov.h \
+	daemon/sriov-vf.c \
 	daemon/sriov-net.h \
 	daemon/bus-util.c \
 	daemon/bus-util.h \

@@ -521,26 +521,17 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
                         !define && (o.persistent || o.autostart) ? SIOV_POLKIT_DEFINE : NULL,
                         !isempty(o.vm) ? SIOV_POLKIT_ASSIGN : NULL,
                 };
-                char vf[16] = "", mac[SIOV_VF_MAC_STRING_MAX] = "", vlan[16] = "", qos[16] = "";
+                VfNetDetails net;
+                char vf[16] = "";
 
                 /* What the call is about, for narrower polkit rules; a VF's
                  * network settings each by name ("" when not given). */
-                if (o.vf_net_set) {
+                if (o.vf_net_set)
                         lifecycle_vf_candidate(m, a[0], a[1], a[2], vf);
-                        if (o.vf_net.has_mac)
-                                siov_vf_mac_format(o.vf_net.mac, mac);
-                        if (o.vf_net.has_vlan) {
-                                snprintf(vlan, sizeof(vlan), "%u", o.vf_net.vlan);
-                                snprintf(qos, sizeof(qos), "%u", o.vf_net.qos);
-                        }
-                }
+                bus_vf_net_details(&o.vf_net, &net);
                 const char *details[] = {
-                        "parent", a[0], "type", a[1], "uuid", a[2], "vm", strempty(o.vm),
-                        "vf", vf, "vf_mac", mac, "vf_vlan", vlan, "vf_qos", qos,
-                        "vf_spoofchk", o.vf_net.spoofchk < 0 ? "" : o.vf_net.spoofchk ? "on" : "off",
-                        "vf_trust", o.vf_net.trust < 0 ? "" : o.vf_net.trust ? "on" : "off",
-                        "vf_link_state", strempty(siov_vf_link_state_to_string(o.vf_net.link_state)),
-                        NULL,
+                        "parent", a[0], "type", a[1], "uuid", a[2], "vm", strempty(o.vm), "vf", vf,
+                        VF_NET_DETAILS(net), NULL,
                 };
                 r = bus_verify_actions(message, m, actions, ELEMENTSOF(actions), details, error);
                 if (r <= 0) {

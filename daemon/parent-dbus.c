@@ -316,6 +316,41 @@ static int method_set_autoprobe(sd_bus_message *message, void *userdata, sd_bus_
         return sd_bus_reply_method_return(message, NULL);
 }
 
+static int method_set_vf_network(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        static const char * const settings_allowed[] = { "vf_mac", "vf_vlan", "vf_qos", "vf_spoofchk", "vf_trust",
+                                                         "vf_link_state", NULL };
+        static const char * const allowed[] = { "persistent", NULL };
+        Parent *p = userdata;
+        LifecycleOptions s, o;
+        uint32_t vf;
+        int r;
+
+        r = sd_bus_message_read(message, "u", &vf);
+        if (r < 0)
+                return r;
+        r = bus_read_options(message, settings_allowed, &s, error);
+        if (r < 0)
+                return r;
+        r = read_pf_options(message, p, allowed, &o, error);
+        if (r < 0)
+                return r;
+        {
+                const char *actions[] = { SIOV_POLKIT_MANAGE, o.persistent ? SIOV_POLKIT_DEFINE : NULL };
+                VfNetDetails d;
+                char num[16];
+
+                snprintf(num, sizeof(num), "%u", vf);
+                bus_vf_net_details(&s.vf_net, &d);
+                r = bus_verify_actions(message, p->manager, actions, ELEMENTSOF(actions),
+                                       (const char *[]) { "pf", p->name, "vf", num, VF_NET_DETAILS(d), NULL }, error);
+                if (r <= 0)
+                        return r < 0 ? r : 1;
+        }
+        /* Answered when the PF answered. */
+        r = sriov_vf_set_network(p, message, vf, &s.vf_net, o.persistent, error);
+        return r < 0 ? r : 1;
+}
+
 PARENT_PROPERTIES(PARENT_GETTER)
 TYPE_PROPERTIES(TYPE_GETTER)
 
@@ -330,6 +365,10 @@ static const sd_bus_vtable parent_vtable[] = {
                                 SD_BUS_ARGS("b", autoprobe, "a{sv}", options),
                                 SD_BUS_NO_RESULT,
                                 method_set_autoprobe, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetVfNetwork",
+                                SD_BUS_ARGS("u", vf, "a{sv}", settings, "a{sv}", options),
+                                SD_BUS_NO_RESULT,
+                                method_set_vf_network, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 

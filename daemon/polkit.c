@@ -96,6 +96,7 @@ static const struct method_action method_actions[] = {
         { SIOV_DBUS_DEVICE_INTERFACE,  "Unassign",        SIOV_POLKIT_ASSIGN },
         { SIOV_DBUS_PARENT_INTERFACE,  "SetNumVFs",       SIOV_POLKIT_MANAGE },
         { SIOV_DBUS_PARENT_INTERFACE,  "SetAutoprobe",    SIOV_POLKIT_MANAGE },
+        { SIOV_DBUS_PARENT_INTERFACE,  "SetVfNetwork",    SIOV_POLKIT_MANAGE },
 };
 
 static bool interface_is_ours(const char *interface) {

@@ -64,6 +64,11 @@ int vf_net_apply(const VfNetTransport *t, const char *pf, const char *ifname, ui
 /* The PF's VFs as the driver reports them now. */
 int vf_net_read(const VfNetTransport *t, const char *pf, const char *ifname, VfNetState **ret, size_t *ret_n,
                 char **error_msg);
+/* A tri-state setting (-1 unset/unknown, 0, 1) as shown: "", "off", "on". */
+static inline const char *vf_net_onoff(int v) {
+        return v < 0 ? "" : v ? "on" : "off";
+}
+
 /* The state of VF vf in a read list, or NULL. */
 static inline const VfNetState *vf_net_find(const VfNetState *l, size_t n, uint32_t vf) {
         for (size_t i = 0; i < n; i++)

@@ -561,3 +561,8 @@ int sriov_provision(Manager *m, const char *pf, LifecycleDone then) {
         }
         return 1;
 }
+
+/* For the per-VF settings (sriov-vf.c), which keep the same files. */
+void sriov_config_replace(Manager *m, const char *pf, struct siov_pf_config *c) {
+        config_set(m, pf, c);
+}

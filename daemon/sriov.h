@@ -35,3 +35,16 @@ int sriov_provision(Manager *m, const char *pf, LifecycleDone then);
 struct siov_pf_config *sriov_config_get(Manager *m, const char *pf);
 const char *sriov_config_error(Manager *m, const char *pf);
 void sriov_configs_clear(Manager *m);
+/* Takes c (NULL: none) as what the file of pf now holds; signals. */
+void sriov_config_replace(Manager *m, const char *pf, struct siov_pf_config *c);
+
+/* sriov-vf.c: per-VF network settings of a PF with a netdev.
+ * Parent.SetVfNetwork: applies s to VF vf now (on the parent's worker,
+ * rtnetlink) and, with persistent, keeps them in the PF's configuration
+ * ("vfs"); the call is answered when the PF answered. Refusals (not a PF,
+ * no netdev, no such VF, nothing to set) change nothing. */
+int sriov_vf_set_network(Parent *p, sd_bus_message *message, uint32_t vf, const struct siov_vf_net *s,
+                         bool persistent, sd_bus_error *error);
+/* At provisioning, after the VF count: the PF configuration's per-VF
+ * settings, each on the parent's worker ahead of the autostart devices. */
+void sriov_vf_provision(Manager *m, const char *pf);

@@ -312,6 +312,8 @@ _printf_(2, 3) static int reason_set(char **reason, const char *fmt, ...) {
         va_list ap;
         int r;
 
+        if (!reason)            /* the caller wants no reason */
+                return -EINVAL;
         va_start(ap, fmt);
         r = vasprintf(reason, fmt, ap);
         va_end(ap);
@@ -440,7 +442,7 @@ static int get_onoff(struct json_object *v, const char *key, int8_t *ret, char *
         return 0;
 }
 
-static int vf_net_from_json(struct json_object *o, struct siov_vf_net *ret, char **reason) {
+int siov_vf_net_from_json(struct json_object *o, struct siov_vf_net *ret, char **reason) {
         struct siov_vf_net n;
         bool has_qos = false;
         uint32_t u;
@@ -513,7 +515,7 @@ static int add_value(struct json_object *o, const char *key, struct json_object 
 }
 
 /* Fixed key order, as the rest of a definition. */
-static int vf_net_to_json(const struct siov_vf_net *n, struct json_object **ret) {
+int siov_vf_net_to_json(const struct siov_vf_net *n, struct json_object **ret) {
         struct json_object *o = json_object_new_object();
         char mac[SIOV_VF_MAC_STRING_MAX];
         int r = o ? 0 : -ENOMEM;
@@ -625,7 +627,7 @@ _public_ int siov_definition_parse(const char *json, size_t len, struct siov_def
                         if (r < 0)
                                 goto fail;
                 } else if (streq(key, KEY_VF_NET)) {
-                        r = vf_net_from_json(v, &d->vf_net, &reason);
+                        r = siov_vf_net_from_json(v, &d->vf_net, &reason);
                         if (r < 0)
                                 goto fail;
                 } else {
@@ -717,7 +719,7 @@ _public_ int siov_definition_to_json(const struct siov_definition *d, char **ret
         if (siov_vf_net_is_set(&d->vf_net)) {
                 struct json_object *n = NULL;
 
-                r = vf_net_to_json(&d->vf_net, &n);
+                r = siov_vf_net_to_json(&d->vf_net, &n);
                 if (r < 0)
                         return r;
                 if (json_object_object_add(o, KEY_VF_NET, n) < 0) {

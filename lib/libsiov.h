@@ -485,6 +485,11 @@ int siov_pf_config_get_numvfs(const struct siov_pf_config *c);     /* -1: not se
 int siov_pf_config_get_autoprobe(const struct siov_pf_config *c);  /* -1: not set, 0, 1 */
 int siov_pf_config_set_numvfs(struct siov_pf_config *c, int n);   /* n < 0 unsets; -EINVAL over 65535 */
 int siov_pf_config_set_autoprobe(struct siov_pf_config *c, int on); /* on < 0 unsets */
+/* Per-VF network settings ("vfs": {"N": {…}}): false (all unset in ret)
+ * when VF vf has none; NULL or all-unset n removes them, -EINVAL when
+ * invalid. */
+bool siov_pf_config_get_vf_net(const struct siov_pf_config *c, uint32_t vf, struct siov_vf_net *ret);
+int siov_pf_config_set_vf_net(struct siov_pf_config *c, uint32_t vf, const struct siov_vf_net *n);
 bool siov_pf_config_equal(const struct siov_pf_config *a, const struct siov_pf_config *b);
 int siov_pf_config_parse(const char *json, size_t len, struct siov_pf_config **ret, char **error_msg);
 int siov_pf_config_to_json(const struct siov_pf_config *c, char **ret);

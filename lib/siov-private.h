@@ -296,6 +296,12 @@ struct siov_definition {
         struct json_object *extra;      /* unknown keys in file order, or NULL */
 };
 
+/* A VF's network settings from/to JSON ({"mac": …, "vlan": …}; every key
+ * checked, unknown ones refused with *reason "vf_net.KEY: …"). Used by
+ * definitions ("vf_net") and PF configurations ("vfs"). */
+int siov_vf_net_from_json(struct json_object *o, struct siov_vf_net *ret, char **reason);
+int siov_vf_net_to_json(const struct siov_vf_net *n, struct json_object **ret);
+
 /* The value of a hex digit, or -1 (also for NUL). */
 int siov_hexval(char c);
 

@@ -3,8 +3,11 @@
  * Persistent configuration of SR-IOV physical functions, one file per PF,
  * <dir>/<pf>.json:
  *
- *   {"pf": "0000:01:00.0", "numvfs": 2, "autoprobe": false}
+ *   {"pf": "0000:01:00.0", "numvfs": 2, "autoprobe": false,
+ *    "vfs": {"0": {"mac": "02:00:00:00:00:01", "vlan": 100, "trust": false}}}
  *
+ * "vfs" holds per-VF network settings by VF index (the keys of a
+ * definition's "vf_net").
  * Every key but "pf" is optional. The JSON object itself is the storage, so
  * keys a newer siovd writes survive an older one. Parsed as strictly as
  * device definitions; written atomically (siov_write_file_atomic()).
@@ -143,6 +146,50 @@ _public_ int siov_pf_config_set_autoprobe(struct siov_pf_config *c, int on) {
         return set_key(c, "autoprobe", json_object_new_boolean(on > 0));
 }
 
+_public_ bool siov_pf_config_get_vf_net(const struct siov_pf_config *c, uint32_t vf, struct siov_vf_net *ret) {
+        struct json_object *vfs, *v;
+        char key[16];
+
+        siov_vf_net_init(ret);
+        snprintf(key, sizeof(key), "%u", vf);
+        if (!c || !json_object_object_get_ex(c->o, "vfs", &vfs) || !json_object_object_get_ex(vfs, key, &v))
+                return false;
+        /* Checked when parsed or set. */
+        return siov_vf_net_from_json(v, ret, NULL) >= 0 && siov_vf_net_is_set(ret);
+}
+
+_public_ int siov_pf_config_set_vf_net(struct siov_pf_config *c, uint32_t vf, const struct siov_vf_net *n) {
+        struct json_object *vfs = NULL, *v = NULL;
+        char key[16];
+        int r;
+
+        if (!c || vf > NUMVFS_MAX || (n && siov_vf_net_check(n, NULL) < 0))
+                return -EINVAL;
+        snprintf(key, sizeof(key), "%u", vf);
+        if (!json_object_object_get_ex(c->o, "vfs", &vfs)) {
+                if (!n || !siov_vf_net_is_set(n))
+                        return 0;
+                r = set_key(c, "vfs", json_object_new_object());
+                if (r < 0)
+                        return r;
+                json_object_object_get_ex(c->o, "vfs", &vfs);
+        }
+        if (!n || !siov_vf_net_is_set(n)) {
+                json_object_object_del(vfs, key);
+                if (json_object_object_length(vfs) == 0)
+                        json_object_object_del(c->o, "vfs");
+                return 0;
+        }
+        r = siov_vf_net_to_json(n, &v);
+        if (r < 0)
+                return r;
+        if (json_object_object_add(vfs, key, v) < 0) {
+                json_object_put(v);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 _public_ bool siov_pf_config_equal(const struct siov_pf_config *a, const struct siov_pf_config *b) {
         if (!a || !b)
                 return a == b;
@@ -184,6 +231,28 @@ _public_ int siov_pf_config_parse(const char *json, size_t len, struct siov_pf_c
         }
         if (json_object_object_get_ex(o, "autoprobe", &v) && !json_object_is_type(v, json_type_boolean))
                 REFUSE("\"autoprobe\" must be true or false");
+        if (json_object_object_get_ex(o, "vfs", &v)) {
+                if (!json_object_is_type(v, json_type_object))
+                        REFUSE("\"vfs\" must be an object of VF index → settings");
+                json_object_object_foreach(v, key, settings) {
+                        _cleanup_free_ char *why = NULL;
+                        struct siov_vf_net n;
+                        char name[17];  /* REFUSE frees the object, and key with it */
+                        uint32_t idx;
+
+                        snprintf(name, sizeof(name), "%s", key);
+                        siov_utf8_sanitize(name);
+                        if (siov_parse_u32(key, &idx) < 0 || idx > NUMVFS_MAX || (key[0] == '0' && key[1]))
+                                REFUSE("\"vfs\": '%s' is not a VF index (0-%d)", name, NUMVFS_MAX);
+                        r = siov_vf_net_from_json(settings, &n, &why);
+                        if (r == -ENOMEM) {
+                                json_object_put(o);
+                                return r;
+                        }
+                        if (r < 0)
+                                REFUSE("\"vfs\".%s: %s", name, strempty(why));
+                }
+        }
 #undef REFUSE
         r = config_alloc(pf, o, ret);
         if (r < 0)

@@ -137,6 +137,7 @@ org.siov1.manage|provision siov0
 org.siov1.manage|sriov $PF --numvfs 1
 org.siov1.manage|sriov $PF --autoprobe=no
 org.siov1.manage|create -t vf -p $PF --vf-mac 02:00:00:00:00:01 --vf-vlan 10,2 --vf-trust on --vf-link-state enable
+org.siov1.manage|sriov $PF --vf 0 --vf-spoofchk off
 EOF
 
 # Raw calls: the error's name, for every mutating method of the XML.
@@ -163,10 +164,11 @@ org.siov1.assign|$(dev "$U_ACTIVE")|org.siov1.Device.Assign|sa{sv}|["vm1", {}]
 org.siov1.assign|$(dev "$U_DEF")|org.siov1.Device.Unassign|a{sv}|[{}]
 org.siov1.manage|$PF_PATH|org.siov1.Parent.SetNumVFs|ua{sv}|[1, {}]
 org.siov1.manage|$PF_PATH|org.siov1.Parent.SetAutoprobe|ba{sv}|[false, {}]
+org.siov1.manage|$PF_PATH|org.siov1.Parent.SetVfNetwork|ua{sv}a{sv}|[0, {"vf_trust": true}, {}]
 EOF
 # Every mutating method of the published interfaces was called above.
 while read -r iface member; do
-        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices ListParents ListTypes GetStatus Rescan SetNumVFs SetAutoprobe ListParentConfigs CheckMigration ListVgpus ListVfNetwork ListOwners " in
+        case " CreateDevice DefineDevice ImportMdevctl ProvisionParent Start Stop Destroy Undefine Modify Assign Unassign ListDevices ListParents ListTypes GetStatus Rescan SetNumVFs SetAutoprobe ListParentConfigs CheckMigration ListVgpus ListVfNetwork ListOwners SetVfNetwork " in
         *" $member "*) ;;
         *) fail "test covers $iface.$member" "a method this test does not call";;
         esac

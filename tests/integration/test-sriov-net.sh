@@ -43,7 +43,7 @@ fake add-pf $PF --total-vfs 2 --driver ice
 fake add-netdev $PF $IFNAME
 fake add-pf $PF2 --total-vfs 2 --driver nvme
 fake add-siov-parent siov0 --total 4 --free 4 --swq-slots 4
-mkdir -p "$ROOT/sys/bus/pci/drivers/vfio-pci" "$ROOT/fake-kernel" "$DEFS"
+mkdir -p "$ROOT/sys/bus/pci/drivers/vfio-pci" "$ROOT/fake-kernel" "$DEFS" "$IT_DIR/parents"
 
 it_bus_start || { it_summary; exit 1; }
 siovd_up || { it_summary; exit 1; }
@@ -124,6 +124,52 @@ echo '{"uuid": "'"$VF1"'", "parent": "'"$PF"'", "type": "vf", "vf_net": {"vlan":
 bus call org.siov1 /org/siov1 org.siov1.Manager Rescan >/dev/null 2>&1; sleep 0.5
 out=$(siovctl status 2>&1)
 check "a definition with a bad vf_net is skipped with the reason" grep -q "vf_net.vlan: 4096 is out of range" <<<"$out"
+
+# --- per-VF settings kept with the PF (Parent.SetVfNetwork, sriov --vf) ----------
+rm -f "$DEFS/$VF1.json"
+bus call org.siov1 /org/siov1 org.siov1.Manager Rescan >/dev/null 2>&1
+PFCONF=$IT_DIR/parents/$PF.json
+before=$(state; cat "$PFCONF" 2>/dev/null)
+out=$(siovctl sriov $PF --autoprobe=no --vf-trust on 2>&1); rc=$?
+check "sriov --vf-trust without --vf: usage error before anything changed" \
+        bash -c '[ $2 = 2 ] && grep -q -- "need --vf N" <<<"$1"' _ "$out" $rc
+out=$(siovctl sriov $PF --vf 0 2>&1); rc=$?
+check "sriov --vf 0 without a setting: usage error" bash -c '[ $2 = 2 ] && grep -q "needs a setting" <<<"$1"' _ "$out" $rc
+out=$(siovctl sriov $PF --vf 7 --vf-trust on 2>&1); rc=$?
+check "a VF the PF does not have: InvalidArgument naming the count" \
+        bash -c '[ $2 = 2 ] && grep -q "has no VF 7 (it has 2 VFs" <<<"$1"' _ "$out" $rc
+out=$(siovctl sriov $PF2 --vf 0 --vf-trust on 2>&1)
+check "SetVfNetwork on a PF without a netdev: refused" grep -q "PF $PF2 has no netdev (driver nvme)" <<<"$out"
+out=$(bus call org.siov1 "$(dbus_path /org/siov1/parent siov0)" org.siov1.Parent SetVfNetwork 'ua{sv}a{sv}' 0 1 vf_trust b true 0 2>&1)
+check "SetVfNetwork on an mdev parent: refused" grep -q "not an SR-IOV physical function" <<<"$out"
+out=$(bus call org.siov1 "$(dbus_path /org/siov1/parent $PF)" org.siov1.Parent SetVfNetwork 'ua{sv}a{sv}' 0 0 0 2>&1)
+check "SetVfNetwork with no setting: InvalidArgument" grep -q "no setting given" <<<"$out"
+out=$(bus call org.siov1 "$(dbus_path /org/siov1/parent $PF)" org.siov1.Parent SetVfNetwork 'ua{sv}a{sv}' 0 1 vf_vlan u 4096 0 2>&1)
+check "SetVfNetwork vf_vlan 4096: InvalidArgument" grep -q "4096 is not a VLAN id" <<<"$out"
+out=$(bus call org.siov1 "$(dbus_path /org/siov1/parent $PF)" org.siov1.Parent SetVfNetwork 'ua{sv}a{sv}' 0 1 persistent b true 0 2>&1)
+check "SetVfNetwork: persistent is an option, not a setting" grep -q "unknown option 'persistent'" <<<"$out"
+out=$(siovctl sriov $PF --vf 1 --vf-mac 02:00:00:00:00:11 --vf-link-state enable --persistent 2>&1); rc=$?
+check "sriov --vf 1 --persistent: the PF refuses (veth), named, exit 1" \
+        bash -c '[ $2 = 1 ] && grep -q "(netdev enpf0) refused mac, link state of VF 1: Operation not supported" <<<"$1"' _ "$out" $rc
+check_eq "a refused setting is not kept, nothing changed" "$before" "$(state; cat "$PFCONF" 2>/dev/null)"
+
+# A PF configuration with per-VF settings: applied at provisioning, after
+# the VF count, each refused here by the kernel and logged.
+echo '{"pf": "'"$PF"'", "numvfs": 2, "vfs": {"0": {"mac": "02:00:00:00:00:20", "trust": true},
+ "1": {"vlan": 7, "qos": 1}}}' >"$PFCONF"
+bus call org.siov1 /org/siov1 org.siov1.Manager Rescan >/dev/null 2>&1
+sleep 0.3
+check "provision $PF" siovctl provision $PF
+sleep 0.5
+check "provisioning applied VF 0's settings (the kernel refused them, logged)" \
+        grep -q "Cannot set VF 0 of PF $PF from its configuration: $PF (netdev enpf0) refused mac, trust of VF 0: Operation not supported" "$IT_DIR/siovd.log"
+check "... and VF 1's" grep -q "refused vlan of VF 1: Operation not supported" "$IT_DIR/siovd.log"
+echo '{"pf": "'"$PF"'", "vfs": {"0": {"vlan": 9999}}}' >"$PFCONF"
+bus call org.siov1 /org/siov1 org.siov1.Manager Rescan >/dev/null 2>&1
+sleep 0.3
+out=$(siovctl status 2>&1)
+check "a PF configuration with a bad VF setting is reported and kept" \
+        bash -c 'grep -q "vf_net.vlan: 9999 is out of range" <<<"$1" && grep -q 9999 "$2"' _ "$out" "$PFCONF"
 
 it_siovd_stop
 check "siovd exits cleanly" test $? -eq 0

@@ -31,7 +31,10 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
+#include "daemon-fixture.h"
+#include "device.h"
 #include "libsiov.h"
+#include "parent.h"
 #include "sriov-net.h"
 
 #define PF "0000:41:00.0"
@@ -437,6 +440,132 @@ static void test_fake_transport(void **state) {
         free(msg);
 }
 
+/* ---- the PF configuration's "vfs" ------------------------------------- */
+
+static void test_pf_config_vfs(void **state) {
+        struct siov_pf_config *c = NULL, *back = NULL;
+        struct siov_vf_net n, got;
+        char *json = NULL, *msg = NULL;
+
+        assert_int_equal(siov_pf_config_new(&c, PF), 0);
+        assert_false(siov_pf_config_get_vf_net(c, 0, &got));
+        siov_vf_net_init(&n);
+        n.has_vlan = true;
+        n.vlan = 42;
+        n.trust = 0;
+        assert_int_equal(siov_pf_config_set_vf_net(c, 3, &n), 0);
+        n.vlan = 5000;
+        assert_int_equal(siov_pf_config_set_vf_net(c, 4, &n), -EINVAL);
+        n.vlan = 42;
+        assert_int_equal(siov_pf_config_to_json(c, &json), 0);
+        assert_non_null(strstr(json, "\"vfs\""));
+        assert_int_equal(siov_pf_config_parse(json, strlen(json), &back, &msg), 0);
+        assert_true(siov_pf_config_equal(c, back));
+        assert_true(siov_pf_config_get_vf_net(back, 3, &got));
+        assert_true(siov_vf_net_equal(&n, &got));
+        assert_false(siov_pf_config_get_vf_net(back, 0, &got));
+        /* Removing the last one drops "vfs". */
+        assert_int_equal(siov_pf_config_set_vf_net(back, 3, NULL), 0);
+        free(json);
+        assert_int_equal(siov_pf_config_to_json(back, &json), 0);
+        assert_null(strstr(json, "\"vfs\""));
+        free(json);
+        siov_pf_config_unref(c);
+        siov_pf_config_unref(back);
+
+        static const struct {
+                const char *vfs, *reason;
+        } bad[] = {
+                { "[]", "must be an object" },
+                { "{\"x\": {}}", "not a VF index" },
+                { "{\"01\": {}}", "not a VF index" },
+                { "{\"0\": {\"vlan\": 4096}}", "\"vfs\".0: vf_net.vlan: 4096 is out of range" },
+                { "{\"2\": {\"colour\": 1}}", "unknown key 'colour'" },
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_true(asprintf(&json, "{\"pf\": \"" PF "\", \"vfs\": %s}", bad[i].vfs) > 0);
+                assert_int_equal(siov_pf_config_parse(json, strlen(json), &back, &msg), -EINVAL);
+                if (!strstr(msg, bad[i].reason))
+                        fail_msg("vfs %s: '%s' lacks '%s'", bad[i].vfs, msg, bad[i].reason);
+                free(msg);
+                free(json);
+        }
+}
+
+/* ---- siovd's model: the PF's report behind the Device properties ----- */
+
+static int fixture_teardown(void **state) {
+        return fixture_free(state);
+}
+
+static void test_device_properties(void **state) {
+        Fake f = { .num_vfs = 2 };
+        VfNetTransport t = { .call = fake_call, .ifindex = fake_ifindex, .userdata = &f };
+        Fixture *x = fixture_new();
+        Device *d0 = NULL, *d1 = NULL, *dn = NULL;
+        Parent *p, *nv;
+        Device *d;
+
+        *state = x;
+        /* A NIC PF (netdev enp65s0f0, one VF with its own netdev) and an
+         * NVMe PF: the PF's own netdev is told from its VFs'. */
+        assert_int_equal(fake_add_pf(x->f, PF, 4, "ice"), 0);
+        assert_int_equal(fake_add_netdev(x->f, PF, "enp65s0f0"), 0);
+        assert_int_equal(fake_add_vf(x->f, PF, 0, "0000:41:01.0", "iavf", "enp65s0f0v0"), 0);
+        assert_int_equal(fake_add_vf(x->f, PF, 1, "0000:41:01.1", NULL, NULL), 0);
+        assert_int_equal(fake_add_pf(x->f, "0000:42:00.0", 2, "nvme"), 0);
+        assert_int_equal(fake_add_vf(x->f, "0000:42:00.0", 0, "0000:42:00.1", NULL, NULL), 0);
+        fixture_start(x);
+        x->m->vf_net_transport = &t;
+
+        p = hashmap_get(x->m->parents, PF);
+        nv = hashmap_get(x->m->parents, "0000:42:00.0");
+        assert_non_null(p);
+        assert_non_null(nv);
+        assert_string_equal(parent_get_pf_netdev(p), "enp65s0f0");
+        assert_null(parent_get_pf_netdev(nv));
+        HASHMAP_FOREACH(d, x->m->devices, i) {
+                if (d->kind != DEVICE_KIND_VF)
+                        continue;
+                if (streq(device_get_address(d), "0000:41:01.0"))
+                        d0 = d;
+                else if (streq(device_get_address(d), "0000:41:01.1"))
+                        d1 = d;
+                else
+                        dn = d;
+        }
+        assert_non_null(d0);
+        assert_non_null(d1);
+        assert_non_null(dn);
+
+        /* Nothing asked yet: no request went out at start-up. */
+        assert_int_equal(f.calls, 0);
+        assert_string_equal(device_get_vf_mac(d0).s, "02:00:00:00:00:00");
+        assert_int_equal(f.calls, 1);
+        assert_int_equal(f.last_type, RTM_GETLINK);
+        assert_int_equal(device_get_vf_vlan(d0), 100);
+        assert_int_equal(device_get_vf_qos(d0), 3);
+        assert_string_equal(device_get_vf_link_state(d0), "disable");
+        assert_string_equal(device_get_vf_spoofchk(d0), "off");
+        assert_string_equal(device_get_vf_trust(d0), "on");
+        assert_string_equal(device_get_vf_mac(d1).s, "02:00:00:00:00:01");
+        assert_string_equal(device_get_vf_link_state(d1), "auto");
+        /* One request for the whole PF. */
+        assert_int_equal(f.calls, 1);
+        /* The NVMe PF's VF: nothing, and no request. */
+        assert_string_equal(device_get_vf_mac(dn).s, "");
+        assert_int_equal(device_get_vf_vlan(dn), 0);
+        assert_string_equal(device_get_vf_trust(dn), "");
+        assert_int_equal(f.calls, 1);
+
+        /* A refresh asks again; a PF that fails to answer shows nothing. */
+        f.error = -ENODEV;
+        parent_vf_net_refresh(p);
+        assert_int_equal(f.calls, 2);
+        assert_string_equal(device_get_vf_mac(d0).s, "");
+        assert_string_equal(device_get_vf_link_state(d0), "");
+}
+
 /* ---- the real kernel, in a private network namespace ----------------- */
 
 static int write_file(const char *path, const char *s) {
@@ -523,6 +652,8 @@ int main(void) {
                 cmocka_unit_test(test_build_get),
                 cmocka_unit_test(test_parse_link),
                 cmocka_unit_test(test_fake_transport),
+                cmocka_unit_test(test_pf_config_vfs),
+                cmocka_unit_test_teardown(test_device_properties, fixture_teardown),
                 /* Last: it moves the process into a new namespace. */
                 cmocka_unit_test(test_kernel),
         };
