@@ -138,6 +138,7 @@ size_t device_reply_size(Device *d, bool object) {
 
                 n += 96;        /* VgpuType, VgpuCreatableTypes */
                 n += 256;       /* VfMac … VfTrust: six names, a MAC, two words */
+                n += 24 + strlen(device_get_owner(d));  /* Owner */
                 for (size_t i = 0; i < siov_vf_get_n_vgpu_types(vf); i++)
                         n += 16 + strlen(siov_vf_get_vgpu_type_name(vf, i));
         }

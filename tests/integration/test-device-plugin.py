@@ -135,8 +135,9 @@ class Watch:
     def run(self):
         try:
             for resp in self.stream:
-                self.lists.put([(d.ID, d.health) for d in resp.devices])
+                # The topology first: a reader woken by the list reads it.
                 self.topology = {d.ID: [n.ID for n in d.topology.nodes] for d in resp.devices}
+                self.lists.put([(d.ID, d.health) for d in resp.devices])
         except grpc.RpcError:
             pass
 
@@ -302,6 +303,20 @@ try:
     vf_back = wait_for(lambda: [d for d in siovctl_list() if d["uuid"] == vf_id and d["owner"] == "" and
                                 d["driver"] != "vfio-pci"], 20)
     check("the VF is given back too (released from vfio-pci, no owner)", vf_back, vf_back)
+
+    # --- a parent goes away: its device Unhealthy, its slots gone ----------
+    dev1 = ids1[0]
+    stub.Allocate(api_pb2.AllocateRequest(container_requests=[
+        api_pb2.ContainerAllocateRequest(devices_ids=[dev1])]), timeout=30)
+    for rel in ("sys/devices/virtual/idxd/siov1", "sys/class/mdev_bus/siov1", "sys/class/idxd/siov1",
+                "sys/bus/mdev/devices/" + dev1):
+        fake("remove", rel)
+    rescan()
+    lst = watch.wait(lambda l: (dev1, "Unhealthy") in l and not any(i in ids1[1:] for i, _ in l))
+    check("siov1 removed: its device is Unhealthy, its free slots are gone", lst is not None, watch.last)
+    lst = watch.wait(lambda l: dev1 not in [i for i, _ in l])
+    check("... and the device, given back (its definition removed), leaves the list",
+          lst is not None and not [d for d in siovctl_list() if d["uuid"] == dev1], watch.last)
 finally:
     plugin.send_signal(signal.SIGTERM)
     try:
