@@ -96,7 +96,7 @@ EXTRA_DIST += \
 if ENABLE_DEVICE_PLUGIN
 INTEGRATION_TESTS += tests/integration/test-device-plugin.sh
 endif
-EXTRA_DIST += tests/integration/test-device-plugin.py
+EXTRA_DIST += tests/integration/test-device-plugin.py tests/common/fake_kubelet.py
 
 # The Cockpit page (issue 15) in headless Chromium against a real cockpit-ws,
 # siovd on this bus and polkitd (root needed: polkit-lib.sh).

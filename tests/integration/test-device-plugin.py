@@ -19,9 +19,7 @@ import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
-from concurrent import futures
 
 PLUGIN, CONFIG, KUBELET_DIR, PROTO_DIR, WORK = sys.argv[1:6]
 ENV = os.environ
@@ -33,31 +31,6 @@ VF_SOCKET = "siov-siov.io_nvme-vf.sock"
 VF_ENV_NAME = "PCI_RESOURCE_SIOV_IO_NVME-VF"
 PF = "0000:01:00.0"
 
-passed = failed = 0
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print("PASS: " + name, flush=True)
-    else:
-        failed += 1
-        print("FAIL: " + name + (": " + str(detail) if detail else ""), flush=True)
-    return ok
-
-
-def wait_for(pred, limit=20.0):
-    """Polls pred until it is true; a generous limit, it measures nothing."""
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    return pred()
-
-
 # The message definitions, compiled now.
 gen = os.path.join(WORK, "gen")
 os.makedirs(gen, exist_ok=True)
@@ -65,9 +38,12 @@ subprocess.run(["protoc", "-I" + PROTO_DIR, "--python_out=" + gen, "--grpc_pytho
                 "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
                 os.path.join(PROTO_DIR, "api.proto")], check=True)
 sys.path.insert(0, gen)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 import grpc  # noqa: E402
 import api_pb2  # noqa: E402
 import api_pb2_grpc  # noqa: E402
+import fake_kubelet  # noqa: E402
+from fake_kubelet import check, wait_for  # noqa: E402
 
 
 def siovctl_list():
@@ -85,22 +61,9 @@ def rescan():
                     "org.siov1.Manager", "Rescan"], check=True, capture_output=True)
 
 
-class Registration(api_pb2_grpc.RegistrationServicer):
-    def __init__(self):
-        self.requests = queue.Queue()
-
-    def Register(self, request, context):
-        self.requests.put(request)
-        return api_pb2.Empty()
-
-
 def start_kubelet():
-    reg = Registration()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    api_pb2_grpc.add_RegistrationServicer_to_server(reg, server)
-    server.add_insecure_port("unix:" + os.path.join(KUBELET_DIR, "kubelet.sock"))
-    server.start()
-    return server, reg
+    k = fake_kubelet.Kubelet(api_pb2, api_pb2_grpc, KUBELET_DIR)
+    return k, k
 
 
 def check_registration(reg, what):
@@ -121,39 +84,8 @@ def check_registration(reg, what):
     check(what + ": once each", reg.requests.empty())
 
 
-class Watch:
-    """ListAndWatch as the kubelet keeps it open: every list received."""
-
-    def __init__(self, stub):
-        self.lists = queue.Queue()
-        self.stream = stub.ListAndWatch(api_pb2.Empty())
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.thread.start()
-        self.last = None
-        self.topology = {}
-
-    def run(self):
-        try:
-            for resp in self.stream:
-                # The topology first: a reader woken by the list reads it.
-                self.topology = {d.ID: [n.ID for n in d.topology.nodes] for d in resp.devices}
-                self.lists.put([(d.ID, d.health) for d in resp.devices])
-        except grpc.RpcError:
-            pass
-
-    def wait(self, pred, limit=20.0):
-        """The first list (from now, or the latest) for which pred is true."""
-        end = time.monotonic() + limit
-        if self.last is not None and pred(self.last):
-            return self.last
-        while time.monotonic() < end:
-            try:
-                self.last = self.lists.get(timeout=max(0.01, end - time.monotonic()))
-            except queue.Empty:
-                break
-            if pred(self.last):
-                return self.last
-        return None
+def Watch(stub):
+    return fake_kubelet.Watch(api_pb2, stub)
 
 
 siovd_pid = int(open(ENV["SIOVD_PID_FILE"]).read())
@@ -279,7 +211,7 @@ try:
           lst is not None and dev in [i for i, _ in lst], watch.last)
 
     # --- the kubelet restarts: the plugin registers again ----------------
-    kubelet.stop(0).wait()
+    kubelet.stop()
     for f in ("kubelet.sock", SOCKET, VF_SOCKET):     # the kubelet removes every plugin's socket
         try:
             os.unlink(os.path.join(KUBELET_DIR, f))
@@ -332,10 +264,10 @@ finally:
           log.count("serving on"))
     check("each resource registered twice", log.count("registered with the kubelet") == 4,
           log.count("registered with"))
-    if failed:
+    if fake_kubelet.failed:
         plugin_log.close()
         print("--- plugin log ---")
         print(open(os.path.join(WORK, "plugin.log")).read()[-4000:])
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed or not passed else 0)
+print("%d passed, %d failed" % (fake_kubelet.passed, fake_kubelet.failed))
+sys.exit(1 if fake_kubelet.failed or not fake_kubelet.passed else 0)

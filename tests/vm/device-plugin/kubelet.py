@@ -6,66 +6,30 @@
 # device specs → host netdevs take the pool → the list shrinks → an Allocate
 # that loses the race with a host claim fails with siovd's words →
 # give-back after the idle time.
-import json
 import os
 import queue
 import signal
 import subprocess
 import sys
-import threading
-import time
-from concurrent import futures
 
 sys.path.insert(0, "/opt/kubelet")
 import grpc  # noqa: E402
 import api_pb2  # noqa: E402
 import api_pb2_grpc  # noqa: E402
+import fake_kubelet  # noqa: E402
+from fake_kubelet import check, wait_for  # noqa: E402
 
 DIR = "/var/lib/kubelet/device-plugins"
 SOCKET = os.path.join(DIR, "siov-siov.io_idxd-1dwq.sock")
 ENV_NAME = "MDEV_PCI_RESOURCE_SIOV_IO_IDXD-1DWQ"
 PARENT = "/sys/class/mdev_bus/siov0"
-results = open(os.environ["T_RESULTS"], "a")
-failed = 0
-
-
-def check(name, ok, detail=""):
-    global failed
-    print(("PASS: " if ok else "FAIL: ") + name + ("" if ok or not detail else ": " + str(detail)), flush=True)
-    results.write("P\n" if ok else "F\n")
-    results.flush()
-    failed += 0 if ok else 1
-    return ok
-
-
-def wait_for(pred, limit=30.0):
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    return pred()
 
 
 def available():
     return int(open(PARENT + "/mdev_supported_types/idxd-1dwq/available_instances").read())
 
 
-class Registration(api_pb2_grpc.RegistrationServicer):
-    def __init__(self):
-        self.requests = queue.Queue()
-
-    def Register(self, request, context):
-        self.requests.put(request)
-        return api_pb2.Empty()
-
-
-reg = Registration()
-kubelet = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-api_pb2_grpc.add_RegistrationServicer_to_server(reg, kubelet)
-kubelet.add_insecure_port("unix:" + os.path.join(DIR, "kubelet.sock"))
-kubelet.start()
+reg = fake_kubelet.Kubelet(api_pb2, api_pb2_grpc, DIR)
 
 log = open("/tmp/plugin.log", "w")
 plugin = subprocess.Popen(["siov-device-plugin"], stdout=log, stderr=subprocess.STDOUT)
@@ -77,34 +41,12 @@ try:
     except queue.Empty:
         check("the plugin registers", False, "no Register call in 30 s")
     stub = api_pb2_grpc.DevicePluginStub(grpc.insecure_channel("unix:" + SOCKET))
-    lists = queue.Queue()
-
-    def watch():
-        try:
-            for resp in stub.ListAndWatch(api_pb2.Empty()):
-                lists.put([(d.ID, d.health) for d in resp.devices])
-        except grpc.RpcError:
-            pass
-
-    threading.Thread(target=watch, daemon=True).start()
-    last = [None]
-
-    def wait_list(pred, limit=30.0):
-        end = time.monotonic() + limit
-        if last[0] is not None and pred(last[0]):
-            return last[0]
-        while time.monotonic() < end:
-            try:
-                last[0] = lists.get(timeout=max(0.01, end - time.monotonic()))
-            except queue.Empty:
-                break
-            if pred(last[0]):
-                return last[0]
-        return None
-
+    watch = fake_kubelet.Watch(api_pb2, stub)
+    def wait_list(pred):
+        return watch.wait(pred, 60)     # TCG on a loaded machine
     n = available()
     first = wait_list(lambda l: len(l) == n)
-    check("ListAndWatch: one ID per available idxd-1dwq instance (%d, from the kernel)" % n, first, last[0])
+    check("ListAndWatch: one ID per available idxd-1dwq instance (%d, from the kernel)" % n, first, watch.last)
     ids = [i for i, _ in first or []]
 
     resp = stub.Allocate(api_pb2.AllocateRequest(container_requests=[
@@ -123,7 +65,7 @@ try:
     free = available()
     open("/sys/class/idxd/siov0/host_netdevs", "w").write("%d\n" % (free - 1))
     lst = wait_list(lambda l: len(l) == 2)
-    check("host netdevs take %d WQs: the list is the device and 1 free slot" % (free - 1), lst, last[0])
+    check("host netdevs take %d WQs: the list is the device and 1 free slot" % (free - 1), lst, watch.last)
 
     # The host takes the last WQ as the kubelet allocates the last slot.
     # Who sees the claim first is the race: siovd (the create is refused,
@@ -142,12 +84,12 @@ try:
               "NoCapacity" in d or "taken meanwhile" in d, d)
     check("... and made nothing", len(os.listdir("/sys/bus/mdev/devices")) == 1)
     lst = wait_list(lambda l: [i for i, _ in l] == [dev])
-    check("the list is only the device made", lst, last[0])
+    check("the list is only the device made", lst, watch.last)
     open("/sys/class/idxd/siov0/host_netdevs", "w").write("0\n")
 
-    gone = wait_for(lambda: not os.path.exists("/sys/bus/mdev/devices/" + dev))
+    gone = wait_for(lambda: not os.path.exists("/sys/bus/mdev/devices/" + dev), 60)
     check("given back after the idle time: the kernel removed the mdev", gone)
-    check("the pool is whole again", wait_for(lambda: available() == n), available())
+    check("the pool is whole again", wait_for(lambda: available() == n, 60), available())
 finally:
     plugin.send_signal(signal.SIGTERM)
     try:
@@ -156,7 +98,7 @@ finally:
         plugin.kill()
         rc = plugin.wait()
     check("the plugin exits cleanly", rc == 0, rc)
-    if failed:
+    if fake_kubelet.failed:
         log.close()
         print(open("/tmp/plugin.log").read()[-3000:])
-sys.exit(1 if failed else 0)
+sys.exit(1 if fake_kubelet.failed else 0)
