@@ -37,6 +37,7 @@ os.makedirs(gen, exist_ok=True)
 subprocess.run(["protoc", "-I" + PROTO_DIR, "--python_out=" + gen, "--grpc_python_out=" + gen,
                 "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
                 os.path.join(PROTO_DIR, "api.proto")], check=True)
+sys.dont_write_bytecode = True        # nothing written into the source tree
 sys.path.insert(0, gen)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
 import grpc  # noqa: E402
