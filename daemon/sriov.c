@@ -168,6 +168,16 @@ static int numvfs_work(struct siov_ctx *ctx, SysfsJob *j) {
         return 0;
 }
 
+/* The autostart VF devices are started (or their failures logged): the
+ * VF count changed, so the caller is answered with success. */
+static void numvfs_provisioned(Manager *m, int r, const sd_bus_error *error, char **paths, void *userdata) {
+        NumvfsOp *op = userdata;
+
+        if (op->done.fn)
+                op->done.fn(m, 0, NULL, NULL, op->done.userdata);
+        numvfs_op_free(op);
+}
+
 /* In the event loop: the objects follow the kernel (VFs come and go,
  * NumVFs signals), then the caller is answered. */
 static void numvfs_done(Manager *m, SysfsJob *j) {
@@ -200,13 +210,16 @@ static void numvfs_done(Manager *m, SysfsJob *j) {
                 log_info("Changed the VF count of %s from %u to %u%s.", op->pf, op->from, op->to,
                          op->force ? " (forced)" : op->from_config ? " (its configuration)" : "");
                 /* New VFs: the autostart VF devices of this PF come back,
-                 * as when the PF itself appears (when provisioning, the
-                 * provisioning goes on in done). */
+                 * as when the PF itself appears, before the caller is
+                 * answered, so that what it sees next is the final state
+                 * (when provisioning, the provisioning goes on in done). */
                 if (op->to > 0 && !op->from_config && hashmap_get(m->parents, op->pf)) {
                         _cleanup_(sd_bus_error_free) sd_bus_error pe = SD_BUS_ERROR_NULL;
 
-                        if (lifecycle_provision(m, op->pf, (LifecycleDone) {}, &pe) < 0)
-                                log_warning("Cannot start the autostart devices of %s: %s", op->pf, pe.message);
+                        if (lifecycle_provision(m, op->pf, (LifecycleDone) { numvfs_provisioned, op }, &pe) >= 0)
+                                return;
+                        log_warning("Cannot start the autostart devices of %s: %s", op->pf,
+                                    pe.message ?: "out of memory");
                 }
         }
         if (op->done.fn)
