@@ -147,6 +147,17 @@ static void numvfs_key(const char *pf, char key[static SIOV_UUID_STRING_MAX]) {
         snprintf(key, SIOV_UUID_STRING_MAX, "numvfs:%s", pf);
 }
 
+/* Busy while a VF count change of the PF is under way. */
+static int numvfs_refuse_pending(Parent *p, sd_bus_error *error) {
+        char key[SIOV_UUID_STRING_MAX];
+
+        numvfs_key(p->name, key);
+        if (hashmap_get(p->manager->pending, key))
+                return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
+                                         "the VF count of %s is being changed; try again when that is done", p->name);
+        return 0;
+}
+
 /* In the worker: the kernel only goes 0→N and N→0. */
 static int numvfs_work(struct siov_ctx *ctx, SysfsJob *j) {
         NumvfsOp *op = j->userdata;
@@ -252,10 +263,10 @@ static int apply_numvfs(Parent *p, uint32_t n, bool force, bool from_config, str
                 return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT,
                                          "PF %s supports at most %u VFs (sriov_totalvfs); %u asked",
                                          p->name, total, n);
+        r = numvfs_refuse_pending(p, error);
+        if (r < 0)
+                return r;
         numvfs_key(p->name, key);
-        if (hashmap_get(m->pending, key))
-                return sd_bus_error_setf(error, SIOV_ERROR_BUSY,
-                                         "the VF count of %s is being changed; try again when that is done", p->name);
         if (n == cur) {
                 if (done.fn)
                         done.fn(m, 0, NULL, NULL, done.userdata);
@@ -316,6 +327,10 @@ static int apply_autoprobe(Parent *p, bool on, sd_bus_error *error) {
                                          "parent %s is not an SR-IOV physical function", name);
         if (siov_parent_get_autoprobe(p->snap) == (int) on)
                 return 0;
+        /* Autoprobe decides who binds the VFs being made: not meanwhile. */
+        r = numvfs_refuse_pending(p, error);
+        if (r < 0)
+                return r;
         r = siov_pf_set_autoprobe(m->ctx, name, on, &msg);
         manager_refresh_parent(m, name);
         if (r < 0)

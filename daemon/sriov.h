@@ -19,7 +19,8 @@
  * loop, when the kernel is done (possibly before this returns); a change
  * of a PF whose count is being changed is Busy. */
 int sriov_set_numvfs(Parent *p, uint32_t n, bool force, bool persistent, LifecycleDone done, sd_bus_error *error);
-/* Writes sriov_drivers_autoprobe (no write when it already has that value). */
+/* Writes sriov_drivers_autoprobe (no write when it already has that value);
+ * Busy while the PF's VF count is being changed. */
 int sriov_set_autoprobe(Parent *p, bool on, bool persistent, sd_bus_error *error);
 
 /* At boot and on hotplug (ProvisionParent), before the autostart devices:

@@ -118,6 +118,11 @@ case $out in
 ERROR\ org.siov1.Error.Busy:*) pass "a second change of the same PF meanwhile: Busy" ;;
 *) fail "a second change of the same PF meanwhile: Busy" "$out" ;;
 esac
+out=$("$CALL" "$ADDR" "$(dbus_path /org/siov1/parent $PF)" org.siov1.Parent SetAutoprobe 'ba{sv}' '[False, {}]')
+case $out in
+ERROR\ org.siov1.Error.Busy:*) pass "an autoprobe change of the same PF meanwhile: Busy" ;;
+*) fail "an autoprobe change of the same PF meanwhile: Busy" "$out" ;;
+esac
 check "the held change has not answered yet" kill -0 $NUMVFS
 check_eq "... and its PF still shows no VFs" 0 \
         "$(siovctl --json parents | jq -r ".[] | select(.name == \"$PF\") | .num_vfs")"

@@ -44,7 +44,7 @@
 #include "uevent-send.h"
 
 #define TYPE "i915-GVTg_V5_4"
-#define MAX_PARENTS 16
+#define MAX_PARENTS 128
 #define WAIT_USEC (UINT64_C(300) * 1000000)
 
 typedef struct StormParent {
@@ -109,8 +109,8 @@ static void add_parent(UMockdevTestbed *tb, StormParent *p, unsigned avail) {
         write_file(rel, "");
         make_dir("/sys/class");
         make_dir("/sys/class/mdev_bus");
-        snprintf(rel, sizeof(rel), "/sys/class/mdev_bus/%s", p->bdf);
-        snprintf(link, sizeof(link), "../../devices/%s", p->bdf);
+        snprintf(rel, sizeof(rel), "/sys/class/mdev_bus/%.15s", p->bdf);
+        snprintf(link, sizeof(link), "../../devices/%.15s", p->bdf);
         make_link(link, rel);
 }
 

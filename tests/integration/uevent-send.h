@@ -7,12 +7,14 @@
  * ACTION/DEVPATH/SUBSYSTEM/SEQNUM properties) to every listener socket of
  * the testbed (<root>/event<N>, made by umockdev's preload when a process
  * under it opens a uevent monitor), but through a blocking socket and with
- * every send checked. umockdev's own sender uses a non-blocking socket and
- * ignores sendmsg()'s result: once a listener's queue is full
- * (net.unix.max_dgram_qlen datagrams: the kernel's default is 10, systemd
- * raises it to 512) the event is dropped silently. Here a full queue makes
- * the sender wait until the listener reads, and any other failure is
- * counted, so "sent" means "in the listener's queue".
+ * every send checked. umockdev's own sender uses a non-blocking socket:
+ * once a listener's queue is full (net.unix.max_dgram_qlen datagrams: the
+ * kernel's default is 10, systemd raises it to 512) the send fails with
+ * EAGAIN, which upstream umockdev ignores (the event is lost) and Debian
+ * 12's umockdev 0.17 reports before aborting the sender (seen at 2,000
+ * mdev adds). Here a full queue makes the sender wait until the listener
+ * reads, and any other failure is counted, so "sent" means "in the
+ * listener's queue".
  */
 
 #include <arpa/inet.h>
