@@ -369,10 +369,13 @@ static void test_parse_link(void **state) {
 typedef struct Fake {
         int error;              /* what the "kernel" answers */
         const char *ext_msg;
+        int fail_sets;          /* this many RTM_SETLINK fail with set_error */
+        int set_error;
         uint32_t num_vfs;       /* the reply of a get */
-        int calls;
+        int calls, sets;
         int last_type;
         int last_index;
+        struct nl_msg *last_set; /* a copy of the latest RTM_SETLINK */
 } Fake;
 
 static int fake_call(void *userdata, struct nl_msg *request, struct nl_msg **ret_reply, char **ret_msg) {
@@ -381,6 +384,17 @@ static int fake_call(void *userdata, struct nl_msg *request, struct nl_msg **ret
         f->calls++;
         f->last_type = nlmsg_hdr(request)->nlmsg_type;
         f->last_index = ((struct ifinfomsg *) nlmsg_data(nlmsg_hdr(request)))->ifi_index;
+        if (f->last_type == RTM_SETLINK) {
+                f->sets++;
+                if (f->last_set)
+                        nlmsg_free(f->last_set);
+                f->last_set = nlmsg_convert(nlmsg_hdr(request));
+                if (f->fail_sets > 0) {
+                        f->fail_sets--;
+                        *ret_msg = strdup("VF trust is not supported");
+                        return f->set_error;
+                }
+        }
         if (f->error < 0) {
                 *ret_msg = f->ext_msg ? strdup(f->ext_msg) : NULL;
                 return f->error;
@@ -406,9 +420,55 @@ static void test_fake_transport(void **state) {
         n.spoofchk = 1;
         assert_int_equal(vf_net_apply(&t, PF, "enp65s0f0", 1, &n, &msg), 0);
         assert_null(msg);
-        assert_int_equal(f.calls, 1);
+        /* What VF 1 had, then the change. */
+        assert_int_equal(f.calls, 2);
+        assert_int_equal(f.sets, 1);
         assert_int_equal(f.last_type, RTM_SETLINK);
         assert_int_equal(f.last_index, 7);
+
+        /* The driver refuses part of a request (trust after MAC and VLAN,
+         * in the kernel's order): what VF 0 had is put back, and said. */
+        {
+                struct nlattr *info, *a;
+
+                assert_int_equal(siov_vf_mac_parse("02:aa:00:00:00:01", n.mac), 0);
+                n.has_mac = true;
+                n.has_vlan = true;
+                n.vlan = 200;
+                n.trust = 1;
+                f.sets = 0;
+                f.fail_sets = 1;
+                f.set_error = -EOPNOTSUPP;
+                assert_int_equal(vf_net_apply(&t, PF, "enp65s0f0", 0, &n, &msg), -EOPNOTSUPP);
+                assert_non_null(strstr(msg, "refused mac, vlan, spoofchk, trust of VF 0: Operation not supported "
+                                            "(VF trust is not supported); what VF 0 had is put back"));
+                free(msg);
+                assert_int_equal(f.sets, 2);
+                info = vf_info(f.last_set);
+                a = nla_find(nla_data(info), nla_len(info), IFLA_VF_MAC);
+                assert_non_null(a);
+                assert_memory_equal(((struct ifla_vf_mac *) nla_data(a))->mac, "\x02\0\0\0\0\0", 6);
+                a = nla_find(nla_data(info), nla_len(info), IFLA_VF_VLAN);
+                assert_non_null(a);
+                assert_int_equal(((struct ifla_vf_vlan *) nla_data(a))->vlan, 100);
+                assert_int_equal(((struct ifla_vf_vlan *) nla_data(a))->qos, 3);
+                a = nla_find(nla_data(info), nla_len(info), IFLA_VF_TRUST);
+                assert_non_null(a);
+                assert_int_equal(((struct ifla_vf_trust *) nla_data(a))->setting, 1);
+                a = nla_find(nla_data(info), nla_len(info), IFLA_VF_SPOOFCHK);
+                assert_non_null(a);
+                assert_int_equal(((struct ifla_vf_spoofchk *) nla_data(a))->setting, 0);
+
+                /* Putting back fails too: both said. */
+                f.fail_sets = 2;
+                assert_int_equal(vf_net_apply(&t, PF, "enp65s0f0", 0, &n, &msg), -EOPNOTSUPP);
+                assert_non_null(strstr(msg, "putting back what VF 0 had failed too"));
+                free(msg);
+                nlmsg_free(f.last_set);
+                f.last_set = NULL;
+                siov_vf_net_init(&n);
+                n.spoofchk = 1;
+        }
 
         /* The kernel's refusal, named with the PF, the VF and its words. */
         f.error = -EINVAL;
