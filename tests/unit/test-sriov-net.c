@@ -498,6 +498,8 @@ static void test_fake_transport(void **state) {
         assert_int_equal(vf_net_read(&t, PF, "enp65s0f0", &l, &cnt, &msg), -EOPNOTSUPP);
         assert_non_null(strstr(msg, "enp65s0f0"));
         free(msg);
+        if (f.last_set)
+                nlmsg_free(f.last_set);
 }
 
 /* ---- the PF configuration's "vfs" ------------------------------------- */
