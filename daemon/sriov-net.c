@@ -476,3 +476,77 @@ int vf_net_read(const VfNetTransport *t, const char *pf, const char *ifname, VfN
                                 kmsg ? " (" : "", strempty(kmsg), kmsg ? ")" : "") < 0 ? -ENOMEM : r;
         return 0;
 }
+
+/* ---- link notifications ---------------------------------------------- */
+
+struct VfNetMonitor {
+        struct nl_sock *sk;
+        void (*cb)(int ifindex, void *userdata);
+        void *userdata;
+};
+
+static int on_notification(struct nl_msg *msg, void *arg) {
+        VfNetMonitor *mon = arg;
+        struct nlmsghdr *h = nlmsg_hdr(msg);
+
+        if (h->nlmsg_type == RTM_NEWLINK && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+                mon->cb(((struct ifinfomsg *) nlmsg_data(h))->ifi_index, mon->userdata);
+        return NL_OK;
+}
+
+int vf_net_monitor_open(VfNetMonitor **ret) {
+        VfNetMonitor *mon = calloc(1, sizeof(*mon));
+        int r;
+
+        if (!mon)
+                return -ENOMEM;
+        mon->sk = nl_socket_alloc();
+        if (!mon->sk) {
+                free(mon);
+                return -ENOMEM;
+        }
+        /* Notifications carry no sequence numbers of ours. */
+        nl_socket_disable_seq_check(mon->sk);
+        nl_socket_modify_cb(mon->sk, NL_CB_VALID, NL_CB_CUSTOM, on_notification, mon);
+        r = nl_connect(mon->sk, NETLINK_ROUTE);
+        if (r >= 0)
+                r = nl_socket_add_membership(mon->sk, RTNLGRP_LINK);
+        if (r >= 0)
+                r = nl_socket_set_nonblocking(mon->sk);
+        if (r < 0) {
+                vf_net_monitor_free(mon);
+                return nlerr_to_errno(r);
+        }
+        *ret = mon;
+        return 0;
+}
+
+int vf_net_monitor_fd(const VfNetMonitor *mon) {
+        return nl_socket_get_fd(mon->sk);
+}
+
+int vf_net_monitor_read(VfNetMonitor *mon, void (*cb)(int ifindex, void *userdata), void *userdata) {
+        int r;
+
+        mon->cb = cb;
+        mon->userdata = userdata;
+        /* Bounded: what is left wakes the event loop again. */
+        for (unsigned i = 0; i < 256; i++) {
+                r = nl_recvmsgs_default(mon->sk);
+                if (r == -NLE_AGAIN)
+                        return 0;
+                if (r == -NLE_NOMEM && errno == ENOBUFS)
+                        return -ENOBUFS;
+                if (r < 0)
+                        return nlerr_to_errno(r);
+        }
+        return 0;
+}
+
+VfNetMonitor *vf_net_monitor_free(VfNetMonitor *mon) {
+        if (mon) {
+                nl_socket_free(mon->sk);
+                free(mon);
+        }
+        return NULL;
+}

@@ -22,6 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -36,6 +40,7 @@
 #include "libsiov.h"
 #include "parent.h"
 #include "sriov-net.h"
+#include "sriov.h"
 
 #define PF "0000:41:00.0"
 
@@ -620,10 +625,17 @@ static void test_device_properties(void **state) {
         assert_string_equal(device_get_vf_trust(dn), "");
         assert_int_equal(f.calls, 1);
 
+        /* A link notification for the PF's netdev asks again; one for
+         * another link does not. */
+        sriov_vf_link_changed(x->m, 99);
+        assert_int_equal(f.calls, 1);
+        sriov_vf_link_changed(x->m, 7);
+        assert_int_equal(f.calls, 2);
+
         /* A refresh asks again; a PF that fails to answer shows nothing. */
         f.error = -ENODEV;
         parent_vf_net_refresh(p);
-        assert_int_equal(f.calls, 2);
+        assert_int_equal(f.calls, 3);
         assert_string_equal(device_get_vf_mac(d0).s, "");
         assert_string_equal(device_get_vf_link_state(d0), "");
 }
@@ -658,6 +670,11 @@ static int enter_netns(void) {
                 return -errno;
         snprintf(map, sizeof(map), "0 %u 1", (unsigned) gid);
         return write_file("/proc/self/gid_map", map);
+}
+
+static void count_link(int ifindex, void *userdata) {
+        if (ifindex == 1)       /* lo */
+                (*(int *) userdata)++;
 }
 
 static void test_kernel(void **state) {
@@ -696,6 +713,30 @@ static void test_kernel(void **state) {
         r = vf_net_apply(&vf_net_kernel_transport, PF, "lo", 0, &n, &msg);
         assert_int_equal(r, -EOPNOTSUPP);
         free(msg);
+
+        /* Link notifications: bringing lo up is one RTM_NEWLINK for ifindex 1. */
+        {
+                VfNetMonitor *mon = NULL;
+                struct ifreq ifr = {};
+                struct pollfd pfd;
+                int fd, seen = 0;
+
+                assert_int_equal(vf_net_monitor_open(&mon), 0);
+                fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                assert_true(fd >= 0);
+                snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+                assert_int_equal(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+                ifr.ifr_flags |= IFF_UP;
+                assert_int_equal(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
+                close(fd);
+                pfd = (struct pollfd) { .fd = vf_net_monitor_fd(mon), .events = POLLIN };
+                assert_int_equal(poll(&pfd, 1, 5000), 1);
+                assert_int_equal(vf_net_monitor_read(mon, count_link, &seen), 0);
+                assert_true(seen >= 1);
+                /* Nothing queued: the read returns at once. */
+                assert_int_equal(vf_net_monitor_read(mon, count_link, &seen), 0);
+                vf_net_monitor_free(mon);
+        }
 
         /* A netdev that is not in this namespace. */
         r = vf_net_apply(&vf_net_kernel_transport, PF, "enp65s0f0", 0, &n, &msg);
