@@ -176,7 +176,9 @@ static const Verb verbs[] = {
         { "list", "[-p PARENT] [-t TYPE] [--defined|--active] [--vm NAME]", "List devices (mdevs and VFs)",
           "Active and defined devices. DETAILS: a VF's PCI address, the bound\n"
           "driver, for a VF \"host\" (the host uses it) or \"free\" (free for VMs),\n"
-          "netdevs, \"autostart\", and how many attributes are set after create.\n",
+          "netdevs, for a VF of a PF with a netdev what the PF reports (mac=,\n"
+          "vlan=,qos=, link=, spoofchk=, trust=), \"autostart\", and how many\n"
+          "attributes are set after create.\n",
           OPT_PARENT | OPT_TYPE | OPT_DEFINED | OPT_ACTIVE | OPT_VM, 0, 0, 0, 0, verb_list },
         { "status", "", "Show siovd's state, totals and problems",
           "Every broken parent and type is listed with the reason.\n",

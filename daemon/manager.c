@@ -73,6 +73,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         manager_monitor_stop(m);
+        sriov_vf_monitor_stop(m);
         sysfs_queue_stop(m);
         /* Operations still waiting for the kernel die with the process. */
         hashmap_free(m->pending);

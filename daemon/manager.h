@@ -96,8 +96,11 @@ struct Manager {
         bool exported;
 
         char *idxd_problem;     /* last reported reason idxd devices are not read */
-        /* rtnetlink for VF network settings: the kernel's, or a test's. */
+        /* rtnetlink for VF network settings: the kernel's, or a test's;
+         * link notifications tell when a PF's VFs may have changed. */
         const struct VfNetTransport *vf_net_transport;
+        struct VfNetMonitor *vf_net_monitor;
+        sd_event_source *vf_net_source;
 };
 
 int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_dir, UeventSource source);

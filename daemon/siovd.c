@@ -8,6 +8,7 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
+#include "sriov.h"
 #include "log.h"
 #include "manager.h"
 #include "metrics.h"
@@ -182,6 +183,9 @@ static int run(int argc, char *argv[]) {
         r = manager_startup(m);
         if (r < 0)
                 return r;
+        /* VF network settings changed with `ip link` show on the Device
+         * objects too; without it they show at the PF's next change. */
+        sriov_vf_monitor_start(m);
         r = manager_connect_bus(m);
         if (r < 0)
                 return r;

@@ -27,3 +27,19 @@ int vf_net_read(const VfNetTransport *t, const char *pf, const char *ifname, VfN
         return -EOPNOTSUPP;
 }
 
+
+int vf_net_monitor_open(VfNetMonitor **ret) {
+        return -EOPNOTSUPP;
+}
+
+int vf_net_monitor_fd(const VfNetMonitor *mon) {
+        return -EBADF;
+}
+
+int vf_net_monitor_read(VfNetMonitor *mon, void (*cb)(int ifindex, void *userdata), void *userdata) {
+        return -EOPNOTSUPP;
+}
+
+VfNetMonitor *vf_net_monitor_free(VfNetMonitor *mon) {
+        return NULL;
+}

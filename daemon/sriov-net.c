@@ -357,27 +357,99 @@ static const char *field_list(const struct siov_vf_net *s, char buf[static 96]) 
         return buf[0] ? buf + 2 : buf;
 }
 
+/* VF vf as the PF reports it now; -ENOENT when not in its list. */
+static int read_one(const VfNetTransport *t, int ifindex, uint32_t vf, VfNetState *ret) {
+        _cleanup_(nl_msg_freep) struct nl_msg *req = NULL, *reply = NULL;
+        _cleanup_free_ VfNetState *l = NULL;
+        _cleanup_free_ char *kmsg = NULL;
+        const VfNetState *st;
+        size_t n = 0;
+        int r;
+
+        r = vf_net_build_get(ifindex, &req);
+        if (r >= 0)
+                r = t->call(t->userdata, req, &reply, &kmsg);
+        if (r >= 0 && !reply)
+                r = -EBADMSG;
+        if (r >= 0)
+                r = vf_net_parse_link(reply, &l, &n);
+        if (r < 0)
+                return r;
+        st = vf_net_find(l, n, vf);
+        if (!st)
+                return -ENOENT;
+        *ret = *st;
+        return 0;
+}
+
+/* The fields of s, with the values before had. */
+static bool restore_of(const struct siov_vf_net *s, const VfNetState *before, struct siov_vf_net *ret) {
+        siov_vf_net_init(ret);
+        if (s->has_mac && before->has_mac) {
+                ret->has_mac = true;
+                memcpy(ret->mac, before->mac, sizeof(ret->mac));
+        }
+        if (s->has_vlan) {
+                /* libnl reports no VLAN for VLAN 0. */
+                ret->has_vlan = true;
+                ret->vlan = before->has_vlan ? before->vlan : 0;
+                ret->qos = before->has_vlan ? before->qos : 0;
+        }
+        if (s->spoofchk >= 0)
+                ret->spoofchk = before->spoofchk;
+        if (s->trust >= 0)
+                ret->trust = before->trust;
+        if (s->link_state != SIOV_VF_LINK_STATE_UNSET)
+                ret->link_state = before->link_state;
+        return siov_vf_net_is_set(ret);
+}
+
+static int set_vf(const VfNetTransport *t, int ifindex, uint32_t vf, const struct siov_vf_net *s, char **kmsg) {
+        _cleanup_(nl_msg_freep) struct nl_msg *req = NULL;
+        int r;
+
+        r = vf_net_build_set(ifindex, vf, s, &req);
+        if (r < 0)
+                return r;
+        return t->call(t->userdata, req, NULL, kmsg);
+}
+
 int vf_net_apply(const VfNetTransport *t, const char *pf, const char *ifname, uint32_t vf,
                  const struct siov_vf_net *s, char **error_msg) {
-        _cleanup_(nl_msg_freep) struct nl_msg *req = NULL;
-        _cleanup_free_ char *kmsg = NULL;
+        _cleanup_free_ char *kmsg = NULL, *kmsg2 = NULL, *undo = NULL;
+        struct siov_vf_net restore;
+        VfNetState before = {};
+        bool have_before;
         char fields[96];
-        int ifindex, r;
+        int ifindex, r, k;
 
         *error_msg = NULL;
         ifindex = t->ifindex(t->userdata, ifname);
         if (ifindex < 0)
                 return asprintf(error_msg, "netdev %s of PF %s is not in siovd's network namespace", ifname,
                                 pf) < 0 ? -ENOMEM : ifindex;
-        r = vf_net_build_set(ifindex, vf, s, &req);
-        if (r < 0)
+        if (!siov_vf_net_is_set(s) || siov_vf_net_check(s, NULL) < 0)
+                return -EINVAL;
+        /* The kernel applies the settings of one request in order and
+         * stops at the first the driver refuses: what the VF had is read
+         * first, to put back what was taken before a refusal. */
+        have_before = read_one(t, ifindex, vf, &before) >= 0;
+        r = set_vf(t, ifindex, vf, s, &kmsg);
+        if (r >= 0)
+                return 0;
+        if (r == -ENOMEM)
                 return r;
-        r = t->call(t->userdata, req, NULL, &kmsg);
-        if (r < 0)
-                return asprintf(error_msg, "%s (netdev %s) refused %s of VF %u: %s%s%s%s", pf, ifname,
-                                field_list(s, fields), vf, strerror(-r), kmsg ? " (" : "", strempty(kmsg),
-                                kmsg ? ")" : "") < 0 ? -ENOMEM : r;
-        return 0;
+        if (have_before && restore_of(s, &before, &restore)) {
+                k = set_vf(t, ifindex, vf, &restore, &kmsg2);
+                if (k < 0 && asprintf(&undo, "; putting back what VF %u had failed too: %s%s%s%s", vf,
+                                      strerror(-k), kmsg2 ? " (" : "", strempty(kmsg2), kmsg2 ? ")" : "") < 0)
+                        return -ENOMEM;
+                if (k >= 0 && asprintf(&undo, "; what VF %u had is put back", vf) < 0)
+                        return -ENOMEM;
+        }
+        return asprintf(error_msg, "%s (netdev %s) refused %s of VF %u: %s%s%s%s%s", pf, ifname,
+                        field_list(s, fields), vf, strerror(-r), kmsg ? " (" : "", strempty(kmsg), kmsg ? ")" : "",
+                        strempty(undo)) < 0 ? -ENOMEM : r;
 }
 
 int vf_net_read(const VfNetTransport *t, const char *pf, const char *ifname, VfNetState **ret, size_t *ret_n,
@@ -403,4 +475,78 @@ int vf_net_read(const VfNetTransport *t, const char *pf, const char *ifname, VfN
                 return asprintf(error_msg, "reading the VFs of %s (netdev %s): %s%s%s%s", pf, ifname, strerror(-r),
                                 kmsg ? " (" : "", strempty(kmsg), kmsg ? ")" : "") < 0 ? -ENOMEM : r;
         return 0;
+}
+
+/* ---- link notifications ---------------------------------------------- */
+
+struct VfNetMonitor {
+        struct nl_sock *sk;
+        void (*cb)(int ifindex, void *userdata);
+        void *userdata;
+};
+
+static int on_notification(struct nl_msg *msg, void *arg) {
+        VfNetMonitor *mon = arg;
+        struct nlmsghdr *h = nlmsg_hdr(msg);
+
+        if (h->nlmsg_type == RTM_NEWLINK && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+                mon->cb(((struct ifinfomsg *) nlmsg_data(h))->ifi_index, mon->userdata);
+        return NL_OK;
+}
+
+int vf_net_monitor_open(VfNetMonitor **ret) {
+        VfNetMonitor *mon = calloc(1, sizeof(*mon));
+        int r;
+
+        if (!mon)
+                return -ENOMEM;
+        mon->sk = nl_socket_alloc();
+        if (!mon->sk) {
+                free(mon);
+                return -ENOMEM;
+        }
+        /* Notifications carry no sequence numbers of ours. */
+        nl_socket_disable_seq_check(mon->sk);
+        nl_socket_modify_cb(mon->sk, NL_CB_VALID, NL_CB_CUSTOM, on_notification, mon);
+        r = nl_connect(mon->sk, NETLINK_ROUTE);
+        if (r >= 0)
+                r = nl_socket_add_membership(mon->sk, RTNLGRP_LINK);
+        if (r >= 0)
+                r = nl_socket_set_nonblocking(mon->sk);
+        if (r < 0) {
+                vf_net_monitor_free(mon);
+                return nlerr_to_errno(r);
+        }
+        *ret = mon;
+        return 0;
+}
+
+int vf_net_monitor_fd(const VfNetMonitor *mon) {
+        return nl_socket_get_fd(mon->sk);
+}
+
+int vf_net_monitor_read(VfNetMonitor *mon, void (*cb)(int ifindex, void *userdata), void *userdata) {
+        int r;
+
+        mon->cb = cb;
+        mon->userdata = userdata;
+        /* Bounded: what is left wakes the event loop again. */
+        for (unsigned i = 0; i < 256; i++) {
+                r = nl_recvmsgs_default(mon->sk);
+                if (r == -NLE_AGAIN)
+                        return 0;
+                if (r == -NLE_NOMEM && errno == ENOBUFS)
+                        return -ENOBUFS;
+                if (r < 0)
+                        return nlerr_to_errno(r);
+        }
+        return 0;
+}
+
+VfNetMonitor *vf_net_monitor_free(VfNetMonitor *mon) {
+        if (mon) {
+                nl_socket_free(mon->sk);
+                free(mon);
+        }
+        return NULL;
 }

@@ -64,6 +64,16 @@ int vf_net_apply(const VfNetTransport *t, const char *pf, const char *ifname, ui
 /* The PF's VFs as the driver reports them now. */
 int vf_net_read(const VfNetTransport *t, const char *pf, const char *ifname, VfNetState **ret, size_t *ret_n,
                 char **error_msg);
+/* Link notifications (RTNLGRP_LINK): the kernel says when a link changed,
+ * VF settings made with `ip link` included. A non-blocking socket for the
+ * event loop; read() calls cb with the ifindex of each RTM_NEWLINK and
+ * returns -ENOBUFS when the kernel dropped some (then ask everything). */
+typedef struct VfNetMonitor VfNetMonitor;
+int vf_net_monitor_open(VfNetMonitor **ret);            /* -EOPNOTSUPP without libnl */
+int vf_net_monitor_fd(const VfNetMonitor *mon);
+int vf_net_monitor_read(VfNetMonitor *mon, void (*cb)(int ifindex, void *userdata), void *userdata);
+VfNetMonitor *vf_net_monitor_free(VfNetMonitor *mon);
+
 /* A tri-state setting (-1 unset/unknown, 0, 1) as shown: "", "off", "on". */
 static inline const char *vf_net_onoff(int v) {
         return v < 0 ? "" : v ? "on" : "off";

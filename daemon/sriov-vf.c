@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "log.h"
 #include "siov-errors.h"
@@ -183,4 +184,61 @@ void sriov_vf_provision(Manager *m, const char *pf) {
                 if (r < 0)
                         log_error("Cannot queue the settings of VF %u of PF %s: %s", vf, pf, strerror(-r));
         }
+}
+
+/* ---- link notifications ---------------------------------------------- */
+
+void sriov_vf_link_changed(Manager *m, int ifindex) {
+        Parent *p;
+
+        /* Only PFs whose VFs someone looked at: the others are read when
+         * asked. A few PFs per host: the name lookup is cheap. */
+        HASHMAP_FOREACH(p, m->parents, i) {
+                const char *ifname;
+
+                if (!p->vf_net_valid || !(ifname = parent_get_pf_netdev(p)))
+                        continue;
+                if (m->vf_net_transport->ifindex(m->vf_net_transport->userdata, ifname) == ifindex)
+                        parent_vf_net_refresh(p);
+        }
+}
+
+static void link_changed_cb(int ifindex, void *userdata) {
+        sriov_vf_link_changed(userdata, ifindex);
+}
+
+static int on_link_notification(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        Parent *p;
+        int r;
+
+        r = vf_net_monitor_read(m->vf_net_monitor, link_changed_cb, m);
+        if (r == -ENOBUFS) {
+                /* Some were lost: every PF that was asked is asked again. */
+                log_debug("Link notifications were lost; re-reading the VF network state of every PF.");
+                HASHMAP_FOREACH(p, m->parents, i)
+                        parent_vf_net_refresh(p);
+        } else if (r < 0)
+                log_debug("Reading link notifications: %s", strerror(-r));
+        return 0;
+}
+
+void sriov_vf_monitor_start(Manager *m) {
+        int r;
+
+        r = vf_net_monitor_open(&m->vf_net_monitor);
+        if (r >= 0)
+                r = sd_event_add_io(m->event, &m->vf_net_source, vf_net_monitor_fd(m->vf_net_monitor), EPOLLIN,
+                                    on_link_notification, m);
+        if (r < 0) {
+                if (r != -EOPNOTSUPP)
+                        log_warning("Cannot listen to link notifications (%s): VF network settings changed "
+                                    "with 'ip link' show after the PF's next change.", strerror(-r));
+                m->vf_net_monitor = vf_net_monitor_free(m->vf_net_monitor);
+        }
+}
+
+void sriov_vf_monitor_stop(Manager *m) {
+        m->vf_net_source = sd_event_source_disable_unref(m->vf_net_source);
+        m->vf_net_monitor = vf_net_monitor_free(m->vf_net_monitor);
 }

@@ -49,3 +49,10 @@ int sriov_vf_set_network(Parent *p, sd_bus_message *message, uint32_t vf, const 
 /* At provisioning, after the VF count: the PF configuration's per-VF
  * settings, each on the parent's worker ahead of the autostart devices. */
 void sriov_vf_provision(Manager *m, const char *pf);
+/* Link notifications: a change of a PF's netdev re-reads its VFs' network
+ * state when someone asked for it (parent_vf_net_refresh). Failing to
+ * listen is logged, not fatal. */
+void sriov_vf_monitor_start(Manager *m);
+void sriov_vf_monitor_stop(Manager *m);
+/* One notification: the link with ifindex changed. */
+void sriov_vf_link_changed(Manager *m, int ifindex);

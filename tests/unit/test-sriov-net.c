@@ -22,6 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -36,6 +40,7 @@
 #include "libsiov.h"
 #include "parent.h"
 #include "sriov-net.h"
+#include "sriov.h"
 
 #define PF "0000:41:00.0"
 
@@ -369,10 +374,13 @@ static void test_parse_link(void **state) {
 typedef struct Fake {
         int error;              /* what the "kernel" answers */
         const char *ext_msg;
+        int fail_sets;          /* this many RTM_SETLINK fail with set_error */
+        int set_error;
         uint32_t num_vfs;       /* the reply of a get */
-        int calls;
+        int calls, sets;
         int last_type;
         int last_index;
+        struct nl_msg *last_set; /* a copy of the latest RTM_SETLINK */
 } Fake;
 
 static int fake_call(void *userdata, struct nl_msg *request, struct nl_msg **ret_reply, char **ret_msg) {
@@ -381,6 +389,17 @@ static int fake_call(void *userdata, struct nl_msg *request, struct nl_msg **ret
         f->calls++;
         f->last_type = nlmsg_hdr(request)->nlmsg_type;
         f->last_index = ((struct ifinfomsg *) nlmsg_data(nlmsg_hdr(request)))->ifi_index;
+        if (f->last_type == RTM_SETLINK) {
+                f->sets++;
+                if (f->last_set)
+                        nlmsg_free(f->last_set);
+                f->last_set = nlmsg_convert(nlmsg_hdr(request));
+                if (f->fail_sets > 0) {
+                        f->fail_sets--;
+                        *ret_msg = strdup("VF trust is not supported");
+                        return f->set_error;
+                }
+        }
         if (f->error < 0) {
                 *ret_msg = f->ext_msg ? strdup(f->ext_msg) : NULL;
                 return f->error;
@@ -406,9 +425,55 @@ static void test_fake_transport(void **state) {
         n.spoofchk = 1;
         assert_int_equal(vf_net_apply(&t, PF, "enp65s0f0", 1, &n, &msg), 0);
         assert_null(msg);
-        assert_int_equal(f.calls, 1);
+        /* What VF 1 had, then the change. */
+        assert_int_equal(f.calls, 2);
+        assert_int_equal(f.sets, 1);
         assert_int_equal(f.last_type, RTM_SETLINK);
         assert_int_equal(f.last_index, 7);
+
+        /* The driver refuses part of a request (trust after MAC and VLAN,
+         * in the kernel's order): what VF 0 had is put back, and said. */
+        {
+                struct nlattr *info, *a;
+
+                assert_int_equal(siov_vf_mac_parse("02:aa:00:00:00:01", n.mac), 0);
+                n.has_mac = true;
+                n.has_vlan = true;
+                n.vlan = 200;
+                n.trust = 1;
+                f.sets = 0;
+                f.fail_sets = 1;
+                f.set_error = -EOPNOTSUPP;
+                assert_int_equal(vf_net_apply(&t, PF, "enp65s0f0", 0, &n, &msg), -EOPNOTSUPP);
+                assert_non_null(strstr(msg, "refused mac, vlan, spoofchk, trust of VF 0: Operation not supported "
+                                            "(VF trust is not supported); what VF 0 had is put back"));
+                free(msg);
+                assert_int_equal(f.sets, 2);
+                info = vf_info(f.last_set);
+                a = nla_find(nla_data(info), nla_len(info), IFLA_VF_MAC);
+                assert_non_null(a);
+                assert_memory_equal(((struct ifla_vf_mac *) nla_data(a))->mac, "\x02\0\0\0\0\0", 6);
+                a = nla_find(nla_data(info), nla_len(info), IFLA_VF_VLAN);
+                assert_non_null(a);
+                assert_int_equal(((struct ifla_vf_vlan *) nla_data(a))->vlan, 100);
+                assert_int_equal(((struct ifla_vf_vlan *) nla_data(a))->qos, 3);
+                a = nla_find(nla_data(info), nla_len(info), IFLA_VF_TRUST);
+                assert_non_null(a);
+                assert_int_equal(((struct ifla_vf_trust *) nla_data(a))->setting, 1);
+                a = nla_find(nla_data(info), nla_len(info), IFLA_VF_SPOOFCHK);
+                assert_non_null(a);
+                assert_int_equal(((struct ifla_vf_spoofchk *) nla_data(a))->setting, 0);
+
+                /* Putting back fails too: both said. */
+                f.fail_sets = 2;
+                assert_int_equal(vf_net_apply(&t, PF, "enp65s0f0", 0, &n, &msg), -EOPNOTSUPP);
+                assert_non_null(strstr(msg, "putting back what VF 0 had failed too"));
+                free(msg);
+                nlmsg_free(f.last_set);
+                f.last_set = NULL;
+                siov_vf_net_init(&n);
+                n.spoofchk = 1;
+        }
 
         /* The kernel's refusal, named with the PF, the VF and its words. */
         f.error = -EINVAL;
@@ -438,6 +503,8 @@ static void test_fake_transport(void **state) {
         assert_int_equal(vf_net_read(&t, PF, "enp65s0f0", &l, &cnt, &msg), -EOPNOTSUPP);
         assert_non_null(strstr(msg, "enp65s0f0"));
         free(msg);
+        if (f.last_set)
+                nlmsg_free(f.last_set);
 }
 
 /* ---- the PF configuration's "vfs" ------------------------------------- */
@@ -558,10 +625,17 @@ static void test_device_properties(void **state) {
         assert_string_equal(device_get_vf_trust(dn), "");
         assert_int_equal(f.calls, 1);
 
+        /* A link notification for the PF's netdev asks again; one for
+         * another link does not. */
+        sriov_vf_link_changed(x->m, 99);
+        assert_int_equal(f.calls, 1);
+        sriov_vf_link_changed(x->m, 7);
+        assert_int_equal(f.calls, 2);
+
         /* A refresh asks again; a PF that fails to answer shows nothing. */
         f.error = -ENODEV;
         parent_vf_net_refresh(p);
-        assert_int_equal(f.calls, 2);
+        assert_int_equal(f.calls, 3);
         assert_string_equal(device_get_vf_mac(d0).s, "");
         assert_string_equal(device_get_vf_link_state(d0), "");
 }
@@ -596,6 +670,11 @@ static int enter_netns(void) {
                 return -errno;
         snprintf(map, sizeof(map), "0 %u 1", (unsigned) gid);
         return write_file("/proc/self/gid_map", map);
+}
+
+static void count_link(int ifindex, void *userdata) {
+        if (ifindex == 1)       /* lo */
+                (*(int *) userdata)++;
 }
 
 static void test_kernel(void **state) {
@@ -634,6 +713,30 @@ static void test_kernel(void **state) {
         r = vf_net_apply(&vf_net_kernel_transport, PF, "lo", 0, &n, &msg);
         assert_int_equal(r, -EOPNOTSUPP);
         free(msg);
+
+        /* Link notifications: bringing lo up is one RTM_NEWLINK for ifindex 1. */
+        {
+                VfNetMonitor *mon = NULL;
+                struct ifreq ifr = {};
+                struct pollfd pfd;
+                int fd, seen = 0;
+
+                assert_int_equal(vf_net_monitor_open(&mon), 0);
+                fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                assert_true(fd >= 0);
+                snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+                assert_int_equal(ioctl(fd, SIOCGIFFLAGS, &ifr), 0);
+                ifr.ifr_flags |= IFF_UP;
+                assert_int_equal(ioctl(fd, SIOCSIFFLAGS, &ifr), 0);
+                close(fd);
+                pfd = (struct pollfd) { .fd = vf_net_monitor_fd(mon), .events = POLLIN };
+                assert_int_equal(poll(&pfd, 1, 5000), 1);
+                assert_int_equal(vf_net_monitor_read(mon, count_link, &seen), 0);
+                assert_true(seen >= 1);
+                /* Nothing queued: the read returns at once. */
+                assert_int_equal(vf_net_monitor_read(mon, count_link, &seen), 0);
+                vf_net_monitor_free(mon);
+        }
 
         /* A netdev that is not in this namespace. */
         r = vf_net_apply(&vf_net_kernel_transport, PF, "enp65s0f0", 0, &n, &msg);
