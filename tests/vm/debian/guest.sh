@@ -123,14 +123,23 @@ if [ "$PHASE" = boot1 ]; then
         echo siov_mdev >/etc/modules-load.d/siov.conf
 
         # What boot 1 wrote to the disk, for boot 2 (as a disk would keep it):
-        # packed in RAM first, then one copy over 9p.
-        find / -xdev -newer "$MARK" \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp \
+        # packed in RAM first, then one copy over 9p. By change time, not
+        # modification time: dpkg gives the files it unpacks the package's
+        # mtimes (the changelog date, hours or days before the mark), but
+        # their ctime is when they were written. (The kernel headers were
+        # installed before the mark: boot 2 builds nothing and lacks them.)
+        find / -xdev -cnewer "$MARK" \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp \
                 -o -path /share -o -path /vm -o -path /var/log -o -path /var/cache -o -path /var/lib/apt/lists \
                 -o -path /var/tmp \) -prune -o -print0 |
                 tar --null --no-recursion --numeric-owner -T - -cpf /tmp/boot1-root.tar 2>/dev/null
         t_log "boot 1 changed $(tar -tf /tmp/boot1-root.tar | wc -l) paths, $(du -k /tmp/boot1-root.tar | cut -f1) KiB"
         cp /tmp/boot1-root.tar /share/boot1-root.tar.tmp && mv /share/boot1-root.tar.tmp /share/boot1-root.tar
         t_check "boot 1's disk changes saved" test -s /share/boot1-root.tar
+        tar -tf /tmp/boot1-root.tar >/tmp/boot1-root.list
+        for f in usr/sbin/siovd usr/bin/siovctl "usr/lib/modules/$KVER/updates/dkms/siov_mdev.ko" \
+                "etc/siov/devices/$A.json" etc/modules-load.d/siov.conf; do
+                t_check "... they hold /$f" grep -qx "$f" /tmp/boot1-root.list
+        done
         journalctl -b -u siovd --no-pager | tail -n 20 | sed 's/^/# siovd: /'
         t_summary
         exit
