@@ -123,14 +123,17 @@ if [ "$PHASE" = boot1 ]; then
         echo siov_mdev >/etc/modules-load.d/siov.conf
 
         # What boot 1 wrote to the disk, for boot 2 (as a disk would keep it):
-        # packed in RAM first, then one copy over 9p. By change time, not
-        # modification time: dpkg gives the files it unpacks the package's
-        # mtimes (the changelog date, hours or days before the mark), but
-        # their ctime is when they were written. (The kernel headers were
-        # installed before the mark: boot 2 builds nothing and lacks them.)
-        find / -xdev -cnewer "$MARK" \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp \
+        # packed in the guest first, then one copy over 9p. By change time,
+        # not modification time: dpkg gives the files it unpacks the
+        # package's mtimes (the changelog date, hours or days before the
+        # mark), but their ctime is when they were written. The test comes
+        # after the pruning: "-cnewer ... -prune -o -print" would print
+        # every path that is not both new and pruned, i.e. the whole disk.
+        # (The kernel headers were installed before the mark: boot 2 builds
+        # nothing and lacks them.)
+        find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp \
                 -o -path /share -o -path /vm -o -path /var/log -o -path /var/cache -o -path /var/lib/apt/lists \
-                -o -path /var/tmp \) -prune -o -print0 |
+                -o -path /var/tmp \) -prune -o -cnewer "$MARK" -print0 |
                 tar --null --no-recursion --numeric-owner -T - -cpf /tmp/boot1-root.tar 2>/dev/null
         t_log "boot 1 changed $(tar -tf /tmp/boot1-root.tar | wc -l) paths, $(du -k /tmp/boot1-root.tar | cut -f1) KiB"
         cp /tmp/boot1-root.tar /share/boot1-root.tar.tmp && mv /share/boot1-root.tar.tmp /share/boot1-root.tar
@@ -140,6 +143,7 @@ if [ "$PHASE" = boot1 ]; then
                 "etc/siov/devices/$A.json" etc/modules-load.d/siov.conf; do
                 t_check "... they hold /$f" grep -qx "$f" /tmp/boot1-root.list
         done
+        t_check "... and not what boot 1 left alone (/usr/bin/dpkg)" sh -c '! grep -qx usr/bin/dpkg /tmp/boot1-root.list'
         journalctl -b -u siovd --no-pager | tail -n 20 | sed 's/^/# siovd: /'
         t_summary
         exit
