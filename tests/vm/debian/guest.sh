@@ -99,6 +99,16 @@ if [ "$PHASE" = boot1 ]; then
         t_check "the definition is on disk" test -f "/etc/siov/devices/$A.json"
         echo "$A" >/share/autostart.uuid
 
+        # An upgrade (here: the same version again) restarts a running siovd.
+        pid=$(systemctl show -p MainPID --value siovd)
+        (cd /tmp/debs && apt install -y --reinstall ./siovd_*.deb) >/tmp/apt-reinstall.log 2>&1; rc=$?
+        t_eq "apt install --reinstall ./siovd_*.deb" 0 $rc || tail -n 20 /tmp/apt-reinstall.log | sed 's/^/    | /'
+        t_eq "... restarts the running siovd" active "$(systemctl is-active siovd)"
+        t_check "... as a new process (MainPID was $pid)" \
+                sh -c "test \"\$(systemctl show -p MainPID --value siovd)\" -ne $pid"
+        t_match "... which has the device, defined and active" "^$A +mdev +siov0 +idxd-1dwq +both" \
+                "$(siovctl list | grep "^$A")"
+
         # Users: group siov with the shipped example rule, and an ordinary one.
         t_check "groupadd --system siov" groupadd --system siov
         t_check "useradd alice in group siov" useradd -m -G siov alice
@@ -151,6 +161,10 @@ fi
 
 # ---- boot 2 -------------------------------------------------------------
 A=$(cat /share/autostart.uuid)
+for p in $PKGS; do
+        t_eq "$p is installed (boot 1's disk)" "install ok installed" "$(dpkg-query -W -f='${Status}' "$p" 2>&1)"
+done
+t_check "... with its files (/usr/sbin/siovd)" test -x /usr/sbin/siovd
 t_check "siov_mdev was loaded at boot" t_wait_for 30 test -d /sys/module/siov_mdev
 t_check "the DKMS module was loaded" sh -c 'modinfo -n siov_mdev | grep -q updates/dkms'
 t_check "the autostart device is back after the reboot" t_wait_for 60 test -d "/sys/bus/mdev/devices/$A"
@@ -164,6 +178,8 @@ t_eq "apt purge $PKGS" 0 $rc || echo "$out" | tail -n 20 | sed 's/^/    | /'
 t_eq "nothing of them is left in dpkg's database" "" \
         "$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $PKGS 2>/dev/null | grep -v '^un ' || true)"
 t_check "the definition stays (configuration)" test -f "/etc/siov/devices/$A.json"
+t_eq "siovd was stopped by the removal" inactive "$(systemctl is-active siovd)"
+t_check "... no siovd process is left" sh -c '! pgrep -x siovd'
 t_check "siov_mdev.ko is gone" sh -c '! modinfo -n siov_mdev >/dev/null 2>&1'
 t_check "DKMS forgot siov-mdev" sh -c '! dkms status siov-mdev 2>/dev/null | grep -q .'
 # Nothing else: every path not there before the installation is a
