@@ -190,5 +190,5 @@ extra=$(comm -13 /share/before.list /tmp/after.list |
         grep -vxE "/etc/siov|/etc/siov/devices|/etc/siov/devices/$A\.json" |
         grep -vxE '/etc/(passwd|group|shadow|gshadow|subuid|subgid)-?' |
         grep -vxE '/etc/polkit-1/rules.d/50-org.siov1.rules|/etc/modules-load.d/siov.conf' || true)
-t_eq "apt purge leaves the definitions and nothing else" "" "$extra"
+t_eq "apt purge leaves the definitions ($(find /etc/siov -type f | sort | paste -sd ' ')) and nothing else" "" "$extra"
 t_summary
