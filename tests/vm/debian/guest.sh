@@ -99,6 +99,16 @@ if [ "$PHASE" = boot1 ]; then
         t_check "the definition is on disk" test -f "/etc/siov/devices/$A.json"
         echo "$A" >/share/autostart.uuid
 
+        # An upgrade (here: the same version again) restarts a running siovd.
+        pid=$(systemctl show -p MainPID --value siovd)
+        (cd /tmp/debs && apt install -y --reinstall ./siovd_*.deb) >/tmp/apt-reinstall.log 2>&1; rc=$?
+        t_eq "apt install --reinstall ./siovd_*.deb" 0 $rc || tail -n 20 /tmp/apt-reinstall.log | sed 's/^/    | /'
+        t_eq "... restarts the running siovd" active "$(systemctl is-active siovd)"
+        t_check "... as a new process (MainPID was $pid)" \
+                sh -c "test \"\$(systemctl show -p MainPID --value siovd)\" -ne $pid"
+        t_match "... which has the device, defined and active" "^$A +mdev +siov0 +idxd-1dwq +both" \
+                "$(siovctl list | grep "^$A")"
+
         # Users: group siov with the shipped example rule, and an ordinary one.
         t_check "groupadd --system siov" groupadd --system siov
         t_check "useradd alice in group siov" useradd -m -G siov alice
@@ -123,14 +133,27 @@ if [ "$PHASE" = boot1 ]; then
         echo siov_mdev >/etc/modules-load.d/siov.conf
 
         # What boot 1 wrote to the disk, for boot 2 (as a disk would keep it):
-        # packed in RAM first, then one copy over 9p.
-        find / -xdev -newer "$MARK" \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp \
+        # packed in the guest first, then one copy over 9p. By change time,
+        # not modification time: dpkg gives the files it unpacks the
+        # package's mtimes (the changelog date, hours or days before the
+        # mark), but their ctime is when they were written. The test comes
+        # after the pruning: "-cnewer ... -prune -o -print" would print
+        # every path that is not both new and pruned, i.e. the whole disk.
+        # (The kernel headers were installed before the mark: boot 2 builds
+        # nothing and lacks them.)
+        find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /tmp \
                 -o -path /share -o -path /vm -o -path /var/log -o -path /var/cache -o -path /var/lib/apt/lists \
-                -o -path /var/tmp \) -prune -o -print0 |
+                -o -path /var/tmp \) -prune -o -cnewer "$MARK" -print0 |
                 tar --null --no-recursion --numeric-owner -T - -cpf /tmp/boot1-root.tar 2>/dev/null
         t_log "boot 1 changed $(tar -tf /tmp/boot1-root.tar | wc -l) paths, $(du -k /tmp/boot1-root.tar | cut -f1) KiB"
         cp /tmp/boot1-root.tar /share/boot1-root.tar.tmp && mv /share/boot1-root.tar.tmp /share/boot1-root.tar
         t_check "boot 1's disk changes saved" test -s /share/boot1-root.tar
+        tar -tf /tmp/boot1-root.tar >/tmp/boot1-root.list
+        for f in usr/sbin/siovd usr/bin/siovctl "usr/lib/modules/$KVER/updates/dkms/siov_mdev.ko" \
+                "etc/siov/devices/$A.json" etc/modules-load.d/siov.conf; do
+                t_check "... they hold /$f" grep -qx "$f" /tmp/boot1-root.list
+        done
+        t_check "... and not what boot 1 left alone (/usr/bin/dpkg)" sh -c '! grep -qx usr/bin/dpkg /tmp/boot1-root.list'
         journalctl -b -u siovd --no-pager | tail -n 20 | sed 's/^/# siovd: /'
         t_summary
         exit
@@ -138,6 +161,10 @@ fi
 
 # ---- boot 2 -------------------------------------------------------------
 A=$(cat /share/autostart.uuid)
+for p in $PKGS; do
+        t_eq "$p is installed (boot 1's disk)" "install ok installed" "$(dpkg-query -W -f='${Status}' "$p" 2>&1)"
+done
+t_check "... with its files (/usr/sbin/siovd)" test -x /usr/sbin/siovd
 t_check "siov_mdev was loaded at boot" t_wait_for 30 test -d /sys/module/siov_mdev
 t_check "the DKMS module was loaded" sh -c 'modinfo -n siov_mdev | grep -q updates/dkms'
 t_check "the autostart device is back after the reboot" t_wait_for 60 test -d "/sys/bus/mdev/devices/$A"
@@ -151,6 +178,8 @@ t_eq "apt purge $PKGS" 0 $rc || echo "$out" | tail -n 20 | sed 's/^/    | /'
 t_eq "nothing of them is left in dpkg's database" "" \
         "$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' $PKGS 2>/dev/null | grep -v '^un ' || true)"
 t_check "the definition stays (configuration)" test -f "/etc/siov/devices/$A.json"
+t_eq "siovd was stopped by the removal" inactive "$(systemctl is-active siovd)"
+t_check "... no siovd process is left" sh -c '! pgrep -x siovd'
 t_check "siov_mdev.ko is gone" sh -c '! modinfo -n siov_mdev >/dev/null 2>&1'
 t_check "DKMS forgot siov-mdev" sh -c '! dkms status siov-mdev 2>/dev/null | grep -q .'
 # Nothing else: every path not there before the installation is a
@@ -161,5 +190,5 @@ extra=$(comm -13 /share/before.list /tmp/after.list |
         grep -vxE "/etc/siov|/etc/siov/devices|/etc/siov/devices/$A\.json" |
         grep -vxE '/etc/(passwd|group|shadow|gshadow|subuid|subgid)-?' |
         grep -vxE '/etc/polkit-1/rules.d/50-org.siov1.rules|/etc/modules-load.d/siov.conf' || true)
-t_eq "apt purge leaves the definitions and nothing else" "" "$extra"
+t_eq "apt purge leaves the definitions ($(find /etc/siov -type f | sort | paste -sd ' ')) and nothing else" "" "$extra"
 t_summary
