@@ -30,6 +30,8 @@ static int device_object_find(sd_bus *bus, const char *path, const char *interfa
         d = hashmap_get(m->devices, uuid);
         if (!d)
                 return 0;
+        /* Whatever reads it (Get, GetAll, a method, a signal) sees it whole. */
+        (void) device_load(d);
         *found = d;
         return 1;
 }
@@ -102,6 +104,7 @@ int device_append_vgpu_types(sd_bus_message *m, const struct siov_vf *vf) {
 int device_append_record(Device *d, sd_bus_message *m) {
         int r;
 
+        (void) device_load(d);
         r = sd_bus_message_open_container(m, 'r', DEVICE_RECORD_SIGNATURE);
         if (r < 0)
                 return r;
@@ -122,7 +125,8 @@ int device_append_record(Device *d, sd_bus_message *m) {
  * interfaces are listed (measured: 770 bytes for an mdev without
  * attributes; the fixed parts below leave a margin over that). */
 size_t device_reply_size(Device *d, bool object) {
-        size_t n = object ? 640 : 128;
+        /* (a driver not read yet: a name of up to 32 bytes) */
+        size_t n = (object ? 640 : 128) + (device_is_active_mdev(d) && !d->mdev.driver ? 32 : 0);
 
         n += strlen(d->path) + 2 * strlen(d->uuid) + strlen(strempty(device_get_parent(d))) +
              strlen(strempty(device_get_type(d))) + strlen(strempty(device_get_vm(d))) +

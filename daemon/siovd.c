@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -186,6 +187,8 @@ static int run(int argc, char *argv[]) {
         /* VF network settings changed with `ip link` show on the Device
          * objects too; without it they show at the PF's next change. */
         sriov_vf_monitor_start(m);
+        /* The scan's temporary lists are freed: give their pages back. */
+        (void) malloc_trim(0);
         r = manager_connect_bus(m);
         if (r < 0)
                 return r;
@@ -193,6 +196,9 @@ static int run(int argc, char *argv[]) {
 
         (void) sd_notifyf(false, "READY=1\nSTATUS=Tracking %zu parents, %zu devices.",
                           hashmap_size(m->parents), hashmap_size(m->devices));
+        r = manager_start_loading(m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot schedule the start-up reads; devices are read when asked for: %m");
 
         r = sd_event_loop(m->event);
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");
