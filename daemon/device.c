@@ -28,10 +28,6 @@ static int device_alloc(Manager *m, DeviceKind kind, const char *uuid, Device **
         d->manager = m;
         d->kind = kind;
         snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
-        if (device_path(uuid, &d->path) < 0) {
-                device_free(d);
-                return -ENOMEM;
-        }
         r = hashmap_put(m->devices, d->uuid, d);
         if (r < 0) {
                 device_free(d);
@@ -277,7 +273,6 @@ Device *device_free(Device *d) {
         mdev_done(d->manager, &d->mdev);
         siov_parent_unref(d->pf);
         siov_definition_unref(d->spec);
-        free(d->path);
         free(d);
         return NULL;
 }
@@ -426,7 +421,7 @@ static void device_signal_diff(Device *d, const DeviceValues *a, const DeviceVal
         const char *changed[DEVICE_N_PROPERTIES + 1];
 
         if (device_values_diff(a, b, changed) > 0)
-                manager_emit_changed(d->manager, d->path, SIOV_DBUS_DEVICE_INTERFACE, (char **) changed);
+                manager_emit_changed(d->manager, DEVICE_PATH(d), SIOV_DBUS_DEVICE_INTERFACE, (char **) changed);
         device_count(d);
 }
 
@@ -519,7 +514,7 @@ bool device_set_spec(Device *d, struct siov_definition *spec, bool persistent) {
 }
 
 void device_remove(Device *d) {
-        manager_emit_removed(d->manager, d->path);
+        manager_emit_removed(d->manager, DEVICE_PATH(d));
         hashmap_remove(d->manager->devices, d->uuid);
         device_free(d);
 }

@@ -6,6 +6,7 @@
 #include "bus-object.h"
 #include "bus-property.h"
 #include "manager.h"
+#include "siov-names.h"
 
 typedef enum DeviceKind {
         DEVICE_KIND_MDEV,
@@ -45,24 +46,22 @@ typedef struct DeviceList {
 
 struct Device {
         Manager *manager;
-        DeviceKind kind;
-        char uuid[SIOV_UUID_STRING_MAX];
-        char *path;
-
         DeviceMdev mdev;
 
         struct siov_parent *pf;         /* VF: snapshot of its PF ... */
-        size_t vf_index;                /* ... and its position in it */
 
         struct siov_definition *spec;
-        bool persistent;
         /* What <uuid>.json held when siovd last loaded or wrote it: the
          * file is replaced or removed only while it still holds that. */
         siov_definition_stamp stamp;
 
-        DeviceState counted;    /* where Manager.device_counts has it */
         DeviceList *listed;     /* where Manager.by_parent has it ... */
-        size_t listed_pos;      /* ... and at which position */
+        uint32_t listed_pos;    /* ... and at which position */
+        uint32_t vf_index;      /* VF: its position in pf */
+        DeviceKind kind;
+        DeviceState counted;    /* where Manager.device_counts has it */
+        bool persistent;
+        char uuid[SIOV_UUID_STRING_MAX];
 };
 
 /* org.siov1.Device, one row per property (bus-property.h); o is a
@@ -204,7 +203,14 @@ const char *device_get_vf_trust(const Device *d);
 /* device-dbus.c */
 extern const BusObjectImplementation device_object;
 int device_append_attrs(sd_bus_message *m, const struct siov_definition *spec);
-int device_path(const char *uuid, char **ret);
+/* The object path, /org/siov1/device/<uuid as sd_bus_path_encode()
+ * escapes it>, made when needed: 100,000 devices do not keep one each.
+ * DEVICE_PATH(d) lives until the end of the full expression. */
+typedef struct DevicePath {
+        char s[sizeof(SIOV_DBUS_DEVICE_PREFIX) + 1 + 3 * SIOV_UUID_STRING_MAX];
+} DevicePath;
+DevicePath device_object_path(const char *uuid);
+#define DEVICE_PATH(d) (device_object_path((d)->uuid).s)
 /* Manager.ListDevices' record of one device (see device-dbus.c). */
 #define DEVICE_RECORD_SIGNATURE "osssssbbsa(ss)sssbas"
 #define DEVICE_RECORD_N 14

@@ -316,7 +316,7 @@ static void emit_state(Manager *m, const char *uuid, bool holder) {
         before = d->counted;
         device_count(d);
         if (d->counted != before || holder)
-                manager_emit_changed(m, d->path, SIOV_DBUS_DEVICE_INTERFACE, (char **) (holder ? both : state));
+                manager_emit_changed(m, DEVICE_PATH(d), SIOV_DBUS_DEVICE_INTERFACE, (char **) (holder ? both : state));
 }
 
 static void kernel_op_done(Manager *m, SysfsJob *j) {
@@ -677,7 +677,8 @@ static void lifecycle_done_call(LifecycleDone done, Manager *m, int r, const sd_
 
 static void lifecycle_done_path(LifecycleDone done, Manager *m, int r, const sd_bus_error *error, const char *uuid) {
         Device *d = r >= 0 && uuid ? hashmap_get(m->devices, uuid) : NULL;
-        char *paths[] = { d ? d->path : NULL, NULL };
+        DevicePath path = d ? device_object_path(d->uuid) : (DevicePath) {};
+        char *paths[] = { d ? path.s : NULL, NULL };
 
         lifecycle_done_call(done, m, r, error, paths);
 }
@@ -939,7 +940,7 @@ int lifecycle_define(Manager *m, const char *parent, const char *type, const cha
                         siov_definition_unref(spec);
                         return r;
                 }
-                manager_emit_added(m, d->path);
+                manager_emit_added(m, DEVICE_PATH(d));
         }
         d->stamp = stamp;
         siov_definition_unref(spec);
@@ -1459,7 +1460,7 @@ static void provision_one_done(Manager *m, int r, sd_bus_error *error, void *use
                           error->message ?: strerror(-r));
         else if (d) {
                 log_info("Started autostart device %s on %s.", one->uuid, one->parent);
-                op->started[op->n_started] = strdup(d->path);
+                op->started[op->n_started] = strdup(DEVICE_PATH(d));
                 if (op->started[op->n_started])
                         op->n_started++;
         }

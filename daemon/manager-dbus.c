@@ -559,7 +559,7 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
                 free((void *) o.attrs);
                 if (r < 0)
                         return r;
-                return sd_bus_reply_method_return(message, "o", d->path);
+                return sd_bus_reply_method_return(message, "o", DEVICE_PATH(d));
         }
         /* Answered when the kernel made it. */
         c = bus_call_new(m, message, BUS_CALL_REPLY_PATH, NULL);

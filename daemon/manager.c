@@ -198,7 +198,7 @@ static void manager_set_mdev(Manager *m, struct siov_mdev *mdev) {
                 log_warning_errno(r, "Cannot track mdev %s: %m", siov_mdev_get_uuid(mdev));
                 return;
         }
-        manager_emit_added(m, d->path);
+        manager_emit_added(m, DEVICE_PATH(d));
 }
 
 /* Makes the objects match a full scan. Used at start and by Rescan(). */

@@ -349,6 +349,24 @@ static char *capture_array(const Device *devices, size_t n, JsonMode mode) {
         return buf;
 }
 
+/* The list's own writer (no json-c objects). */
+static char *capture_written(const Device *devices, size_t n, JsonMode mode) {
+        _cleanup_(json_array_done) JsonArray a = {};
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return NULL;
+        json_array_begin(&a, f, mode);
+        for (size_t i = 0; i < n; i++)
+                json_array_add_device(&a, &devices[i]);
+        json_array_end(&a);
+        fclose(f);
+        return buf;
+}
+
 static char *capture_whole(const Device *devices, size_t n, JsonMode mode) {
         json_object *a = json_object_new_array();
         char *buf = NULL;
@@ -385,7 +403,32 @@ static void test_json(void **state) {
                         _cleanup_free_ char *whole = capture_whole(m->devices, n, mode);
 
                         CHECK_STR(streamed, whole);
+                        _cleanup_free_ char *written = capture_written(m->devices, n, mode);
+                        CHECK_STR(written, whole);
                 }
+
+        /* What json-c escapes, and every nested array filled. */
+        {
+                const char *netdevs[] = { "eth\"0", "a\\b", NULL };
+                Attribute attrs[] = { { "k\x01\x1f", "tab\tnl\ncr\rff\fbs\b/slash" }, { "", "ünïcode" } };
+                VgpuType vgpus[] = { { 7, "GRID \"A\"" }, { 4294967295u, "" } };
+                Device odd[] = { {
+                        .uuid = "u", .kind = "vf", .parent = "p\x7f", .type = NULL, .state = "active",
+                        .persistent = 1, .autostart = 0, .vm = "vm/1", .owner = "k8s:\"pod\"",
+                        .attributes = attrs, .n_attributes = 2,
+                        .address = "0000:00:01.0", .sysfs_path = "/sys/x", .driver = "vfio-pci", .host_used = 1,
+                        .netdevs = netdevs, .vgpu = true, .vgpu_type = 7, .vgpu_types = vgpus, .n_vgpu_types = 2,
+                        .vf_net = true, .vf_mac = "52:54:00:00:00:01", .vf_vlan = 100, .vf_qos = 3,
+                        .vf_link_state = "auto", .vf_spoofchk = "on", .vf_trust = "",
+                }, { .uuid = "v", .kind = "mdev" } };
+
+                for (JsonMode mode = JSON_PRETTY; mode <= JSON_SHORT; mode++) {
+                        _cleanup_free_ char *written = capture_written(odd, 2, mode);
+                        _cleanup_free_ char *whole = capture_whole(odd, 2, mode);
+
+                        CHECK_STR(written, whole);
+                }
+        }
 
         {
                 _cleanup_free_ char *s = capture_array(m->devices + 2, 1, JSON_SHORT);
