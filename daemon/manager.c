@@ -257,6 +257,17 @@ static void manager_report_idxd_problem(Manager *m) {
  * attribute are read after READY (manager_start_loading()). Nothing is
  * tracked yet, so there is nothing to reconcile. */
 static int manager_add_listed(Manager *m, struct siov_model *model) {
+        size_t n = 0;
+        int r;
+
+        for (size_t i = 0; i < siov_model_get_n_parents(model); i++)
+                for (size_t j = 0; j < siov_parent_get_n_types(siov_model_get_parent(model, i)); j++)
+                        n += strv_length(siov_type_get_devices(
+                                siov_parent_get_type(siov_model_get_parent(model, i), j)));
+        r = hashmap_reserve(m->devices, hashmap_size(m->devices) + n);
+        if (r < 0)
+                return r;
+
         for (size_t i = 0; i < siov_model_get_n_parents(model); i++) {
                 struct siov_parent *snap = siov_model_get_parent(model, i);
 
@@ -265,18 +276,13 @@ static int manager_add_listed(Manager *m, struct siov_model *model) {
                         const struct siov_type *t = siov_parent_get_type(snap, j);
 
                         for (char * const *u = siov_type_get_devices(t); *u; u++) {
-                                Device *d = hashmap_get(m->devices, *u);
-                                int r;
-
-                                if (d) {
-                                        /* The first parent listing it wins (a VF's UUID is not an mdev). */
-                                        log_warning("mdev %s is listed twice, or has the UUID of a VF; "
-                                                    "published once.", *u);
-                                        continue;
-                                }
                                 r = device_new_mdev_listed(m, *u, siov_parent_get_name(snap), siov_type_get_id(t),
                                                            siov_parent_get_syspath(snap), NULL);
-                                if (r < 0)
+                                /* The first parent listing it wins (a VF's UUID is not an mdev). */
+                                if (r == -EEXIST)
+                                        log_warning("mdev %s is listed twice, or has the UUID of a VF; "
+                                                    "published once.", *u);
+                                else if (r < 0)
                                         return r;
                         }
                 }
