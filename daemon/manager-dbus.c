@@ -820,13 +820,19 @@ static int reply_per_device(sd_bus_message *message, Manager *m, const char *sig
         r = sd_bus_message_open_container(reply, 'a', sig);
         if (r < 0)
                 return r;
-        HASHMAP_FOREACH(d, m->devices, i) {
-                if (!isempty(parent) && !streq(device_get_parent(d), parent))
-                        continue;
-                r = append(m, d, reply);
-                if (r < 0)
-                        return r;
-        }
+        /* One parent: its own list, not a walk over every device. */
+        if (!isempty(parent))
+                DEVICE_LIST_FOREACH(d, manager_parent_devices(m, parent), i) {
+                        r = append(m, d, reply);
+                        if (r < 0)
+                                return r;
+                }
+        else
+                HASHMAP_FOREACH(d, m->devices, i) {
+                        r = append(m, d, reply);
+                        if (r < 0)
+                                return r;
+                }
         return bus_reply_close_and_send(reply);
 }
 
