@@ -142,6 +142,11 @@ static int run(int argc, char *argv[]) {
         int r;
 
         log_setup("siovd", LOG_TARGET_AUTO);
+        /* A whole-tree reply (16 MiB at 50,000 devices) is built in large
+         * buffers: with a fixed mmap threshold they go back to the kernel
+         * once sent (glibc would raise the threshold after the first and
+         * keep the next ones in the heap for good). */
+        (void) mallopt(M_MMAP_THRESHOLD, 256 * 1024);
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r;
@@ -187,8 +192,6 @@ static int run(int argc, char *argv[]) {
         /* VF network settings changed with `ip link` show on the Device
          * objects too; without it they show at the PF's next change. */
         sriov_vf_monitor_start(m);
-        /* The scan's temporary lists are freed: give their pages back. */
-        (void) malloc_trim(0);
         r = manager_connect_bus(m);
         if (r < 0)
                 return r;
