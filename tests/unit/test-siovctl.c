@@ -332,7 +332,9 @@ static void test_parse_bad_signature(void **state) {
 
 /* ---- output -------------------------------------------------------------- */
 
-static char *capture_array(const Device *devices, size_t n, JsonMode mode) {
+/* Streamed element by element: json-c objects, or (written) the list's
+ * own writer. */
+static char *capture_array(const Device *devices, size_t n, JsonMode mode, bool written) {
         _cleanup_(json_array_done) JsonArray a = {};
         char *buf = NULL;
         size_t size = 0;
@@ -343,25 +345,10 @@ static char *capture_array(const Device *devices, size_t n, JsonMode mode) {
                 return NULL;
         json_array_begin(&a, f, mode);
         for (size_t i = 0; i < n; i++)
-                json_array_add(&a, device_to_json(&devices[i]));
-        json_array_end(&a);
-        fclose(f);
-        return buf;
-}
-
-/* The list's own writer (no json-c objects). */
-static char *capture_written(const Device *devices, size_t n, JsonMode mode) {
-        _cleanup_(json_array_done) JsonArray a = {};
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f;
-
-        f = open_memstream(&buf, &size);
-        if (!f)
-                return NULL;
-        json_array_begin(&a, f, mode);
-        for (size_t i = 0; i < n; i++)
-                json_array_add_device(&a, &devices[i]);
+                if (written)
+                        json_array_add_device(&a, &devices[i]);
+                else
+                        json_array_add(&a, device_to_json(&devices[i]));
         json_array_end(&a);
         fclose(f);
         return buf;
@@ -399,11 +386,11 @@ static void test_json(void **state) {
 
         for (JsonMode mode = JSON_PRETTY; mode <= JSON_SHORT; mode++)
                 for (size_t n = 0; n <= m->n_devices; n += m->n_devices) {
-                        _cleanup_free_ char *streamed = capture_array(m->devices, n, mode);
+                        _cleanup_free_ char *streamed = capture_array(m->devices, n, mode, false);
                         _cleanup_free_ char *whole = capture_whole(m->devices, n, mode);
 
                         CHECK_STR(streamed, whole);
-                        _cleanup_free_ char *written = capture_written(m->devices, n, mode);
+                        _cleanup_free_ char *written = capture_array(m->devices, n, mode, true);
                         CHECK_STR(written, whole);
                 }
 
@@ -423,7 +410,7 @@ static void test_json(void **state) {
                 }, { .uuid = "v", .kind = "mdev" } };
 
                 for (JsonMode mode = JSON_PRETTY; mode <= JSON_SHORT; mode++) {
-                        _cleanup_free_ char *written = capture_written(odd, 2, mode);
+                        _cleanup_free_ char *written = capture_array(odd, 2, mode, true);
                         _cleanup_free_ char *whole = capture_whole(odd, 2, mode);
 
                         CHECK_STR(written, whole);
@@ -431,7 +418,7 @@ static void test_json(void **state) {
         }
 
         {
-                _cleanup_free_ char *s = capture_array(m->devices + 2, 1, JSON_SHORT);
+                _cleanup_free_ char *s = capture_array(m->devices + 2, 1, JSON_SHORT, false);
 
                 CHECK_STR(s, "[{\"uuid\":\"aaaaaaaa-0000-4000-8000-000000000000\",\"kind\":\"mdev\","
                              "\"parent\":\"siov2\",\"type\":\"idxd-1dwq\",\"state\":\"active\","
