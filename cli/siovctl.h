@@ -325,6 +325,8 @@ typedef struct JsonArray {
 void json_array_begin(JsonArray *a, FILE *f, JsonMode mode);
 /* Consumes o; NULL (allocation failure) is -ENOMEM, printed. */
 int json_array_add(JsonArray *a, json_object *o);
+/* Adds a device as json_array_add(a, device_to_json(d)) would, faster. */
+int json_array_add_device(JsonArray *a, const Device *d);
 int json_array_end(JsonArray *a);
 /* Frees a's buffer: use as _cleanup_(json_array_done). */
 void json_array_done(JsonArray *a);

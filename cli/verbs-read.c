@@ -503,7 +503,7 @@ int verb_list(Context *c, const Options *o, int argc, char **argv) {
 
                         if (!device_selected(d, o))
                                 continue;
-                        r = json_array_add(&a, device_to_json(d));
+                        r = json_array_add_device(&a, d);
                         if (r < 0)
                                 return r;
                 }

@@ -365,7 +365,7 @@ static void adopt(Manager *m, struct siov_definition *def, const siov_definition
                 return;
         }
         d->stamp = *stamp;
-        manager_emit_added(m, d->path);
+        manager_emit_added(m, DEVICE_PATH(d));
 }
 
 static bool folder_readable(const char *dir) {

@@ -13,8 +13,27 @@
 #include "log.h"
 #include "siov-names.h"
 
-int device_path(const char *uuid, char **ret) {
-        return sd_bus_path_encode(SIOV_DBUS_DEVICE_PREFIX, uuid, ret);
+DevicePath device_object_path(const char *uuid) {
+        static const char hex[] = "0123456789abcdef";
+        DevicePath p;
+        char *t = stpcpy(p.s, SIOV_DBUS_DEVICE_PREFIX "/");
+
+        /* sd_bus_path_encode()'s escaping: all but [a-zA-Z] and (not
+         * first) [0-9] become _xx. A UUID is never empty. */
+        for (const char *f = uuid; *f && t < p.s + sizeof(p.s) - 4; f++) {
+                bool alpha = (*f >= 'a' && *f <= 'z') || (*f >= 'A' && *f <= 'Z');
+                bool digit = *f >= '0' && *f <= '9';
+
+                if (alpha || (digit && f > uuid))
+                        *t++ = *f;
+                else {
+                        *t++ = '_';
+                        *t++ = hex[(unsigned char) *f >> 4];
+                        *t++ = hex[(unsigned char) *f & 0xf];
+                }
+        }
+        *t = '\0';
+        return p;
 }
 
 static int device_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
@@ -30,6 +49,8 @@ static int device_object_find(sd_bus *bus, const char *path, const char *interfa
         d = hashmap_get(m->devices, uuid);
         if (!d)
                 return 0;
+        /* Whatever reads it (Get, GetAll, a method, a signal) sees it whole. */
+        (void) device_load(d);
         *found = d;
         return 1;
 }
@@ -45,7 +66,7 @@ static int device_node_enumerator(sd_bus *bus, const char *path, void *userdata,
         if (!l)
                 return -ENOMEM;
         HASHMAP_FOREACH(d, m->devices, i) {
-                l[k] = strdup(d->path);
+                l[k] = strdup(DEVICE_PATH(d));
                 if (!l[k++])
                         return -ENOMEM;
         }
@@ -102,10 +123,11 @@ int device_append_vgpu_types(sd_bus_message *m, const struct siov_vf *vf) {
 int device_append_record(Device *d, sd_bus_message *m) {
         int r;
 
+        (void) device_load(d);
         r = sd_bus_message_open_container(m, 'r', DEVICE_RECORD_SIGNATURE);
         if (r < 0)
                 return r;
-        r = sd_bus_message_append_basic(m, 'o', d->path);
+        r = sd_bus_message_append_basic(m, 'o', DEVICE_PATH(d));
         if (r < 0)
                 return r;
         for (size_t i = 0; i < DEVICE_RECORD_N; i++) {
@@ -122,9 +144,10 @@ int device_append_record(Device *d, sd_bus_message *m) {
  * interfaces are listed (measured: 770 bytes for an mdev without
  * attributes; the fixed parts below leave a margin over that). */
 size_t device_reply_size(Device *d, bool object) {
-        size_t n = object ? 640 : 128;
+        /* (a driver not read yet: a name of up to 32 bytes) */
+        size_t n = (object ? 640 : 128) + (device_is_active_mdev(d) && !d->mdev.driver ? 32 : 0);
 
-        n += strlen(d->path) + 2 * strlen(d->uuid) + strlen(strempty(device_get_parent(d))) +
+        n += strlen(DEVICE_PATH(d)) + 2 * strlen(d->uuid) + strlen(strempty(device_get_parent(d))) +
              strlen(strempty(device_get_type(d))) + strlen(strempty(device_get_vm(d))) +
              strlen(strempty(device_get_address(d))) + strlen(strempty(device_get_driver(d))) +
              strlen(device_get_syspath(d).s);

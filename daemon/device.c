@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "device.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -25,11 +27,7 @@ static int device_alloc(Manager *m, DeviceKind kind, const char *uuid, Device **
                 return -ENOMEM;
         d->manager = m;
         d->kind = kind;
-        d->uuid = strdup(uuid);
-        if (!d->uuid || device_path(uuid, &d->path) < 0) {
-                device_free(d);
-                return -ENOMEM;
-        }
+        snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
         r = hashmap_put(m->devices, d->uuid, d);
         if (r < 0) {
                 device_free(d);
@@ -39,18 +37,105 @@ static int device_alloc(Manager *m, DeviceKind kind, const char *uuid, Device **
         return 0;
 }
 
+static void mdev_done(Manager *m, DeviceMdev *x) {
+        manager_unintern(m, x->parent);
+        manager_unintern(m, x->type);
+        manager_unintern(m, x->home);
+        manager_unintern(m, x->driver);
+        *x = (DeviceMdev) {};
+}
+
+/* What the device keeps of an mdev snapshot (NULL: not active). */
+static int mdev_of(Manager *m, const struct siov_mdev *mdev, DeviceMdev *ret) {
+        const char *syspath, *slash;
+        char home[PATH_MAX];
+
+        *ret = (DeviceMdev) {};
+        if (!mdev)
+                return 0;
+        syspath = siov_mdev_get_syspath(mdev);
+        slash = strrchr(syspath, '/');
+        snprintf(home, sizeof(home), "%.*s", (int) (slash ? slash - syspath : 0), syspath);
+        ret->parent = manager_intern(m, siov_mdev_get_parent(mdev));
+        ret->type = manager_intern(m, siov_mdev_get_type(mdev));
+        ret->home = manager_intern(m, home);
+        ret->driver = manager_intern(m, strempty(siov_mdev_get_driver(mdev)));
+        ret->migratable = siov_mdev_get_migratable(mdev);
+        if (!ret->parent || !ret->type || !ret->home || !ret->driver) {
+                mdev_done(m, ret);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 int device_new_mdev(Manager *m, struct siov_mdev *mdev, Device **ret) {
+        DeviceMdev x;
         Device *d;
         int r;
 
-        r = device_alloc(m, DEVICE_KIND_MDEV, siov_mdev_get_uuid(mdev), &d);
+        r = mdev_of(m, mdev, &x);
         if (r < 0)
                 return r;
-        d->mdev = siov_mdev_ref(mdev);
+        r = device_alloc(m, DEVICE_KIND_MDEV, siov_mdev_get_uuid(mdev), &d);
+        if (r < 0) {
+                mdev_done(m, &x);
+                return r;
+        }
+        d->mdev = x;
         device_count(d);
         if (ret)
                 *ret = d;
         return 0;
+}
+
+int device_new_mdev_listed(Manager *m, const char *uuid, const char *parent, const char *type, const char *home,
+                           Device **ret) {
+        DeviceMdev x = {
+                .parent = manager_intern(m, parent),
+                .type = manager_intern(m, type),
+                .home = manager_intern(m, home),
+        };
+        Device *d;
+        int r;
+
+        if (!x.parent || !x.type || !x.home) {
+                mdev_done(m, &x);
+                return -ENOMEM;
+        }
+        r = device_alloc(m, DEVICE_KIND_MDEV, uuid, &d);
+        if (r < 0) {
+                mdev_done(m, &x);
+                return r;
+        }
+        d->mdev = x;
+        m->n_unloaded++;
+        device_count(d);
+        if (ret)
+                *ret = d;
+        return 0;
+}
+
+bool device_load(Device *d) {
+        Manager *m = d->manager;
+        struct siov_mdev *mdev = NULL;
+        int r;
+
+        if (!d->mdev.parent || d->mdev.driver)
+                return false;
+        r = siov_mdev_read(m->ctx, d->uuid, &mdev);
+        if (r >= 0 && streq(siov_mdev_get_parent(mdev), d->mdev.parent) &&
+            streq(siov_mdev_get_type(mdev), d->mdev.type))
+                d->mdev.driver = manager_intern(m, strempty(siov_mdev_get_driver(mdev)));
+        if (d->mdev.driver) {
+                d->mdev.migratable = siov_mdev_get_migratable(mdev);
+                m->n_unloaded--;
+        } else
+                /* Gone or moved since the listing: its uevents are queued;
+                 * read it whole once they are in. Until then it shows no
+                 * driver. */
+                manager_mark_mdev(m, d->uuid);
+        siov_mdev_unref(mdev);
+        return true;
 }
 
 int device_new_vf(Manager *m, struct siov_parent *pf, size_t i, Device **ret) {
@@ -98,10 +183,72 @@ DeviceState device_state_from_string(const char *s) {
         return DEVICE_STATE_UNCOUNTED;
 }
 
+void device_unlist(Device *d) {
+        DeviceList *l = d->listed;
+
+        if (!l)
+                return;
+        l->items[d->listed_pos] = l->items[--l->n];
+        l->items[d->listed_pos]->listed_pos = d->listed_pos;
+        d->listed = NULL;
+        if (l->n == 0) {
+                hashmap_remove(d->manager->by_parent, l->parent);
+                device_list_free(l);
+        }
+}
+
+/* Files the device under its current parent in Manager.by_parent. */
+static void device_list(Device *d) {
+        Manager *m = d->manager;
+        const char *parent = device_get_parent(d);
+        DeviceList *l;
+
+        if (d->listed && streq(d->listed->parent, parent))
+                return;
+        device_unlist(d);
+        l = hashmap_get(m->by_parent, parent);
+        if (!l) {
+                l = calloc(1, sizeof(DeviceList));
+                if (!l || !(l->parent = strdup(parent)) || hashmap_put(m->by_parent, l->parent, l) < 0) {
+                        device_list_free(l);
+                        log_oom();
+                        return;
+                }
+        }
+        if (!GREEDY_REALLOC(l->items, l->allocated, l->n + 1)) {
+                if (l->n == 0) {
+                        hashmap_remove(m->by_parent, l->parent);
+                        device_list_free(l);
+                }
+                log_oom();
+                return;
+        }
+        d->listed = l;
+        d->listed_pos = l->n;
+        l->items[l->n++] = d;
+}
+
+void device_list_free(void *p) {
+        DeviceList *l = p;
+
+        if (!l)
+                return;
+        for (size_t i = 0; i < l->n; i++)
+                l->items[i]->listed = NULL;
+        free(l->items);
+        free(l->parent);
+        free(l);
+}
+
+const DeviceList *manager_parent_devices(Manager *m, const char *parent) {
+        return hashmap_get(m->by_parent, strempty(parent));
+}
+
 void device_count(Device *d) {
         size_t (*c)[2] = d->manager->device_counts;
         DeviceState s = device_state_from_string(device_get_state(d));
 
+        device_list(d);
         if (s == d->counted)
                 return;
         if (d->counted != DEVICE_STATE_UNCOUNTED)
@@ -120,11 +267,12 @@ Device *device_free(Device *d) {
                 return NULL;
         if (d->counted != DEVICE_STATE_UNCOUNTED)
                 d->manager->device_counts[d->counted][d->kind]--;
-        siov_mdev_unref(d->mdev);
+        device_unlist(d);
+        if (d->mdev.parent && !d->mdev.driver)
+                d->manager->n_unloaded--;
+        mdev_done(d->manager, &d->mdev);
         siov_parent_unref(d->pf);
         siov_definition_unref(d->spec);
-        free(d->uuid);
-        free(d->path);
         free(d);
         return NULL;
 }
@@ -133,9 +281,13 @@ const struct siov_vf *device_get_vf(const Device *d) {
         return d->pf ? siov_parent_get_vf(d->pf, d->vf_index) : NULL;
 }
 
+bool device_is_active_mdev(const Device *d) {
+        return d->kind == DEVICE_KIND_MDEV && d->mdev.parent;
+}
+
 bool device_is_active(const Device *d) {
         if (d->kind == DEVICE_KIND_MDEV)
-                return !!d->mdev;
+                return !!d->mdev.parent;
         /* A VF exists while its PF has it; one that siovd keeps a definition
          * of is active only while it is given to VFIO, as Start leaves it. */
         if (!d->pf)
@@ -146,16 +298,16 @@ bool device_is_active(const Device *d) {
 const char *device_get_parent(const Device *d) {
         if (d->pf)
                 return siov_parent_get_name(d->pf);
-        if (d->mdev)
-                return siov_mdev_get_parent(d->mdev);
+        if (d->mdev.parent)
+                return d->mdev.parent;
         return d->spec ? siov_definition_get_parent(d->spec) : "";
 }
 
 const char *device_get_type(const Device *d) {
         if (d->kind == DEVICE_KIND_VF)
                 return SIOV_VF_TYPE_ID;
-        if (d->mdev)
-                return siov_mdev_get_type(d->mdev);
+        if (d->mdev.parent)
+                return d->mdev.type;
         return d->spec ? siov_definition_get_type(d->spec) : "";
 }
 
@@ -208,19 +360,19 @@ PathBuf device_get_syspath(const Device *d) {
                 slash = strrchr(pf, '/');
                 snprintf(b.s, sizeof(b.s), "%.*s/%s", (int) (slash ? slash - pf : 0), pf,
                          siov_vf_get_address(device_get_vf(d)));
-        } else if (d->mdev)
-                snprintf(b.s, sizeof(b.s), "%s", siov_mdev_get_syspath(d->mdev));
+        } else if (d->mdev.parent)
+                snprintf(b.s, sizeof(b.s), "%s/%s", d->mdev.home, d->uuid);
         return b;
 }
 
 const char *device_get_driver(const Device *d) {
         if (d->kind == DEVICE_KIND_VF)
                 return d->pf ? siov_vf_get_driver(device_get_vf(d)) : "";
-        return d->mdev ? siov_mdev_get_driver(d->mdev) : "";
+        return strempty(d->mdev.driver);
 }
 
 bool device_get_migratable(const Device *d) {
-        return d->kind == DEVICE_KIND_MDEV && siov_mdev_get_migratable(d->mdev);
+        return d->kind == DEVICE_KIND_MDEV && d->mdev.migratable;
 }
 
 bool device_get_host_used(const Device *d) {
@@ -269,7 +421,7 @@ static void device_signal_diff(Device *d, const DeviceValues *a, const DeviceVal
         const char *changed[DEVICE_N_PROPERTIES + 1];
 
         if (device_values_diff(a, b, changed) > 0)
-                manager_emit_changed(d->manager, d->path, SIOV_DBUS_DEVICE_INTERFACE, (char **) changed);
+                manager_emit_changed(d->manager, DEVICE_PATH(d), SIOV_DBUS_DEVICE_INTERFACE, (char **) changed);
         device_count(d);
 }
 
@@ -281,22 +433,35 @@ bool device_gc(Device *d) {
 }
 
 void device_update_mdev(Device *d, struct siov_mdev *mdev) {
-        struct siov_mdev *old = d->mdev;
+        DeviceMdev old = d->mdev, now;
+        bool unloaded = old.parent && !old.driver;
         DeviceValues a, b;
 
-        if (old == mdev)
+        if (!mdev && !old.parent)
                 return;
-        a = device_values(d);
-        d->mdev = siov_mdev_ref(mdev);
         if (!mdev && !d->persistent) {
                 /* Gone, and nothing keeps it: a transient spec dies with it. */
-                d->mdev = old;
                 device_remove(d);
                 return;
         }
+        if (mdev_of(d->manager, mdev, &now) < 0) {
+                log_oom();
+                (void) manager_request_rescan(d->manager);
+                return;
+        }
+        a = device_values(d);
+        d->mdev = now;
+        if (unloaded)
+                d->manager->n_unloaded--;
         b = device_values(d);
+        if (unloaded) {
+                /* Nobody was shown what was not read yet. */
+                a.Driver = b.Driver;
+                a.Migratable = b.Migratable;
+        }
         device_signal_diff(d, &a, &b);
-        siov_mdev_unref(old);
+        /* The old strings stay until the diff is done: a points at them. */
+        mdev_done(d->manager, &old);
 }
 
 void device_update_vf(Device *d, struct siov_parent *pf, size_t i) {
@@ -349,7 +514,7 @@ bool device_set_spec(Device *d, struct siov_definition *spec, bool persistent) {
 }
 
 void device_remove(Device *d) {
-        manager_emit_removed(d->manager, d->path);
+        manager_emit_removed(d->manager, DEVICE_PATH(d));
         hashmap_remove(d->manager->devices, d->uuid);
         device_free(d);
 }

@@ -6,6 +6,7 @@
 #include "bus-object.h"
 #include "bus-property.h"
 #include "manager.h"
+#include "siov-names.h"
 
 typedef enum DeviceKind {
         DEVICE_KIND_MDEV,
@@ -22,24 +23,45 @@ typedef enum DeviceKind {
  * runs). NULL for devices siovd found but did not make. Specs are never
  * changed in place: a change makes a new one, so a diff can compare the old
  * and the new. */
+/* An active mdev, as the device holds it: interned strings
+ * (manager_intern()), shared by the devices of one parent and type. */
+typedef struct DeviceMdev {
+        const char *parent;             /* NULL: not active */
+        const char *type;
+        const char *home;               /* the parent's sysfs path; the mdev is <home>/<uuid> */
+        /* NULL: not read yet. Start-up reads only which mdevs each type
+         * lists; the driver and the migratable attribute come after READY
+         * in small batches, or first when a client asks (device_load()). */
+        const char *driver;
+        bool migratable;
+} DeviceMdev;
+
+/* The devices of one parent (by device_get_parent()), kept current by
+ * device_count(): per-parent work without a walk over every device. */
+typedef struct DeviceList {
+        char *parent;
+        Device **items;
+        size_t n, allocated;
+} DeviceList;
+
 struct Device {
         Manager *manager;
-        DeviceKind kind;
-        char *uuid;
-        char *path;
-
-        struct siov_mdev *mdev;         /* active mdev, or NULL */
+        DeviceMdev mdev;
 
         struct siov_parent *pf;         /* VF: snapshot of its PF ... */
-        size_t vf_index;                /* ... and its position in it */
 
         struct siov_definition *spec;
-        bool persistent;
         /* What <uuid>.json held when siovd last loaded or wrote it: the
          * file is replaced or removed only while it still holds that. */
         siov_definition_stamp stamp;
 
+        DeviceList *listed;     /* where Manager.by_parent has it ... */
+        uint32_t listed_pos;    /* ... and at which position */
+        uint32_t vf_index;      /* VF: its position in pf */
+        DeviceKind kind;
         DeviceState counted;    /* where Manager.device_counts has it */
+        bool persistent;
+        char uuid[SIOV_UUID_STRING_MAX];
 };
 
 /* org.siov1.Device, one row per property (bus-property.h); o is a
@@ -84,6 +106,14 @@ typedef struct MacBuf {
 #define BUS_KIND_MAC_EQUAL(a, b)        streq((a).s, (b).s)
 #define BUS_KIND_MAC_APPEND(m, v)       sd_bus_message_append_basic((m), 's', (v).s)
 
+/* Takes the device out of Manager.by_parent (device_count() files it). */
+void device_unlist(Device *d);
+void device_list_free(void *l);
+/* The devices of parent, or NULL when it has none. */
+const DeviceList *manager_parent_devices(Manager *m, const char *parent);
+#define DEVICE_LIST_FOREACH(d, list, i) \
+        for (size_t i = 0; (list) && i < (list)->n && ((d) = (list)->items[i], true); i++)
+
 /* The attributes of the device's spec: a(ss) in order. */
 #define BUS_KIND_ATTRS_TYPE             const struct siov_definition *
 #define BUS_KIND_ATTRS_SIG              "a(ss)"
@@ -112,6 +142,13 @@ DeviceValues device_values(const Device *o);
 size_t device_values_diff(const DeviceValues *a, const DeviceValues *b, const char **changed);
 
 int device_new_mdev(Manager *m, struct siov_mdev *mdev, Device **ret);
+/* An mdev found in its type's devices/ listing: its driver and migratable
+ * attribute are read later (device_load()). */
+int device_new_mdev_listed(Manager *m, const char *uuid, const char *parent, const char *type, const char *home,
+                           Device **ret);
+/* Reads what start-up left for later, before anything shows it. True
+ * when there was something to read. */
+bool device_load(Device *d);
 int device_new_vf(Manager *m, struct siov_parent *pf, size_t i, Device **ret);
 /* A device known only by its definition (not active). */
 int device_new_defined(Manager *m, struct siov_definition *def, Device **ret);
@@ -134,6 +171,7 @@ void device_remove(Device *d);
 /* Removes the object if neither sysfs nor a definition keeps it. */
 bool device_gc(Device *d);
 bool device_is_active(const Device *d);
+bool device_is_active_mdev(const Device *d);
 bool device_get_autostart(const Device *d);
 const char *device_get_vm(const Device *d);
 /* The program that asked for it (CreateDevice's `owner`), "" when none. */
@@ -165,7 +203,14 @@ const char *device_get_vf_trust(const Device *d);
 /* device-dbus.c */
 extern const BusObjectImplementation device_object;
 int device_append_attrs(sd_bus_message *m, const struct siov_definition *spec);
-int device_path(const char *uuid, char **ret);
+/* The object path, /org/siov1/device/<uuid as sd_bus_path_encode()
+ * escapes it>, made when needed: 100,000 devices do not keep one each.
+ * DEVICE_PATH(d) lives until the end of the full expression. */
+typedef struct DevicePath {
+        char s[sizeof(SIOV_DBUS_DEVICE_PREFIX) + 1 + 3 * SIOV_UUID_STRING_MAX];
+} DevicePath;
+DevicePath device_object_path(const char *uuid);
+#define DEVICE_PATH(d) (device_object_path((d)->uuid).s)
 /* Manager.ListDevices' record of one device (see device-dbus.c). */
 #define DEVICE_RECORD_SIGNATURE "osssssbbsa(ss)sssbas"
 #define DEVICE_RECORD_N 14

@@ -273,7 +273,7 @@ static int kernel_op_finish(Manager *m, KernelOp *k, SysfsJob *j, sd_bus_error *
                  * the kernel just queued. */
                 manager_refresh_mdev(m, uuid);
                 manager_mark_parent(m, parent);
-                if (!hashmap_get(m->devices, uuid) || !((Device *) hashmap_get(m->devices, uuid))->mdev)
+                if (!hashmap_get(m->devices, uuid) || !device_is_active_mdev(hashmap_get(m->devices, uuid)))
                         return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR,
                                                  "the kernel accepted device %s on %s but it is not in %s",
                                                  uuid, parent, SIOV_SYSFS_MDEV_DEVICES);
@@ -316,7 +316,7 @@ static void emit_state(Manager *m, const char *uuid, bool holder) {
         before = d->counted;
         device_count(d);
         if (d->counted != before || holder)
-                manager_emit_changed(m, d->path, SIOV_DBUS_DEVICE_INTERFACE, (char **) (holder ? both : state));
+                manager_emit_changed(m, DEVICE_PATH(d), SIOV_DBUS_DEVICE_INTERFACE, (char **) (holder ? both : state));
 }
 
 static void kernel_op_done(Manager *m, SysfsJob *j) {
@@ -677,7 +677,8 @@ static void lifecycle_done_call(LifecycleDone done, Manager *m, int r, const sd_
 
 static void lifecycle_done_path(LifecycleDone done, Manager *m, int r, const sd_bus_error *error, const char *uuid) {
         Device *d = r >= 0 && uuid ? hashmap_get(m->devices, uuid) : NULL;
-        char *paths[] = { d ? d->path : NULL, NULL };
+        DevicePath path = d ? device_object_path(d->uuid) : (DevicePath) {};
+        char *paths[] = { d ? path.s : NULL, NULL };
 
         lifecycle_done_call(done, m, r, error, paths);
 }
@@ -939,7 +940,7 @@ int lifecycle_define(Manager *m, const char *parent, const char *type, const cha
                         siov_definition_unref(spec);
                         return r;
                 }
-                manager_emit_added(m, d->path);
+                manager_emit_added(m, DEVICE_PATH(d));
         }
         d->stamp = stamp;
         siov_definition_unref(spec);
@@ -1459,7 +1460,7 @@ static void provision_one_done(Manager *m, int r, sd_bus_error *error, void *use
                           error->message ?: strerror(-r));
         else if (d) {
                 log_info("Started autostart device %s on %s.", one->uuid, one->parent);
-                op->started[op->n_started] = strdup(d->path);
+                op->started[op->n_started] = strdup(DEVICE_PATH(d));
                 if (op->started[op->n_started])
                         op->n_started++;
         }
@@ -1513,13 +1514,14 @@ int lifecycle_provision(Manager *m, const char *parent, LifecycleDone done, sd_b
 
 static int provision_devices(Manager *m, const char *parent, LifecycleDone done) {
         _cleanup_free_ char (*todo)[SIOV_UUID_STRING_MAX] = NULL;
+        const DeviceList *list = manager_parent_devices(m, parent);
         ProvisionOp *op;
         size_t n = 0;
         Device *d;
 
-        todo = calloc(hashmap_size(m->devices) + 1, sizeof(*todo));
+        todo = calloc((list ? list->n : 0) + 1, sizeof(*todo));
         op = calloc(1, sizeof(*op));
-        if (!todo || !op || !(op->started = calloc(hashmap_size(m->devices) + 1, sizeof(char *)))) {
+        if (!todo || !op || !(op->started = calloc((list ? list->n : 0) + 1, sizeof(char *)))) {
                 free(op);
                 return -ENOMEM;
         }
@@ -1527,8 +1529,8 @@ static int provision_devices(Manager *m, const char *parent, LifecycleDone done)
         /* Already active ones are skipped: the kernel announces an mdev
          * parent twice (add, then change), and both may ask; so are those
          * whose start is under way. */
-        HASHMAP_FOREACH(d, m->devices, i)
-                if (device_get_autostart(d) && streq(device_get_parent(d), parent) && !device_is_active(d) &&
+        DEVICE_LIST_FOREACH(d, list, i)
+                if (device_get_autostart(d) && !device_is_active(d) &&
                     !hashmap_get(m->pending, d->uuid)) {
                         /* A VF device waits for its VF (the PF's count is
                          * set once its driver binds): not a failure. */

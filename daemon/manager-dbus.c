@@ -283,16 +283,27 @@ static int reply_records(sd_bus_message *message, const char *record,
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int append_device(Device *d, sd_bus_message *reply, const ListFilter *f) {
+        if (!isempty(f->type) && !streq(device_get_type(d), f->type))
+                return 0;
+        return device_append_record(d, reply);
+}
+
 static int append_devices(sd_bus_message *reply, const ListFilter *f) {
         Device *d;
         int r;
 
+        /* One parent: its own list, not a walk over every device. */
+        if (!isempty(f->parent)) {
+                DEVICE_LIST_FOREACH(d, manager_parent_devices(f->manager, f->parent), i) {
+                        r = append_device(d, reply, f);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
         HASHMAP_FOREACH(d, f->manager->devices, i) {
-                if (!isempty(f->parent) && !streq(device_get_parent(d), f->parent))
-                        continue;
-                if (!isempty(f->type) && !streq(device_get_type(d), f->type))
-                        continue;
-                r = device_append_record(d, reply);
+                r = append_device(d, reply, f);
                 if (r < 0)
                         return r;
         }
@@ -342,14 +353,7 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
 
         /* Filters name objects: unknown ones are errors, not empty lists. */
         if (!isempty(parent) && !hashmap_get(m->parents, parent)) {
-                bool listed = false;
-
-                HASHMAP_FOREACH(d, m->devices, i)
-                        if (streq(device_get_parent(d), parent)) {
-                                listed = true;
-                                break;
-                        }
-                if (!listed) {
+                if (!manager_parent_devices(m, parent)) {
                         known = calloc(hashmap_size(m->parents) + 1, sizeof(char *));
                         if (!known)
                                 return -ENOMEM;
@@ -367,10 +371,18 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
                                 n += p->n_types;
                                 found = found || parent_find_type(p, type);
                         }
-                HASHMAP_FOREACH(d, m->devices, i)
-                        if (!found && streq(device_get_type(d), type) &&
-                            (isempty(parent) || streq(device_get_parent(d), parent)))
-                                found = true;
+                if (!found && !isempty(parent))
+                        DEVICE_LIST_FOREACH(d, manager_parent_devices(m, parent), i)
+                                if (streq(device_get_type(d), type)) {
+                                        found = true;
+                                        break;
+                                }
+                if (!found && isempty(parent))
+                        HASHMAP_FOREACH(d, m->devices, i)
+                                if (streq(device_get_type(d), type)) {
+                                        found = true;
+                                        break;
+                                }
                 if (!found) {
                         known = calloc(n + 1, sizeof(char *));
                         if (!known)
@@ -547,7 +559,7 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
                 free((void *) o.attrs);
                 if (r < 0)
                         return r;
-                return sd_bus_reply_method_return(message, "o", d->path);
+                return sd_bus_reply_method_return(message, "o", DEVICE_PATH(d));
         }
         /* Answered when the kernel made it. */
         c = bus_call_new(m, message, BUS_CALL_REPLY_PATH, NULL);
@@ -808,13 +820,19 @@ static int reply_per_device(sd_bus_message *message, Manager *m, const char *sig
         r = sd_bus_message_open_container(reply, 'a', sig);
         if (r < 0)
                 return r;
-        HASHMAP_FOREACH(d, m->devices, i) {
-                if (!isempty(parent) && !streq(device_get_parent(d), parent))
-                        continue;
-                r = append(m, d, reply);
-                if (r < 0)
-                        return r;
-        }
+        /* One parent: its own list, not a walk over every device. */
+        if (!isempty(parent))
+                DEVICE_LIST_FOREACH(d, manager_parent_devices(m, parent), i) {
+                        r = append(m, d, reply);
+                        if (r < 0)
+                                return r;
+                }
+        else
+                HASHMAP_FOREACH(d, m->devices, i) {
+                        r = append(m, d, reply);
+                        if (r < 0)
+                                return r;
+                }
         return bus_reply_close_and_send(reply);
 }
 

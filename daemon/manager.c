@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -44,6 +45,8 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
         m->parents = hashmap_new(parent_free_void);
         m->devices = hashmap_new(device_free_void);
         m->vf_owners = hashmap_new(NULL);
+        m->by_parent = hashmap_new(device_list_free);
+        m->strings = hashmap_new(NULL);
         m->dirty_parents = hashmap_new(free);
         m->dirty_mdevs = hashmap_new(free);
         m->skipped_definitions = hashmap_new(NULL);
@@ -52,7 +55,7 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
         m->pf_configs = hashmap_new(NULL);
         m->pf_config_errors = hashmap_new(NULL);
         m->pending = hashmap_new(NULL);
-        if (!m->parents || !m->devices || !m->vf_owners || !m->dirty_parents || !m->dirty_mdevs ||
+        if (!m->parents || !m->devices || !m->vf_owners || !m->by_parent || !m->strings || !m->dirty_parents || !m->dirty_mdevs ||
             !m->skipped_definitions || !m->dirty_definitions || !m->refusals || !m->pf_configs ||
             !m->pf_config_errors || !m->pending)
                 return -ENOMEM;
@@ -92,7 +95,9 @@ Manager *manager_free(Manager *m) {
 
         /* No signals while tearing down. The maps own their objects. */
         m->exported = false;
+        sd_event_source_disable_unref(m->load_source);
         hashmap_free(m->devices);
+        hashmap_free(m->by_parent);
         hashmap_free(m->parents);
         hashmap_free(m->vf_owners);
         sriov_configs_clear(m);
@@ -107,9 +112,46 @@ Manager *manager_free(Manager *m) {
         free(m->definitions_dir);
         free(m->libvirt_uri);
         free(m->idxd_problem);
+        /* Every device gave its strings back: the map is empty now. */
+        hashmap_free(m->strings);
         vm_close();
         free(m);
         return NULL;
+}
+
+typedef struct Interned {
+        unsigned n_ref;
+        char s[];
+} Interned;
+
+const char *manager_intern(Manager *m, const char *s) {
+        Interned *i = hashmap_get(m->strings, s);
+
+        if (!i) {
+                i = malloc(offsetof(Interned, s) + strlen(s) + 1);
+                if (!i)
+                        return NULL;
+                i->n_ref = 0;
+                strcpy(i->s, s);
+                if (hashmap_put(m->strings, i->s, i) < 0) {
+                        free(i);
+                        return NULL;
+                }
+        }
+        i->n_ref++;
+        return i->s;
+}
+
+void manager_unintern(Manager *m, const char *s) {
+        Interned *i;
+
+        if (!s)
+                return;
+        i = (Interned *) (s - offsetof(Interned, s));
+        if (--i->n_ref > 0)
+                return;
+        hashmap_remove(m->strings, i->s);
+        free(i);
 }
 
 void manager_set_parent(Manager *m, struct siov_parent *snap) {
@@ -156,7 +198,7 @@ static void manager_set_mdev(Manager *m, struct siov_mdev *mdev) {
                 log_warning_errno(r, "Cannot track mdev %s: %m", siov_mdev_get_uuid(mdev));
                 return;
         }
-        manager_emit_added(m, d->path);
+        manager_emit_added(m, DEVICE_PATH(d));
 }
 
 /* Makes the objects match a full scan. Used at start and by Rescan(). */
@@ -176,7 +218,7 @@ static int manager_reconcile(Manager *m, struct siov_model *model) {
                 if (!siov_model_find_parent(model, p->name))
                         gone_parents[n_gone_parents++] = p;
         HASHMAP_FOREACH(d, m->devices, i)
-                if (d->kind == DEVICE_KIND_MDEV && d->mdev && !siov_model_find_mdev(model, d->uuid))
+                if (device_is_active_mdev(d) && !siov_model_find_mdev(model, d->uuid))
                         gone_devices[n_gone_devices++] = d;
 
         for (size_t i = 0; i < n_gone_devices; i++)
@@ -210,7 +252,45 @@ static void manager_report_idxd_problem(Manager *m) {
                 log_info("DSA/IAA devices are read again.");
 }
 
-int manager_rescan(Manager *m) {
+/* Start-up: the parents, and their mdevs from their types' devices/
+ * listings (one readdir per type); each mdev's driver and migratable
+ * attribute are read after READY (manager_start_loading()). Nothing is
+ * tracked yet, so there is nothing to reconcile. */
+static int manager_add_listed(Manager *m, struct siov_model *model) {
+        size_t n = 0;
+        int r;
+
+        for (size_t i = 0; i < siov_model_get_n_parents(model); i++)
+                for (size_t j = 0; j < siov_parent_get_n_types(siov_model_get_parent(model, i)); j++)
+                        n += strv_length(siov_type_get_devices(
+                                siov_parent_get_type(siov_model_get_parent(model, i), j)));
+        r = hashmap_reserve(m->devices, hashmap_size(m->devices) + n);
+        if (r < 0)
+                return r;
+
+        for (size_t i = 0; i < siov_model_get_n_parents(model); i++) {
+                struct siov_parent *snap = siov_model_get_parent(model, i);
+
+                manager_set_parent(m, snap);
+                for (size_t j = 0; j < siov_parent_get_n_types(snap); j++) {
+                        const struct siov_type *t = siov_parent_get_type(snap, j);
+
+                        for (char * const *u = siov_type_get_devices(t); *u; u++) {
+                                r = device_new_mdev_listed(m, *u, siov_parent_get_name(snap), siov_type_get_id(t),
+                                                           siov_parent_get_syspath(snap), NULL);
+                                /* The first parent listing it wins (a VF's UUID is not an mdev). */
+                                if (r == -EEXIST)
+                                        log_warning("mdev %s is listed twice, or has the UUID of a VF; "
+                                                    "published once.", *u);
+                                else if (r < 0)
+                                        return r;
+                        }
+                }
+        }
+        return 0;
+}
+
+static int manager_scan(Manager *m, bool listed) {
         struct siov_model *model = NULL;
         int r;
 
@@ -218,11 +298,11 @@ int manager_rescan(Manager *m) {
          * (accel-config without uevents, lost uevents): read the idxd
          * devices afresh too. */
         siov_ctx_refresh_idxd(m->ctx);
-        r = siov_scan(m->ctx, &model);
+        r = (listed ? siov_scan_parents : siov_scan)(m->ctx, &model);
         if (r < 0)
                 return log_error_errno(r, "Scanning sysfs under '%s/' failed: %m", siov_ctx_get_root(m->ctx));
         manager_report_idxd_problem(m);
-        r = manager_reconcile(m, model);
+        r = listed ? manager_add_listed(m, model) : manager_reconcile(m, model);
         siov_model_unref(model);
         if (r < 0)
                 return log_error_errno(r, "Cannot reconcile the device model: %m");
@@ -235,6 +315,41 @@ int manager_rescan(Manager *m) {
                 return r;
         log_debug("Rescan: %zu parents, %zu devices.", hashmap_size(m->parents), hashmap_size(m->devices));
         return 0;
+}
+
+int manager_rescan(Manager *m) {
+        return manager_scan(m, false);
+}
+
+/* One batch of device_load() per turn, at idle priority: a client that
+ * asks for a device meanwhile has it read on the spot. */
+static int on_load(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        size_t n = 0;
+        Device *d;
+
+        while (n < SIOV_LOAD_BATCH && m->n_unloaded > 0 && hashmap_iterate(m->devices, &m->load_cursor, (void **) &d))
+                if (device_load(d))
+                        n++;
+        if (n == 0 || m->n_unloaded == 0) {
+                /* A full pass: what is left (gone meanwhile, marked for a
+                 * re-read) is read when asked for. */
+                log_debug("Start-up reads done (%zu left to read on demand).", m->n_unloaded);
+                return sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        }
+        return 0;
+}
+
+int manager_start_loading(Manager *m) {
+        int r;
+
+        if (m->n_unloaded == 0)
+                return 0;
+        m->load_cursor = 0;
+        r = sd_event_add_defer(m->event, &m->load_source, on_load, m);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_priority(m->load_source, SD_EVENT_PRIORITY_IDLE);
 }
 
 static int on_deferred_rescan(sd_event_source *s, void *userdata) {
@@ -262,7 +377,7 @@ int manager_startup(Manager *m) {
         /* An unusable definitions folder never stops siovd: it runs
          * degraded (reads and transient devices only) and says so. */
         definitions_startup(m);
-        r = manager_rescan(m);
+        r = manager_scan(m, true);
         if (r < 0)
                 return r;
         log_info("Tracking %zu parents and %zu devices under '%s/'.",

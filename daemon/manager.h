@@ -59,6 +59,15 @@ struct Manager {
          * so that a status is not a walk over 100,000 devices. */
         size_t device_counts[_DEVICE_STATE_MAX][2];
         Hashmap *vf_owners;     /* VF PCI address → Parent (its PF) */
+        Hashmap *by_parent;     /* parent name → DeviceList (device.h) */
+        /* Parent names, types, sysfs paths and drivers that devices share
+         * (manager_intern()): 100,000 mdevs have a few hundred. */
+        Hashmap *strings;
+        /* mdevs whose driver and migratable attribute are not read yet
+         * (device_load()), and the idle source that reads them. */
+        size_t n_unloaded;
+        size_t load_cursor;
+        sd_event_source *load_source;
 
         char *definitions_dir;  /* one <uuid>.json per persistent device */
         /* definitions.c: NULL when the folder is usable, else why siovd
@@ -108,6 +117,15 @@ Manager *manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
 int manager_startup(Manager *m);
+/* After READY: reads what start-up left out, a batch per idle turn of the
+ * loop (calls and uevents go first). */
+int manager_start_loading(Manager *m);
+#define SIOV_LOAD_BATCH 128
+
+/* A shared copy of s (a reference), NULL when out of memory; each one is
+ * given back with manager_unintern() (NULL is fine). */
+const char *manager_intern(Manager *m, const char *s);
+void manager_unintern(Manager *m, const char *s);
 /* Reads all of sysfs again and reconciles every object, signalling what
  * changed. */
 int manager_rescan(Manager *m);

@@ -250,7 +250,7 @@ static void parent_sync_vfs(Parent *p, struct siov_parent *old) {
                         log_oom();
                         continue;
                 }
-                manager_emit_added(m, d->path);
+                manager_emit_added(m, DEVICE_PATH(d));
         }
 }
 
@@ -380,7 +380,7 @@ void parent_vf_net_refresh(Parent *p) {
 
                 if (d && d->kind == DEVICE_KIND_VF &&
                     !vf_net_state_equal(vf_net_find(old, n_old, idx), vf_net_find(p->vf_net, p->n_vf_net, idx)))
-                        manager_emit_changed(p->manager, d->path, SIOV_DBUS_DEVICE_INTERFACE, (char **) names);
+                        manager_emit_changed(p->manager, DEVICE_PATH(d), SIOV_DBUS_DEVICE_INTERFACE, (char **) names);
         }
 }
 

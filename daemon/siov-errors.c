@@ -89,10 +89,10 @@ int siov_error_no_capacity(Manager *m, Parent *p, const char *type, sd_bus_error
                 avail = type_get_available(t);
 
         /* What holds the pool: mdevs by type, then the host. */
-        HASHMAP_FOREACH(d, m->devices, i) {
+        DEVICE_LIST_FOREACH(d, manager_parent_devices(m, p->name), i) {
                 size_t k;
 
-                if (d->kind != DEVICE_KIND_MDEV || !d->mdev || !streq(device_get_parent(d), p->name))
+                if (!device_is_active_mdev(d))
                         continue;
                 for (k = 0; k < n_counts && !streq(counts[k].type, device_get_type(d)); k++)
                         ;

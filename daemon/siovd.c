@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <errno.h>
+#include <malloc.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -141,6 +142,11 @@ static int run(int argc, char *argv[]) {
         int r;
 
         log_setup("siovd", LOG_TARGET_AUTO);
+        /* A whole-tree reply (16 MiB at 50,000 devices) is built in large
+         * buffers: with a fixed mmap threshold they go back to the kernel
+         * once sent (glibc would raise the threshold after the first and
+         * keep the next ones in the heap for good). */
+        (void) mallopt(M_MMAP_THRESHOLD, 256 * 1024);
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r;
@@ -193,6 +199,9 @@ static int run(int argc, char *argv[]) {
 
         (void) sd_notifyf(false, "READY=1\nSTATUS=Tracking %zu parents, %zu devices.",
                           hashmap_size(m->parents), hashmap_size(m->devices));
+        r = manager_start_loading(m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot schedule the start-up reads; devices are read when asked for: %m");
 
         r = sd_event_loop(m->event);
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Shutting down.");

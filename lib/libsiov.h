@@ -61,6 +61,9 @@ const char *siov_ctx_get_idxd_problem(const struct siov_ctx *ctx);
 /* Reads every mdev parent, SR-IOV PF and active mdev. Errors in one parent
  * or type never fail the scan: they are recorded on that object. */
 int siov_scan(struct siov_ctx *ctx, struct siov_model **ret);
+/* Like siov_scan(), without reading the mdevs (the model has none): which
+ * mdevs a parent has is in its types' siov_type_get_devices(). */
+int siov_scan_parents(struct siov_ctx *ctx, struct siov_model **ret);
 struct siov_model *siov_model_ref(struct siov_model *m);
 struct siov_model *siov_model_unref(struct siov_model *m);
 /* Parents sorted by name; mdevs sorted by UUID. */

@@ -151,8 +151,10 @@ static int type_load(int types_fd, const char *id, struct siov_type *t) {
         if (r < 0)
                 return r;
         n = strv_length(t->devices);
+        /* (the kernel names them in lower case: most need nothing) */
         for (size_t i = 0; i < n; i++)
-                (void) siov_uuid_normalize(t->devices[i], t->devices[i]);
+                if (strpbrk(t->devices[i], "ABCDEF"))
+                        (void) siov_uuid_normalize(t->devices[i], t->devices[i]);
         strv_sort(t->devices, n);
         return 0;
 }

@@ -255,7 +255,7 @@ static int list_pfs(int pci_fd, char ***ret) {
         return 0;
 }
 
-_public_ int siov_scan(struct siov_ctx *ctx, struct siov_model **ret) {
+static int scan(struct siov_ctx *ctx, bool with_mdevs, struct siov_model **ret) {
         _cleanup_(siov_model_unrefp) struct siov_model *m = NULL;
         _cleanup_free_ char **mdev_parents = NULL, **pfs = NULL, **idxds = NULL, **names = NULL;
         _cleanup_free_ char **all = NULL;
@@ -326,15 +326,27 @@ _public_ int siov_scan(struct siov_ctx *ctx, struct siov_model **ret) {
                 m->n_parents++;
         }
 
-        r = scan_mdevs(ctx, m);
-        if (r < 0)
-                goto finish;
+        if (with_mdevs) {
+                r = scan_mdevs(ctx, m);
+                if (r < 0)
+                        goto finish;
+        }
 
         *ret = TAKE_PTR(m);
         r = 0;
 finish:
         siov_parent_scan_done(&s);
         return r;
+}
+
+_public_ int siov_scan(struct siov_ctx *ctx, struct siov_model **ret) {
+        return scan(ctx, true, ret);
+}
+
+/* The parents only: each type's devices/ listing already says which mdevs
+ * it has, without the per-mdev reads (a readlink and two opens each). */
+_public_ int siov_scan_parents(struct siov_ctx *ctx, struct siov_model **ret) {
+        return scan(ctx, false, ret);
 }
 
 _public_ size_t siov_model_get_n_parents(const struct siov_model *m) {

@@ -115,6 +115,14 @@ static int resize(Hashmap *h, size_t n_buckets) {
         return 0;
 }
 
+int hashmap_reserve(Hashmap *h, size_t n) {
+        size_t b = h->n_buckets;
+
+        while (n * 4 > b * 3)
+                b *= 2;
+        return b == h->n_buckets ? 0 : resize(h, b);
+}
+
 int hashmap_put(Hashmap *h, const char *key, void *value) {
         uint32_t hash = hash_string(key);
         bool found;

@@ -27,6 +27,8 @@ void hashmap_clear(Hashmap *h);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Hashmap *, hashmap_free);
 /* Makes *h on first use. */
 int hashmap_ensure_allocated(Hashmap **h, free_func_t free_value);
+/* Room for n entries at once (one resize instead of one per doubling). */
+int hashmap_reserve(Hashmap *h, size_t n);
 /* -EEXIST if the key is present, -ENOMEM */
 int hashmap_put(Hashmap *h, const char *key, void *value);
 void *hashmap_get(const Hashmap *h, const char *key);

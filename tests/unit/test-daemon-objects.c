@@ -127,7 +127,93 @@ static void test_device_spec_diff(void **state) {
         siov_definition_unref(spec);
         siov_definition_unref(spec2);
         siov_definition_unref(spec);
-        assert_string_equal(c.SysfsPath.s, siov_mdev_get_syspath(d->mdev));
+        assert_memory_equal(c.SysfsPath.s, d->mdev.home, strlen(d->mdev.home));
+        assert_string_equal(c.SysfsPath.s + strlen(d->mdev.home), "/" U1);
+}
+
+/* Start-up takes the mdevs from the types' devices/ listings: parent,
+ * type and path at once, the driver when asked for or in idle batches;
+ * each parent's devices are in its own list. */
+#define U2 "22222222-2222-4333-8444-555555555555"
+#define U3 "33333333-2222-4333-8444-555555555555"
+#define DSA "siov0"
+static void test_listed_startup(void **state) {
+        Fixture *x = fixture_new();
+        const DeviceList *l;
+        DeviceValues v;
+        Device *d;
+
+        *state = x;
+        assert_int_equal(fake_add_mdev_parent(x->f, GPU, NULL, "i915"), 0);
+        assert_int_equal(fake_add_type(x->f, GPU, "i915-GVTg_V5_4", 4, "vfio-pci", "GVTg_V5_4", NULL), 0);
+        assert_int_equal(fake_add_mdev(x->f, GPU, "i915-GVTg_V5_4", U1, FAKE_MDEV_CONSUME), 0);
+        assert_int_equal(fake_add_mdev(x->f, GPU, "i915-GVTg_V5_4", U2, FAKE_MDEV_CONSUME), 0);
+        assert_int_equal(fake_add_mdev_parent(x->f, DSA, "idxd", "idxd"), 0);
+        assert_int_equal(fake_add_type(x->f, DSA, "idxd-1dwq", 4, "vfio-pci", "1dwq", NULL), 0);
+        assert_int_equal(fake_add_mdev(x->f, DSA, "idxd-1dwq", U3, FAKE_MDEV_CONSUME), 0);
+        assert_int_equal(manager_new(&x->m, fake_sysfs_root(x->f), x->defs, UEVENT_SOURCE_KERNEL), 0);
+        assert_int_equal(manager_startup(x->m), 0);
+
+        assert_int_equal(hashmap_size(x->m->devices), 3);
+        assert_int_equal(x->m->n_unloaded, 3);
+        d = hashmap_get(x->m->devices, U1);
+        assert_non_null(d);
+        assert_true(device_is_active_mdev(d));
+        assert_null(d->mdev.driver);
+        v = device_values(d);
+        assert_string_equal(v.Parent, GPU);
+        assert_string_equal(v.Type, "i915-GVTg_V5_4");
+        assert_string_equal(v.State, "active");
+        assert_string_equal(v.SysfsPath.s + strlen(v.SysfsPath.s) - strlen(GPU "/" U1), GPU "/" U1);
+
+        l = manager_parent_devices(x->m, GPU);
+        assert_non_null(l);
+        assert_int_equal(l->n, 2);
+        l = manager_parent_devices(x->m, DSA);
+        assert_non_null(l);
+        assert_int_equal(l->n, 1);
+        assert_ptr_equal(l->items[0], hashmap_get(x->m->devices, U3));
+        assert_null(manager_parent_devices(x->m, "nope"));
+
+        /* On demand: read once. */
+        assert_true(device_load(d));
+        assert_string_equal(device_get_driver(d), "vfio_mdev");
+        assert_int_equal(x->m->n_unloaded, 2);
+        assert_false(device_load(d));
+
+        /* After READY: idle batches read the rest. */
+        assert_int_equal(manager_start_loading(x->m), 0);
+        for (int i = 0; i < 10 && x->m->n_unloaded > 0; i++)
+                assert_true(sd_event_run(x->m->event, 0) >= 0);
+        assert_int_equal(x->m->n_unloaded, 0);
+        assert_string_equal(device_get_driver(hashmap_get(x->m->devices, U3)), "vfio_mdev");
+
+        /* A transient mdev that goes leaves its parent's list; the strings
+         * the devices share are counted, not copied. */
+        device_update_mdev(hashmap_get(x->m->devices, U2), NULL);
+        assert_null(hashmap_get(x->m->devices, U2));
+        assert_int_equal(manager_parent_devices(x->m, GPU)->n, 1);
+        assert_ptr_equal(manager_parent_devices(x->m, GPU)->items[0], d);
+        device_update_mdev(hashmap_get(x->m->devices, U3), NULL);
+        assert_null(manager_parent_devices(x->m, DSA));
+        /* GPU, its type, its sysfs path, vfio_mdev */
+        assert_int_equal(hashmap_size(x->m->strings), 4);
+}
+
+/* Device paths are made when needed, escaped as sd_bus_path_encode()
+ * does (a leading digit too). */
+static void test_device_object_path(void **state) {
+        static const char *const uuids[] = {
+                "0123abcd-0000-4000-8000-000000000000", "abcdef01-2345-4678-9abc-def012345678",
+                "ffffffff-ffff-4fff-bfff-ffffffffffff", "9a-Z_.", "x",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(uuids); i++) {
+                _cleanup_free_ char *want = NULL;
+
+                assert_int_equal(sd_bus_path_encode(SIOV_DBUS_DEVICE_PREFIX, uuids[i], &want), 0);
+                assert_string_equal(device_object_path(uuids[i]).s, want);
+        }
 }
 
 /* Manager.ListDevices' record is the path and the first DEVICE_RECORD_N
@@ -149,6 +235,8 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_parent_update_diff, setup, fixture_free),
                 cmocka_unit_test_setup_teardown(test_const_not_diffed, setup, fixture_free),
                 cmocka_unit_test_setup_teardown(test_device_spec_diff, setup, fixture_free),
+                cmocka_unit_test(test_device_object_path),
+                cmocka_unit_test_teardown(test_listed_startup, fixture_free),
                 cmocka_unit_test(test_device_record_signature),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

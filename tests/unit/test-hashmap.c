@@ -87,6 +87,38 @@ static void test_grow_and_iterate(void **state) {
         }
 }
 
+/* Reserved room: the entries already in stay findable, and filling it up
+ * resizes no more. */
+static void test_reserve(void **state) {
+        _cleanup_(hashmap_freep) Hashmap *h = hashmap_new(free);
+        size_t buckets;
+
+        for (unsigned i = 0; i < 100; i++) {
+                char *k;
+
+                assert_true(asprintf(&k, "%u", i) > 0);
+                assert_int_equal(hashmap_put(h, k, k), 0);
+        }
+        assert_int_equal(hashmap_reserve(h, 5000), 0);
+        buckets = hashmap_debug_buckets(h);
+        assert_true(buckets >= 5000 * 4 / 3);
+        assert_int_equal(hashmap_reserve(h, 10), 0);
+        assert_int_equal(hashmap_debug_buckets(h), buckets);
+        for (unsigned i = 100; i < 5000; i++) {
+                char *k;
+
+                assert_true(asprintf(&k, "%u", i) > 0);
+                assert_int_equal(hashmap_put(h, k, k), 0);
+        }
+        assert_int_equal(hashmap_debug_buckets(h), buckets);
+        for (unsigned i = 0; i < 5000; i++) {
+                char k[16];
+
+                snprintf(k, sizeof(k), "%u", i);
+                assert_string_equal(hashmap_get(h, k), k);
+        }
+}
+
 /* A run of three keys with the same home: removing the first must move the
  * other two back, so both stay findable and sit one bucket closer. */
 static void test_backward_shift(void **state) {
@@ -247,6 +279,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_put_get_remove),
                 cmocka_unit_test(test_grow_and_iterate),
+                cmocka_unit_test(test_reserve),
                 cmocka_unit_test(test_backward_shift),
                 cmocka_unit_test(test_backward_shift_keeps_home),
                 cmocka_unit_test(test_backward_shift_wraps),

@@ -332,7 +332,9 @@ static void test_parse_bad_signature(void **state) {
 
 /* ---- output -------------------------------------------------------------- */
 
-static char *capture_array(const Device *devices, size_t n, JsonMode mode) {
+/* Streamed element by element: json-c objects, or (written) the list's
+ * own writer. */
+static char *capture_array(const Device *devices, size_t n, JsonMode mode, bool written) {
         _cleanup_(json_array_done) JsonArray a = {};
         char *buf = NULL;
         size_t size = 0;
@@ -343,7 +345,10 @@ static char *capture_array(const Device *devices, size_t n, JsonMode mode) {
                 return NULL;
         json_array_begin(&a, f, mode);
         for (size_t i = 0; i < n; i++)
-                json_array_add(&a, device_to_json(&devices[i]));
+                if (written)
+                        json_array_add_device(&a, &devices[i]);
+                else
+                        json_array_add(&a, device_to_json(&devices[i]));
         json_array_end(&a);
         fclose(f);
         return buf;
@@ -381,14 +386,39 @@ static void test_json(void **state) {
 
         for (JsonMode mode = JSON_PRETTY; mode <= JSON_SHORT; mode++)
                 for (size_t n = 0; n <= m->n_devices; n += m->n_devices) {
-                        _cleanup_free_ char *streamed = capture_array(m->devices, n, mode);
+                        _cleanup_free_ char *streamed = capture_array(m->devices, n, mode, false);
                         _cleanup_free_ char *whole = capture_whole(m->devices, n, mode);
 
                         CHECK_STR(streamed, whole);
+                        _cleanup_free_ char *written = capture_array(m->devices, n, mode, true);
+                        CHECK_STR(written, whole);
                 }
 
+        /* What json-c escapes, and every nested array filled. */
         {
-                _cleanup_free_ char *s = capture_array(m->devices + 2, 1, JSON_SHORT);
+                const char *netdevs[] = { "eth\"0", "a\\b", NULL };
+                Attribute attrs[] = { { "k\x01\x1f", "tab\tnl\ncr\rff\fbs\b/slash" }, { "", "ünïcode" } };
+                VgpuType vgpus[] = { { 7, "GRID \"A\"" }, { 4294967295u, "" } };
+                Device odd[] = { {
+                        .uuid = "u", .kind = "vf", .parent = "p\x7f", .type = NULL, .state = "active",
+                        .persistent = 1, .autostart = 0, .vm = "vm/1", .owner = "k8s:\"pod\"",
+                        .attributes = attrs, .n_attributes = 2,
+                        .address = "0000:00:01.0", .sysfs_path = "/sys/x", .driver = "vfio-pci", .host_used = 1,
+                        .netdevs = netdevs, .vgpu = true, .vgpu_type = 7, .vgpu_types = vgpus, .n_vgpu_types = 2,
+                        .vf_net = true, .vf_mac = "52:54:00:00:00:01", .vf_vlan = 100, .vf_qos = 3,
+                        .vf_link_state = "auto", .vf_spoofchk = "on", .vf_trust = "",
+                }, { .uuid = "v", .kind = "mdev" } };
+
+                for (JsonMode mode = JSON_PRETTY; mode <= JSON_SHORT; mode++) {
+                        _cleanup_free_ char *written = capture_array(odd, 2, mode, true);
+                        _cleanup_free_ char *whole = capture_whole(odd, 2, mode);
+
+                        CHECK_STR(written, whole);
+                }
+        }
+
+        {
+                _cleanup_free_ char *s = capture_array(m->devices + 2, 1, JSON_SHORT, false);
 
                 CHECK_STR(s, "[{\"uuid\":\"aaaaaaaa-0000-4000-8000-000000000000\",\"kind\":\"mdev\","
                              "\"parent\":\"siov2\",\"type\":\"idxd-1dwq\",\"state\":\"active\","
