@@ -802,13 +802,35 @@ static int method_list_parent_configs(sd_bus_message *message, void *userdata, s
         return bus_reply_close_and_send(reply);
 }
 
+/* append() for each device of parent ("" for all): one parent's devices
+ * come from its own list, not from a walk over every device. */
+static int append_each_device(Manager *m, const char *parent, sd_bus_message *reply,
+                              int (*append)(Manager *m, Device *d, sd_bus_message *reply)) {
+        Device *d;
+        int r;
+
+        if (!isempty(parent)) {
+                DEVICE_LIST_FOREACH(d, manager_parent_devices(m, parent), i) {
+                        r = append(m, d, reply);
+                        if (r < 0)
+                                return r;
+                }
+                return 0;
+        }
+        HASHMAP_FOREACH(d, m->devices, i) {
+                r = append(m, d, reply);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 /* Answers a (s parent) listing: an array of sig, one entry per device of
  * that parent ("" for all) that append() adds (it returns 0 to skip). */
 static int reply_per_device(sd_bus_message *message, Manager *m, const char *sig,
                             int (*append)(Manager *m, Device *d, sd_bus_message *reply)) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *parent;
-        Device *d;
         int r;
 
         r = sd_bus_message_read(message, "s", &parent);
@@ -820,19 +842,9 @@ static int reply_per_device(sd_bus_message *message, Manager *m, const char *sig
         r = sd_bus_message_open_container(reply, 'a', sig);
         if (r < 0)
                 return r;
-        /* One parent: its own list, not a walk over every device. */
-        if (!isempty(parent))
-                DEVICE_LIST_FOREACH(d, manager_parent_devices(m, parent), i) {
-                        r = append(m, d, reply);
-                        if (r < 0)
-                                return r;
-                }
-        else
-                HASHMAP_FOREACH(d, m->devices, i) {
-                        r = append(m, d, reply);
-                        if (r < 0)
-                                return r;
-                }
+        r = append_each_device(m, parent, reply, append);
+        if (r < 0)
+                return r;
         return bus_reply_close_and_send(reply);
 }
 
@@ -877,13 +889,25 @@ static int method_list_owners(sd_bus_message *message, void *userdata, sd_bus_er
         return reply_per_device(message, userdata, "(sss)", append_owner);
 }
 
+static int append_vf_network(Manager *m, Device *d, sd_bus_message *reply) {
+        Parent *p;
+
+        if (d->kind != DEVICE_KIND_VF || !device_get_vf(d))
+                return 0;
+        p = hashmap_get(m->parents, device_get_parent(d));
+        if (!p || !parent_get_pf_netdev(p))
+                return 0;
+        return sd_bus_message_append(reply, "(ssuusss)", d->uuid, device_get_vf_mac(d).s,
+                                     device_get_vf_vlan(d), device_get_vf_qos(d), device_get_vf_link_state(d),
+                                     device_get_vf_spoofchk(d), device_get_vf_trust(d));
+}
+
 /* The network state of the VFs of PFs with a netdev, as their drivers
  * report it (one RTM_GETLINK per PF, cached: parent_vf_net_state). */
 static int method_list_vf_network(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         const char *parent;
-        Device *d;
         int r;
 
         r = sd_bus_message_read(message, "s", &parent);
@@ -897,21 +921,9 @@ static int method_list_vf_network(sd_bus_message *message, void *userdata, sd_bu
         r = sd_bus_message_open_container(reply, 'a', "(ssuusss)");
         if (r < 0)
                 return r;
-        HASHMAP_FOREACH(d, m->devices, i) {
-                Parent *p;
-
-                if (d->kind != DEVICE_KIND_VF || !device_get_vf(d) ||
-                    (!isempty(parent) && !streq(device_get_parent(d), parent)))
-                        continue;
-                p = hashmap_get(m->parents, device_get_parent(d));
-                if (!p || !parent_get_pf_netdev(p))
-                        continue;
-                r = sd_bus_message_append(reply, "(ssuusss)", d->uuid, device_get_vf_mac(d).s,
-                                          device_get_vf_vlan(d), device_get_vf_qos(d), device_get_vf_link_state(d),
-                                          device_get_vf_spoofchk(d), device_get_vf_trust(d));
-                if (r < 0)
-                        return r;
-        }
+        r = append_each_device(m, parent, reply, append_vf_network);
+        if (r < 0)
+                return r;
         return bus_reply_close_and_send(reply);
 }
 
