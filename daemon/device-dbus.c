@@ -207,7 +207,7 @@ static int run_kernel(sd_bus_message *message, Device *d, bool start, sd_bus_err
         return bus_call_started(c, r, !start);
 }
 
-/* Undefine, Unassign: no arguments, one action, one operation. */
+/* Undefine: no arguments, one action, one operation. */
 static int run_simple(sd_bus_message *message, Device *d, const char *action,
                       int (*op)(Device *d, sd_bus_error *error), sd_bus_error *error) {
         int r = verify(message, d, action, false, false, error);
@@ -273,8 +273,10 @@ static int method_modify(sd_bus_message *message, void *userdata, sd_bus_error *
 
 static int method_assign(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         static const char * const allowed[] = { NULL };
+        Device *d = userdata;
         LifecycleOptions o;
         const char *vm;
+        BusCall *c;
         int r;
 
         r = sd_bus_message_read(message, "s", &vm);
@@ -288,21 +290,33 @@ static int method_assign(sd_bus_message *message, void *userdata, sd_bus_error *
         r = verify(message, userdata, SIOV_POLKIT_ASSIGN, false, false, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = lifecycle_assign(userdata, vm, error);
+        /* Answered when libvirt has (vm-job.h). */
+        c = bus_call_new(d->manager, message, BUS_CALL_REPLY_NONE, d->uuid);
+        if (!c)
+                return -ENOMEM;
+        r = lifecycle_assign(d, vm, bus_call_lifecycle_done(c), error);
         if (r < 0)
-                log_refused(userdata, vm, "assign", error, r);
-        return r < 0 ? r : sd_bus_reply_method_return(message, NULL);
+                log_refused(d, vm, "assign", error, r);
+        return bus_call_started(c, r, false);
 }
 
 static int method_unassign(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         static const char * const allowed[] = { NULL };
+        Device *d = userdata;
         LifecycleOptions o;
+        BusCall *c;
         int r;
 
         r = bus_read_options(message, allowed, &o, error);
         if (r < 0)
                 return r;
-        return run_simple(message, userdata, SIOV_POLKIT_ASSIGN, lifecycle_unassign, error);
+        r = verify(message, d, SIOV_POLKIT_ASSIGN, false, false, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        c = bus_call_new(d->manager, message, BUS_CALL_REPLY_NONE, d->uuid);
+        if (!c)
+                return -ENOMEM;
+        return bus_call_started(c, lifecycle_unassign(d, bus_call_lifecycle_done(c), error), false);
 }
 
 static Manager *device_manager(void *userdata) {

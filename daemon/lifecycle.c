@@ -32,6 +32,7 @@
 #include "sriov-net.h"
 #include "sysfs-queue.h"
 #include "vm.h"
+#include "vm-job.h"
 
 static bool endswith_type(const char *id, const char *short_id) {
         size_t a = strlen(id), b = strlen(short_id);
@@ -637,18 +638,6 @@ static int vm_error(sd_bus_error *error, int r, const char *msg, const char *vm)
         return sd_bus_error_setf(error, name, "%s", msg ?: vm ?: strerror(-r));
 }
 
-static int vm_check_exists(Manager *m, const char *vm, sd_bus_error *error) {
-        _cleanup_free_ char *msg = NULL;
-        int r;
-
-        r = vm_exists(m->libvirt_uri, vm, &msg);
-        if (r == 0)
-                return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, "%s", msg ?: "no such VM");
-        if (r < 0)
-                return vm_error(error, r, msg, vm);
-        return 0;
-}
-
 /* A copy of the device's spec (or a new one from what sysfs shows) with
  * another VM. */
 static int spec_with_vm(Device *d, const char *vm, struct siov_definition **ret) {
@@ -705,6 +694,50 @@ static void log_rollback(Manager *m, int r, sd_bus_error *error, void *userdata)
         free(userdata);
 }
 
+static void create_finish(Manager *m, CreateOp *c, int r, sd_bus_error *error) {
+        if (r >= 0)
+                log_device_event(LOG_INFO,
+                                 &(DeviceEvent) { "created", c->id, siov_definition_get_parent(c->spec),
+                                                  siov_definition_get_type(c->spec), c->vm },
+                                 "Created %s %s on %s%s.", siov_definition_get_type(c->spec), c->id,
+                                 siov_definition_get_parent(c->spec), c->persistent ? " (persistent)" : "");
+        lifecycle_done_path(c->done, m, r, error, c->id);
+        create_op_free(c);
+}
+
+/* libvirt refused (or did not answer): transactional, nothing made for the
+ * VM stays. The device is transient now and goes with its mdev. */
+static int create_rollback(Manager *m, CreateOp *c, int r, const char *msg, sd_bus_error *error) {
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *id = c->id;
+        char *copy = strdup(id);
+        Device *d;
+
+        r = vm_error(error, r, msg, c->vm);
+        if (c->persistent)
+                definitions_rollback(m, id, &c->stamp, error);
+        d = hashmap_get(m->devices, id);
+        if (d)
+                device_set_spec(d, NULL, false);
+        d = hashmap_get(m->devices, id);
+        if (d && device_is_active(d) && copy &&
+            dematerialize(m, d, log_rollback, copy, &e) >= 0)
+                copy = NULL;
+        else if (sd_bus_error_is_set(&e))
+                log_error("Rolling back %s after libvirt refused it: %s", id, e.message);
+        free(copy);
+        return r;
+}
+
+static void create_attached(Manager *m, int r, const char *msg, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        CreateOp *c = userdata;
+
+        if (r < 0)
+                r = create_rollback(m, c, r, msg, &error);
+        create_finish(m, c, r, &error);
+}
+
 static void create_materialized(Manager *m, int r, sd_bus_error *error, void *userdata) {
         CreateOp *c = userdata;
         const char *id = c->id;
@@ -724,43 +757,106 @@ static void create_materialized(Manager *m, int r, sd_bus_error *error, void *us
         if (c->persistent)
                 d->stamp = c->stamp;
         if (!isempty(c->vm)) {
-                _cleanup_free_ char *msg = NULL;
                 VmHostdev h;
 
+                /* Off the loop; Busy for other calls until libvirt answers. */
                 device_hostdev(d, &h);
-                r = vm_attach(m->libvirt_uri, c->vm, &h, &msg);
-                if (r < 0) {
-                        /* Transactional: nothing made for the VM stays. The
-                         * device is transient now and goes with its mdev. */
-                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-                        char *copy = strdup(id);
-
-                        r = vm_error(error, r, msg, c->vm);
-                        if (c->persistent)
-                                definitions_rollback(m, id, &c->stamp, error);
-                        device_set_spec(d, NULL, false);
-                        d = hashmap_get(m->devices, id);
-                        if (d && device_is_active(d) && copy &&
-                            dematerialize(m, d, log_rollback, copy, &e) >= 0)
-                                copy = NULL;
-                        else if (sd_bus_error_is_set(&e))
-                                log_error("Rolling back %s after libvirt refused it: %s", id, e.message);
-                        free(copy);
-                        goto finish;
-                }
+                r = vm_job_submit(m, VM_JOB_ATTACH, c->vm, &h, id, "assigned to its VM", create_attached, c);
+                if (r >= 0)
+                        return;
+                r = create_rollback(m, c, r, NULL, error);
         }
-        log_device_event(LOG_INFO,
-                         &(DeviceEvent) { "created", id, siov_definition_get_parent(c->spec),
-                                          siov_definition_get_type(c->spec), c->vm },
-                         "Created %s %s on %s%s.", siov_definition_get_type(c->spec), id,
-                         siov_definition_get_parent(c->spec), c->persistent ? " (persistent)" : "");
 finish:
-        lifecycle_done_path(c->done, m, r, error, id);
-        create_op_free(c);
+        create_finish(m, c, r, error);
+}
+
+/* A create with a VM, while libvirt is asked whether the VM exists: the
+ * call's arguments, copied. */
+typedef struct CreateLater {
+        char *parent, *type, *uuid, *vm, *owner;
+        LifecycleOptions o;
+        LifecycleAttr *attrs;
+        char **strings;         /* the attributes' names and values */
+        LifecycleDone done;
+} CreateLater;
+
+static void create_later_free(CreateLater *l) {
+        if (!l)
+                return;
+        free(l->parent);
+        free(l->type);
+        free(l->uuid);
+        free(l->vm);
+        free(l->owner);
+        free(l->attrs);
+        strv_free(l->strings);
+        free(l);
+}
+
+static int create_checked(Manager *m, const char *parent, const char *type, const char *uuid,
+                          const LifecycleOptions *o, bool vm_known, LifecycleDone done, sd_bus_error *error);
+
+static void create_vm_known(Manager *m, int r, const char *msg, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        CreateLater *l = userdata;
+
+        if (r == 0)
+                r = sd_bus_error_setf(&error, SIOV_ERROR_INVALID_ARGUMENT, "%s", msg ?: "no such VM");
+        else if (r < 0)
+                r = vm_error(&error, r, msg, l->vm);
+        else
+                /* Everything is checked again: the tree may have changed
+                 * while libvirt answered. */
+                r = create_checked(m, l->parent, l->type, l->uuid, &l->o, true, l->done, &error);
+        if (r < 0) {
+                if (!sd_bus_error_is_set(&error))
+                        sd_bus_error_set_errno(&error, r);
+                lifecycle_done_call(l->done, m, r, &error, NULL);
+        }
+        create_later_free(l);
+}
+
+static int create_ask_vm(Manager *m, const char *parent, const char *type, const char *uuid,
+                         const LifecycleOptions *o, LifecycleDone done) {
+        CreateLater *l = calloc(1, sizeof(*l));
+        int r;
+
+        if (!l)
+                return -ENOMEM;
+        l->o = *o;
+        l->done = done;
+        l->attrs = calloc(o->n_attrs + 1, sizeof(LifecycleAttr));
+        l->strings = calloc(2 * o->n_attrs + 1, sizeof(char *));
+        if (!l->attrs || !l->strings ||
+            !(l->parent = strdup(strempty(parent))) || !(l->type = strdup(strempty(type))) ||
+            !(l->uuid = strdup(strempty(uuid))) || !(l->vm = strdup(o->vm)) ||
+            (o->owner && !(l->owner = strdup(o->owner))))
+                goto oom;
+        for (size_t i = 0; i < o->n_attrs; i++) {
+                if (!(l->strings[2 * i] = strdup(o->attrs[i].name)) ||
+                    !(l->strings[2 * i + 1] = strdup(o->attrs[i].value)))
+                        goto oom;
+                l->attrs[i] = (LifecycleAttr) { l->strings[2 * i], l->strings[2 * i + 1] };
+        }
+        l->o.vm = l->vm;
+        l->o.owner = l->owner;
+        l->o.attrs = l->attrs;
+        r = vm_job_submit(m, VM_JOB_EXISTS, o->vm, NULL, NULL, NULL, create_vm_known, l);
+        if (r < 0)
+                create_later_free(l);
+        return r;
+oom:
+        create_later_free(l);
+        return -ENOMEM;
 }
 
 int lifecycle_create(Manager *m, const char *parent, const char *type, const char *uuid,
                      const LifecycleOptions *o, LifecycleDone done, sd_bus_error *error) {
+        return create_checked(m, parent, type, uuid, o, false, done, error);
+}
+
+static int create_checked(Manager *m, const char *parent, const char *type, const char *uuid,
+                          const LifecycleOptions *o, bool vm_known, LifecycleDone done, sd_bus_error *error) {
         struct siov_definition *spec = NULL;
         char id[SIOV_UUID_STRING_MAX];
         const char *type_id;
@@ -817,11 +913,12 @@ int lifecycle_create(Manager *m, const char *parent, const char *type, const cha
                         return r;
         }
 
-        /* The VM must exist before anything is made for it. */
-        if (!isempty(o->vm)) {
-                r = vm_check_exists(m, o->vm, error);
-                if (r < 0)
-                        return r;
+        /* The VM must exist before anything is made for it: libvirt is
+         * asked off the loop, then all of the above is checked again. */
+        if (!isempty(o->vm) && !vm_known) {
+                if (!vm_name_is_valid(o->vm))
+                        return sd_bus_error_setf(error, SIOV_ERROR_INVALID_ARGUMENT, VM_NAME_INVALID_MESSAGE);
+                return create_ask_vm(m, parent, type, uuid, o, done);
         }
         r = spec_new(id, p->name, type_id, o, &spec, error);
         if (r < 0)
@@ -858,12 +955,63 @@ int lifecycle_create(Manager *m, const char *parent, const char *type, const cha
         return 0;
 }
 
+/* The definition is written: the device follows it. */
+static void define_finish(Manager *m, struct siov_definition *spec, const siov_definition_stamp *stamp,
+                          LifecycleDone done) {
+        const char *id = siov_definition_get_uuid(spec);
+        Device *d = hashmap_get(m->devices, id);
+        int r;
+
+        if (d)
+                /* Defining an active transient device keeps it running. */
+                device_set_spec(d, spec, true);
+        else {
+                r = device_new_defined(m, spec, &d);
+                if (r < 0) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                        definitions_rollback(m, id, stamp, NULL);
+                        sd_bus_error_set_errno(&e, r);
+                        lifecycle_done_call(done, m, r, &e, NULL);
+                        return;
+                }
+                manager_emit_added(m, DEVICE_PATH(d));
+        }
+        d->stamp = *stamp;
+        log_device_event(LOG_INFO, &(DeviceEvent) { "defined", id, siov_definition_get_parent(spec),
+                                                    siov_definition_get_type(spec), siov_definition_get_vm(spec) },
+                         "Defined %s %s on %s.", siov_definition_get_type(spec), id, siov_definition_get_parent(spec));
+        lifecycle_done_path(done, m, 0, NULL, id);
+}
+
+typedef struct DefineOp {
+        struct siov_definition *spec;
+        siov_definition_stamp stamp;
+        LifecycleDone done;
+} DefineOp;
+
+static void define_attached(Manager *m, int r, const char *msg, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        DefineOp *o = userdata;
+        const char *id = siov_definition_get_uuid(o->spec);
+
+        if (r < 0) {
+                r = vm_error(&error, r, msg, siov_definition_get_vm(o->spec));
+                definitions_rollback(m, id, &o->stamp, &error);
+                lifecycle_done_call(o->done, m, r, &error, NULL);
+        } else
+                define_finish(m, o->spec, &o->stamp, o->done);
+        siov_definition_unref(o->spec);
+        free(o);
+}
+
 int lifecycle_define(Manager *m, const char *parent, const char *type, const char *uuid,
-                     const LifecycleOptions *o, Device **ret, sd_bus_error *error) {
+                     const LifecycleOptions *o, LifecycleDone done, sd_bus_error *error) {
         struct siov_definition *spec = NULL;
         siov_definition_stamp stamp = {};
         char id[SIOV_UUID_STRING_MAX];
         const char *type_id = type;
+        DefineOp *op;
         Parent *p;
         Device *d;
         int r;
@@ -901,11 +1049,6 @@ int lifecycle_define(Manager *m, const char *parent, const char *type, const cha
                 return sd_bus_error_setf(error, SIOV_ERROR_ALREADY_EXISTS,
                                          "device %s is active as %s on %s", id, device_get_type(d), device_get_parent(d));
 
-        if (!isempty(o->vm)) {
-                r = vm_check_exists(m, o->vm, error);
-                if (r < 0)
-                        return r;
-        }
         r = spec_new(id, parent, type_id, o, &spec, error);
         if (r < 0)
                 return r;
@@ -916,37 +1059,29 @@ int lifecycle_define(Manager *m, const char *parent, const char *type, const cha
                 siov_definition_unref(spec);
                 return r;
         }
-        if (!isempty(o->vm)) {
-                /* libvirt's qemu driver takes an mdev hostdev into a
-                 * definition before the mdev exists. */
-                _cleanup_free_ char *msg = NULL;
-                VmHostdev h = { .uuid = id };
+        if (isempty(o->vm)) {
+                define_finish(m, spec, &stamp, done);
+                siov_definition_unref(spec);
+                return 0;
+        }
 
-                r = vm_attach(m->libvirt_uri, o->vm, &h, &msg);
-                if (r < 0) {
-                        r = vm_error(error, r, msg, o->vm);
-                        definitions_rollback(m, id, &stamp, error);
-                        siov_definition_unref(spec);
-                        return r;
-                }
+        /* libvirt's qemu driver takes an mdev hostdev into a definition
+         * before the mdev exists. Asked off the loop: a refusal (a missing
+         * VM too) removes the definition again. */
+        op = calloc(1, sizeof(*op));
+        if (!op) {
+                definitions_rollback(m, id, &stamp, NULL);
+                siov_definition_unref(spec);
+                return -ENOMEM;
         }
-        if (d)
-                /* Defining an active transient device keeps it running. */
-                device_set_spec(d, spec, true);
-        else {
-                r = device_new_defined(m, spec, &d);
-                if (r < 0) {
-                        definitions_rollback(m, id, &stamp, NULL);
-                        siov_definition_unref(spec);
-                        return r;
-                }
-                manager_emit_added(m, DEVICE_PATH(d));
+        *op = (DefineOp) { .spec = spec, .stamp = stamp, .done = done };
+        r = vm_job_submit(m, VM_JOB_ATTACH, o->vm, &(VmHostdev) { .uuid = id }, id, "defined", define_attached, op);
+        if (r < 0) {
+                definitions_rollback(m, id, &stamp, NULL);
+                siov_definition_unref(spec);
+                free(op);
+                return r;
         }
-        d->stamp = stamp;
-        siov_definition_unref(spec);
-        log_device_event(LOG_INFO, &(DeviceEvent) { "defined", id, parent, type_id, o->vm },
-                         "Defined %s %s on %s.", type_id, id, parent);
-        *ret = d;
         return 0;
 }
 
@@ -1164,11 +1299,85 @@ int lifecycle_modify(Device *d, int autostart, bool set_attrs, const LifecycleAt
         return r;
 }
 
-int lifecycle_assign(Device *d, const char *vm, sd_bus_error *error) {
+/* An Assign or Unassign while libvirt is asked. */
+typedef struct VmChangeOp {
+        char uuid[SIOV_UUID_STRING_MAX];
+        char *vm;
+        bool persistent;
+        struct siov_definition *old_spec, *spec;  /* assign: before, and with the VM */
+        siov_definition_stamp old_stamp, stamp;
+        LifecycleDone done;
+} VmChangeOp;
+
+static void vm_change_op_free(VmChangeOp *o) {
+        if (!o)
+                return;
+        free(o->vm);
+        siov_definition_unref(o->old_spec);
+        siov_definition_unref(o->spec);
+        free(o);
+}
+
+static VmChangeOp *vm_change_op_new(Device *d, const char *vm, LifecycleDone done) {
+        VmChangeOp *o = calloc(1, sizeof(*o));
+
+        if (!o)
+                return NULL;
+        snprintf(o->uuid, sizeof(o->uuid), "%s", d->uuid);
+        o->persistent = d->persistent;
+        o->old_stamp = d->stamp;
+        o->old_spec = d->spec ? siov_definition_ref(d->spec) : NULL;
+        o->done = done;
+        o->vm = strdup(vm);
+        if (!o->vm) {
+                vm_change_op_free(o);
+                return NULL;
+        }
+        return o;
+}
+
+static void assign_attached(Manager *m, int r, const char *msg, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        VmChangeOp *o = userdata;
+        Device *d = hashmap_get(m->devices, o->uuid);
+
+        if (r < 0) {
+                r = vm_error(&error, r, msg, o->vm);
+                if (o->persistent) {
+                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+                        siov_definition_stamp restored = {};
+
+                        /* Put back what was there. */
+                        if (definitions_save(m, o->old_spec, &o->stamp, &restored, &e) < 0)
+                                (void) bus_error_append(&error, "its definition names VM %s but could not be "
+                                                        "restored: %s", o->vm, e.message);
+                        else if (d && d->persistent) {
+                                if (!siov_definition_equal(d->spec, o->old_spec))
+                                        device_set_spec(d, o->old_spec, true);
+                                d->stamp = restored;
+                        }
+                }
+                goto finish;
+        }
+        if (!d) {
+                r = sd_bus_error_setf(&error, SIOV_ERROR_NO_SUCH_DEVICE,
+                                      "device %s went away while it was added to VM %s (the VM's definition has it)",
+                                      o->uuid, o->vm);
+                goto finish;
+        }
+        device_set_spec(d, o->spec, o->persistent);
+        if (o->persistent)
+                d->stamp = o->stamp;
+        log_device_event(LOG_INFO, &(DeviceEvent) { "assigned", d->uuid, device_get_parent(d), device_get_type(d), o->vm },
+                         "Assigned %s to VM %s.", d->uuid, o->vm);
+finish:
+        lifecycle_done_call(o->done, m, r, &error, NULL);
+        vm_change_op_free(o);
+}
+
+int lifecycle_assign(Device *d, const char *vm, LifecycleDone done, sd_bus_error *error) {
         Manager *m = d->manager;
-        struct siov_definition *spec = NULL;
-        siov_definition_stamp old_stamp, stamp = {};
-        _cleanup_free_ char *msg = NULL;
+        VmChangeOp *o;
         VmHostdev h;
         int r;
 
@@ -1183,54 +1392,84 @@ int lifecycle_assign(Device *d, const char *vm, sd_bus_error *error) {
                                          d->uuid, device_get_vm(d));
         if (d->kind == DEVICE_KIND_VF && !d->pf)
                 return sd_bus_error_setf(error, SIOV_ERROR_NO_SUCH_DEVICE, "the VF of device %s is not present", d->uuid);
-        r = spec_with_vm(d, vm, &spec);
+        o = vm_change_op_new(d, vm, done);
+        if (!o)
+                return -ENOMEM;
+        r = spec_with_vm(d, vm, &o->spec);
         if (r < 0)
-                return r;
-        old_stamp = d->stamp;
+                goto fail;
         if (d->persistent) {
-                r = definitions_check_limits(m, spec, error);
+                r = definitions_check_limits(m, o->spec, error);
                 if (r >= 0)
-                        r = definitions_save(m, spec, &old_stamp, &stamp, error);
+                        r = definitions_save(m, o->spec, &o->old_stamp, &o->stamp, error);
                 if (r < 0)
-                        goto finish;
+                        goto fail;
         }
         device_hostdev(d, &h);
         /* A device that is not active cannot be hot-plugged: its definition
          * gets it, QEMU opens it at the next start (the hook starts it). */
         h.config_only = !device_is_active(d);
-        r = vm_attach(m->libvirt_uri, vm, &h, &msg);
-        if (r < 0) {
-                r = vm_error(error, r, msg, vm);
-                if (d->persistent) {
-                        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        r = vm_job_submit(m, VM_JOB_ATTACH, vm, &h, d->uuid, "assigned to a VM", assign_attached, o);
+        if (r >= 0)
+                return 0;
+        if (d->persistent)
+                (void) definitions_save(m, o->old_spec, &o->stamp, &d->stamp, NULL);
+fail:
+        vm_change_op_free(o);
+        return r;
+}
 
-                        /* Put back what was there. */
-                        if (definitions_save(m, d->spec, &stamp, &d->stamp, &e) < 0)
-                                (void) bus_error_append(error, "its definition names VM %s but could not be "
-                                                        "restored: %s", vm, e.message);
-                }
+static void unassign_detached(Manager *m, int r, const char *msg, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        struct siov_definition *spec = NULL;
+        siov_definition_stamp stamp = {};
+        VmChangeOp *o = userdata;
+        Device *d;
+
+        if (r == -ENOENT || r == -ESRCH)
+                /* Gone from the VM (edited by hand, VM undefined): the
+                 * record is what is left to drop. */
+                log_info("Device %s was no longer in VM %s: %s", o->uuid, o->vm, strempty(msg));
+        else if (r < 0) {
+                r = vm_error(&error, r, msg, o->vm);
                 goto finish;
+        }
+        d = hashmap_get(m->devices, o->uuid);
+        if (!d || !streq(device_get_vm(d), o->vm)) {
+                r = 0;          /* gone, or its record changed meanwhile: nothing left to drop */
+                goto finish;
+        }
+        r = spec_with_vm(d, "", &spec);
+        if (r < 0)
+                goto finish;
+        if (d->persistent) {
+                r = definitions_save(m, spec, &d->stamp, &stamp, &error);
+                if (r < 0) {
+                        /* Say exactly what was done. */
+                        (void) bus_error_prefix(&error, "device %s was removed from VM %s, but its definition "
+                                                "still names the VM", d->uuid, o->vm);
+                        goto finish;
+                }
         }
         device_set_spec(d, spec, d->persistent);
         if (d->persistent)
                 d->stamp = stamp;
-        log_device_event(LOG_INFO, &(DeviceEvent) { "assigned", d->uuid, device_get_parent(d), device_get_type(d), vm },
-                         "Assigned %s to VM %s.", d->uuid, vm);
+        log_device_event(LOG_INFO, &(DeviceEvent) { "unassigned", d->uuid, device_get_parent(d), device_get_type(d), o->vm },
+                         "Unassigned %s from VM %s.", d->uuid, o->vm);
+        r = 0;
 finish:
         siov_definition_unref(spec);
-        return r;
+        lifecycle_done_call(o->done, m, r, &error, NULL);
+        vm_change_op_free(o);
 }
 
-int lifecycle_unassign(Device *d, sd_bus_error *error) {
+int lifecycle_unassign(Device *d, LifecycleDone done, sd_bus_error *error) {
         Manager *m = d->manager;
-        struct siov_definition *spec = NULL;
-        siov_definition_stamp stamp = {};
-        _cleanup_free_ char *msg = NULL, *vm = strdup(device_get_vm(d));
+        const char *vm = device_get_vm(d);
+        VmChangeOp *o;
         VmHostdev h;
         int r;
 
-        if (!vm)
-                return -ENOMEM;
         r = lifecycle_refuse_pending(d->manager, d->uuid, error);
         if (r < 0)
                 return r;
@@ -1241,34 +1480,14 @@ int lifecycle_unassign(Device *d, sd_bus_error *error) {
                 if (r < 0)
                         return r;
         }
+        o = vm_change_op_new(d, vm, done);
+        if (!o)
+                return -ENOMEM;
         device_hostdev(d, &h);
-        r = vm_detach(m->libvirt_uri, vm, &h, &msg);
-        if (r == -ENOENT || r == -ESRCH)
-                /* Gone from the VM (edited by hand, VM undefined): the
-                 * record is what is left to drop. */
-                log_info("Device %s was no longer in VM %s: %s", d->uuid, vm, strempty(msg));
-        else if (r < 0)
-                return vm_error(error, r, msg, vm);
-        r = spec_with_vm(d, "", &spec);
+        r = vm_job_submit(m, VM_JOB_DETACH, vm, &h, d->uuid, "unassigned from its VM", unassign_detached, o);
         if (r < 0)
-                return r;
-        if (d->persistent) {
-                r = definitions_save(m, spec, &d->stamp, &stamp, error);
-                if (r < 0) {
-                        /* Say exactly what was done. */
-                        (void) bus_error_prefix(error, "device %s was removed from VM %s, but its definition "
-                                                "still names the VM", d->uuid, vm);
-                        siov_definition_unref(spec);
-                        return r;
-                }
-        }
-        device_set_spec(d, spec, d->persistent);
-        if (d->persistent)
-                d->stamp = stamp;
-        siov_definition_unref(spec);
-        log_device_event(LOG_INFO, &(DeviceEvent) { "unassigned", d->uuid, device_get_parent(d), device_get_type(d), vm },
-                         "Unassigned %s from VM %s.", d->uuid, vm);
-        return 0;
+                vm_change_op_free(o);
+        return r;
 }
 
 /* The process holding /dev/vfio/<group> open, for the message: slow (all
@@ -1403,8 +1622,38 @@ int lifecycle_stop_checked(Device *d, bool force, LifecycleDone done, sd_bus_err
         return lifecycle_stop(d, done, error);
 }
 
+typedef struct DestroyLater {
+        char uuid[SIOV_UUID_STRING_MAX];
+        char *vm;
+        LifecycleDone done;
+} DestroyLater;
+
+static void destroy_detached(Manager *m, int r, const char *msg, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        DestroyLater *l = userdata;
+        Device *d;
+
+        if (r < 0 && r != -ENOENT && r != -ESRCH)
+                r = vm_error(&error, r, msg, l->vm);
+        else if (!(d = hashmap_get(m->devices, l->uuid)))
+                r = 0;          /* went away meanwhile: what was asked */
+        else {
+                r = lifecycle_destroy(d, l->done, &error);
+                if (r >= 0)
+                        goto finish;    /* done is called by the destroy */
+        }
+        if (r < 0 && !sd_bus_error_is_set(&error))
+                sd_bus_error_set_errno(&error, r);
+        lifecycle_done_call(l->done, m, r, &error, NULL);
+finish:
+        free(l->vm);
+        free(l);
+}
+
 int lifecycle_destroy_checked(Device *d, bool force, LifecycleDone done, sd_bus_error *error) {
-        _cleanup_free_ char *msg = NULL, *vm = NULL;
+        const char *vm = device_get_vm(d);
+        DestroyLater *l;
+        VmHostdev h;
         int r;
 
         /* A second destroy while the kernel still removes it: Busy, not
@@ -1412,24 +1661,30 @@ int lifecycle_destroy_checked(Device *d, bool force, LifecycleDone done, sd_bus_
         r = lifecycle_refuse_pending(d->manager, d->uuid, error);
         if (r < 0)
                 return r;
-        vm = strdup(device_get_vm(d));
-        if (!vm)
-                return -ENOMEM;
         if (!force) {
                 r = check_not_in_use(d, error);
                 if (r < 0)
                         return r;
         }
-        if (!isempty(vm)) {
-                VmHostdev h;
+        if (isempty(vm))
+                return lifecycle_destroy(d, done, error);
 
-                /* The VM's definition must not keep a hostdev that is gone. */
-                device_hostdev(d, &h);
-                r = vm_detach(d->manager->libvirt_uri, vm, &h, &msg);
-                if (r < 0 && r != -ENOENT && r != -ESRCH)
-                        return vm_error(error, r, msg, vm);
+        /* The VM's definition must not keep a hostdev that is gone: taken
+         * out first, off the loop. */
+        l = calloc(1, sizeof(*l));
+        if (!l || !(l->vm = strdup(vm))) {
+                free(l);
+                return -ENOMEM;
         }
-        return lifecycle_destroy(d, done, error);
+        snprintf(l->uuid, sizeof(l->uuid), "%s", d->uuid);
+        l->done = done;
+        device_hostdev(d, &h);
+        r = vm_job_submit(d->manager, VM_JOB_DETACH, vm, &h, d->uuid, "destroyed", destroy_detached, l);
+        if (r < 0) {
+                free(l->vm);
+                free(l);
+        }
+        return r;
 }
 
 typedef struct ProvisionOp {

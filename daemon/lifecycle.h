@@ -63,17 +63,21 @@ void lifecycle_vf_candidate(Manager *m, const char *parent, const char *type, co
 
 int lifecycle_create(Manager *m, const char *parent, const char *type, const char *uuid,
                      const LifecycleOptions *o, LifecycleDone done, sd_bus_error *error);
+/* done gets the device's path; without a VM it is called before this
+ * returns, with one after libvirt answered (vm-job.h). */
 int lifecycle_define(Manager *m, const char *parent, const char *type, const char *uuid,
-                     const LifecycleOptions *o, Device **ret, sd_bus_error *error);
+                     const LifecycleOptions *o, LifecycleDone done, sd_bus_error *error);
 int lifecycle_start(Device *d, LifecycleDone done, sd_bus_error *error);
 int lifecycle_undefine(Device *d, sd_bus_error *error);
 /* autostart: -1 unchanged, 0/1; set_attrs: replace the list with attrs. */
 int lifecycle_modify(Device *d, int autostart, bool set_attrs, const LifecycleAttr *attrs, size_t n_attrs,
                      sd_bus_error *error);
 /* Adds the device to a libvirt domain's definition (and live when it runs)
- * and records it; Unassign undoes it. */
-int lifecycle_assign(Device *d, const char *vm, sd_bus_error *error);
-int lifecycle_unassign(Device *d, sd_bus_error *error);
+ * and records it; Unassign undoes it. Both finish (done) once libvirt
+ * answered, off the event loop, or did not within its time (vm-job.h);
+ * paths is NULL. */
+int lifecycle_assign(Device *d, const char *vm, LifecycleDone done, sd_bus_error *error);
+int lifecycle_unassign(Device *d, LifecycleDone done, sd_bus_error *error);
 /* Stop and Destroy check this: refused (Busy) when a running VM uses the
  * device that siovd assigned, unless force. */
 int lifecycle_stop_checked(Device *d, bool force, LifecycleDone done, sd_bus_error *error);

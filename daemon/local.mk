@@ -34,7 +34,9 @@ daemon_libsiovd_core_la_SOURCES = \
 	daemon/metrics.c \
 	daemon/metrics.h \
 	daemon/sysfs-queue.c \
-	daemon/sysfs-queue.h
+	daemon/sysfs-queue.h \
+	daemon/vm-job.c \
+	daemon/vm-job.h
 daemon_libsiovd_core_la_CFLAGS = $(AM_CFLAGS) -pthread $(SYSTEMD_CFLAGS) $(UDEV_CFLAGS) $(JSONC_CFLAGS)
 daemon_libsiovd_core_la_LIBADD = lib/libsiov.la lib/basic/libbasic.la -lpthread $(SYSTEMD_LIBS) $(UDEV_LIBS) $(JSONC_LIBS)
 

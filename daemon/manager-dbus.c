@@ -518,7 +518,6 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
         LifecycleOptions o = {};
         const char *a[3];
         BusCall *c;
-        Device *d;
         int r;
 
         r = read_strings(message, 3, a, error);
@@ -551,26 +550,17 @@ static int method_create_or_define(sd_bus_message *message, Manager *m, bool def
                         return r < 0 ? r : 1;
                 }
         }
-        if (define) {
-                r = lifecycle_define(m, a[0], a[1], a[2], &o, &d, error);
-                if (r < 0)
-                        log_device_refused(&(DeviceEvent) { .device = a[2], .parent = a[0], .type = a[1], .vm = o.vm },
-                                           "define a device", sd_bus_error_is_set(error) ? error->message : strerror(-r));
-                free((void *) o.attrs);
-                if (r < 0)
-                        return r;
-                return sd_bus_reply_method_return(message, "o", DEVICE_PATH(d));
-        }
-        /* Answered when the kernel made it. */
+        /* Answered when the kernel made it, or libvirt has its VM. */
         c = bus_call_new(m, message, BUS_CALL_REPLY_PATH, NULL);
         if (!c) {
                 free((void *) o.attrs);
                 return -ENOMEM;
         }
-        r = lifecycle_create(m, a[0], a[1], a[2], &o, bus_call_lifecycle_done(c), error);
+        r = (define ? lifecycle_define : lifecycle_create)(m, a[0], a[1], a[2], &o, bus_call_lifecycle_done(c), error);
         if (r < 0)
                 log_device_refused(&(DeviceEvent) { .device = a[2], .parent = a[0], .type = a[1], .vm = o.vm },
-                                   "create a device", sd_bus_error_is_set(error) ? error->message : strerror(-r));
+                                   define ? "define a device" : "create a device",
+                                   sd_bus_error_is_set(error) ? error->message : strerror(-r));
         free((void *) o.attrs);
         return bus_call_started(c, r, false);
 }
@@ -695,7 +685,6 @@ static void on_mdevctl(const char *path, const char *parent, const char *uuid, s
         ImportContext *c = userdata;
         _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
         const char *result = "refused";
-        Device *d = NULL;
         int r;
 
         if (c->error < 0)
@@ -712,8 +701,9 @@ static void on_mdevctl(const char *path, const char *parent, const char *uuid, s
                                                      siov_definition_get_attr_value(def, i) };
                 o.attrs = attrs;
                 o.n_attrs = n;
+                /* No VM: defined before this returns. */
                 r = lifecycle_define(c->manager, siov_definition_get_parent(def), siov_definition_get_type(def),
-                                     siov_definition_get_uuid(def), &o, &d, &e);
+                                     siov_definition_get_uuid(def), &o, (LifecycleDone) {}, &e);
                 if (r >= 0) {
                         result = "defined";
                         reason = "";

@@ -18,6 +18,7 @@
 #include "polkit.h"
 #include "sriov.h"
 #include "vm.h"
+#include "vm-job.h"
 #include "siov-names.h"
 #include "sysfs-queue.h"
 
@@ -60,6 +61,7 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
             !m->pf_config_errors || !m->pending)
                 return -ENOMEM;
         m->answer_usec = SIOV_ANSWER_USEC;
+        m->libvirt_timeout_usec = SIOV_LIBVIRT_TIMEOUT_USEC;
 
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -114,7 +116,9 @@ Manager *manager_free(Manager *m) {
         free(m->idxd_problem);
         /* Every device gave its strings back: the map is empty now. */
         hashmap_free(m->strings);
-        vm_close();
+        /* A worker still waiting for libvirt owns the connections. */
+        if (!vm_job_busy(m))
+                vm_close();
         free(m);
         return NULL;
 }

@@ -96,6 +96,8 @@ struct Manager {
         sd_bus_message **rescan_waiting;
         size_t n_rescan_waiting;
         char *libvirt_uri;      /* NULL: $SIOV_LIBVIRT_URI or qemu:///system */
+        uint64_t libvirt_timeout_usec; /* a libvirt call's caller is answered after this (vm-job.h) */
+        unsigned n_vm_jobs;     /* libvirt calls queued or under way */
         uint64_t max_reply_size; /* the bus's message limit: larger answers are refused */
         Hashmap *tree_read_buckets; /* uid → TreeReadBucket: whole-tree reads (manager-dbus.c) */
         Metrics *metrics;       /* --metrics=FILE, or NULL */

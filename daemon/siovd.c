@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "siov-errors.h"
 #include "siov-names.h"
+#include "vm-job.h"
 
 static const char *arg_sysfs_root = NULL;
 static const char *arg_definitions_dir = NULL;
@@ -23,6 +24,7 @@ static const char *arg_libvirt_uri = NULL;
 static const char *arg_metrics = NULL;
 static UeventSource arg_uevent_source = UEVENT_SOURCE_AUTO;
 static uint64_t arg_max_reply_size = SIOV_REPLY_SIZE_MAX;
+static uint64_t arg_libvirt_timeout_usec = SIOV_LIBVIRT_TIMEOUT_USEC;
 
 static void help(void) {
         printf("Usage: siovd [OPTIONS]\n\n"
@@ -37,6 +39,8 @@ static void help(void) {
                "                            $SIOV_PARENTS_DIR or " SIOV_PARENTS_DIR ")\n"
                "     --libvirt-uri=URI      libvirt connection for VM assignment (default:\n"
                "                            $SIOV_LIBVIRT_URI or qemu:///system)\n"
+               "     --libvirt-timeout=SEC  A libvirt call not answered after SEC seconds (default\n"
+               "                            20) fails with LibvirtError; siovd goes on answering\n"
                "     --uevent-source=SRC    udev, kernel or auto (default: udev when\n"
                "                            systemd-udevd runs, else kernel)\n"
                "     --max-reply-size=BYTES The bus's message limit (dbus-daemon's\n"
@@ -53,7 +57,7 @@ static void help(void) {
 
 static int parse_argv(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100, ARG_SYSFS_ROOT, ARG_DEFINITIONS_DIR, ARG_LIBVIRT_URI, ARG_UEVENT_SOURCE, ARG_LOG_LEVEL,
-               ARG_MAX_REPLY_SIZE, ARG_METRICS, ARG_PARENTS_DIR };
+               ARG_MAX_REPLY_SIZE, ARG_METRICS, ARG_PARENTS_DIR, ARG_LIBVIRT_TIMEOUT };
         static const struct option options[] = {
                 { "help",          no_argument,       NULL, 'h'               },
                 { "version",       no_argument,       NULL, ARG_VERSION       },
@@ -61,6 +65,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "definitions-dir", required_argument, NULL, ARG_DEFINITIONS_DIR },
                 { "parents-dir",   required_argument, NULL, ARG_PARENTS_DIR   },
                 { "libvirt-uri",   required_argument, NULL, ARG_LIBVIRT_URI   },
+                { "libvirt-timeout", required_argument, NULL, ARG_LIBVIRT_TIMEOUT },
                 { "uevent-source", required_argument, NULL, ARG_UEVENT_SOURCE },
                 { "log-level",     required_argument, NULL, ARG_LOG_LEVEL     },
                 { "max-reply-size", required_argument, NULL, ARG_MAX_REPLY_SIZE },
@@ -92,6 +97,19 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_METRICS:
                         arg_metrics = optarg;
                         break;
+                case ARG_LIBVIRT_TIMEOUT: {
+                        unsigned long long sec;
+                        char *end;
+
+                        errno = 0;
+                        sec = strtoull(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end || sec < 1 || sec > 3600) {
+                                log_error("Invalid --libvirt-timeout '%s': a number of seconds, 1 to 3600.", optarg);
+                                return -EINVAL;
+                        }
+                        arg_libvirt_timeout_usec = sec * 1000000;
+                        break;
+                }
                 case ARG_UEVENT_SOURCE:
                         if (streq(optarg, "udev"))
                                 arg_uevent_source = UEVENT_SOURCE_UDEV;
@@ -180,6 +198,7 @@ static int run(int argc, char *argv[]) {
                 if (!m->libvirt_uri)
                         return log_oom();
         }
+        m->libvirt_timeout_usec = arg_libvirt_timeout_usec;
         r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
         if (r >= 0)
                 r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);

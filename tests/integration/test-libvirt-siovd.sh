@@ -145,4 +145,61 @@ check "no capacity: virsh start fails with the hook's message" \
         grep -q "siovd hook: cannot start device $D for VM 'vm1'" "$IT_DIR/start.err"
 check_eq "… nothing left active" "defined no" "$(state "$D") $(in_sysfs "$D")"
 
+# --- a hung libvirtd: siovd's loop never waits for it ------------------------------------------
+# libvirt is called off the event loop with a bounded wait (--libvirt-timeout):
+# with libvirtd stopped (SIGSTOP), a VM call gets LibvirtError after the
+# timeout while other clients' reads and creates are answered meanwhile
+# (checked by order, not by time: they come back while the VM call still
+# waits); an attach libvirt does after its caller was told it failed is
+# undone.
+LVT=8
+# A client that gives up (timeout(1) needs a program, not the function).
+tsiovctl() { timeout 60 "$SIOVCTL" --address="$ADDR" "$@"; }
+fake set-type-attr siov0 idxd-1dwq available_instances 8
+it_siovd_stop || fail "siovd exits cleanly"
+LD_PRELOAD=$FAKE_KERNEL SIOV_FAKE_KERNEL_ROOT=$ROOT it_siovd_start --libvirt-timeout=$LVT || { it_summary; exit 1; }
+UA=$(siovctl create --type idxd-1dwq 2>/dev/null)
+check_eq "a device to assign (libvirt answers)" "0" "$(hostdevs vm1 "$UA")"
+n0=$(n_devices)
+kill -STOP "$LVD_PID"
+t0=$(date +%s%N)
+timeout 120 "$TOP_SRCDIR/tests/integration/dbus-call" "$ADDR" "$(dbus_path /org/siov1/device "$UA")" \
+        org.siov1.Device Assign 'sa{sv}' '["vm1", {}]' >"$IT_DIR/assign.out" 2>&1 &
+ASSIGN=$!
+sleep 0.5
+timeout 120 "$SIOVCTL" --address="$ADDR" create --type idxd-1dwq --vm vm2 >"$IT_DIR/hung.out" 2>&1 &
+HUNG=$!
+sleep 0.5
+check "while libvirt hangs: list is answered" tsiovctl list
+check "… status is answered" tsiovctl status
+UB=$(tsiovctl create --type idxd-1dwq 2>/dev/null); rc=$?
+check_eq "… a create without a VM is answered" "0" "$rc"
+UC=$(tsiovctl define --type idxd-1dwq --parent siov0 2>/dev/null); rc=$?
+check_eq "… a define without a VM is answered" "0" "$rc"
+check "… and a start" tsiovctl start "$UC"
+check "… and a destroy" tsiovctl destroy "$UC"
+check "… all while the Assign still waits for libvirt" kill -0 $ASSIGN
+check "… and the create --vm too" kill -0 $HUNG
+wait $ASSIGN; rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "the Assign fails" test "$rc" -ne 0
+check "… with LibvirtError saying libvirt did not answer" \
+        grep -q "ERROR org.siov1.Error.LibvirtError: libvirt did not answer the attach about VM 'vm1' within $LVT s" "$IT_DIR/assign.out"
+check "… after the timeout, not before (${ms} ms)" test "$ms" -ge $((LVT * 1000))
+check_eq "… the device's record is unchanged" "" "$(siovctl --json list | jq -r ".[] | select(.uuid == \"$UA\") | .vm")"
+wait $HUNG; rc=$?
+check "the create --vm fails too" test "$rc" -ne 0
+check "… saying libvirt did not answer" grep -q "libvirt did not answer the look-up about VM 'vm2'" "$IT_DIR/hung.out"
+check_eq "… and made nothing (the create without a VM is there)" "$((n0 + 1))" "$(n_devices)"
+check "… Busy is not left behind: the device can be destroyed" siovctl destroy "$UB"
+kill -CONT "$LVD_PID"
+# libvirt now does the attach it was asked for; siovd takes it out again.
+for _ in $(seq 100); do grep -q "answered the timed-out attach of $UA to VM vm1 late" "$IT_DIR/siovd.log" && break; sleep 0.2; done
+check "the late attach is logged" grep -q "answered the timed-out attach of $UA to VM vm1 late: it was done, and has been undone" "$IT_DIR/siovd.log"
+check_eq "… and undone: vm1 has no hostdev for it" "0" "$(hostdevs vm1 "$UA")"
+check "libvirt answers again: assign" siovctl assign "$UA" --vm vm1
+check_eq "… hostdev added" "1" "$(hostdevs vm1 "$UA")"
+check "… destroy takes it out of the VM" siovctl destroy "$UA"
+check_eq "… gone" "0" "$(hostdevs vm1 "$UA")"
+
 it_summary
