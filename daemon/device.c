@@ -348,7 +348,10 @@ const char *device_get_address(const Device *d) {
 }
 
 PathBuf device_get_syspath(const Device *d) {
-        PathBuf b = {};
+        /* Not zeroed: 4 KiB, twice per device in a ListDevices reply. */
+        PathBuf b;
+
+        b.s[0] = '\0';
 
         if (d->kind == DEVICE_KIND_VF) {
                 const char *pf, *slash;
