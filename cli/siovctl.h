@@ -320,8 +320,8 @@ typedef struct JsonArray {
         FILE *f;
         JsonMode mode;
         size_t n;
-        char *buf;              /* an element, indented */
-        size_t allocated;
+        char *buf;              /* devices not written yet (json_array_add_device) */
+        size_t allocated, pending;
 } JsonArray;
 void json_array_begin(JsonArray *a, FILE *f, JsonMode mode);
 /* Consumes o; NULL (allocation failure) is -ENOMEM, printed. */
