@@ -209,6 +209,8 @@ int bus_call_batch(Context *c, BusBatchCall *calls, size_t n) {
                                                    b->interface ?: SIOV_DBUS_MANAGER_INTERFACE, b->member);
                 if (r >= 0 && b->arg)
                         r = sd_bus_message_append_basic(m, 's', b->arg);
+                if (r >= 0 && b->arg2)
+                        r = sd_bus_message_append_basic(m, 's', b->arg2);
                 if (r >= 0)
                         r = sd_bus_call_async(c->bus, &b->slot, m, batch_reply, b, 0);
                 if (r < 0) {
@@ -235,12 +237,14 @@ int bus_call_batch(Context *c, BusBatchCall *calls, size_t n) {
         }
         /* The first failure in the order of the calls, as bus_call() would. */
         for (size_t i = 0; i < n && r >= 0; i++)
-                if (calls[i].r < 0)
+                if (calls[i].r < 0 && !calls[i].optional)
                         r = bus_log_call_error(c, &calls[i].error, calls[i].r, calls[i].what);
 finish:
         for (size_t i = 0; i < n; i++) {
                 calls[i].slot = sd_bus_slot_unref(calls[i].slot);
-                sd_bus_error_free(&calls[i].error);
+                /* An optional call's error stays for the caller (who frees it). */
+                if (!calls[i].optional || r < 0)
+                        sd_bus_error_free(&calls[i].error);
         }
         return r < 0 ? r : 0;
 }
@@ -299,6 +303,7 @@ Model *model_free(Model *m) {
                 free(m->devices[i].vgpu_types);
         }
         free(m->devices);
+        free(m->by_uuid);
         free(m->skipped_definitions);
         free(m->refused_changes);
         free(m->counts);
@@ -1017,68 +1022,55 @@ static int device_list_fetch_paged(Context *c, const char *type, Model *m) {
         return 0;
 }
 
-int device_list_fetch(Context *c, const char *parent, const char *type, Model **ret) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(model_freep) Model *m = NULL;
-        int r;
+static int by_uuid_compare(const void *x, const void *y) {
+        const Device * const *a = x, * const *b = y;
 
-        r = model_new(&m);
-        if (r < 0)
-                return r;
-        r = bus_connect(c);
-        if (r < 0)
-                return r;
-
-        /* siovd checks the filters: an unknown parent or type comes back as
-         * NoSuchParent/NoSuchType naming it (exit 4). */
-        r = sd_bus_call_method(c->bus, SIOV_DBUS_NAME, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListDevices",
-                               &error, &m->reply, "ss", strempty(parent), strempty(type));
-        if (r < 0 && isempty(parent) && sd_bus_error_has_name(&error, SIOV_ERROR_LIMITS_EXCEEDED))
-                r = device_list_fetch_paged(c, type, m);
-        else if (r < 0)
-                return bus_log_call_error(c, &error, r, "list siovd's devices");
-        else {
-                r = model_parse_device_list(m, m->reply);
-                if (r < 0)
-                        r = log_error_errno(-EPROTO, "cannot parse siovd's device list from %s: %s",
-                                            c->bus_description, strerror(-r));
-        }
-        if (r < 0)
-                return r;
-        r = model_link(m);
-        if (r < 0)
-                return log_error_errno(r, "out of memory");
-        *ret = TAKE_PTR(m);
-        return 0;
+        return strcmp((*a)->uuid, (*b)->uuid);
 }
 
-int model_fetch_vgpus(Context *c, Model *m, const char *parent) {
+Device *model_find_device(Model *m, const char *uuid) {
+        Device key = { .uuid = uuid }, *k = &key, **found;
+
+        /* An index by UUID, made at the first look-up: siovd's per-device
+         * lists (ListVgpus, ListVfNetwork, ListOwners) name thousands of
+         * devices at 10,000, a walk for each was most of siovctl's time. */
+        if (m->n_by_uuid != m->n_devices || !m->by_uuid) {
+                Device **l = reallocarray(m->by_uuid, MAX(m->n_devices, 1u), sizeof(Device *));
+
+                if (!l)
+                        return NULL;
+                m->by_uuid = l;
+                for (size_t i = 0; i < m->n_devices; i++)
+                        l[i] = &m->devices[i];
+                m->n_by_uuid = m->n_devices;
+                qsort_safe(l, m->n_by_uuid, sizeof(Device *), by_uuid_compare);
+        }
+        found = m->n_by_uuid > 0 ? bsearch(&k, m->by_uuid, m->n_by_uuid, sizeof(Device *), by_uuid_compare) : NULL;
+        return found ? *found : NULL;
+}
+
+/* ListVgpus: (uuid, current type, creatable types) per vGPU VF. */
+static int model_parse_vgpus(Model *m, sd_bus_message *reply) {
         const char *uuid;
         uint32_t cur;
         int r;
 
-        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListVgpus",
-                     "list the vGPU VFs", &m->vgpu_reply, "s", strempty(parent));
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(m->vgpu_reply, 'a', "(sua(us))");
+        r = sd_bus_message_enter_container(reply, 'a', "(sua(us))");
         while (r >= 0) {
-                Device *d = NULL;
+                Device *d;
 
-                r = sd_bus_message_enter_container(m->vgpu_reply, 'r', "sua(us)");
+                r = sd_bus_message_enter_container(reply, 'r', "sua(us)");
                 if (r <= 0)
                         break;
-                r = sd_bus_message_read(m->vgpu_reply, "su", &uuid, &cur);
+                r = sd_bus_message_read(reply, "su", &uuid, &cur);
                 if (r < 0)
                         break;
-                for (size_t i = 0; i < m->n_devices && !d; i++)
-                        if (streq(m->devices[i].uuid, uuid))
-                                d = &m->devices[i];
-                r = sd_bus_message_enter_container(m->vgpu_reply, 'a', "(us)");
+                d = model_find_device(m, uuid);
+                r = sd_bus_message_enter_container(reply, 'a', "(us)");
                 while (r >= 0) {
                         VgpuType t, *l;
 
-                        r = sd_bus_message_read(m->vgpu_reply, "(us)", &t.id, &t.name);
+                        r = sd_bus_message_read(reply, "(us)", &t.id, &t.name);
                         if (r <= 0)
                                 break;
                         if (!d)
@@ -1090,9 +1082,9 @@ int model_fetch_vgpus(Context *c, Model *m, const char *parent) {
                         d->vgpu_types[d->n_vgpu_types++] = t;
                 }
                 if (r >= 0)
-                        r = sd_bus_message_exit_container(m->vgpu_reply);
+                        r = sd_bus_message_exit_container(reply);
                 if (r >= 0)
-                        r = sd_bus_message_exit_container(m->vgpu_reply);
+                        r = sd_bus_message_exit_container(reply);
                 if (d) {
                         d->vgpu = true;
                         d->vgpu_type = cur;
@@ -1103,62 +1095,112 @@ int model_fetch_vgpus(Context *c, Model *m, const char *parent) {
         return 0;
 }
 
-int model_fetch_vf_network(Context *c, Model *m, const char *parent) {
+/* ListVfNetwork: the network state of the VFs of PFs with a netdev. */
+static int model_parse_vf_network(Model *m, sd_bus_message *reply) {
         int r;
 
-        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListVfNetwork",
-                     "list the network state of VFs", &m->vf_net_reply, "s", strempty(parent));
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(m->vf_net_reply, 'a', "(ssuusss)");
+        r = sd_bus_message_enter_container(reply, 'a', "(ssuusss)");
         while (r > 0) {
                 const char *uuid, *mac, *link, *spoofchk, *trust;
                 uint32_t vlan, qos;
+                Device *d;
 
-                r = sd_bus_message_read(m->vf_net_reply, "(ssuusss)", &uuid, &mac, &vlan, &qos, &link, &spoofchk,
-                                        &trust);
+                r = sd_bus_message_read(reply, "(ssuusss)", &uuid, &mac, &vlan, &qos, &link, &spoofchk, &trust);
                 if (r <= 0)
                         break;
-                for (size_t i = 0; i < m->n_devices; i++) {
-                        Device *d = &m->devices[i];
-
-                        if (!streq(d->uuid, uuid))
-                                continue;
-                        d->vf_net = true;
-                        d->vf_mac = mac;
-                        d->vf_vlan = vlan;
-                        d->vf_qos = qos;
-                        d->vf_link_state = link;
-                        d->vf_spoofchk = spoofchk;
-                        d->vf_trust = trust;
-                        break;
-                }
+                d = model_find_device(m, uuid);
+                if (!d)
+                        continue;
+                d->vf_net = true;
+                d->vf_mac = mac;
+                d->vf_vlan = vlan;
+                d->vf_qos = qos;
+                d->vf_link_state = link;
+                d->vf_spoofchk = spoofchk;
+                d->vf_trust = trust;
         }
         if (r < 0)
                 return log_error_errno(r, "cannot parse siovd's answer to ListVfNetwork: %s", strerror(-r));
         return 0;
 }
 
-int model_fetch_owners(Context *c, Model *m, const char *parent) {
+/* ListOwners: (uuid, owner, VFIO group) of the devices a program asked for. */
+static int model_parse_owners(Model *m, sd_bus_message *reply) {
         const char *uuid, *owner, *group;
         int r;
 
-        r = bus_call(c, SIOV_DBUS_PATH, SIOV_DBUS_MANAGER_INTERFACE, "ListOwners",
-                     "list the devices' owners", &m->owners_reply, "s", strempty(parent));
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(m->owners_reply, 'a', "(sss)");
+        r = sd_bus_message_enter_container(reply, 'a', "(sss)");
         while (r >= 0) {
-                r = sd_bus_message_read(m->owners_reply, "(sss)", &uuid, &owner, &group);
+                Device *d;
+
+                r = sd_bus_message_read(reply, "(sss)", &uuid, &owner, &group);
                 if (r <= 0)
                         break;
-                for (size_t i = 0; i < m->n_devices; i++)
-                        if (streq(m->devices[i].uuid, uuid)) {
-                                m->devices[i].owner = owner;
-                                break;
-                        }
+                d = model_find_device(m, uuid);
+                if (d)
+                        d->owner = owner;
         }
         if (r < 0)
                 return log_error_errno(r, "cannot parse siovd's answer to ListOwners: %s", strerror(-r));
+        return 0;
+}
+
+int device_list_fetch(Context *c, const char *parent, const char *type, bool details, Model **ret) {
+        _cleanup_(model_freep) Model *m = NULL;
+        bool has_vf = false;
+        int r;
+
+        r = model_new(&m);
+        if (r < 0)
+                return r;
+
+        /* The per-device lists go with ListDevices, in one round trip
+         * (siovd answers them in order, the big list first). The VF lists
+         * matter only when the list has a VF: their failure counts then. */
+        BusBatchCall calls[] = {
+                { .member = "ListDevices", .arg = strempty(parent), .arg2 = strempty(type),
+                  .what = "list siovd's devices", .reply = &m->reply, .optional = true },
+                { .member = "ListVgpus", .arg = strempty(parent), .what = "list the vGPU VFs",
+                  .reply = &m->vgpu_reply, .optional = true },
+                { .member = "ListVfNetwork", .arg = strempty(parent), .what = "list the network state of VFs",
+                  .reply = &m->vf_net_reply, .optional = true },
+                { .member = "ListOwners", .arg = strempty(parent), .what = "list the devices' owners",
+                  .reply = &m->owners_reply, .optional = true },
+        };
+        r = bus_call_batch(c, calls, details ? ELEMENTSOF(calls) : 1);
+        if (r >= 0) {
+                /* siovd checks the filters: an unknown parent or type comes
+                 * back as NoSuchParent/NoSuchType naming it (exit 4). */
+                if (calls[0].r < 0 && isempty(parent) && sd_bus_error_has_name(&calls[0].error, SIOV_ERROR_LIMITS_EXCEEDED))
+                        r = device_list_fetch_paged(c, type, m);
+                else if (calls[0].r < 0)
+                        r = bus_log_call_error(c, &calls[0].error, calls[0].r, calls[0].what);
+                else {
+                        r = model_parse_device_list(m, m->reply);
+                        if (r < 0)
+                                r = log_error_errno(-EPROTO, "cannot parse siovd's device list from %s: %s",
+                                                    c->bus_description, strerror(-r));
+                }
+        }
+        if (r >= 0)
+                r = model_link(m) < 0 ? log_error_errno(-ENOMEM, "out of memory") : 0;
+        for (size_t i = 0; r >= 0 && details && i < m->n_devices && !has_vf; i++)
+                has_vf = streq(m->devices[i].kind, "vf");
+        for (size_t i = 1; r >= 0 && has_vf && i <= 2; i++)
+                if (calls[i].r < 0)
+                        r = bus_log_call_error(c, &calls[i].error, calls[i].r, calls[i].what);
+        if (r >= 0 && details && calls[3].r < 0)
+                r = bus_log_call_error(c, &calls[3].error, calls[3].r, calls[3].what);
+        if (r >= 0 && has_vf)
+                r = model_parse_vgpus(m, m->vgpu_reply);
+        if (r >= 0 && has_vf)
+                r = model_parse_vf_network(m, m->vf_net_reply);
+        if (r >= 0 && details)
+                r = model_parse_owners(m, m->owners_reply);
+        for (size_t i = 0; i < ELEMENTSOF(calls); i++)
+                sd_bus_error_free(&calls[i].error);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
         return 0;
 }

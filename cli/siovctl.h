@@ -201,6 +201,8 @@ typedef struct Model {
         size_t n_types;
         Device *devices;
         size_t n_devices;
+        Device **by_uuid;               /* model_find_device()'s index */
+        size_t n_by_uuid;
 
         /* How many devices siovd has: n_devices, or in a compact fetch
          * (which holds only those waiting for their parent) siovd's count;
@@ -253,8 +255,10 @@ int bus_call(Context *c, const char *path, const char *interface, const char *me
  * round trip for the batch. Failures are printed as bus_call() does, the
  * first in the order given. */
 typedef struct BusBatchCall {
-        const char *interface, *member, *arg, *what;
+        const char *interface, *member, *arg, *arg2, *what;
         sd_bus_message **reply;
+        /* Its failure is left in r and error for the caller, not printed. */
+        bool optional;
         /* set by bus_call_batch() */
         sd_bus_slot *slot;
         sd_bus_error error;
@@ -274,15 +278,12 @@ int bus_message_read_dict(sd_bus_message *m, const char *entry, bus_dict_cb_t cb
  * absent parent): what types, parents and status need, at any size. */
 int model_fetch_compact(Context *c, bool manager, Model **ret);
 /* One Manager.ListDevices call: only m->devices is filled, sorted. The
- * filters (NULL: all) are checked by siovd. */
-int device_list_fetch(Context *c, const char *parent, const char *type, Model **ret);
-/* One Manager.ListVgpus call: fills the vgpu fields of m's VF devices (the
- * strings borrowed from the reply, which m keeps). */
-int model_fetch_vgpus(Context *c, Model *m, const char *parent);
-/* One Manager.ListVfNetwork call: fills the vf_* fields of m's VF devices. */
-int model_fetch_vf_network(Context *c, Model *m, const char *parent);
-/* One Manager.ListOwners call: fills the owner of m's devices. */
-int model_fetch_owners(Context *c, Model *m, const char *parent);
+ * filters (NULL: all) are checked by siovd. With details, ListVgpus,
+ * ListVfNetwork and ListOwners go in the same round trip and fill the
+ * devices' vGPU, VF network and owner fields. */
+int device_list_fetch(Context *c, const char *parent, const char *type, bool details, Model **ret);
+/* The device with that UUID in m->devices (sorted, or not), or NULL. */
+Device *model_find_device(Model *m, const char *uuid);
 int model_parse_device_list(Model *m, sd_bus_message *reply);
 /* Reads a GetManagedObjects reply into m (which keeps no reference: the
  * caller keeps reply alive as long as m). -EPROTO (printed) when a known
@@ -319,8 +320,8 @@ typedef struct JsonArray {
         FILE *f;
         JsonMode mode;
         size_t n;
-        char *buf;              /* an element, indented */
-        size_t allocated;
+        char *buf;              /* devices not written yet (json_array_add_device) */
+        size_t allocated, pending;
 } JsonArray;
 void json_array_begin(JsonArray *a, FILE *f, JsonMode mode);
 /* Consumes o; NULL (allocation failure) is -ENOMEM, printed. */

@@ -478,19 +478,7 @@ int verb_list(Context *c, const Options *o, int argc, char **argv) {
 
         /* Not GetManagedObjects: with 10,000 devices the compact list is a
          * third of the bytes to marshal, route and parse. */
-        r = device_list_fetch(c, o->parent, o->type, &m);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < m->n_devices; i++)
-                if (streq(m->devices[i].kind, "vf")) {
-                        r = model_fetch_vgpus(c, m, o->parent);
-                        if (r >= 0)
-                                r = model_fetch_vf_network(c, m, o->parent);
-                        if (r < 0)
-                                return r;
-                        break;
-                }
-        r = model_fetch_owners(c, m, o->parent);
+        r = device_list_fetch(c, o->parent, o->type, true, &m);
         if (r < 0)
                 return r;
 

@@ -147,7 +147,8 @@ size_t device_reply_size(Device *d, bool object) {
         /* (a driver not read yet: a name of up to 32 bytes) */
         size_t n = (object ? 640 : 128) + (device_is_active_mdev(d) && !d->mdev.driver ? 32 : 0);
 
-        n += strlen(DEVICE_PATH(d)) + 2 * strlen(d->uuid) + strlen(strempty(device_get_parent(d))) +
+        /* The object path: the prefix, '/', each UUID byte at most "_xx". */
+        n += (sizeof(SIOV_DBUS_DEVICE_PREFIX "/") - 1) + 5 * strlen(d->uuid) + strlen(strempty(device_get_parent(d))) +
              strlen(strempty(device_get_type(d))) + strlen(strempty(device_get_vm(d))) +
              strlen(strempty(device_get_address(d))) + strlen(strempty(device_get_driver(d))) +
              strlen(device_get_syspath(d).s);

@@ -348,7 +348,10 @@ const char *device_get_address(const Device *d) {
 }
 
 PathBuf device_get_syspath(const Device *d) {
-        PathBuf b = {};
+        /* Not zeroed: 4 KiB, twice per device in a ListDevices reply. */
+        PathBuf b;
+
+        b.s[0] = '\0';
 
         if (d->kind == DEVICE_KIND_VF) {
                 const char *pf, *slash;
@@ -360,8 +363,13 @@ PathBuf device_get_syspath(const Device *d) {
                 slash = strrchr(pf, '/');
                 snprintf(b.s, sizeof(b.s), "%.*s/%s", (int) (slash ? slash - pf : 0), pf,
                          siov_vf_get_address(device_get_vf(d)));
-        } else if (d->mdev.parent)
-                snprintf(b.s, sizeof(b.s), "%s/%s", d->mdev.home, d->uuid);
+        } else if (d->mdev.parent) {
+                size_t n = strlen(d->mdev.home);
+
+                /* (not snprintf: this is a tenth of a ListDevices reply) */
+                if (n + 1 + strlen(d->uuid) < sizeof(b.s))
+                        stpcpy(stpcpy(mempcpy(b.s, d->mdev.home, n), "/"), d->uuid);
+        }
         return b;
 }
 

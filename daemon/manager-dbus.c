@@ -879,17 +879,28 @@ static int method_list_owners(sd_bus_message *message, void *userdata, sd_bus_er
         return reply_per_device(message, userdata, "(sss)", append_owner);
 }
 
-static int append_vf_network(Manager *m, Device *d, sd_bus_message *reply) {
-        Parent *p;
-
+static int append_vf_network(Device *d, sd_bus_message *reply) {
         if (d->kind != DEVICE_KIND_VF || !device_get_vf(d))
-                return 0;
-        p = hashmap_get(m->parents, device_get_parent(d));
-        if (!p || !parent_get_pf_netdev(p))
                 return 0;
         return sd_bus_message_append(reply, "(ssuusss)", d->uuid, device_get_vf_mac(d).s,
                                      device_get_vf_vlan(d), device_get_vf_qos(d), device_get_vf_link_state(d),
                                      device_get_vf_spoofchk(d), device_get_vf_trust(d));
+}
+
+/* The VFs of one PF, if it has a netdev: found once per PF, not per VF
+ * (that look-up walks every VF's netdevs). */
+static int append_pf_vf_network(Manager *m, Parent *p, sd_bus_message *reply) {
+        Device *d;
+        int r;
+
+        if (!parent_get_pf_netdev(p))
+                return 0;
+        DEVICE_LIST_FOREACH(d, manager_parent_devices(m, p->name), i) {
+                r = append_vf_network(d, reply);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* The network state of the VFs of PFs with a netdev, as their drivers
@@ -898,20 +909,31 @@ static int method_list_vf_network(sd_bus_message *message, void *userdata, sd_bu
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
         const char *parent;
+        Parent *p = NULL;
         int r;
 
         r = sd_bus_message_read(message, "s", &parent);
         if (r < 0)
                 return r;
-        if (!isempty(parent) && !hashmap_get(m->parents, parent))
-                return siov_error_no_such_parent(m, parent, error);
+        if (!isempty(parent)) {
+                p = hashmap_get(m->parents, parent);
+                if (!p)
+                        return siov_error_no_such_parent(m, parent, error);
+        }
         r = sd_bus_message_new_method_return(message, &reply);
         if (r < 0)
                 return r;
         r = sd_bus_message_open_container(reply, 'a', "(ssuusss)");
         if (r < 0)
                 return r;
-        r = append_each_device(m, parent, reply, append_vf_network);
+        if (p)
+                r = append_pf_vf_network(m, p, reply);
+        else
+                HASHMAP_FOREACH(p, m->parents, i) {
+                        r = append_pf_vf_network(m, p, reply);
+                        if (r < 0)
+                                break;
+                }
         if (r < 0)
                 return r;
         return bus_reply_close_and_send(reply);
