@@ -44,7 +44,7 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
                 log_debug_errno(r, "No VFIO variant drivers from modules.alias: %m");
 
         m->parents = hashmap_new(parent_free_void);
-        m->devices = hashmap_new(device_free_void);
+        m->devices = hashmap_new_keyed(device_free_void, offsetof(Device, uuid));
         m->vf_owners = hashmap_new(NULL);
         m->by_parent = hashmap_new(device_list_free);
         m->strings = hashmap_new(NULL);
