@@ -178,10 +178,16 @@ static int resize(Hashmap *h, size_t n_buckets) {
         return 0;
 }
 
+/* Whether n entries fit in b buckets: at most 3/4 full, 7/8 for a keyed
+ * map (its buckets are small; longer probe runs cost a few more compares). */
+static bool fits(const Hashmap *h, size_t n, size_t b) {
+        return h->keyed ? n * 8 <= b * 7 : n * 4 <= b * 3;
+}
+
 int hashmap_reserve(Hashmap *h, size_t n) {
         size_t b = h->n_buckets;
 
-        while (n * 4 > b * 3)
+        while (!fits(h, n, b))
                 b *= 2;
         return b == h->n_buckets ? 0 : resize(h, b);
 }
@@ -191,7 +197,7 @@ int hashmap_put(Hashmap *h, const char *key, void *value) {
         bool found;
         size_t i;
 
-        if ((h->n_entries + 1) * 4 > h->n_buckets * 3) {
+        if (!fits(h, h->n_entries + 1, h->n_buckets)) {
                 int r = resize(h, h->n_buckets * 2);
                 if (r < 0)
                         return r;
