@@ -145,7 +145,7 @@ int device_append_record(Device *d, sd_bus_message *m) {
  * attributes; the fixed parts below leave a margin over that). */
 size_t device_reply_size(Device *d, bool object) {
         /* (a driver not read yet: a name of up to 32 bytes) */
-        size_t n = (object ? 640 : 128) + (device_is_active_mdev(d) && !d->mdev.driver ? 32 : 0);
+        size_t n = (object ? 640 : 128) + (device_is_active_mdev(d) && !d->mdev->driver ? 32 : 0);
 
         /* The object path: the prefix, '/', each UUID byte at most "_xx". */
         n += (sizeof(SIOV_DBUS_DEVICE_PREFIX "/") - 1) + 5 * strlen(d->uuid) + strlen(strempty(device_get_parent(d))) +

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <assert.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sanitizer/asan_interface.h>
 
 #include "alloc.h"
 #include "device.h"
@@ -18,15 +23,125 @@ const char *device_kind_to_string(DeviceKind k) {
         return k == DEVICE_KIND_VF ? "vf" : "mdev";
 }
 
+/* Devices are allocated from aligned blocks of DEVICE_BLOCK_SIZE: one
+ * malloc each would cost 16 bytes of header and rounding on top of 96 at
+ * 100,000 devices. A device finds its block by its address; an empty block
+ * goes back to the allocator. Manager.device_blocks lists the blocks with
+ * a free slot first: when its head is full, all are. */
+#define DEVICE_BLOCK_SIZE ((size_t) 64 * 1024)
+
+typedef struct DeviceBlock {
+        struct DeviceBlock *prev, *next;
+        Device *free;           /* freed slots, linked through their first word */
+        uint32_t n_used;        /* slots given out */
+        uint32_t n_fresh;       /* slots ever given out: the rest were never used */
+        Device devices[];
+} DeviceBlock;
+
+#define DEVICE_BLOCK_N ((DEVICE_BLOCK_SIZE - offsetof(DeviceBlock, devices)) / sizeof(Device))
+
+static DeviceBlock *block_of(const Device *d) {
+        return (DeviceBlock *) ((uintptr_t) d & ~(uintptr_t) (DEVICE_BLOCK_SIZE - 1));
+}
+
+static void block_unlink(Manager *m, DeviceBlock *b) {
+        if (b->prev)
+                b->prev->next = b->next;
+        else
+                m->device_blocks = b->next;
+        if (b->next)
+                b->next->prev = b->prev;
+        b->prev = b->next = NULL;
+}
+
+static void block_push(Manager *m, DeviceBlock *b, bool front) {
+        DeviceBlock *last;
+
+        if (front || !m->device_blocks) {
+                b->next = m->device_blocks;
+                if (b->next)
+                        b->next->prev = b;
+                m->device_blocks = b;
+                return;
+        }
+        /* Full blocks go to the end; there are a few hundred at most. */
+        for (last = m->device_blocks; last->next; last = last->next)
+                ;
+        last->next = b;
+        b->prev = last;
+}
+
+static Device *device_slot_new(Manager *m) {
+        DeviceBlock *b = m->device_blocks;
+        Device *d;
+
+        if (!b || b->n_used == DEVICE_BLOCK_N) {
+                b = aligned_alloc(DEVICE_BLOCK_SIZE, DEVICE_BLOCK_SIZE);
+                if (!b)
+                        return NULL;
+                *b = (DeviceBlock) {};
+                ASAN_POISON_MEMORY_REGION(b->devices, DEVICE_BLOCK_N * sizeof(Device));
+                block_push(m, b, true);
+        }
+        if (b->free) {
+                d = b->free;
+                ASAN_UNPOISON_MEMORY_REGION(d, sizeof(Device));
+                b->free = *(Device **) d;
+        } else {
+                d = &b->devices[b->n_fresh++];
+                ASAN_UNPOISON_MEMORY_REGION(d, sizeof(Device));
+        }
+        if (++b->n_used == DEVICE_BLOCK_N && b->next) {
+                block_unlink(m, b);
+                block_push(m, b, false);
+        }
+        *d = (Device) {};
+        return d;
+}
+
+static void device_slot_free(Manager *m, Device *d) {
+        DeviceBlock *b = block_of(d);
+
+        *(Device **) d = b->free;
+        b->free = d;
+        ASAN_POISON_MEMORY_REGION(d, sizeof(Device));
+        if (--b->n_used == 0) {
+                block_unlink(m, b);
+                free(b);
+        } else if (b->n_used == DEVICE_BLOCK_N - 1 && b != m->device_blocks) {
+                /* It has room again: to the front. */
+                block_unlink(m, b);
+                block_push(m, b, true);
+        }
+}
+
+/* The union's member for the device's kind. */
+static const DeviceMdev *mdev_get(const Device *d) {
+        return d->kind == DEVICE_KIND_MDEV ? d->mdev : NULL;
+}
+
+static struct siov_parent *pf_get(const Device *d) {
+        return d->kind == DEVICE_KIND_VF ? d->pf : NULL;
+}
+
+size_t device_debug_blocks(const Manager *m) {
+        size_t n = 0;
+
+        for (const DeviceBlock *b = m->device_blocks; b; b = b->next)
+                n++;
+        return n;
+}
+
 static int device_alloc(Manager *m, DeviceKind kind, const char *uuid, Device **ret) {
         Device *d;
         int r;
 
-        d = calloc(1, sizeof(Device));
+        d = device_slot_new(m);
         if (!d)
                 return -ENOMEM;
         d->manager = m;
         d->kind = kind;
+        d->counted = DEVICE_STATE_UNCOUNTED;
         snprintf(d->uuid, sizeof(d->uuid), "%s", uuid);
         r = hashmap_put(m->devices, d->uuid, d);
         if (r < 0) {
@@ -37,39 +152,89 @@ static int device_alloc(Manager *m, DeviceKind kind, const char *uuid, Device **
         return 0;
 }
 
-static void mdev_done(Manager *m, DeviceMdev *x) {
+static void mdev_unref(Manager *m, const DeviceMdev *c) {
+        DeviceMdev *x = (DeviceMdev *) c;
+
+        if (!x || --x->n_ref > 0)
+                return;
+        hashmap_remove(m->mdev_shapes, x->key);
         manager_unintern(m, x->parent);
         manager_unintern(m, x->type);
         manager_unintern(m, x->home);
         manager_unintern(m, x->driver);
-        *x = (DeviceMdev) {};
+        free(x);
+}
+
+/* The shared record of these values, with a new reference; NULL on OOM.
+ * driver NULL: not read yet. */
+static const DeviceMdev *mdev_shape(Manager *m, const char *parent, const char *type, const char *home,
+                                    const char *driver, bool migratable) {
+        size_t lp = strlen(parent), lt = strlen(type), lh = strlen(home), ld = driver ? strlen(driver) : 0;
+        /* Names and paths hold no control characters (validated). */
+        size_t n = lp + lt + lh + ld + 5;
+        char key[PATH_MAX + 3 * NAME_MAX + 5], *k = key;
+        DeviceMdev *x;
+
+        if (n > sizeof(key))
+                return NULL;
+
+        k = mempcpy(k, parent, lp);
+        *k++ = '\x1f';
+        k = mempcpy(k, type, lt);
+        *k++ = '\x1f';
+        k = mempcpy(k, home, lh);
+        *k++ = '\x1f';
+        *k++ = !driver ? '?' : migratable ? 'm' : '-';
+        k = mempcpy(k, strempty(driver), ld);
+        *k = '\0';
+
+        x = hashmap_get(m->mdev_shapes, key);
+        if (x) {
+                x->n_ref++;
+                return x;
+        }
+        x = malloc(offsetof(DeviceMdev, key) + n);
+        if (!x)
+                return NULL;
+        *x = (DeviceMdev) {
+                .parent = manager_intern(m, parent),
+                .type = manager_intern(m, type),
+                .home = manager_intern(m, home),
+                .driver = driver ? manager_intern(m, driver) : NULL,
+                .migratable = driver && migratable,
+                .n_ref = 1,
+        };
+        memcpy(x->key, key, n);
+        if (!x->parent || !x->type || !x->home || (driver && !x->driver) ||
+            hashmap_put(m->mdev_shapes, x->key, x) < 0) {
+                manager_unintern(m, x->parent);
+                manager_unintern(m, x->type);
+                manager_unintern(m, x->home);
+                manager_unintern(m, x->driver);
+                free(x);
+                return NULL;
+        }
+        return x;
 }
 
 /* What the device keeps of an mdev snapshot (NULL: not active). */
-static int mdev_of(Manager *m, const struct siov_mdev *mdev, DeviceMdev *ret) {
+static int mdev_of(Manager *m, const struct siov_mdev *mdev, const DeviceMdev **ret) {
         const char *syspath, *slash;
         char home[PATH_MAX];
 
-        *ret = (DeviceMdev) {};
+        *ret = NULL;
         if (!mdev)
                 return 0;
         syspath = siov_mdev_get_syspath(mdev);
         slash = strrchr(syspath, '/');
         snprintf(home, sizeof(home), "%.*s", (int) (slash ? slash - syspath : 0), syspath);
-        ret->parent = manager_intern(m, siov_mdev_get_parent(mdev));
-        ret->type = manager_intern(m, siov_mdev_get_type(mdev));
-        ret->home = manager_intern(m, home);
-        ret->driver = manager_intern(m, strempty(siov_mdev_get_driver(mdev)));
-        ret->migratable = siov_mdev_get_migratable(mdev);
-        if (!ret->parent || !ret->type || !ret->home || !ret->driver) {
-                mdev_done(m, ret);
-                return -ENOMEM;
-        }
-        return 0;
+        *ret = mdev_shape(m, siov_mdev_get_parent(mdev), siov_mdev_get_type(mdev), home,
+                          strempty(siov_mdev_get_driver(mdev)), siov_mdev_get_migratable(mdev));
+        return *ret ? 0 : -ENOMEM;
 }
 
 int device_new_mdev(Manager *m, struct siov_mdev *mdev, Device **ret) {
-        DeviceMdev x;
+        const DeviceMdev *x;
         Device *d;
         int r;
 
@@ -78,7 +243,7 @@ int device_new_mdev(Manager *m, struct siov_mdev *mdev, Device **ret) {
                 return r;
         r = device_alloc(m, DEVICE_KIND_MDEV, siov_mdev_get_uuid(mdev), &d);
         if (r < 0) {
-                mdev_done(m, &x);
+                mdev_unref(m, x);
                 return r;
         }
         d->mdev = x;
@@ -90,21 +255,15 @@ int device_new_mdev(Manager *m, struct siov_mdev *mdev, Device **ret) {
 
 int device_new_mdev_listed(Manager *m, const char *uuid, const char *parent, const char *type, const char *home,
                            Device **ret) {
-        DeviceMdev x = {
-                .parent = manager_intern(m, parent),
-                .type = manager_intern(m, type),
-                .home = manager_intern(m, home),
-        };
+        const DeviceMdev *x = mdev_shape(m, parent, type, home, NULL, false);
         Device *d;
         int r;
 
-        if (!x.parent || !x.type || !x.home) {
-                mdev_done(m, &x);
+        if (!x)
                 return -ENOMEM;
-        }
         r = device_alloc(m, DEVICE_KIND_MDEV, uuid, &d);
         if (r < 0) {
-                mdev_done(m, &x);
+                mdev_unref(m, x);
                 return r;
         }
         d->mdev = x;
@@ -117,22 +276,25 @@ int device_new_mdev_listed(Manager *m, const char *uuid, const char *parent, con
 
 bool device_load(Device *d) {
         Manager *m = d->manager;
+        const DeviceMdev *old = d->kind == DEVICE_KIND_MDEV ? d->mdev : NULL, *x = NULL;
         struct siov_mdev *mdev = NULL;
         int r;
 
-        if (!d->mdev.parent || d->mdev.driver)
+        if (!old || old->driver)
                 return false;
         r = siov_mdev_read(m->ctx, d->uuid, &mdev);
-        if (r >= 0 && streq(siov_mdev_get_parent(mdev), d->mdev.parent) &&
-            streq(siov_mdev_get_type(mdev), d->mdev.type))
-                d->mdev.driver = manager_intern(m, strempty(siov_mdev_get_driver(mdev)));
-        if (d->mdev.driver) {
-                d->mdev.migratable = siov_mdev_get_migratable(mdev);
+        if (r >= 0 && streq(siov_mdev_get_parent(mdev), old->parent) &&
+            streq(siov_mdev_get_type(mdev), old->type))
+                x = mdev_shape(m, old->parent, old->type, old->home, strempty(siov_mdev_get_driver(mdev)),
+                               siov_mdev_get_migratable(mdev));
+        if (x) {
+                d->mdev = x;
+                mdev_unref(m, old);
                 m->n_unloaded--;
         } else
-                /* Gone or moved since the listing: its uevents are queued;
-                 * read it whole once they are in. Until then it shows no
-                 * driver. */
+                /* Gone or moved since the listing (or no memory): its
+                 * uevents are queued; read it whole once they are in.
+                 * Until then it shows no driver. */
                 manager_mark_mdev(m, d->uuid);
         siov_mdev_unref(mdev);
         return true;
@@ -268,26 +430,28 @@ Device *device_free(Device *d) {
         if (d->counted != DEVICE_STATE_UNCOUNTED)
                 d->manager->device_counts[d->counted][d->kind]--;
         device_unlist(d);
-        if (d->mdev.parent && !d->mdev.driver)
+        if (mdev_get(d) && !d->mdev->driver)
                 d->manager->n_unloaded--;
-        mdev_done(d->manager, &d->mdev);
-        siov_parent_unref(d->pf);
+        if (d->kind == DEVICE_KIND_MDEV)
+                mdev_unref(d->manager, d->mdev);
+        else
+                siov_parent_unref(d->pf);
         siov_definition_unref(d->spec);
-        free(d);
+        device_slot_free(d->manager, d);
         return NULL;
 }
 
 const struct siov_vf *device_get_vf(const Device *d) {
-        return d->pf ? siov_parent_get_vf(d->pf, d->vf_index) : NULL;
+        return pf_get(d) ? siov_parent_get_vf(d->pf, d->vf_index) : NULL;
 }
 
 bool device_is_active_mdev(const Device *d) {
-        return d->kind == DEVICE_KIND_MDEV && d->mdev.parent;
+        return mdev_get(d);
 }
 
 bool device_is_active(const Device *d) {
         if (d->kind == DEVICE_KIND_MDEV)
-                return !!d->mdev.parent;
+                return !!d->mdev;
         /* A VF exists while its PF has it; one that siovd keeps a definition
          * of is active only while it is given to VFIO, as Start leaves it. */
         if (!d->pf)
@@ -296,18 +460,18 @@ bool device_is_active(const Device *d) {
 }
 
 const char *device_get_parent(const Device *d) {
-        if (d->pf)
+        if (pf_get(d))
                 return siov_parent_get_name(d->pf);
-        if (d->mdev.parent)
-                return d->mdev.parent;
+        if (mdev_get(d))
+                return d->mdev->parent;
         return d->spec ? siov_definition_get_parent(d->spec) : "";
 }
 
 const char *device_get_type(const Device *d) {
         if (d->kind == DEVICE_KIND_VF)
                 return SIOV_VF_TYPE_ID;
-        if (d->mdev.parent)
-                return d->mdev.type;
+        if (d->mdev)
+                return d->mdev->type;
         return d->spec ? siov_definition_get_type(d->spec) : "";
 }
 
@@ -363,12 +527,12 @@ PathBuf device_get_syspath(const Device *d) {
                 slash = strrchr(pf, '/');
                 snprintf(b.s, sizeof(b.s), "%.*s/%s", (int) (slash ? slash - pf : 0), pf,
                          siov_vf_get_address(device_get_vf(d)));
-        } else if (d->mdev.parent) {
-                size_t n = strlen(d->mdev.home);
+        } else if (d->mdev) {
+                size_t n = strlen(d->mdev->home);
 
                 /* (not snprintf: this is a tenth of a ListDevices reply) */
                 if (n + 1 + strlen(d->uuid) < sizeof(b.s))
-                        stpcpy(stpcpy(mempcpy(b.s, d->mdev.home, n), "/"), d->uuid);
+                        stpcpy(stpcpy(mempcpy(b.s, d->mdev->home, n), "/"), d->uuid);
         }
         return b;
 }
@@ -376,11 +540,11 @@ PathBuf device_get_syspath(const Device *d) {
 const char *device_get_driver(const Device *d) {
         if (d->kind == DEVICE_KIND_VF)
                 return d->pf ? siov_vf_get_driver(device_get_vf(d)) : "";
-        return strempty(d->mdev.driver);
+        return d->mdev ? strempty(d->mdev->driver) : "";
 }
 
 bool device_get_migratable(const Device *d) {
-        return d->kind == DEVICE_KIND_MDEV && d->mdev.migratable;
+        return mdev_get(d) && d->mdev->migratable;
 }
 
 bool device_get_host_used(const Device *d) {
@@ -441,11 +605,14 @@ bool device_gc(Device *d) {
 }
 
 void device_update_mdev(Device *d, struct siov_mdev *mdev) {
-        DeviceMdev old = d->mdev, now;
-        bool unloaded = old.parent && !old.driver;
+        const DeviceMdev *old, *now;
+        bool unloaded;
         DeviceValues a, b;
 
-        if (!mdev && !old.parent)
+        assert(d->kind == DEVICE_KIND_MDEV);
+        old = d->mdev;
+        unloaded = old && !old->driver;
+        if (!mdev && !old)
                 return;
         if (!mdev && !d->persistent) {
                 /* Gone, and nothing keeps it: a transient spec dies with it. */
@@ -469,13 +636,14 @@ void device_update_mdev(Device *d, struct siov_mdev *mdev) {
         }
         device_signal_diff(d, &a, &b);
         /* The old strings stay until the diff is done: a points at them. */
-        mdev_done(d->manager, &old);
+        mdev_unref(d->manager, old);
 }
 
 void device_update_vf(Device *d, struct siov_parent *pf, size_t i) {
         struct siov_parent *old = d->pf;
         DeviceValues a, b;
 
+        assert(d->kind == DEVICE_KIND_VF);
         if (old == pf && d->vf_index == i)
                 return;
         a = device_values(d);

@@ -44,10 +44,11 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
                 log_debug_errno(r, "No VFIO variant drivers from modules.alias: %m");
 
         m->parents = hashmap_new(parent_free_void);
-        m->devices = hashmap_new(device_free_void);
+        m->devices = hashmap_new_keyed(device_free_void, offsetof(Device, uuid));
         m->vf_owners = hashmap_new(NULL);
         m->by_parent = hashmap_new(device_list_free);
         m->strings = hashmap_new(NULL);
+        m->mdev_shapes = hashmap_new_keyed(NULL, offsetof(DeviceMdev, key));
         m->dirty_parents = hashmap_new(free);
         m->dirty_mdevs = hashmap_new(free);
         m->skipped_definitions = hashmap_new(NULL);
@@ -56,7 +57,7 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
         m->pf_configs = hashmap_new(NULL);
         m->pf_config_errors = hashmap_new(NULL);
         m->pending = hashmap_new(NULL);
-        if (!m->parents || !m->devices || !m->vf_owners || !m->by_parent || !m->strings || !m->dirty_parents || !m->dirty_mdevs ||
+        if (!m->parents || !m->devices || !m->vf_owners || !m->by_parent || !m->strings || !m->mdev_shapes || !m->dirty_parents || !m->dirty_mdevs ||
             !m->skipped_definitions || !m->dirty_definitions || !m->refusals || !m->pf_configs ||
             !m->pf_config_errors || !m->pending)
                 return -ENOMEM;
@@ -116,6 +117,7 @@ Manager *manager_free(Manager *m) {
         free(m->idxd_problem);
         /* Every device gave its strings back: the map is empty now. */
         hashmap_free(m->strings);
+        hashmap_free(m->mdev_shapes);
         /* A worker still waiting for libvirt owns the connections. */
         if (!vm_job_busy(m))
                 vm_close();

@@ -63,6 +63,10 @@ struct Manager {
         /* Parent names, types, sysfs paths and drivers that devices share
          * (manager_intern()): 100,000 mdevs have a few hundred. */
         Hashmap *strings;
+        Hashmap *mdev_shapes;   /* key → DeviceMdev (device.h), shared by mdevs */
+        /* Where Devices are allocated (device.c); blocks with a free slot
+         * first. */
+        struct DeviceBlock *device_blocks;
         /* mdevs whose driver and migratable attribute are not read yet
          * (device_load()), and the idle source that reads them. */
         size_t n_unloaded;

@@ -20,6 +20,10 @@ typedef void (*free_func_t)(void *p);
 
 /* free_value: NULL for a map of borrowed values. */
 Hashmap *hashmap_new(free_func_t free_value);
+/* A map whose keys are strings inside its values, key_offset bytes in
+ * (offsetof(Device, uuid)): it keeps one pointer per bucket. hashmap_put()'s
+ * key must be value + key_offset. */
+Hashmap *hashmap_new_keyed(free_func_t free_value, size_t key_offset);
 /* Frees the values (with a destructor), then the map. A destructor may
  * remove its own entry: the entry is gone already and that is a no-op. */
 Hashmap *hashmap_free(Hashmap *h);

@@ -127,8 +127,8 @@ static void test_device_spec_diff(void **state) {
         siov_definition_unref(spec);
         siov_definition_unref(spec2);
         siov_definition_unref(spec);
-        assert_memory_equal(c.SysfsPath.s, d->mdev.home, strlen(d->mdev.home));
-        assert_string_equal(c.SysfsPath.s + strlen(d->mdev.home), "/" U1);
+        assert_memory_equal(c.SysfsPath.s, d->mdev->home, strlen(d->mdev->home));
+        assert_string_equal(c.SysfsPath.s + strlen(d->mdev->home), "/" U1);
 }
 
 /* Start-up takes the mdevs from the types' devices/ listings: parent,
@@ -159,7 +159,7 @@ static void test_listed_startup(void **state) {
         d = hashmap_get(x->m->devices, U1);
         assert_non_null(d);
         assert_true(device_is_active_mdev(d));
-        assert_null(d->mdev.driver);
+        assert_null(d->mdev->driver);
         v = device_values(d);
         assert_string_equal(v.Parent, GPU);
         assert_string_equal(v.Type, "i915-GVTg_V5_4");
@@ -196,8 +196,54 @@ static void test_listed_startup(void **state) {
         assert_ptr_equal(manager_parent_devices(x->m, GPU)->items[0], d);
         device_update_mdev(hashmap_get(x->m->devices, U3), NULL);
         assert_null(manager_parent_devices(x->m, DSA));
-        /* GPU, its type, its sysfs path, vfio_mdev */
+        /* GPU, its type, its sysfs path, vfio_mdev; one shared record */
         assert_int_equal(hashmap_size(x->m->strings), 4);
+        assert_int_equal(hashmap_size(x->m->mdev_shapes), 1);
+}
+
+/* Devices come from blocks: thousands of them added, half removed and as
+ * many added again reuse the free slots; each is found with its own
+ * values; the blocks go when their last device does. */
+static void test_device_blocks(void **state) {
+        Fixture *x = *state;
+        enum { N = 3000 };
+        char uuid[SIOV_UUID_STRING_MAX];
+        size_t blocks;
+        Device *d;
+
+        assert_int_equal(device_debug_blocks(x->m), 1);        /* U1 */
+        for (unsigned i = 0; i < N; i++) {
+                snprintf(uuid, sizeof(uuid), "%08x-0000-4000-8000-000000000000", i);
+                assert_int_equal(device_new_mdev_listed(x->m, uuid, GPU, i % 2 ? "t-odd" : "t-even", "/sys/x", &d), 0);
+                assert_string_equal(d->uuid, uuid);
+        }
+        blocks = device_debug_blocks(x->m);
+        assert_true(blocks > 2);
+        assert_int_equal(hashmap_size(x->m->mdev_shapes), 3);
+        for (unsigned i = 0; i < N; i += 2) {
+                snprintf(uuid, sizeof(uuid), "%08x-0000-4000-8000-000000000000", i);
+                device_remove(hashmap_get(x->m->devices, uuid));
+        }
+        assert_int_equal(hashmap_size(x->m->mdev_shapes), 2);
+        for (unsigned i = 0; i < N; i += 2) {
+                snprintf(uuid, sizeof(uuid), "%08x-1111-4000-8000-000000000000", i);
+                assert_int_equal(device_new_mdev_listed(x->m, uuid, GPU, "t-new", "/sys/x", &d), 0);
+        }
+        assert_int_equal(device_debug_blocks(x->m), blocks);
+        for (unsigned i = 0; i < N; i++) {
+                snprintf(uuid, sizeof(uuid), "%08x-%s-4000-8000-000000000000", i, i % 2 ? "0000" : "1111");
+                d = hashmap_get(x->m->devices, uuid);
+                assert_non_null(d);
+                assert_string_equal(d->uuid, uuid);
+                assert_string_equal(device_get_type(d), i % 2 ? "t-odd" : "t-new");
+                assert_string_equal(device_get_parent(d), GPU);
+                assert_string_equal(device_get_syspath(d).s + strlen("/sys/x/"), uuid);
+                assert_memory_equal(device_get_syspath(d).s, "/sys/x/", strlen("/sys/x/"));
+                device_remove(d);
+        }
+        assert_int_equal(hashmap_size(x->m->devices), 1);
+        assert_int_equal(device_debug_blocks(x->m), 1);
+        assert_int_equal(manager_parent_devices(x->m, GPU)->n, 1);
 }
 
 /* Device paths are made when needed, escaped as sd_bus_path_encode()
@@ -237,6 +283,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_device_spec_diff, setup, fixture_free),
                 cmocka_unit_test(test_device_object_path),
                 cmocka_unit_test_teardown(test_listed_startup, fixture_free),
+                cmocka_unit_test_setup_teardown(test_device_blocks, setup, fixture_free),
                 cmocka_unit_test(test_device_record_signature),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

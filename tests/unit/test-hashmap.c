@@ -209,6 +209,90 @@ static void test_random_against_reference(void **state) {
         }
 }
 
+/* A keyed map (the device table): the key lives in the value, at an offset
+ * that is not 0. The same random walk, then a removal in a run that wraps,
+ * then growth from 16 buckets to 10,000 entries (rehashing from the values). */
+typedef struct Keyed {
+        unsigned n;
+        char key[20];
+} Keyed;
+
+static void test_keyed(void **state) {
+        _cleanup_(hashmap_freep) Hashmap *h = hashmap_new_keyed(NULL, offsetof(Keyed, key));
+        enum { N = 600 };
+        static Keyed objs[N], wrap[3], many[10000];
+        char keys[3][16];
+        bool in[N] = {};
+        unsigned seed = 4242;
+        Keyed *v;
+        size_t n = 0;
+
+        for (size_t i = 0; i < N; i++)
+                snprintf(objs[i].key, sizeof(objs[i].key), "key-%zu", i);
+        for (int step = 0; step < 20000; step++) {
+                size_t i;
+
+                seed = seed * 1103515245u + 12345u;
+                i = (seed >> 8) % N;
+                if (in[i]) {
+                        assert_ptr_equal(hashmap_remove(h, objs[i].key), &objs[i]);
+                        in[i] = false;
+                } else {
+                        assert_int_equal(hashmap_put(h, objs[i].key, &objs[i]), 0);
+                        in[i] = true;
+                }
+                if (step % 97 == 0)
+                        for (size_t k = 0; k < N; k++) {
+                                char copy[20];
+
+                                /* Found by an equal string, not by the pointer. */
+                                strcpy(copy, objs[k].key);
+                                assert_ptr_equal(hashmap_get(h, copy), in[k] ? &objs[k] : NULL);
+                        }
+        }
+        hashmap_clear(h);
+        assert_int_equal(hashmap_size(h), 0);
+
+        /* From a fresh 16-bucket map: a run wrapping from bucket 15 to 1. */
+        hashmap_free(h);
+        h = hashmap_new_keyed(NULL, offsetof(Keyed, key));
+        keys_with_home(15, keys, 3);
+        for (size_t i = 0; i < 3; i++) {
+                strcpy(wrap[i].key, keys[i]);
+                assert_int_equal(hashmap_put(h, wrap[i].key, &wrap[i]), 0);
+        }
+        assert_int_equal(hashmap_put(h, wrap[1].key, &wrap[1]), -EEXIST);
+        assert_int_equal(hashmap_debug_slot(h, keys[2]), 1);
+        assert_ptr_equal(hashmap_remove(h, keys[1]), &wrap[1]);
+        assert_int_equal(hashmap_debug_slot(h, keys[2]), 0);
+        assert_ptr_equal(hashmap_remove(h, keys[0]), &wrap[0]);
+        assert_int_equal(hashmap_debug_slot(h, keys[2]), 15);
+
+        assert_int_equal(hashmap_reserve(h, 5000), 0);
+        for (unsigned i = 0; i < 10000; i++) {
+                many[i].n = i;
+                snprintf(many[i].key, sizeof(many[i].key), "%u", i);
+                assert_int_equal(hashmap_put(h, many[i].key, &many[i]), 0);
+                /* 7,000 entries fit 8,192 buckets 7/8 full (a plain map
+                 * would have 16,384). */
+                if (i == 6998)
+                        assert_int_equal(hashmap_debug_buckets(h), 8192);
+        }
+        assert_int_equal(hashmap_size(h), 10001);
+        assert_ptr_equal(hashmap_get(h, keys[2]), &wrap[2]);
+        HASHMAP_FOREACH(v, h, i)
+                n += v != &wrap[2];
+        assert_int_equal(n, 10000);
+        for (unsigned i = 0; i < 10000; i++) {
+                char k[20];
+
+                snprintf(k, sizeof(k), "%u", i);
+                v = hashmap_get(h, k);
+                assert_non_null(v);
+                assert_int_equal(v->n, i);
+        }
+}
+
 static unsigned n_freed;
 static Hashmap *self_removing_map;
 
@@ -284,6 +368,7 @@ int main(void) {
                 cmocka_unit_test(test_backward_shift_keeps_home),
                 cmocka_unit_test(test_backward_shift_wraps),
                 cmocka_unit_test(test_random_against_reference),
+                cmocka_unit_test(test_keyed),
                 cmocka_unit_test(test_value_destructor),
                 cmocka_unit_test(test_ensure_allocated_and_values),
         };
