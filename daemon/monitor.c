@@ -158,6 +158,16 @@ void manager_handle_uevent(Manager *m, const char *action, const char *devpath, 
                         }
                         if (!removed) {
                                 manager_mark_mdev(m, uuid);
+                                /* The kernel counted it before saying "add":
+                                 * read the counters then, even for an mdev
+                                 * siovd already knows (its own create). */
+                                if (streq(action, "add")) {
+                                        snprintf(path, sizeof(path), "%s", devpath);
+                                        *strrchr(path, '/') = 0;
+                                        devpath_basename(path, name, sizeof(name));
+                                        if (hashmap_get(m->parents, name))
+                                                manager_mark_counters(m, name);
+                                }
                                 return;
                         }
                 }
