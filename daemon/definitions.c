@@ -450,7 +450,7 @@ static void on_loaded(const char *path, const char *uuid, struct siov_definition
         }
         adopt(a->manager, def, stamp);
         d = hashmap_get(a->manager->devices, uuid);
-        if (d)
+        if (d && d->persistent)
                 (void) hashmap_put(a->seen, d->uuid, d);
 }
 
@@ -465,6 +465,15 @@ static bool skipped_equal(Hashmap *a, Hashmap *b) {
                         return false;
         }
         return true;
+}
+
+static bool persistent_may_be_gone(Manager *m, size_t n_seen) {
+        size_t n = 0;
+
+        for (int k = 0; k < 2; k++)
+                n += m->device_counts[DEVICE_STATE_DEFINED][k] + m->device_counts[DEVICE_STATE_BOTH][k] +
+                     m->device_counts[DEVICE_STATE_REMOVING][k];
+        return n_seen < n;
 }
 
 int definitions_load_all(Manager *m) {
@@ -495,8 +504,11 @@ int definitions_load_all(Manager *m) {
         }
 
         /* Persistent devices whose file went away (removed by hand) or can
-         * no longer be loaded. */
-        dropped = calloc(hashmap_size(m->devices) + 1, sizeof(Device *));
+         * no longer be loaded. Every persistent device is counted as
+         * defined, both or removing: when as many were seen, none went,
+         * and the devices are not walked. */
+        dropped = persistent_may_be_gone(m, hashmap_size(a.seen)) ?
+                calloc(hashmap_size(m->devices) + 1, sizeof(Device *)) : NULL;
         if (dropped) {
                 HASHMAP_FOREACH(d, m->devices, i)
                         if (d->persistent && !hashmap_get(a.seen, d->uuid))

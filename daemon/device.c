@@ -247,6 +247,7 @@ int device_new_mdev(Manager *m, struct siov_mdev *mdev, Device **ret) {
                 return r;
         }
         d->mdev = x;
+        parent_count_mdev(m, x->parent, x->type, 1);
         device_count(d);
         if (ret)
                 *ret = d;
@@ -267,6 +268,7 @@ int device_new_mdev_listed(Manager *m, const char *uuid, const char *parent, con
                 return r;
         }
         d->mdev = x;
+        parent_count_mdev(m, x->parent, x->type, 1);
         m->n_unloaded++;
         device_count(d);
         if (ret)
@@ -432,6 +434,8 @@ Device *device_free(Device *d) {
         device_unlist(d);
         if (mdev_get(d) && !d->mdev->driver)
                 d->manager->n_unloaded--;
+        if (mdev_get(d))
+                parent_count_mdev(d->manager, d->mdev->parent, d->mdev->type, -1);
         if (d->kind == DEVICE_KIND_MDEV)
                 mdev_unref(d->manager, d->mdev);
         else
@@ -626,6 +630,10 @@ void device_update_mdev(Device *d, struct siov_mdev *mdev) {
         }
         a = device_values(d);
         d->mdev = now;
+        if (old)
+                parent_count_mdev(d->manager, old->parent, old->type, -1);
+        if (now)
+                parent_count_mdev(d->manager, now->parent, now->type, 1);
         if (unloaded)
                 d->manager->n_unloaded--;
         b = device_values(d);

@@ -270,10 +270,10 @@ static int kernel_op_finish(Manager *m, KernelOp *k, SysfsJob *j, sd_bus_error *
                                                  uuid, strempty(j->msg));
                 if (r < 0)
                         return kernel_error(error, r, j->msg, NULL);
-                /* The device now; its parent's counters with the uevents
-                 * the kernel just queued. */
+                /* The device now; its parent's available_instances with
+                 * the uevents the kernel just queued. */
                 manager_refresh_mdev(m, uuid);
-                manager_mark_parent(m, parent);
+                manager_mark_counters(m, parent);
                 if (!hashmap_get(m->devices, uuid) || !device_is_active_mdev(hashmap_get(m->devices, uuid)))
                         return sd_bus_error_setf(error, SIOV_ERROR_KERNEL_ERROR,
                                                  "the kernel accepted device %s on %s but it is not in %s",
@@ -291,7 +291,7 @@ static int kernel_op_finish(Manager *m, KernelOp *k, SysfsJob *j, sd_bus_error *
                 }
                 /* The device may go here (a transient one with its mdev). */
                 manager_refresh_mdev(m, uuid);
-                manager_mark_parent(m, parent);
+                manager_mark_counters(m, parent);
                 return 0;
         case KERNEL_OP_VF_BIND:
         case KERNEL_OP_VF_RELEASE:
@@ -451,7 +451,7 @@ static int materialize(Manager *m, const struct siov_definition *spec, kernel_th
          * driver without its own accounting relies on. Otherwise the
          * kernel's answer to the write is the check. */
         if (!isempty(type_get_broken(t)) || type_get_available(t) == 0) {
-                if (siov_parent_read(m->ctx, parent, &fresh) >= 0) {
+                if (siov_parent_read_without_devices(m->ctx, parent, &fresh) >= 0) {
                         manager_set_parent(m, fresh);
                         siov_parent_unref(fresh);
                 }

@@ -444,6 +444,7 @@ static int method_get_status(sd_bus_message *message, void *userdata, sd_bus_err
         Manager *m = userdata;
         size_t (*c)[2] = m->device_counts, by_kind[2] = {}, by_state[_DEVICE_STATE_MAX] = {}, n_types = 0;
         uint32_t parent_kinds[2] = {};
+        DeviceList *l;
         Parent *p;
         Device *d;
         int r;
@@ -480,21 +481,25 @@ static int method_get_status(sd_bus_message *message, void *userdata, sd_bus_err
                                   /* uevents wraps at 2^32: compare differences. */
                                   "uevents", (uint32_t) m->n_uevents,
                                   "uevent-overflows", (uint32_t) m->n_uevent_overflows,
-                                  "refresh-pending", (uint32_t) (hashmap_size(m->dirty_parents) +
-                                                                 hashmap_size(m->dirty_mdevs)));
+                                  "refresh-pending", (uint32_t) manager_refresh_pending(m));
         if (r < 0)
                 return r;
         r = sd_bus_message_open_container(reply, 'a', "(osssssbbsa(ss)sssbas)");
         if (r < 0)
                 return r;
-        /* Only defined devices can wait; most hosts have none. */
+        /* Only defined devices can wait; most hosts have none. Only the
+         * devices of absent parents are looked at (Manager.by_parent). */
         if (by_state[DEVICE_STATE_DEFINED] > 0)
-                HASHMAP_FOREACH(d, m->devices, i) {
-                        if (d->counted != DEVICE_STATE_DEFINED || hashmap_get(m->parents, device_get_parent(d)))
+                HASHMAP_FOREACH(l, m->by_parent, i) {
+                        if (hashmap_get(m->parents, l->parent))
                                 continue;
-                        r = device_append_record(d, reply);
-                        if (r < 0)
-                                return r;
+                        DEVICE_LIST_FOREACH(d, l, k) {
+                                if (d->counted != DEVICE_STATE_DEFINED)
+                                        continue;
+                                r = device_append_record(d, reply);
+                                if (r < 0)
+                                        return r;
+                        }
                 }
         return bus_reply_close_and_send(reply);
 }

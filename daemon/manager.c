@@ -51,6 +51,7 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
         m->mdev_shapes = hashmap_new_keyed(NULL, offsetof(DeviceMdev, key));
         m->dirty_parents = hashmap_new(free);
         m->dirty_mdevs = hashmap_new(free);
+        m->dirty_counters = hashmap_new(free);
         m->skipped_definitions = hashmap_new(NULL);
         m->dirty_definitions = hashmap_new(NULL);
         m->refusals = calloc(DEFINITIONS_REFUSALS_MAX, sizeof(RefusedChange));
@@ -58,6 +59,7 @@ int manager_new(Manager **ret, const char *sysfs_root, const char *definitions_d
         m->pf_config_errors = hashmap_new(NULL);
         m->pending = hashmap_new(NULL);
         if (!m->parents || !m->devices || !m->vf_owners || !m->by_parent || !m->strings || !m->mdev_shapes || !m->dirty_parents || !m->dirty_mdevs ||
+            !m->dirty_counters ||
             !m->skipped_definitions || !m->dirty_definitions || !m->refusals || !m->pf_configs ||
             !m->pf_config_errors || !m->pending)
                 return -ENOMEM;
@@ -95,6 +97,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_unref(m->refresh_source);
         hashmap_free(m->dirty_parents);
         hashmap_free(m->dirty_mdevs);
+        hashmap_free(m->dirty_counters);
 
         /* No signals while tearing down. The maps own their objects. */
         m->exported = false;
@@ -232,8 +235,12 @@ static int manager_reconcile(Manager *m, struct siov_model *model) {
         for (size_t i = 0; i < n_gone_parents; i++)
                 parent_remove(gone_parents[i]);
 
-        for (size_t i = 0; i < siov_model_get_n_parents(model); i++)
+        for (size_t i = 0; i < siov_model_get_n_parents(model); i++) {
                 manager_set_parent(m, siov_model_get_parent(model, i));
+                /* The scan used them; the mdevs' own uevents keep the
+                 * counts from now on. */
+                siov_parent_forget_devices(siov_model_get_parent(model, i));
+        }
         for (size_t i = 0; i < siov_model_get_n_mdevs(model); i++)
                 manager_set_mdev(m, siov_model_get_mdev(model, i));
         return 0;
@@ -292,6 +299,8 @@ static int manager_add_listed(Manager *m, struct siov_model *model) {
                                         return r;
                         }
                 }
+                /* Read: from now on each mdev's uevents say what changes. */
+                siov_parent_forget_devices(snap);
         }
         return 0;
 }
@@ -396,7 +405,9 @@ void manager_refresh_parent(Manager *m, const char *name) {
         Parent *p = hashmap_get(m->parents, name);
         int r;
 
-        r = siov_parent_read(m->ctx, name, &snap);
+        /* The mdevs are tracked one by one (their uevents): the types'
+         * devices/ folders are not listed again. */
+        r = siov_parent_read_without_devices(m->ctx, name, &snap);
         if (r == -ENODEV) {
                 if (p)
                         parent_remove(p);
@@ -410,15 +421,54 @@ void manager_refresh_parent(Manager *m, const char *name) {
         siov_parent_unref(snap);
 }
 
-void manager_refresh_mdev(Manager *m, const char *uuid) {
-        struct siov_mdev *mdev = NULL;
+/* Where an active mdev sits ("" when not active), copied: the device may
+ * be freed by the update. */
+typedef struct MdevPlace {
+        char parent[256], type[256];
+} MdevPlace;
+
+static MdevPlace mdev_place(Manager *m, const char *uuid) {
         Device *d = hashmap_get(m->devices, uuid);
+        MdevPlace x = {};
+
+        if (d && device_is_active_mdev(d)) {
+                snprintf(x.parent, sizeof(x.parent), "%s", d->mdev->parent);
+                snprintf(x.type, sizeof(x.type), "%s", d->mdev->type);
+        }
+        return x;
+}
+
+/* An mdev came, went or moved: the available_instances of its parents'
+ * types changed (the kernel counts them, siovd does not guess). */
+static void mark_counters_if_moved(Manager *m, const MdevPlace *before, const char *uuid) {
+        MdevPlace after = mdev_place(m, uuid);
+
+        if (streq(before->parent, after.parent) && streq(before->type, after.type))
+                return;
+        if (!isempty(before->parent))
+                manager_mark_counters(m, before->parent);
+        if (!isempty(after.parent))
+                manager_mark_counters(m, after.parent);
+}
+
+void manager_forget_mdev(Manager *m, const char *uuid) {
+        MdevPlace before = mdev_place(m, uuid);
+        Device *d = hashmap_get(m->devices, uuid);
+
+        if (!d || d->kind != DEVICE_KIND_MDEV)
+                return;
+        device_update_mdev(d, NULL);
+        mark_counters_if_moved(m, &before, uuid);
+}
+
+void manager_refresh_mdev(Manager *m, const char *uuid) {
+        MdevPlace before = mdev_place(m, uuid);
+        struct siov_mdev *mdev = NULL;
         int r;
 
         r = siov_mdev_read(m->ctx, uuid, &mdev);
         if (r == -ENODEV) {
-                if (d && d->kind == DEVICE_KIND_MDEV)
-                        device_update_mdev(d, NULL);
+                manager_forget_mdev(m, uuid);
                 return;
         }
         if (r < 0) {
@@ -427,6 +477,16 @@ void manager_refresh_mdev(Manager *m, const char *uuid) {
         }
         manager_set_mdev(m, mdev);
         siov_mdev_unref(mdev);
+        mark_counters_if_moved(m, &before, uuid);
+}
+
+/* The types' available_instances only; the whole parent when that fails
+ * (a type went, a file is malformed): the model and sysfs disagree. */
+static void manager_refresh_counters(Manager *m, const char *name) {
+        Parent *p = hashmap_get(m->parents, name);
+
+        if (p && parent_refresh_available(p) < 0)
+                manager_mark_parent(m, name);
 }
 
 /* Takes up to max malloc'd names out of a set, into a NULL-terminated
@@ -487,19 +547,26 @@ static int on_refresh(sd_event_source *s, void *userdata) {
         size_t n = 0;
         bool more;
 
-        /* mdevs first: a parent's update then finds its devices current. */
+        /* mdevs first: a parent's update then finds its devices current;
+         * then the counters their coming and going changed, unless the
+         * parent is read whole anyway. */
         if (!refresh_some(m, m->dirty_mdevs, manager_refresh_mdev, start, &n)) {
                 log_oom();
                 return manager_request_rescan(m);
         }
-        if (hashmap_size(m->dirty_mdevs) == 0) {
+        if (hashmap_size(m->dirty_mdevs) == 0 &&
+            !refresh_some(m, m->dirty_counters, manager_refresh_counters, start, &n)) {
+                log_oom();
+                return manager_request_rescan(m);
+        }
+        if (hashmap_size(m->dirty_mdevs) == 0 && hashmap_size(m->dirty_counters) == 0) {
                 if (!refresh_some(m, m->dirty_parents, manager_refresh_parent, start, &n)) {
                         log_oom();
                         return manager_request_rescan(m);
                 }
                 manager_report_idxd_problem(m);
         }
-        more = hashmap_size(m->dirty_mdevs) + hashmap_size(m->dirty_parents) > 0;
+        more = manager_refresh_pending(m) > 0;
         (void) sd_event_source_set_priority(s, more ? SD_EVENT_PRIORITY_NORMAL : SIOV_PRIORITY_REFRESH);
         if (more)
                 (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
@@ -537,4 +604,15 @@ void manager_mark_parent(Manager *m, const char *name) {
 
 void manager_mark_mdev(Manager *m, const char *uuid) {
         manager_mark(m, m->dirty_mdevs, uuid);
+}
+
+void manager_mark_counters(Manager *m, const char *name) {
+        /* A whole re-read reads them too. */
+        if (hashmap_get(m->dirty_parents, name))
+                return;
+        manager_mark(m, m->dirty_counters, name);
+}
+
+size_t manager_refresh_pending(const Manager *m) {
+        return hashmap_size(m->dirty_parents) + hashmap_size(m->dirty_mdevs) + hashmap_size(m->dirty_counters);
 }

@@ -51,6 +51,9 @@ struct Manager {
          * change), which then cost one read of the parent, not three. */
         Hashmap *dirty_parents;           /* name → malloc'd name */
         Hashmap *dirty_mdevs;             /* uuid → malloc'd uuid */
+        /* Parents where only the types' available_instances changed (an
+         * mdev came or went): read those files, not the whole parent. */
+        Hashmap *dirty_counters;          /* name → malloc'd name */
         sd_event_source *refresh_source;
 
         Hashmap *parents;       /* name → Parent */
@@ -139,11 +142,18 @@ int manager_request_rescan(Manager *m);
 /* Re-read one object from sysfs and update (or drop) its D-Bus object. */
 void manager_refresh_parent(Manager *m, const char *name);
 void manager_refresh_mdev(Manager *m, const char *uuid);
+/* The mdev is gone (its remove uevent): drop it, count it out. */
+void manager_forget_mdev(Manager *m, const char *uuid);
 void manager_set_parent(Manager *m, struct siov_parent *snap);
 /* Re-read soon: after every queued uevent is seen, before the next D-Bus
  * call is dispatched. */
 void manager_mark_parent(Manager *m, const char *name);
 void manager_mark_mdev(Manager *m, const char *uuid);
+/* An mdev of the parent came or went: its types' available_instances
+ * are read again soon (a whole re-read if that fails). */
+void manager_mark_counters(Manager *m, const char *name);
+/* What is waiting in the three sets above. */
+size_t manager_refresh_pending(const Manager *m);
 
 /* Event priorities: uevents are drained first, then the re-reads they
  * asked for, then D-Bus calls, which then see an up-to-date model. */

@@ -125,7 +125,7 @@ static uint32_t type_used(const Type *t) {
         uint32_t n = 0;
 
         if (t->kind == TYPE_KIND_MDEV)
-                return (uint32_t) strv_length(siov_type_get_devices(t->snap));
+                return t->n_active;
         for (size_t i = 0; i < siov_parent_get_n_vfs(t->parent->snap); i++) {
                 const Device *d = hashmap_get(t->parent->manager->devices,
                                               siov_vf_get_uuid(siov_parent_get_vf(t->parent->snap, i)));
@@ -141,7 +141,6 @@ static void write_model(Manager *m, FILE *f) {
         uint64_t devices[2][ELEMENTSOF(states)] = {};
         size_t n = 0;
         Parent *p;
-        Device *d;
 
         ps = calloc(hashmap_size(m->parents) + 1, sizeof(Parent *));
         if (!ps)
@@ -213,12 +212,10 @@ static void write_model(Manager *m, FILE *f) {
                 }
         }
 
-        HASHMAP_FOREACH(d, m->devices, i) {
-                const char *s = device_get_state(d);
-                for (size_t k = 0; k < ELEMENTSOF(states); k++)
-                        if (streq(s, states[k]))
-                                devices[d->kind == DEVICE_KIND_VF][k]++;
-        }
+        /* Kept as devices change (device_count()): no walk over them. */
+        for (int k = 0; k < 2; k++)
+                for (size_t s = 0; s < ELEMENTSOF(states); s++)
+                        devices[k][s] = m->device_counts[device_state_from_string(states[s])][k];
         put_header(f, "siov_devices", "gauge", "Devices by kind (mdev, vf) and state (active, defined, both).");
         for (int k = 0; k < 2; k++)
                 for (size_t s = 0; s < ELEMENTSOF(states); s++) {

@@ -145,15 +145,33 @@ void manager_handle_uevent(Manager *m, const char *action, const char *devpath, 
 
                         if (siov_uuid_normalize(name, uuid) < 0)
                                 return;
-                        if (removed) {
+                        Device *d = hashmap_get(m->devices, uuid);
+
+                        /* A known mdev: it alone changes, and its parent's
+                         * available_instances if it came or went
+                         * (manager_refresh_mdev()). */
+                        if (removed && d && device_is_active_mdev(d)) {
                                 /* The kernel says it is gone: trust the
                                  * event, the folder may linger a moment. */
-                                Device *d = hashmap_get(m->devices, uuid);
-                                if (d && d->kind == DEVICE_KIND_MDEV)
-                                        device_update_mdev(d, NULL);
-                        } else
+                                manager_forget_mdev(m, uuid);
+                                return;
+                        }
+                        if (!removed) {
                                 manager_mark_mdev(m, uuid);
+                                /* The kernel counted it before saying "add":
+                                 * read the counters then, even for an mdev
+                                 * siovd already knows (its own create). */
+                                if (streq(action, "add")) {
+                                        snprintf(path, sizeof(path), "%s", devpath);
+                                        *strrchr(path, '/') = 0;
+                                        devpath_basename(path, name, sizeof(name));
+                                        if (hashmap_get(m->parents, name))
+                                                manager_mark_counters(m, name);
+                                }
+                                return;
+                        }
                 }
+                /* Not an mdev siovd knew: read its parent whole. */
                 snprintf(path, sizeof(path), "%s", devpath);
                 *strrchr(path, '/') = 0;
                 devpath_basename(path, name, sizeof(name));
@@ -197,6 +215,8 @@ void manager_handle_uevent(Manager *m, const char *action, const char *devpath, 
 
                 if (r >= 0) {
                         manager_set_parent(m, snap);
+                        /* Its mdevs come with their own uevents. */
+                        siov_parent_forget_devices(snap);
                         siov_parent_unref(snap);
                         return;
                 }

@@ -26,7 +26,7 @@ static int type_new(Parent *p, TypeKind kind, const char *id, struct siov_type *
         t = calloc(1, sizeof(Type));
         if (!t)
                 return -ENOMEM;
-        *t = (Type) { .parent = p, .kind = kind, .snap = snap };
+        *t = (Type) { .parent = p, .kind = kind, .snap = snap, .available = siov_type_get_available(snap) };
         t->id = strdup(id);
         if (!t->id)
                 return -ENOMEM;
@@ -69,7 +69,7 @@ uint32_t type_get_available(const Type *t) {
         uint32_t n = 0;
 
         if (t->kind == TYPE_KIND_MDEV)
-                return siov_type_get_available(t->snap);
+                return t->available;
 
         /* A VF is available when neither the host (a host driver) nor
          * siovd (a device made of it) holds it. */
@@ -94,6 +94,58 @@ Type *parent_find_type(Parent *p, const char *id) {
                 if (streq(p->types[i]->id, id))
                         return p->types[i];
         return NULL;
+}
+
+void parent_count_mdev(Manager *m, const char *parent, const char *type, int delta) {
+        Parent *p = parent ? hashmap_get(m->parents, parent) : NULL;
+        Type *t = p ? parent_find_type(p, type) : NULL;
+
+        /* A type that is not there yet counts its devices when it comes
+         * (parent_add_type()). */
+        if (!t || t->kind != TYPE_KIND_MDEV)
+                return;
+        if (delta < 0 && t->n_active == 0) {
+                log_debug("Type %s of %s: more mdevs went than came.", type, parent);
+                return;
+        }
+        t->n_active += delta;
+}
+
+/* The devices of the parent that a new type has already: one parent's. */
+static uint32_t type_count_active(const Type *t) {
+        const DeviceList *l = manager_parent_devices(t->parent->manager, t->parent->name);
+        uint32_t n = 0;
+        Device *d;
+
+        DEVICE_LIST_FOREACH(d, l, i)
+                if (device_is_active_mdev(d) && streq(d->mdev->type, t->id) && streq(d->mdev->parent, t->parent->name))
+                        n++;
+        return n;
+}
+
+int parent_refresh_available(Parent *p) {
+        static char *const changed[] = { (char *) "AvailableInstances", NULL };
+
+        for (size_t i = 0; i < p->n_types; i++) {
+                Type *t = p->types[i];
+                uint32_t n;
+                int r;
+
+                if (t->kind != TYPE_KIND_MDEV)
+                        continue;
+                /* A broken type offers nothing whatever the file says:
+                 * only a whole re-read tells it is fixed. */
+                if (!isempty(type_get_broken(t)))
+                        return -EAGAIN;
+                r = siov_type_read_available(p->manager->ctx, p->name, t->id, &n);
+                if (r < 0)
+                        return log_debug_errno(r, "Cannot read available_instances of %s/%s: %m", p->name, t->id);
+                if (n == t->available)
+                        continue;
+                t->available = n;
+                manager_emit_changed(p->manager, t->path, SIOV_DBUS_TYPE_INTERFACE, (char **) changed);
+        }
+        return 0;
 }
 
 /* The types a snapshot implies: its mdev types, plus "vf" for a PF. */
@@ -191,6 +243,8 @@ static int parent_add_type(Parent *p, TypeKind kind, const char *id, struct siov
         memmove(p->types + pos + 1, p->types + pos, (p->n_types - pos) * sizeof(Type *));
         p->types[pos] = t;
         p->n_types++;
+        if (kind == TYPE_KIND_MDEV)
+                t->n_active = type_count_active(t);
         if (ret)
                 *ret = t;
         return 0;
@@ -431,6 +485,7 @@ int parent_update(Parent *p, struct siov_parent *snap) {
 
                 if (t) {
                         t->snap = ts;
+                        t->available = siov_type_get_available(ts);
                         continue;
                 }
                 if (parent_add_type(p, ts ? TYPE_KIND_MDEV : TYPE_KIND_VF, id, ts, &t) < 0) {

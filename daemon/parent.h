@@ -34,6 +34,12 @@ struct Type {
         char *id;
         char *path;
         struct siov_type *snap; /* borrowed from parent->snap; NULL for "vf" */
+        /* mdev: available_instances, from the snapshot or read again alone
+         * after a create or remove (parent_refresh_available()). */
+        uint32_t available;
+        /* mdev: its active mdevs, counted as they come and go
+         * (parent_count_mdev()), not listed. */
+        uint32_t n_active;
 };
 
 /* org.siov1.Parent, one row per property (bus-property.h); o is a
@@ -128,6 +134,13 @@ int parent_update(Parent *p, struct siov_parent *snap);
 /* Signals removal of the parent, its types and its VFs, then frees it. */
 void parent_remove(Parent *p);
 Type *parent_find_type(Parent *p, const char *id);
+/* An active mdev of parent/type came (delta 1) or went (-1). */
+void parent_count_mdev(Manager *m, const char *parent, const char *type, int delta);
+/* Reads each mdev type's available_instances again (a create or remove
+ * changes it, of the other types too when they share resources) and
+ * signals what changed: a few small reads instead of re-reading the
+ * parent. < 0 when a type cannot be read: the caller re-reads the parent. */
+int parent_refresh_available(Parent *p);
 
 const char *type_get_name(const Type *t);
 const char *type_get_description(const Type *t);

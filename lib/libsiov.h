@@ -95,6 +95,17 @@ int siov_parent_read(struct siov_ctx *ctx, const char *name, struct siov_parent 
 /* Same, from a device path relative to the sysfs mount ("/devices/..."),
  * as reported in a uevent's DEVPATH. */
 int siov_parent_read_devpath(struct siov_ctx *ctx, const char *devpath, struct siov_parent **ret);
+/* Like siov_parent_read(), without listing each type's devices/ folder
+ * (siov_type_get_devices() is empty): for a caller that tracks the mdevs
+ * by their own uevents. */
+int siov_parent_read_without_devices(struct siov_ctx *ctx, const char *name, struct siov_parent **ret);
+/* Frees the types' devices/ listings of a snapshot once they were used
+ * (siov_type_get_devices() is empty afterwards). */
+void siov_parent_forget_devices(struct siov_parent *p);
+/* Reads one type's available_instances again (what a create or remove
+ * changes): -ENODEV when the type is gone, -ENOENT/-EINVAL/-ERANGE when
+ * the file is missing or malformed. */
+int siov_type_read_available(struct siov_ctx *ctx, const char *parent, const char *type, uint32_t *ret);
 struct siov_parent *siov_parent_ref(struct siov_parent *p);
 struct siov_parent *siov_parent_unref(struct siov_parent *p);
 

@@ -94,7 +94,7 @@ static bool uuid_filter(const char *s) {
 
 /* Reads one type folder. -ENODEV: not a folder (or a symlink: never
  * followed); -ENOMEM. Anything malformed marks only this type broken. */
-static int type_load(int types_fd, const char *id, struct siov_type *t) {
+static int type_load(int types_fd, const char *id, bool list_devices, struct siov_type *t) {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *api = NULL;
         size_t n;
@@ -147,6 +147,8 @@ static int type_load(int types_fd, const char *id, struct siov_type *t) {
                 t->device_api = mfree(t->device_api);
         }
 
+        if (!list_devices)
+                return 0;
         r = siov_list_names_at(fd, "devices", uuid_filter, &t->devices);
         if (r < 0)
                 return r;
@@ -159,7 +161,7 @@ static int type_load(int types_fd, const char *id, struct siov_type *t) {
         return 0;
 }
 
-static int parent_load_types(struct siov_parent *p, int fd) {
+static int parent_load_types(struct siov_parent *p, int fd, bool list_devices) {
         _cleanup_close_ int tfd = -1;
         char **ids = NULL;
         size_t n;
@@ -188,7 +190,7 @@ static int parent_load_types(struct siov_parent *p, int fd) {
         for (size_t i = 0; i < n; i++) {
                 struct siov_type *t = &p->types[p->n_types];
 
-                r = type_load(tfd, ids[i], t);
+                r = type_load(tfd, ids[i], list_devices, t);
                 if (r == -ENODEV) {
                         type_done(t);
                         *t = (struct siov_type) {};
@@ -666,7 +668,7 @@ int siov_parent_load(struct siov_ctx *ctx, const struct siov_parent_scan *s,
         }
 
         if (kinds & SIOV_KIND_MDEV) {
-                r = parent_load_types(p, fd);
+                r = parent_load_types(p, fd, !s->no_devices);
                 if (r < 0)
                         return r;
         }
@@ -734,7 +736,7 @@ void siov_parent_scan_done(struct siov_parent_scan *s) {
         *s = (struct siov_parent_scan) { .mdev_bus_fd = -1, .pci_fd = -1, .dsa_fd = -1 };
 }
 
-_public_ int siov_parent_read(struct siov_ctx *ctx, const char *name, struct siov_parent **ret) {
+static int parent_read(struct siov_ctx *ctx, const char *name, bool list_devices, struct siov_parent **ret) {
         struct siov_parent_scan s;
         int r;
 
@@ -745,9 +747,50 @@ _public_ int siov_parent_read(struct siov_ctx *ctx, const char *name, struct sio
         r = siov_parent_scan_init(ctx, &s);
         if (r < 0)
                 return r;
+        s.no_devices = !list_devices;
         r = siov_parent_load(ctx, &s, name, ret);
         siov_parent_scan_done(&s);
         return r;
+}
+
+_public_ int siov_parent_read(struct siov_ctx *ctx, const char *name, struct siov_parent **ret) {
+        return parent_read(ctx, name, true, ret);
+}
+
+_public_ int siov_parent_read_without_devices(struct siov_ctx *ctx, const char *name, struct siov_parent **ret) {
+        return parent_read(ctx, name, false, ret);
+}
+
+_public_ void siov_parent_forget_devices(struct siov_parent *p) {
+        if (!p)
+                return;
+        for (size_t i = 0; i < p->n_types; i++)
+                p->types[i].devices = mfree(p->types[i].devices);
+}
+
+_public_ int siov_type_read_available(struct siov_ctx *ctx, const char *parent, const char *type, uint32_t *ret) {
+        _cleanup_free_ char *canon = NULL, *reason = NULL;
+        _cleanup_close_ int bus_fd = -1, fd = -1, tfd = -1, yfd = -1;
+
+        if (!ctx || !ret)
+                return -EINVAL;
+        if (!siov_name_is_valid(parent) || !siov_name_is_valid(type))
+                return -EINVAL;
+        /* The way siov_parent_read() goes, without the rest of the parent. */
+        bus_fd = siov_open_in_root(ctx, ctx->root_fd, "", SIOV_SYSFS_MDEV_BUS_CLASS, O_RDONLY | O_DIRECTORY, NULL);
+        if (bus_fd == -ENOMEM)
+                return bus_fd;
+        fd = open_device(ctx, bus_fd, "/" SIOV_SYSFS_MDEV_BUS_CLASS, parent, &canon);
+        if (fd == -ENOMEM)
+                return fd;
+        if (fd < 0)
+                return -ENODEV;
+        tfd = openat(fd, SIOV_ATTR_MDEV_SUPPORTED_TYPES, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (tfd >= 0)
+                yfd = openat(tfd, type, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (yfd < 0)
+                return errno == ENOMEM ? -ENOMEM : -ENODEV;
+        return siov_read_u32_reason(yfd, SIOV_ATTR_AVAILABLE_INSTANCES, SIOV_ATTR_AVAILABLE_INSTANCES, ret, &reason);
 }
 
 _public_ int siov_parent_read_devpath(struct siov_ctx *ctx, const char *devpath, struct siov_parent **ret) {

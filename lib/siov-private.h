@@ -213,6 +213,7 @@ struct siov_parent_scan {
         int pci_fd;             /* sys/bus/pci/devices, -1: absent */
         int dsa_fd;             /* sys/bus/dsa/devices, -1: absent or no libaccel-config */
         struct siov_accel *accel; /* borrowed from the siov_ctx */
+        bool no_devices;        /* leave the types' devices/ unlisted */
 };
 
 /* -ENODEV when name is neither kind; -ENOMEM; other errors are recorded

@@ -21,6 +21,7 @@ check-integration:
 # The fake kernel (an LD_PRELOAD object built without sanitizers) loads
 # after the ASan runtime, hence verify_asan_link_order=0.
 UMOCKDEV_TESTS = tests/integration/test-uevent.sh tests/integration/test-uevent-storm.sh \
+	tests/integration/test-incremental.sh \
 	tests/integration/test-idxd-uevent.sh
 INTEGRATION_ASAN_TESTS = $(filter-out $(UMOCKDEV_TESTS),$(INTEGRATION_TESTS))
 check-integration-asan:

@@ -14,6 +14,11 @@ tests_integration_test_uevent_storm_SOURCES = tests/integration/test-uevent-stor
 tests_integration_test_uevent_storm_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(UMOCKDEV_CFLAGS)
 tests_integration_test_uevent_storm_LDADD = $(SYSTEMD_LIBS) $(UMOCKDEV_LIBS)
 
+# One uevent from a shell test under umockdev-wrapper, through the same
+# lossless sender (test-incremental.sh).
+check_PROGRAMS += tests/integration/uevent-send-tool
+tests_integration_uevent_send_tool_SOURCES = tests/integration/uevent-send-tool.c tests/integration/uevent-send.h
+
 # DSA/IAA work queues (issue 14): the same, on an idxd testbed bound over
 # /sys in a private mount namespace (root needed).
 check_PROGRAMS += tests/integration/test-idxd-uevent
@@ -26,6 +31,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-tree.sh \
 	tests/integration/test-uevent.sh \
 	tests/integration/test-uevent-storm.sh \
+	tests/integration/test-incremental.sh \
 	tests/integration/test-lifecycle.sh \
 	tests/integration/test-definitions.sh \
 	tests/integration/test-definitions-random.sh \
