@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,10 +20,42 @@
 #include "valid.h"
 #include "vm.h"
 
+/* libvirt is loaded on first use (dlopen, systemd's dlopen_* style): a
+ * host that never assigns a device to a VM does not map libvirt and the
+ * libraries it pulls in. Every libvirt function vm.c calls is here. */
+#define LIBVIRT_SONAME "libvirt.so.0"
+#define DLSYM(f) static typeof(f) *sym_##f
+DLSYM(virInitialize);
+DLSYM(virSetErrorFunc);
+DLSYM(virGetLastErrorMessage);
+DLSYM(virGetLastError);
+DLSYM(virConnectIsAlive);
+DLSYM(virConnectGetLibVersion);
+DLSYM(virConnectClose);
+DLSYM(virConnectOpen);
+DLSYM(virDomainLookupByName);
+DLSYM(virDomainGetXMLDesc);
+DLSYM(virDomainIsActive);
+DLSYM(virDomainDefineXML);
+DLSYM(virDomainFree);
+DLSYM(virDomainIsPersistent);
+DLSYM(virDomainAttachDeviceFlags);
+DLSYM(virDomainDetachDeviceFlags);
+DLSYM(virConnectListAllDomains);
+DLSYM(virDomainGetName);
+
+static void *libvirt_dl;
+
+/* 0, or -EOPNOTSUPP with the reason when libvirt cannot be loaded. */
+static int libvirt_load(char **error_msg);
+
 #define VM_DEFAULT_URI "qemu:///system"
 #define UUID_STRING_LEN 36
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(virDomainPtr, virDomainFree);
+static void virDomainFreep(virDomainPtr *p) {
+        if (*p)
+                sym_virDomainFree(*p);
+}
 DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc);
 DEFINE_TRIVIAL_CLEANUP_FUNC(xmlNodePtr, xmlFreeNode);
 static inline void xml_freep(xmlChar **p) {
@@ -69,14 +102,56 @@ static void libvirt_silent(void *userdata, virErrorPtr error) {
          * ourselves, with the VM's name. */
 }
 
-static void vm_init(void) {
+static int libvirt_load(char **error_msg) {
+        static const struct {
+                const char *name;
+                void **sym;
+        } table[] = {
+#define SYM(f) { #f, (void **) &sym_##f }
+                SYM(virInitialize), SYM(virSetErrorFunc), SYM(virGetLastErrorMessage), SYM(virGetLastError),
+                SYM(virConnectIsAlive), SYM(virConnectGetLibVersion), SYM(virConnectClose), SYM(virConnectOpen),
+                SYM(virDomainLookupByName), SYM(virDomainGetXMLDesc), SYM(virDomainIsActive),
+                SYM(virDomainDefineXML), SYM(virDomainFree), SYM(virDomainIsPersistent),
+                SYM(virDomainAttachDeviceFlags), SYM(virDomainDetachDeviceFlags), SYM(virConnectListAllDomains),
+                SYM(virDomainGetName),
+#undef SYM
+        };
+        void *dl;
+
+        if (libvirt_dl)
+                return 0;
+        dl = dlopen(LIBVIRT_SONAME, RTLD_NOW | RTLD_NODELETE);
+        if (!dl)
+                return set_error(error_msg, -EOPNOTSUPP,
+                                 "libvirt is not installed (%s: %s): install libvirt0 to assign devices to VMs",
+                                 LIBVIRT_SONAME, dlerror());
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                *table[i].sym = dlsym(dl, table[i].name);
+                if (!*table[i].sym) {
+                        for (size_t k = 0; k < ELEMENTSOF(table); k++)
+                                *table[k].sym = NULL;
+                        (void) dlclose(dl);
+                        return set_error(error_msg, -EOPNOTSUPP,
+                                         "%s lacks %s (libvirt older than 8.0?): devices cannot be assigned to VMs",
+                                         LIBVIRT_SONAME, table[i].name);
+                }
+        }
+        libvirt_dl = dl;
+        return 0;
+}
+
+static int vm_init(char **error_msg) {
         static bool done = false;
         struct sigaction sa;
+        int r;
 
         if (done)
-                return;
-        (void) virInitialize();
-        virSetErrorFunc(NULL, libvirt_silent);
+                return 0;
+        r = libvirt_load(error_msg);
+        if (r < 0)
+                return r;
+        (void) sym_virInitialize();
+        sym_virSetErrorFunc(NULL, libvirt_silent);
         /* libvirt's client writes to its socket without MSG_NOSIGNAL: after
          * a libvirtd restart the next call would kill us with SIGPIPE
          * (measured) instead of failing. sd-bus does not need SIGPIPE. */
@@ -84,17 +159,18 @@ static void vm_init(void) {
                 (void) signal(SIGPIPE, SIG_IGN);
         xmlInitParser();
         done = true;
+        return 0;
 }
 
 static const char *libvirt_message(void) {
-        const char *m = virGetLastErrorMessage();
+        const char *m = sym_virGetLastErrorMessage();
 
         return isempty(m) ? "unknown libvirt error" : m;
 }
 
 /* The errno for libvirt's last error. */
 static int libvirt_errno(void) {
-        virErrorPtr e = virGetLastError();
+        virErrorPtr e = sym_virGetLastError();
 
         if (!e)
                 return -EIO;
@@ -122,7 +198,7 @@ static int libvirt_errno(void) {
 }
 
 static bool libvirt_error_is(int code) {
-        virErrorPtr e = virGetLastError();
+        virErrorPtr e = sym_virGetLastError();
 
         return e && e->code == code;
 }
@@ -143,33 +219,36 @@ int vm_connect(const char *uri, virConnectPtr *ret, char **error_msg) {
         VmConnection **p, *c;
         unsigned long version;
         virConnectPtr conn;
+        int r;
 
-        vm_init();
+        r = vm_init(error_msg);
+        if (r < 0)
+                return r;
         uri = resolve_uri(uri);
 
         for (p = &connections; *p; p = &(*p)->next) {
                 c = *p;
                 if (!streq(c->uri, uri))
                         continue;
-                if (virConnectIsAlive(c->conn) == 1 && virConnectGetLibVersion(c->conn, &version) == 0) {
+                if (sym_virConnectIsAlive(c->conn) == 1 && sym_virConnectGetLibVersion(c->conn, &version) == 0) {
                         *ret = c->conn;
                         return 0;
                 }
                 *p = c->next;
-                (void) virConnectClose(c->conn);
+                (void) sym_virConnectClose(c->conn);
                 free(c->uri);
                 free(c);
                 break;
         }
 
-        conn = virConnectOpen(uri);
+        conn = sym_virConnectOpen(uri);
         if (!conn)
                 return set_error(error_msg, -ENOTCONN, "cannot connect to libvirt at %s: %s", uri, libvirt_message());
 
         c = calloc(1, sizeof(*c));
         if (!c || !(c->uri = strdup(uri))) {
                 free(c);
-                (void) virConnectClose(conn);
+                (void) sym_virConnectClose(conn);
                 return set_error(error_msg, -ENOMEM, "out of memory");
         }
         c->conn = conn;
@@ -184,7 +263,7 @@ void vm_close(void) {
                 VmConnection *c = connections;
 
                 connections = c->next;
-                (void) virConnectClose(c->conn);
+                (void) sym_virConnectClose(c->conn);
                 free(c->uri);
                 free(c);
         }
@@ -422,7 +501,7 @@ static int vm_lookup(virConnectPtr conn, const char *vm, virDomainPtr *ret, char
         virDomainPtr dom;
         int r;
 
-        dom = virDomainLookupByName(conn, vm);
+        dom = sym_virDomainLookupByName(conn, vm);
         if (!dom) {
                 r = libvirt_errno();
                 if (r == -ESRCH)
@@ -448,7 +527,7 @@ static int vm_open(const char *uri, const char *vm, virConnectPtr *ret_conn, vir
 static int domain_xml(virDomainPtr dom, const char *vm, unsigned flags, xmlDocPtr *ret, char **error_msg) {
         _cleanup_free_ char *xml = NULL;
 
-        xml = virDomainGetXMLDesc(dom, flags);
+        xml = sym_virDomainGetXMLDesc(dom, flags);
         if (!xml)
                 return set_error(error_msg, libvirt_errno(), "cannot read the definition of VM '%s': %s",
                                  vm, libvirt_message());
@@ -456,7 +535,7 @@ static int domain_xml(virDomainPtr dom, const char *vm, unsigned flags, xmlDocPt
 }
 
 static int domain_is_active(virDomainPtr dom, const char *vm, char **error_msg) {
-        int r = virDomainIsActive(dom);
+        int r = sym_virDomainIsActive(dom);
 
         if (r < 0)
                 return set_error(error_msg, libvirt_errno(), "cannot read the state of VM '%s': %s", vm, libvirt_message());
@@ -506,16 +585,16 @@ static int domain_redefine(virConnectPtr conn, const char *vm, xmlDocPtr doc, co
         xmlDocDumpMemory(doc, &buf, &len);
         if (!buf)
                 return set_error(error_msg, -ENOMEM, "out of memory");
-        dom = virDomainDefineXML(conn, (const char *) buf);
+        dom = sym_virDomainDefineXML(conn, (const char *) buf);
         if (!dom)
                 return set_error(error_msg, libvirt_errno(), "cannot %s VM '%s': libvirt refused the new definition: %s",
                                  action, vm, libvirt_message());
-        virDomainFree(dom);
+        sym_virDomainFree(dom);
         return 0;
 }
 
 static int check_persistent(virDomainPtr dom, const char *vm, char **error_msg) {
-        int r = virDomainIsPersistent(dom);
+        int r = sym_virDomainIsPersistent(dom);
 
         if (r < 0)
                 return set_error(error_msg, libvirt_errno(), "cannot read VM '%s': %s", vm, libvirt_message());
@@ -608,7 +687,7 @@ int vm_attach(const char *uri, const char *vm, const VmHostdev *h, char **error_
         if (r < 0)
                 return r;
 
-        if (virDomainAttachDeviceFlags(dom, devxml, flags) == 0)
+        if (sym_virDomainAttachDeviceFlags(dom, devxml, flags) == 0)
                 return 0;
 
         if (libvirt_error_is(VIR_ERR_NO_SUPPORT)) {
@@ -638,7 +717,7 @@ int vm_attach(const char *uri, const char *vm, const VmHostdev *h, char **error_
 
                 if (domain_xml(dom, vm, VIR_DOMAIN_XML_INACTIVE, &after, NULL) == 0 &&
                     doc_find(after, &d, NULL) == FOUND_HOSTDEV)
-                        (void) virDomainDetachDeviceFlags(dom, devxml, VIR_DOMAIN_AFFECT_CONFIG);
+                        (void) sym_virDomainDetachDeviceFlags(dom, devxml, VIR_DOMAIN_AFFECT_CONFIG);
         }
         return r;
 }
@@ -672,7 +751,7 @@ int vm_detach(const char *uri, const char *vm, const VmHostdev *h, char **error_
 
         /* With LIVE, libvirt asks the guest to release the device and waits a
          * few seconds; the definition is changed only if that worked. */
-        if (virDomainDetachDeviceFlags(dom, devxml, flags) == 0)
+        if (sym_virDomainDetachDeviceFlags(dom, devxml, flags) == 0)
                 return 0;
 
         if (libvirt_error_is(VIR_ERR_NO_SUPPORT)) {
@@ -702,7 +781,7 @@ static int find_users(const char *uri, const VmHostdev *h, bool running, char **
         if (r < 0)
                 return r;
 
-        n = virConnectListAllDomains(conn, &doms,
+        n = sym_virConnectListAllDomains(conn, &doms,
                                      running ? VIR_CONNECT_LIST_DOMAINS_ACTIVE : VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
         if (n < 0)
                 return set_error(error_msg, libvirt_errno(), "cannot list the VMs: %s", libvirt_message());
@@ -715,10 +794,10 @@ static int find_users(const char *uri, const VmHostdev *h, bool running, char **
 
         for (int i = 0; i < n; i++) {
                 _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-                const char *name = virDomainGetName(doms[i]);
+                const char *name = sym_virDomainGetName(doms[i]);
                 _cleanup_free_ char *xml = NULL;
 
-                xml = virDomainGetXMLDesc(doms[i], running ? 0 : VIR_DOMAIN_XML_INACTIVE);
+                xml = sym_virDomainGetXMLDesc(doms[i], running ? 0 : VIR_DOMAIN_XML_INACTIVE);
                 if (!xml) {
                         /* Undefined or stopped since the listing. */
                         if (libvirt_error_is(VIR_ERR_NO_DOMAIN) || libvirt_error_is(VIR_ERR_OPERATION_INVALID))
@@ -744,7 +823,7 @@ static int find_users(const char *uri, const VmHostdev *h, bool running, char **
 
 finish:
         for (int i = 0; i < n; i++)
-                virDomainFree(doms[i]);
+                sym_virDomainFree(doms[i]);
         free(doms);
         return r;
 }
