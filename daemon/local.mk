@@ -56,8 +56,8 @@ daemon_libsiovd_core_la_SOURCES += daemon/vm.h
 if HAVE_LIBVIRT
 daemon_libsiovd_core_la_SOURCES += daemon/vm.c
 daemon_libsiovd_core_la_CFLAGS += $(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS)
-# libvirt itself is dlopen()ed on first use (vm.c): only its headers here.
-daemon_libsiovd_core_la_LIBADD += $(LIBXML_LIBS) -ldl
+# libvirt and libxml2 are dlopen()ed on first use (vm.c): only their headers here.
+daemon_libsiovd_core_la_LIBADD += -ldl
 else
 daemon_libsiovd_core_la_SOURCES += daemon/vm-none.c
 endif

@@ -20,10 +20,12 @@
 #include "valid.h"
 #include "vm.h"
 
-/* libvirt is loaded on first use (dlopen, systemd's dlopen_* style): a
- * host that never assigns a device to a VM does not map libvirt and the
- * libraries it pulls in. Every libvirt function vm.c calls is here. */
+/* libvirt, and libxml2 for its XML, are loaded on first use (dlopen,
+ * systemd's dlopen_* style): a host that never assigns a device to a VM
+ * does not map them and the libraries they pull in. Every function vm.c
+ * calls of them is here. */
 #define LIBVIRT_SONAME "libvirt.so.0"
+#define LIBXML_SONAME "libxml2.so.2"
 #define DLSYM(f) static typeof(f) *sym_##f
 DLSYM(virInitialize);
 DLSYM(virSetErrorFunc);
@@ -43,11 +45,25 @@ DLSYM(virDomainAttachDeviceFlags);
 DLSYM(virDomainDetachDeviceFlags);
 DLSYM(virConnectListAllDomains);
 DLSYM(virDomainGetName);
-
-static void *libvirt_dl;
-
-/* 0, or -EOPNOTSUPP with the reason when libvirt cannot be loaded. */
-static int libvirt_load(char **error_msg);
+DLSYM(xmlFreeDoc);
+DLSYM(xmlFreeNode);
+DLSYM(xmlInitParser);
+DLSYM(xmlStrEqual);
+DLSYM(xmlGetProp);
+DLSYM(xmlReadMemory);
+DLSYM(xmlDocGetRootElement);
+DLSYM(xmlNewNode);
+DLSYM(xmlNewProp);
+DLSYM(xmlNewChild);
+DLSYM(xmlBufferCreate);
+DLSYM(xmlNodeDump);
+DLSYM(xmlBufferContent);
+DLSYM(xmlBufferFree);
+DLSYM(xmlUnlinkNode);
+DLSYM(xmlAddChild);
+DLSYM(xmlDocDumpMemory);
+/* A variable (the allocator's free), not a function. */
+static xmlFreeFunc *sym_xmlFree;
 
 #define VM_DEFAULT_URI "qemu:///system"
 #define UUID_STRING_LEN 36
@@ -56,10 +72,17 @@ static void virDomainFreep(virDomainPtr *p) {
         if (*p)
                 sym_virDomainFree(*p);
 }
-DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc);
-DEFINE_TRIVIAL_CLEANUP_FUNC(xmlNodePtr, xmlFreeNode);
-static inline void xml_freep(xmlChar **p) {
-        xmlFree(*p);
+static void xmlFreeDocp(xmlDocPtr *p) {
+        if (*p)
+                sym_xmlFreeDoc(*p);
+}
+static void xmlFreeNodep(xmlNodePtr *p) {
+        if (*p)
+                sym_xmlFreeNode(*p);
+}
+static void xml_freep(xmlChar **p) {
+        if (*p)
+                (*sym_xmlFree)(*p);
 }
 #define _cleanup_xml_free_ _cleanup_(xml_freep)
 
@@ -102,42 +125,61 @@ static void libvirt_silent(void *userdata, virErrorPtr error) {
          * ourselves, with the VM's name. */
 }
 
-static int libvirt_load(char **error_msg) {
-        static const struct {
-                const char *name;
-                void **sym;
-        } table[] = {
-#define SYM(f) { #f, (void **) &sym_##f }
-                SYM(virInitialize), SYM(virSetErrorFunc), SYM(virGetLastErrorMessage), SYM(virGetLastError),
-                SYM(virConnectIsAlive), SYM(virConnectGetLibVersion), SYM(virConnectClose), SYM(virConnectOpen),
-                SYM(virDomainLookupByName), SYM(virDomainGetXMLDesc), SYM(virDomainIsActive),
-                SYM(virDomainDefineXML), SYM(virDomainFree), SYM(virDomainIsPersistent),
-                SYM(virDomainAttachDeviceFlags), SYM(virDomainDetachDeviceFlags), SYM(virConnectListAllDomains),
-                SYM(virDomainGetName),
-#undef SYM
-        };
-        void *dl;
+typedef struct DlSym {
+        const char *name;
+        void **sym;
+} DlSym;
+#define DL_SYM(f) { #f, (void **) &sym_##f }
 
-        if (libvirt_dl)
+/* Loads soname and every symbol of table, or none: -EOPNOTSUPP with a
+ * message saying what to install. */
+static int dlopen_syms(void **dl, const char *what, const char *soname, const char *package, const DlSym *table,
+                       size_t n, char **error_msg) {
+        void *h;
+
+        if (*dl)
                 return 0;
-        dl = dlopen(LIBVIRT_SONAME, RTLD_NOW | RTLD_NODELETE);
-        if (!dl)
-                return set_error(error_msg, -EOPNOTSUPP,
-                                 "libvirt is not installed (%s: %s): install libvirt0 to assign devices to VMs",
-                                 LIBVIRT_SONAME, dlerror());
-        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
-                *table[i].sym = dlsym(dl, table[i].name);
+        h = dlopen(soname, RTLD_NOW | RTLD_NODELETE);
+        if (!h)
+                return set_error(error_msg, -EOPNOTSUPP, "%s cannot be loaded (%s): install %s to assign devices to VMs",
+                                 what, dlerror(), package);
+        for (size_t i = 0; i < n; i++) {
+                *table[i].sym = dlsym(h, table[i].name);
                 if (!*table[i].sym) {
-                        for (size_t k = 0; k < ELEMENTSOF(table); k++)
+                        for (size_t k = 0; k < n; k++)
                                 *table[k].sym = NULL;
-                        (void) dlclose(dl);
-                        return set_error(error_msg, -EOPNOTSUPP,
-                                         "%s lacks %s (libvirt older than 8.0?): devices cannot be assigned to VMs",
-                                         LIBVIRT_SONAME, table[i].name);
+                        (void) dlclose(h);
+                        return set_error(error_msg, -EOPNOTSUPP, "%s lacks %s (too old?): install a newer %s to assign "
+                                         "devices to VMs", soname, table[i].name, package);
                 }
         }
-        libvirt_dl = dl;
+        *dl = h;
         return 0;
+}
+
+static int libvirt_load(char **error_msg) {
+        static const DlSym libvirt[] = {
+                DL_SYM(virInitialize), DL_SYM(virSetErrorFunc), DL_SYM(virGetLastErrorMessage),
+                DL_SYM(virGetLastError), DL_SYM(virConnectIsAlive), DL_SYM(virConnectGetLibVersion),
+                DL_SYM(virConnectClose), DL_SYM(virConnectOpen), DL_SYM(virDomainLookupByName),
+                DL_SYM(virDomainGetXMLDesc), DL_SYM(virDomainIsActive), DL_SYM(virDomainDefineXML),
+                DL_SYM(virDomainFree), DL_SYM(virDomainIsPersistent), DL_SYM(virDomainAttachDeviceFlags),
+                DL_SYM(virDomainDetachDeviceFlags), DL_SYM(virConnectListAllDomains), DL_SYM(virDomainGetName),
+        };
+        static const DlSym libxml[] = {
+                DL_SYM(xmlFreeDoc), DL_SYM(xmlFreeNode), DL_SYM(xmlInitParser), DL_SYM(xmlStrEqual),
+                DL_SYM(xmlGetProp), DL_SYM(xmlReadMemory), DL_SYM(xmlDocGetRootElement), DL_SYM(xmlNewNode),
+                DL_SYM(xmlNewProp), DL_SYM(xmlNewChild), DL_SYM(xmlBufferCreate), DL_SYM(xmlNodeDump),
+                DL_SYM(xmlBufferContent), DL_SYM(xmlBufferFree), DL_SYM(xmlUnlinkNode), DL_SYM(xmlAddChild),
+                DL_SYM(xmlDocDumpMemory), DL_SYM(xmlFree),
+        };
+        static void *libvirt_dl, *libxml_dl;
+        int r;
+
+        r = dlopen_syms(&libxml_dl, "libxml2", LIBXML_SONAME, "libxml2", libxml, ELEMENTSOF(libxml), error_msg);
+        if (r < 0)
+                return r;
+        return dlopen_syms(&libvirt_dl, "libvirt", LIBVIRT_SONAME, "libvirt0", libvirt, ELEMENTSOF(libvirt), error_msg);
 }
 
 static int vm_init(char **error_msg) {
@@ -157,7 +199,7 @@ static int vm_init(char **error_msg) {
          * (measured) instead of failing. sd-bus does not need SIGPIPE. */
         if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
                 (void) signal(SIGPIPE, SIG_IGN);
-        xmlInitParser();
+        sym_xmlInitParser();
         done = true;
         return 0;
 }
@@ -338,7 +380,7 @@ bad_uuid:
 /* ---- XML ----------------------------------------------------------------- */
 
 static bool node_is(xmlNodePtr n, const char *name) {
-        return n && n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name);
+        return n && n->type == XML_ELEMENT_NODE && sym_xmlStrEqual(n->name, BAD_CAST name);
 }
 
 static xmlNodePtr child_element(xmlNodePtr n, const char *name) {
@@ -349,7 +391,7 @@ static xmlNodePtr child_element(xmlNodePtr n, const char *name) {
 }
 
 static bool prop_equal(xmlNodePtr n, const char *name, const char *value, bool missing_matches) {
-        _cleanup_xml_free_ xmlChar *v = xmlGetProp(n, BAD_CAST name);
+        _cleanup_xml_free_ xmlChar *v = sym_xmlGetProp(n, BAD_CAST name);
 
         if (!v)
                 return missing_matches;
@@ -358,7 +400,7 @@ static bool prop_equal(xmlNodePtr n, const char *name, const char *value, bool m
 
 /* libvirt writes "0x3b", but accepts decimal and octal in definitions. */
 static bool prop_number_equal(xmlNodePtr n, const char *name, unsigned value, bool missing_is_zero) {
-        _cleanup_xml_free_ xmlChar *v = xmlGetProp(n, BAD_CAST name);
+        _cleanup_xml_free_ xmlChar *v = sym_xmlGetProp(n, BAD_CAST name);
         unsigned long long x;
         char *end;
 
@@ -404,11 +446,11 @@ static bool interface_matches(xmlNodePtr n, const Hostdev *h) {
 static int xml_parse(const char *xml, const char *vm, xmlDocPtr *ret, char **error_msg) {
         xmlDocPtr doc;
 
-        doc = xmlReadMemory(xml, (int) strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        doc = sym_xmlReadMemory(xml, (int) strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         if (!doc)
                 return set_error(error_msg, -EIO, "cannot parse the definition of VM '%s' that libvirt returned", vm);
-        if (!node_is(xmlDocGetRootElement(doc), "domain")) {
-                xmlFreeDoc(doc);
+        if (!node_is(sym_xmlDocGetRootElement(doc), "domain")) {
+                sym_xmlFreeDoc(doc);
                 return set_error(error_msg, -EIO, "the definition of VM '%s' that libvirt returned has no <domain>", vm);
         }
         *ret = doc;
@@ -422,7 +464,7 @@ typedef enum Found {
 } Found;
 
 static Found doc_find(xmlDocPtr doc, const Hostdev *h, xmlNodePtr *ret) {
-        xmlNodePtr devices = child_element(xmlDocGetRootElement(doc), "devices");
+        xmlNodePtr devices = child_element(sym_xmlDocGetRootElement(doc), "devices");
         Found found = FOUND_NONE;
 
         for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
@@ -441,19 +483,19 @@ static xmlNodePtr hostdev_new_node(const Hostdev *h) {
         xmlNodePtr hostdev, source, address;
         char b[4][16];
 
-        hostdev = xmlNewNode(NULL, BAD_CAST "hostdev");
+        hostdev = sym_xmlNewNode(NULL, BAD_CAST "hostdev");
         if (!hostdev)
                 return NULL;
-        /* xmlNewProp() escapes values; they are validated hex anyway. */
-        if (!xmlNewProp(hostdev, BAD_CAST "mode", BAD_CAST "subsystem") ||
-            !(source = xmlNewChild(hostdev, NULL, BAD_CAST "source", NULL)) ||
-            !(address = xmlNewChild(source, NULL, BAD_CAST "address", NULL)))
+        /* sym_xmlNewProp() escapes values; they are validated hex anyway. */
+        if (!sym_xmlNewProp(hostdev, BAD_CAST "mode", BAD_CAST "subsystem") ||
+            !(source = sym_xmlNewChild(hostdev, NULL, BAD_CAST "source", NULL)) ||
+            !(address = sym_xmlNewChild(source, NULL, BAD_CAST "address", NULL)))
                 goto fail;
 
         if (!h->is_vf) {
-                if (!xmlNewProp(hostdev, BAD_CAST "type", BAD_CAST "mdev") ||
-                    !xmlNewProp(hostdev, BAD_CAST "model", BAD_CAST "vfio-pci") ||
-                    !xmlNewProp(address, BAD_CAST "uuid", BAD_CAST h->uuid))
+                if (!sym_xmlNewProp(hostdev, BAD_CAST "type", BAD_CAST "mdev") ||
+                    !sym_xmlNewProp(hostdev, BAD_CAST "model", BAD_CAST "vfio-pci") ||
+                    !sym_xmlNewProp(address, BAD_CAST "uuid", BAD_CAST h->uuid))
                         goto fail;
         } else {
                 snprintf(b[0], sizeof(b[0]), "0x%04x", h->domain);
@@ -461,29 +503,29 @@ static xmlNodePtr hostdev_new_node(const Hostdev *h) {
                 snprintf(b[2], sizeof(b[2]), "0x%02x", h->slot);
                 snprintf(b[3], sizeof(b[3]), "0x%x", h->function);
                 /* managed='no': siovd binds the VF to vfio-pci itself. */
-                if (!xmlNewProp(hostdev, BAD_CAST "type", BAD_CAST "pci") ||
-                    !xmlNewProp(hostdev, BAD_CAST "managed", BAD_CAST "no") ||
-                    !xmlNewProp(address, BAD_CAST "domain", BAD_CAST b[0]) ||
-                    !xmlNewProp(address, BAD_CAST "bus", BAD_CAST b[1]) ||
-                    !xmlNewProp(address, BAD_CAST "slot", BAD_CAST b[2]) ||
-                    !xmlNewProp(address, BAD_CAST "function", BAD_CAST b[3]))
+                if (!sym_xmlNewProp(hostdev, BAD_CAST "type", BAD_CAST "pci") ||
+                    !sym_xmlNewProp(hostdev, BAD_CAST "managed", BAD_CAST "no") ||
+                    !sym_xmlNewProp(address, BAD_CAST "domain", BAD_CAST b[0]) ||
+                    !sym_xmlNewProp(address, BAD_CAST "bus", BAD_CAST b[1]) ||
+                    !sym_xmlNewProp(address, BAD_CAST "slot", BAD_CAST b[2]) ||
+                    !sym_xmlNewProp(address, BAD_CAST "function", BAD_CAST b[3]))
                         goto fail;
         }
         return hostdev;
 fail:
-        xmlFreeNode(hostdev);
+        sym_xmlFreeNode(hostdev);
         return NULL;
 }
 
 static char *node_to_string(xmlNodePtr n) {
-        xmlBufferPtr buf = xmlBufferCreate();
+        xmlBufferPtr buf = sym_xmlBufferCreate();
         char *s = NULL;
 
         if (!buf)
                 return NULL;
-        if (xmlNodeDump(buf, NULL, n, 0, 0) >= 0)
-                s = strdup((const char *) xmlBufferContent(buf));
-        xmlBufferFree(buf);
+        if (sym_xmlNodeDump(buf, NULL, n, 0, 0) >= 0)
+                s = strdup((const char *) sym_xmlBufferContent(buf));
+        sym_xmlBufferFree(buf);
         return s;
 }
 
@@ -582,7 +624,7 @@ static int domain_redefine(virConnectPtr conn, const char *vm, xmlDocPtr doc, co
         virDomainPtr dom;
         int len = 0;
 
-        xmlDocDumpMemory(doc, &buf, &len);
+        sym_xmlDocDumpMemory(doc, &buf, &len);
         if (!buf)
                 return set_error(error_msg, -ENOMEM, "out of memory");
         dom = sym_virDomainDefineXML(conn, (const char *) buf);
@@ -696,11 +738,11 @@ int vm_attach(const char *uri, const char *vm, const VmHostdev *h, char **error_
                 n = hostdev_new_node(&d);
                 if (!n)
                         return set_error(error_msg, -ENOMEM, "out of memory");
-                xmlNodePtr devices = child_element(xmlDocGetRootElement(def), "devices");
+                xmlNodePtr devices = child_element(sym_xmlDocGetRootElement(def), "devices");
                 if (!devices)
-                        devices = xmlNewChild(xmlDocGetRootElement(def), NULL, BAD_CAST "devices", NULL);
-                if (!devices || !xmlAddChild(devices, n)) {
-                        xmlFreeNode(n);
+                        devices = sym_xmlNewChild(sym_xmlDocGetRootElement(def), NULL, BAD_CAST "devices", NULL);
+                if (!devices || !sym_xmlAddChild(devices, n)) {
+                        sym_xmlFreeNode(n);
                         return set_error(error_msg, -ENOMEM, "out of memory");
                 }
                 return domain_redefine(conn, vm, def, "add the device to", error_msg);
@@ -757,8 +799,8 @@ int vm_detach(const char *uri, const char *vm, const VmHostdev *h, char **error_
         if (libvirt_error_is(VIR_ERR_NO_SUPPORT)) {
                 if (flags & VIR_DOMAIN_AFFECT_LIVE)
                         return refuse_running(vm, &d, "hot-unplug", error_msg);
-                xmlUnlinkNode(n);
-                xmlFreeNode(n);
+                sym_xmlUnlinkNode(n);
+                sym_xmlFreeNode(n);
                 return domain_redefine(conn, vm, def, "remove the device from", error_msg);
         }
 

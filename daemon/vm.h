@@ -27,10 +27,10 @@
  * state lives in the connection and is re-read from the file at every open.
  * vm_close() drops them all (at exit, and in tests).
  *
- * libvirt (libvirt.so.0) is loaded with dlopen() at the first call: a
- * siovd that never assigns a device does not map it and its dependencies.
- * When it cannot be loaded every call fails with -EOPNOTSUPP and a message
- * saying to install libvirt0.
+ * libvirt (libvirt.so.0) and libxml2 are loaded with dlopen() at the first
+ * call that needs libvirt: a siovd that never assigns a device does not map
+ * them and their dependencies. When they cannot be loaded every such call
+ * fails with -EOPNOTSUPP and a message saying what to install.
  *
  * Every call blocks until libvirt answers: siovd makes them off its event
  * loop (vm-job.h). While a VM's libvirt hook runs,
@@ -54,7 +54,7 @@
  *   -ENOTCONN   cannot connect to libvirt at that URI
  *   -EACCES     libvirt denied the operation
  *   -EIO        any other libvirt failure
- *   -EOPNOTSUPP libvirt.so.0 cannot be loaded
+ *   -EOPNOTSUPP libvirt.so.0 or libxml2.so.2 cannot be loaded
  *   -ENOMEM
  * On success *error_msg is set to NULL (or, for vm_exists() == 0 only, to the
  * reason). */

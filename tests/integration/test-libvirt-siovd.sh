@@ -50,9 +50,10 @@ fake add-siov-parent siov0 --total 8 --free 8 --swq-slots 4
 fake add-type siov0 idxd-1dwq --available 8 --name "1 dedicated WQ"
 it_bus_start || { it_summary; exit 1; }
 LD_PRELOAD=$FAKE_KERNEL SIOV_FAKE_KERNEL_ROOT=$ROOT it_siovd_start || { it_summary; exit 1; }
-# libvirt is loaded on first use (dlopen): not mapped before a VM call.
+# libvirt and libxml2 are loaded on first use (dlopen): not mapped before a VM call.
 libvirt_mapped() { grep -c '/libvirt\.so' "/proc/$SIOVD_PID/maps"; }
-check_eq "siovd has not loaded libvirt at start" "0" "$(libvirt_mapped)"
+check_eq "siovd has not loaded libvirt nor libxml2 at start" "0 0" \
+        "$(libvirt_mapped) $(grep -c '/libxml2\.so' "/proc/$SIOVD_PID/maps")"
 
 # hostdevs VM [UUID]: how many mdev hostdevs (with that UUID) the definition has
 hostdevs() {
@@ -217,7 +218,7 @@ LD_PRELOAD=$FAKE_KERNEL SIOV_FAKE_KERNEL_ROOT=$ROOT it_siovd_start || { umount "
 n0=$(n_devices)
 out=$(siovctl create --type idxd-1dwq --vm vm1 2>&1); rc=$?
 check "create --vm without libvirt fails" test "$rc" -ne 0
-check "… saying libvirt is not installed" grep -q "libvirt is not installed (libvirt.so.0: .*): install libvirt0" <<<"$out"
+check "… saying libvirt cannot be loaded" grep -q "libvirt cannot be loaded (.*libvirt.so.0: .*): install libvirt0 to assign devices to VMs" <<<"$out"
 check_eq "… and made nothing" "$n0" "$(n_devices)"
 check "… other calls work: create" siovctl destroy "$(siovctl create --type idxd-1dwq 2>/dev/null)"
 umount "$LIBVIRT_SO"
