@@ -66,6 +66,7 @@ sbin_PROGRAMS += siovd
 siovd_SOURCES = daemon/siovd.c
 siovd_CFLAGS = $(AM_CFLAGS) -pthread $(SYSTEMD_CFLAGS)
 siovd_LDADD = daemon/libsiovd-core.la -lpthread
+siovd_LDADD += $(VM_SANITIZER_LIBS)
 
 # Installed as qemu.d/siovd: libvirt runs every executable in that folder.
 libvirthookdir = $(sysconfdir)/libvirt/hooks/qemu.d
