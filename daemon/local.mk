@@ -56,7 +56,8 @@ daemon_libsiovd_core_la_SOURCES += daemon/vm.h
 if HAVE_LIBVIRT
 daemon_libsiovd_core_la_SOURCES += daemon/vm.c
 daemon_libsiovd_core_la_CFLAGS += $(LIBVIRT_CFLAGS) $(LIBXML_CFLAGS)
-daemon_libsiovd_core_la_LIBADD += $(LIBVIRT_LIBS) $(LIBXML_LIBS)
+# libvirt and libxml2 are dlopen()ed on first use (vm.c): only their headers here.
+daemon_libsiovd_core_la_LIBADD += -ldl
 else
 daemon_libsiovd_core_la_SOURCES += daemon/vm-none.c
 endif
@@ -65,6 +66,7 @@ sbin_PROGRAMS += siovd
 siovd_SOURCES = daemon/siovd.c
 siovd_CFLAGS = $(AM_CFLAGS) -pthread $(SYSTEMD_CFLAGS)
 siovd_LDADD = daemon/libsiovd-core.la -lpthread
+siovd_LDADD += $(VM_SANITIZER_LIBS)
 
 # Installed as qemu.d/siovd: libvirt runs every executable in that folder.
 libvirthookdir = $(sysconfdir)/libvirt/hooks/qemu.d

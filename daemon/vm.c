@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,14 +20,69 @@
 #include "valid.h"
 #include "vm.h"
 
+/* libvirt, and libxml2 for its XML, are loaded on first use (dlopen,
+ * systemd's dlopen_* style): a host that never assigns a device to a VM
+ * does not map them and the libraries they pull in. Every function vm.c
+ * calls of them is here. */
+#define LIBVIRT_SONAME "libvirt.so.0"
+#define LIBXML_SONAME "libxml2.so.2"
+#define DLSYM(f) static typeof(f) *sym_##f
+DLSYM(virInitialize);
+DLSYM(virSetErrorFunc);
+DLSYM(virGetLastErrorMessage);
+DLSYM(virGetLastError);
+DLSYM(virConnectIsAlive);
+DLSYM(virConnectGetLibVersion);
+DLSYM(virConnectClose);
+DLSYM(virConnectOpen);
+DLSYM(virDomainLookupByName);
+DLSYM(virDomainGetXMLDesc);
+DLSYM(virDomainIsActive);
+DLSYM(virDomainDefineXML);
+DLSYM(virDomainFree);
+DLSYM(virDomainIsPersistent);
+DLSYM(virDomainAttachDeviceFlags);
+DLSYM(virDomainDetachDeviceFlags);
+DLSYM(virConnectListAllDomains);
+DLSYM(virDomainGetName);
+DLSYM(xmlFreeDoc);
+DLSYM(xmlFreeNode);
+DLSYM(xmlInitParser);
+DLSYM(xmlStrEqual);
+DLSYM(xmlGetProp);
+DLSYM(xmlReadMemory);
+DLSYM(xmlDocGetRootElement);
+DLSYM(xmlNewNode);
+DLSYM(xmlNewProp);
+DLSYM(xmlNewChild);
+DLSYM(xmlBufferCreate);
+DLSYM(xmlNodeDump);
+DLSYM(xmlBufferContent);
+DLSYM(xmlBufferFree);
+DLSYM(xmlUnlinkNode);
+DLSYM(xmlAddChild);
+DLSYM(xmlDocDumpMemory);
+/* A variable (the allocator's free), not a function. */
+static xmlFreeFunc *sym_xmlFree;
+
 #define VM_DEFAULT_URI "qemu:///system"
 #define UUID_STRING_LEN 36
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(virDomainPtr, virDomainFree);
-DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc);
-DEFINE_TRIVIAL_CLEANUP_FUNC(xmlNodePtr, xmlFreeNode);
-static inline void xml_freep(xmlChar **p) {
-        xmlFree(*p);
+static void virDomainFreep(virDomainPtr *p) {
+        if (*p)
+                sym_virDomainFree(*p);
+}
+static void xmlFreeDocp(xmlDocPtr *p) {
+        if (*p)
+                sym_xmlFreeDoc(*p);
+}
+static void xmlFreeNodep(xmlNodePtr *p) {
+        if (*p)
+                sym_xmlFreeNode(*p);
+}
+static void xml_freep(xmlChar **p) {
+        if (*p)
+                (*sym_xmlFree)(*p);
 }
 #define _cleanup_xml_free_ _cleanup_(xml_freep)
 
@@ -69,32 +125,94 @@ static void libvirt_silent(void *userdata, virErrorPtr error) {
          * ourselves, with the VM's name. */
 }
 
-static void vm_init(void) {
+typedef struct DlSym {
+        const char *name;
+        void **sym;
+} DlSym;
+#define DL_SYM(f) { #f, (void **) &sym_##f }
+
+/* Loads soname and every symbol of table, or none: -EOPNOTSUPP with a
+ * message saying what to install. */
+static int dlopen_syms(void **dl, const char *what, const char *soname, const char *package, const DlSym *table,
+                       size_t n, char **error_msg) {
+        void *h;
+
+        if (*dl)
+                return 0;
+        h = dlopen(soname, RTLD_NOW | RTLD_NODELETE);
+        if (!h)
+                return set_error(error_msg, -EOPNOTSUPP, "%s cannot be loaded (%s): install %s to assign devices to VMs",
+                                 what, dlerror(), package);
+        for (size_t i = 0; i < n; i++) {
+                *table[i].sym = dlsym(h, table[i].name);
+                if (!*table[i].sym) {
+                        for (size_t k = 0; k < n; k++)
+                                *table[k].sym = NULL;
+                        (void) dlclose(h);
+                        return set_error(error_msg, -EOPNOTSUPP, "%s lacks %s (too old?): install a newer %s to assign "
+                                         "devices to VMs", soname, table[i].name, package);
+                }
+        }
+        *dl = h;
+        return 0;
+}
+
+static int libvirt_load(char **error_msg) {
+        static const DlSym libvirt[] = {
+                DL_SYM(virInitialize), DL_SYM(virSetErrorFunc), DL_SYM(virGetLastErrorMessage),
+                DL_SYM(virGetLastError), DL_SYM(virConnectIsAlive), DL_SYM(virConnectGetLibVersion),
+                DL_SYM(virConnectClose), DL_SYM(virConnectOpen), DL_SYM(virDomainLookupByName),
+                DL_SYM(virDomainGetXMLDesc), DL_SYM(virDomainIsActive), DL_SYM(virDomainDefineXML),
+                DL_SYM(virDomainFree), DL_SYM(virDomainIsPersistent), DL_SYM(virDomainAttachDeviceFlags),
+                DL_SYM(virDomainDetachDeviceFlags), DL_SYM(virConnectListAllDomains), DL_SYM(virDomainGetName),
+        };
+        static const DlSym libxml[] = {
+                DL_SYM(xmlFreeDoc), DL_SYM(xmlFreeNode), DL_SYM(xmlInitParser), DL_SYM(xmlStrEqual),
+                DL_SYM(xmlGetProp), DL_SYM(xmlReadMemory), DL_SYM(xmlDocGetRootElement), DL_SYM(xmlNewNode),
+                DL_SYM(xmlNewProp), DL_SYM(xmlNewChild), DL_SYM(xmlBufferCreate), DL_SYM(xmlNodeDump),
+                DL_SYM(xmlBufferContent), DL_SYM(xmlBufferFree), DL_SYM(xmlUnlinkNode), DL_SYM(xmlAddChild),
+                DL_SYM(xmlDocDumpMemory), DL_SYM(xmlFree),
+        };
+        static void *libvirt_dl, *libxml_dl;
+        int r;
+
+        r = dlopen_syms(&libxml_dl, "libxml2", LIBXML_SONAME, "libxml2", libxml, ELEMENTSOF(libxml), error_msg);
+        if (r < 0)
+                return r;
+        return dlopen_syms(&libvirt_dl, "libvirt", LIBVIRT_SONAME, "libvirt0", libvirt, ELEMENTSOF(libvirt), error_msg);
+}
+
+static int vm_init(char **error_msg) {
         static bool done = false;
         struct sigaction sa;
+        int r;
 
         if (done)
-                return;
-        (void) virInitialize();
-        virSetErrorFunc(NULL, libvirt_silent);
+                return 0;
+        r = libvirt_load(error_msg);
+        if (r < 0)
+                return r;
+        (void) sym_virInitialize();
+        sym_virSetErrorFunc(NULL, libvirt_silent);
         /* libvirt's client writes to its socket without MSG_NOSIGNAL: after
          * a libvirtd restart the next call would kill us with SIGPIPE
          * (measured) instead of failing. sd-bus does not need SIGPIPE. */
         if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
                 (void) signal(SIGPIPE, SIG_IGN);
-        xmlInitParser();
+        sym_xmlInitParser();
         done = true;
+        return 0;
 }
 
 static const char *libvirt_message(void) {
-        const char *m = virGetLastErrorMessage();
+        const char *m = sym_virGetLastErrorMessage();
 
         return isempty(m) ? "unknown libvirt error" : m;
 }
 
 /* The errno for libvirt's last error. */
 static int libvirt_errno(void) {
-        virErrorPtr e = virGetLastError();
+        virErrorPtr e = sym_virGetLastError();
 
         if (!e)
                 return -EIO;
@@ -122,7 +240,7 @@ static int libvirt_errno(void) {
 }
 
 static bool libvirt_error_is(int code) {
-        virErrorPtr e = virGetLastError();
+        virErrorPtr e = sym_virGetLastError();
 
         return e && e->code == code;
 }
@@ -143,33 +261,36 @@ int vm_connect(const char *uri, virConnectPtr *ret, char **error_msg) {
         VmConnection **p, *c;
         unsigned long version;
         virConnectPtr conn;
+        int r;
 
-        vm_init();
+        r = vm_init(error_msg);
+        if (r < 0)
+                return r;
         uri = resolve_uri(uri);
 
         for (p = &connections; *p; p = &(*p)->next) {
                 c = *p;
                 if (!streq(c->uri, uri))
                         continue;
-                if (virConnectIsAlive(c->conn) == 1 && virConnectGetLibVersion(c->conn, &version) == 0) {
+                if (sym_virConnectIsAlive(c->conn) == 1 && sym_virConnectGetLibVersion(c->conn, &version) == 0) {
                         *ret = c->conn;
                         return 0;
                 }
                 *p = c->next;
-                (void) virConnectClose(c->conn);
+                (void) sym_virConnectClose(c->conn);
                 free(c->uri);
                 free(c);
                 break;
         }
 
-        conn = virConnectOpen(uri);
+        conn = sym_virConnectOpen(uri);
         if (!conn)
                 return set_error(error_msg, -ENOTCONN, "cannot connect to libvirt at %s: %s", uri, libvirt_message());
 
         c = calloc(1, sizeof(*c));
         if (!c || !(c->uri = strdup(uri))) {
                 free(c);
-                (void) virConnectClose(conn);
+                (void) sym_virConnectClose(conn);
                 return set_error(error_msg, -ENOMEM, "out of memory");
         }
         c->conn = conn;
@@ -184,7 +305,7 @@ void vm_close(void) {
                 VmConnection *c = connections;
 
                 connections = c->next;
-                (void) virConnectClose(c->conn);
+                (void) sym_virConnectClose(c->conn);
                 free(c->uri);
                 free(c);
         }
@@ -259,7 +380,7 @@ bad_uuid:
 /* ---- XML ----------------------------------------------------------------- */
 
 static bool node_is(xmlNodePtr n, const char *name) {
-        return n && n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, BAD_CAST name);
+        return n && n->type == XML_ELEMENT_NODE && sym_xmlStrEqual(n->name, BAD_CAST name);
 }
 
 static xmlNodePtr child_element(xmlNodePtr n, const char *name) {
@@ -270,7 +391,7 @@ static xmlNodePtr child_element(xmlNodePtr n, const char *name) {
 }
 
 static bool prop_equal(xmlNodePtr n, const char *name, const char *value, bool missing_matches) {
-        _cleanup_xml_free_ xmlChar *v = xmlGetProp(n, BAD_CAST name);
+        _cleanup_xml_free_ xmlChar *v = sym_xmlGetProp(n, BAD_CAST name);
 
         if (!v)
                 return missing_matches;
@@ -279,7 +400,7 @@ static bool prop_equal(xmlNodePtr n, const char *name, const char *value, bool m
 
 /* libvirt writes "0x3b", but accepts decimal and octal in definitions. */
 static bool prop_number_equal(xmlNodePtr n, const char *name, unsigned value, bool missing_is_zero) {
-        _cleanup_xml_free_ xmlChar *v = xmlGetProp(n, BAD_CAST name);
+        _cleanup_xml_free_ xmlChar *v = sym_xmlGetProp(n, BAD_CAST name);
         unsigned long long x;
         char *end;
 
@@ -325,11 +446,11 @@ static bool interface_matches(xmlNodePtr n, const Hostdev *h) {
 static int xml_parse(const char *xml, const char *vm, xmlDocPtr *ret, char **error_msg) {
         xmlDocPtr doc;
 
-        doc = xmlReadMemory(xml, (int) strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        doc = sym_xmlReadMemory(xml, (int) strlen(xml), "domain.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         if (!doc)
                 return set_error(error_msg, -EIO, "cannot parse the definition of VM '%s' that libvirt returned", vm);
-        if (!node_is(xmlDocGetRootElement(doc), "domain")) {
-                xmlFreeDoc(doc);
+        if (!node_is(sym_xmlDocGetRootElement(doc), "domain")) {
+                sym_xmlFreeDoc(doc);
                 return set_error(error_msg, -EIO, "the definition of VM '%s' that libvirt returned has no <domain>", vm);
         }
         *ret = doc;
@@ -343,7 +464,7 @@ typedef enum Found {
 } Found;
 
 static Found doc_find(xmlDocPtr doc, const Hostdev *h, xmlNodePtr *ret) {
-        xmlNodePtr devices = child_element(xmlDocGetRootElement(doc), "devices");
+        xmlNodePtr devices = child_element(sym_xmlDocGetRootElement(doc), "devices");
         Found found = FOUND_NONE;
 
         for (xmlNodePtr c = devices ? devices->children : NULL; c; c = c->next) {
@@ -362,19 +483,19 @@ static xmlNodePtr hostdev_new_node(const Hostdev *h) {
         xmlNodePtr hostdev, source, address;
         char b[4][16];
 
-        hostdev = xmlNewNode(NULL, BAD_CAST "hostdev");
+        hostdev = sym_xmlNewNode(NULL, BAD_CAST "hostdev");
         if (!hostdev)
                 return NULL;
-        /* xmlNewProp() escapes values; they are validated hex anyway. */
-        if (!xmlNewProp(hostdev, BAD_CAST "mode", BAD_CAST "subsystem") ||
-            !(source = xmlNewChild(hostdev, NULL, BAD_CAST "source", NULL)) ||
-            !(address = xmlNewChild(source, NULL, BAD_CAST "address", NULL)))
+        /* sym_xmlNewProp() escapes values; they are validated hex anyway. */
+        if (!sym_xmlNewProp(hostdev, BAD_CAST "mode", BAD_CAST "subsystem") ||
+            !(source = sym_xmlNewChild(hostdev, NULL, BAD_CAST "source", NULL)) ||
+            !(address = sym_xmlNewChild(source, NULL, BAD_CAST "address", NULL)))
                 goto fail;
 
         if (!h->is_vf) {
-                if (!xmlNewProp(hostdev, BAD_CAST "type", BAD_CAST "mdev") ||
-                    !xmlNewProp(hostdev, BAD_CAST "model", BAD_CAST "vfio-pci") ||
-                    !xmlNewProp(address, BAD_CAST "uuid", BAD_CAST h->uuid))
+                if (!sym_xmlNewProp(hostdev, BAD_CAST "type", BAD_CAST "mdev") ||
+                    !sym_xmlNewProp(hostdev, BAD_CAST "model", BAD_CAST "vfio-pci") ||
+                    !sym_xmlNewProp(address, BAD_CAST "uuid", BAD_CAST h->uuid))
                         goto fail;
         } else {
                 snprintf(b[0], sizeof(b[0]), "0x%04x", h->domain);
@@ -382,29 +503,29 @@ static xmlNodePtr hostdev_new_node(const Hostdev *h) {
                 snprintf(b[2], sizeof(b[2]), "0x%02x", h->slot);
                 snprintf(b[3], sizeof(b[3]), "0x%x", h->function);
                 /* managed='no': siovd binds the VF to vfio-pci itself. */
-                if (!xmlNewProp(hostdev, BAD_CAST "type", BAD_CAST "pci") ||
-                    !xmlNewProp(hostdev, BAD_CAST "managed", BAD_CAST "no") ||
-                    !xmlNewProp(address, BAD_CAST "domain", BAD_CAST b[0]) ||
-                    !xmlNewProp(address, BAD_CAST "bus", BAD_CAST b[1]) ||
-                    !xmlNewProp(address, BAD_CAST "slot", BAD_CAST b[2]) ||
-                    !xmlNewProp(address, BAD_CAST "function", BAD_CAST b[3]))
+                if (!sym_xmlNewProp(hostdev, BAD_CAST "type", BAD_CAST "pci") ||
+                    !sym_xmlNewProp(hostdev, BAD_CAST "managed", BAD_CAST "no") ||
+                    !sym_xmlNewProp(address, BAD_CAST "domain", BAD_CAST b[0]) ||
+                    !sym_xmlNewProp(address, BAD_CAST "bus", BAD_CAST b[1]) ||
+                    !sym_xmlNewProp(address, BAD_CAST "slot", BAD_CAST b[2]) ||
+                    !sym_xmlNewProp(address, BAD_CAST "function", BAD_CAST b[3]))
                         goto fail;
         }
         return hostdev;
 fail:
-        xmlFreeNode(hostdev);
+        sym_xmlFreeNode(hostdev);
         return NULL;
 }
 
 static char *node_to_string(xmlNodePtr n) {
-        xmlBufferPtr buf = xmlBufferCreate();
+        xmlBufferPtr buf = sym_xmlBufferCreate();
         char *s = NULL;
 
         if (!buf)
                 return NULL;
-        if (xmlNodeDump(buf, NULL, n, 0, 0) >= 0)
-                s = strdup((const char *) xmlBufferContent(buf));
-        xmlBufferFree(buf);
+        if (sym_xmlNodeDump(buf, NULL, n, 0, 0) >= 0)
+                s = strdup((const char *) sym_xmlBufferContent(buf));
+        sym_xmlBufferFree(buf);
         return s;
 }
 
@@ -422,7 +543,7 @@ static int vm_lookup(virConnectPtr conn, const char *vm, virDomainPtr *ret, char
         virDomainPtr dom;
         int r;
 
-        dom = virDomainLookupByName(conn, vm);
+        dom = sym_virDomainLookupByName(conn, vm);
         if (!dom) {
                 r = libvirt_errno();
                 if (r == -ESRCH)
@@ -448,7 +569,7 @@ static int vm_open(const char *uri, const char *vm, virConnectPtr *ret_conn, vir
 static int domain_xml(virDomainPtr dom, const char *vm, unsigned flags, xmlDocPtr *ret, char **error_msg) {
         _cleanup_free_ char *xml = NULL;
 
-        xml = virDomainGetXMLDesc(dom, flags);
+        xml = sym_virDomainGetXMLDesc(dom, flags);
         if (!xml)
                 return set_error(error_msg, libvirt_errno(), "cannot read the definition of VM '%s': %s",
                                  vm, libvirt_message());
@@ -456,7 +577,7 @@ static int domain_xml(virDomainPtr dom, const char *vm, unsigned flags, xmlDocPt
 }
 
 static int domain_is_active(virDomainPtr dom, const char *vm, char **error_msg) {
-        int r = virDomainIsActive(dom);
+        int r = sym_virDomainIsActive(dom);
 
         if (r < 0)
                 return set_error(error_msg, libvirt_errno(), "cannot read the state of VM '%s': %s", vm, libvirt_message());
@@ -503,19 +624,19 @@ static int domain_redefine(virConnectPtr conn, const char *vm, xmlDocPtr doc, co
         virDomainPtr dom;
         int len = 0;
 
-        xmlDocDumpMemory(doc, &buf, &len);
+        sym_xmlDocDumpMemory(doc, &buf, &len);
         if (!buf)
                 return set_error(error_msg, -ENOMEM, "out of memory");
-        dom = virDomainDefineXML(conn, (const char *) buf);
+        dom = sym_virDomainDefineXML(conn, (const char *) buf);
         if (!dom)
                 return set_error(error_msg, libvirt_errno(), "cannot %s VM '%s': libvirt refused the new definition: %s",
                                  action, vm, libvirt_message());
-        virDomainFree(dom);
+        sym_virDomainFree(dom);
         return 0;
 }
 
 static int check_persistent(virDomainPtr dom, const char *vm, char **error_msg) {
-        int r = virDomainIsPersistent(dom);
+        int r = sym_virDomainIsPersistent(dom);
 
         if (r < 0)
                 return set_error(error_msg, libvirt_errno(), "cannot read VM '%s': %s", vm, libvirt_message());
@@ -608,7 +729,7 @@ int vm_attach(const char *uri, const char *vm, const VmHostdev *h, char **error_
         if (r < 0)
                 return r;
 
-        if (virDomainAttachDeviceFlags(dom, devxml, flags) == 0)
+        if (sym_virDomainAttachDeviceFlags(dom, devxml, flags) == 0)
                 return 0;
 
         if (libvirt_error_is(VIR_ERR_NO_SUPPORT)) {
@@ -617,11 +738,11 @@ int vm_attach(const char *uri, const char *vm, const VmHostdev *h, char **error_
                 n = hostdev_new_node(&d);
                 if (!n)
                         return set_error(error_msg, -ENOMEM, "out of memory");
-                xmlNodePtr devices = child_element(xmlDocGetRootElement(def), "devices");
+                xmlNodePtr devices = child_element(sym_xmlDocGetRootElement(def), "devices");
                 if (!devices)
-                        devices = xmlNewChild(xmlDocGetRootElement(def), NULL, BAD_CAST "devices", NULL);
-                if (!devices || !xmlAddChild(devices, n)) {
-                        xmlFreeNode(n);
+                        devices = sym_xmlNewChild(sym_xmlDocGetRootElement(def), NULL, BAD_CAST "devices", NULL);
+                if (!devices || !sym_xmlAddChild(devices, n)) {
+                        sym_xmlFreeNode(n);
                         return set_error(error_msg, -ENOMEM, "out of memory");
                 }
                 return domain_redefine(conn, vm, def, "add the device to", error_msg);
@@ -638,7 +759,7 @@ int vm_attach(const char *uri, const char *vm, const VmHostdev *h, char **error_
 
                 if (domain_xml(dom, vm, VIR_DOMAIN_XML_INACTIVE, &after, NULL) == 0 &&
                     doc_find(after, &d, NULL) == FOUND_HOSTDEV)
-                        (void) virDomainDetachDeviceFlags(dom, devxml, VIR_DOMAIN_AFFECT_CONFIG);
+                        (void) sym_virDomainDetachDeviceFlags(dom, devxml, VIR_DOMAIN_AFFECT_CONFIG);
         }
         return r;
 }
@@ -672,14 +793,14 @@ int vm_detach(const char *uri, const char *vm, const VmHostdev *h, char **error_
 
         /* With LIVE, libvirt asks the guest to release the device and waits a
          * few seconds; the definition is changed only if that worked. */
-        if (virDomainDetachDeviceFlags(dom, devxml, flags) == 0)
+        if (sym_virDomainDetachDeviceFlags(dom, devxml, flags) == 0)
                 return 0;
 
         if (libvirt_error_is(VIR_ERR_NO_SUPPORT)) {
                 if (flags & VIR_DOMAIN_AFFECT_LIVE)
                         return refuse_running(vm, &d, "hot-unplug", error_msg);
-                xmlUnlinkNode(n);
-                xmlFreeNode(n);
+                sym_xmlUnlinkNode(n);
+                sym_xmlFreeNode(n);
                 return domain_redefine(conn, vm, def, "remove the device from", error_msg);
         }
 
@@ -702,7 +823,7 @@ static int find_users(const char *uri, const VmHostdev *h, bool running, char **
         if (r < 0)
                 return r;
 
-        n = virConnectListAllDomains(conn, &doms,
+        n = sym_virConnectListAllDomains(conn, &doms,
                                      running ? VIR_CONNECT_LIST_DOMAINS_ACTIVE : VIR_CONNECT_LIST_DOMAINS_PERSISTENT);
         if (n < 0)
                 return set_error(error_msg, libvirt_errno(), "cannot list the VMs: %s", libvirt_message());
@@ -715,10 +836,10 @@ static int find_users(const char *uri, const VmHostdev *h, bool running, char **
 
         for (int i = 0; i < n; i++) {
                 _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
-                const char *name = virDomainGetName(doms[i]);
+                const char *name = sym_virDomainGetName(doms[i]);
                 _cleanup_free_ char *xml = NULL;
 
-                xml = virDomainGetXMLDesc(doms[i], running ? 0 : VIR_DOMAIN_XML_INACTIVE);
+                xml = sym_virDomainGetXMLDesc(doms[i], running ? 0 : VIR_DOMAIN_XML_INACTIVE);
                 if (!xml) {
                         /* Undefined or stopped since the listing. */
                         if (libvirt_error_is(VIR_ERR_NO_DOMAIN) || libvirt_error_is(VIR_ERR_OPERATION_INVALID))
@@ -744,7 +865,7 @@ static int find_users(const char *uri, const VmHostdev *h, bool running, char **
 
 finish:
         for (int i = 0; i < n; i++)
-                virDomainFree(doms[i]);
+                sym_virDomainFree(doms[i]);
         free(doms);
         return r;
 }

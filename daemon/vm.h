@@ -17,7 +17,8 @@
  * uri: NULL or "" → $SIOV_LIBVIRT_URI if set, else "qemu:///system".
  *
  * Not thread-safe (one connection cache, libvirt's thread-local last error
- * read right after each call): call from siovd's event loop only. The first
+ * read right after each call): call from one thread at a time (siovd: its
+ * libvirt lane, vm-job.h). The first
  * call sets SIGPIPE to ignored if it was at its default (see vm.c).
  *
  * Connections are opened on first use and CACHED per URI for the life of the
@@ -26,7 +27,13 @@
  * state lives in the connection and is re-read from the file at every open.
  * vm_close() drops them all (at exit, and in tests).
  *
- * Every call blocks until libvirt answers. While a VM's libvirt hook runs,
+ * libvirt (libvirt.so.0) and libxml2 are loaded with dlopen() at the first
+ * call that needs libvirt: a siovd that never assigns a device does not map
+ * them and their dependencies. When they cannot be loaded every such call
+ * fails with -EOPNOTSUPP and a message saying what to install.
+ *
+ * Every call blocks until libvirt answers: siovd makes them off its event
+ * loop (vm-job.h). While a VM's libvirt hook runs,
  * libvirt holds that VM locked: vm_exists/vm_is_running/vm_attach/vm_detach
  * on that VM and vm_find_users/vm_find_running_users (they list all VMs)
  * wait until the hook has finished (measured with libvirt 9.0; other VMs
@@ -47,6 +54,7 @@
  *   -ENOTCONN   cannot connect to libvirt at that URI
  *   -EACCES     libvirt denied the operation
  *   -EIO        any other libvirt failure
+ *   -EOPNOTSUPP libvirt.so.0 or libxml2.so.2 cannot be loaded
  *   -ENOMEM
  * On success *error_msg is set to NULL (or, for vm_exists() == 0 only, to the
  * reason). */

@@ -50,6 +50,10 @@ fake add-siov-parent siov0 --total 8 --free 8 --swq-slots 4
 fake add-type siov0 idxd-1dwq --available 8 --name "1 dedicated WQ"
 it_bus_start || { it_summary; exit 1; }
 LD_PRELOAD=$FAKE_KERNEL SIOV_FAKE_KERNEL_ROOT=$ROOT it_siovd_start || { it_summary; exit 1; }
+# libvirt and libxml2 are loaded on first use (dlopen): not mapped before a VM call.
+libvirt_mapped() { grep -c '/libvirt\.so' "/proc/$SIOVD_PID/maps"; }
+check_eq "siovd has not loaded libvirt nor libxml2 at start" "0 0" \
+        "$(libvirt_mapped) $(grep -c '/libxml2\.so' "/proc/$SIOVD_PID/maps")"
 
 # hostdevs VM [UUID]: how many mdev hostdevs (with that UUID) the definition has
 hostdevs() {
@@ -67,6 +71,7 @@ in_sysfs() { test -d "$ROOT/sys/bus/mdev/devices/$1" && echo yes || echo no; }
 U=$(siovctl create --type idxd-1dwq --vm vm1 2>"$IT_DIR/err"); rc=$?
 check_eq "create --type idxd-1dwq --vm vm1: exit 0" "0" "$rc"
 check_eq "… virsh dumpxml vm1 shows its hostdev" "1" "$(hostdevs vm1 "$U")"
+check "… siovd has loaded libvirt now" test "$(libvirt_mapped)" -gt 0
 check_eq "… the device's VM" "vm1" "$(siovctl --json list | jq -r ".[] | select(.uuid == \"$U\") | .vm")"
 check_eq "… list --vm vm1" "$U" "$(siovctl --json list --vm vm1 | jq -r '.[].uuid')"
 check "destroy" siovctl destroy "$U"
@@ -201,5 +206,21 @@ check "libvirt answers again: assign" siovctl assign "$UA" --vm vm1
 check_eq "… hostdev added" "1" "$(hostdevs vm1 "$UA")"
 check "… destroy takes it out of the VM" siovctl destroy "$UA"
 check_eq "… gone" "0" "$(hostdevs vm1 "$UA")"
+
+# --- without libvirt: a clear refusal, nothing made -----------------------------------------
+# An unreadable libvirt.so.0 (in this test's own mount namespace) is what a
+# host without libvirt0 gives siovd's dlopen().
+LIBVIRT_SO=$(ldconfig -p | awk '$1 == "libvirt.so.0" && /x86-64/ {print $NF; exit}')
+check "libvirt.so.0 found" test -n "$LIBVIRT_SO"
+mount --bind /dev/null "$LIBVIRT_SO" || fail "hide $LIBVIRT_SO"
+it_siovd_stop || fail "siovd exits cleanly"
+LD_PRELOAD=$FAKE_KERNEL SIOV_FAKE_KERNEL_ROOT=$ROOT it_siovd_start || { umount "$LIBVIRT_SO"; it_summary; exit 1; }
+n0=$(n_devices)
+out=$(siovctl create --type idxd-1dwq --vm vm1 2>&1); rc=$?
+check "create --vm without libvirt fails" test "$rc" -ne 0
+check "… saying libvirt cannot be loaded" grep -q "libvirt cannot be loaded (.*libvirt.so.0: .*): install libvirt0 to assign devices to VMs" <<<"$out"
+check_eq "… and made nothing" "$n0" "$(n_devices)"
+check "… other calls work: create" siovctl destroy "$(siovctl create --type idxd-1dwq 2>/dev/null)"
+umount "$LIBVIRT_SO"
 
 it_summary
