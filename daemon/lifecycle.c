@@ -2,12 +2,14 @@
 
 /*
  * Creating, starting, stopping and destroying devices, and their
- * definitions. siovd is single-threaded: every operation below runs to
- * completion before the next starts, so operations on a parent are
- * serialized inside siovd; the kernel's answer (the write to `create`) is
- * authoritative. Order of every change: validate → check → write the
- * definition (so a crash never loses one) → change sysfs → roll back the
- * definition if sysfs refused → update the objects → signal.
+ * definitions. Everything here runs in the event loop; what can block
+ * (sysfs writes, libvirt calls) is handed to a worker (sysfs-queue.h,
+ * vm-job.h) and the operation continues when it answers, with the device
+ * in m->pending meanwhile (Busy for other operations on it). The kernel's
+ * answer (the write to `create`) is authoritative. Order of every change:
+ * validate → check → write the definition (so a crash never loses one) →
+ * change sysfs / libvirt → roll back what was done if refused → update
+ * the objects → signal.
  */
 
 #include <dirent.h>
