@@ -156,20 +156,18 @@ void manager_handle_uevent(Manager *m, const char *action, const char *devpath, 
                                 manager_forget_mdev(m, uuid);
                                 return;
                         }
-                        if (!removed) {
+                        snprintf(path, sizeof(path), "%s", devpath);
+                        *strrchr(path, '/') = 0;
+                        devpath_basename(path, name, sizeof(name));
+                        if (!removed)
                                 manager_mark_mdev(m, uuid);
-                                /* The kernel counted it before saying "add":
-                                 * read the counters then, even for an mdev
-                                 * siovd already knows (its own create). */
-                                if (streq(action, "add")) {
-                                        snprintf(path, sizeof(path), "%s", devpath);
-                                        *strrchr(path, '/') = 0;
-                                        devpath_basename(path, name, sizeof(name));
-                                        if (hashmap_get(m->parents, name))
-                                                manager_mark_counters(m, name);
-                                }
-                                return;
-                        }
+                        /* The kernel counted it before saying "add", even for
+                         * an mdev siovd knows already (its own create); an
+                         * mdev gone that siovd does not show (its own
+                         * destroy) leaves only the counters to read. */
+                        if ((removed || streq(action, "add")) && hashmap_get(m->parents, name))
+                                manager_mark_counters(m, name);
+                        return;
                 }
                 /* Not an mdev siovd knew: read its parent whole. */
                 snprintf(path, sizeof(path), "%s", devpath);
