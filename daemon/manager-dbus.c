@@ -343,6 +343,7 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
         Manager *m = userdata;
         const char *parent, *type;
         size_t n_known = 0;
+        bool charged = false;
         Parent *p;
         Device *d;
         int r;
@@ -377,12 +378,20 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
                                         found = true;
                                         break;
                                 }
-                if (!found && isempty(parent))
+                if (!found && isempty(parent)) {
+                        /* A type no parent offers: only a walk over every
+                         * device can tell, so an unprivileged caller pays
+                         * for it as for the whole-tree reply (below). */
+                        r = tree_read_allowed(m, message, hashmap_size(m->devices), error);
+                        if (r < 0)
+                                return r;
+                        charged = true;
                         HASHMAP_FOREACH(d, m->devices, i)
                                 if (streq(device_get_type(d), type)) {
                                         found = true;
                                         break;
                                 }
+                }
                 if (!found) {
                         known = calloc(n + 1, sizeof(char *));
                         if (!known)
@@ -408,9 +417,11 @@ static int method_list_devices(sd_bus_message *message, void *userdata, sd_bus_e
                         return error_limits_exceeded(error, "ListDevices", n, size, m->max_reply_size,
                                                      "ask for one parent at a time: ListDevices(parent, type) "
                                                      "(siovctl list --parent P)");
-                r = tree_read_allowed(m, message, hashmap_size(m->devices), error);
-                if (r < 0)
-                        return r;
+                if (!charged) {
+                        r = tree_read_allowed(m, message, hashmap_size(m->devices), error);
+                        if (r < 0)
+                                return r;
+                }
         }
 
         return reply_records(message, "(osssssbbsa(ss)sssbas)", append_devices,

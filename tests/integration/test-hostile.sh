@@ -170,6 +170,15 @@ else
         check "after a pause, the unprivileged caller reads the tree again" \
                 setpriv --reuid=65534 --regid=65534 --clear-groups -- \
                 busctl --address="$ADDR" call org.siov1 /org/siov1 org.siov1.Manager ListDevices ss "" ""
+        # A type no parent offers costs a walk over every device: it is
+        # charged like the whole-tree read it is.
+        sleep 4
+        setpriv --reuid=65534 --regid=65534 --clear-groups -- "$READER" "$ADDR" 3 no-such-type >"$IT_DIR/reader-type" 2>&1
+        read -r _ o _ b _ x < "$IT_DIR/reader-type"
+        echo "# ListDevices of a type nobody offers: ${o:-0} answered (NoSuchType), ${b:-0} Busy, ${x:-0} other"
+        check "an unknown type's walk over every device is answered (NoSuchType) ..." test "${o:-0}" -gt 0
+        check "... and capped like a whole-tree read (Busy once the budget is spent)" test "${b:-0}" -gt 0
+        check_eq "... and gets no other error" "0" "${x:-0}$(grep "^other-message ." "$IT_DIR/reader-type")"
 fi
 
 it_siovd_stop; check_eq "siovd exits 0 on SIGTERM" 0 $?
